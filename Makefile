@@ -1,0 +1,51 @@
+# The README's commands. `make run` and `make test` do all the set-up themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app wsgi
+
+.PHONY: run test setup venv vendor translations db demo messages clean bench
+
+run: setup db demo
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: venv vendor translations
+
+venv: $(VENV)/.stamp-install
+
+$(VENV)/.stamp-install: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+vendor: static/vendor/.stamp
+
+static/vendor/.stamp: package.json package-lock.json scripts/vendor.sh
+	npm ci --no-audit --no-fund --loglevel=error
+	sh scripts/vendor.sh
+	touch $@
+
+translations: venv
+	$(BIN)/pybabel compile --statistics -d innolab/translations
+
+db: venv
+	$(FLASK) db upgrade
+
+demo: venv
+	$(FLASK) innolab seed-demo
+
+# Re-extract the strings to translate and merge them into the catalogues.
+messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o innolab/translations/messages.pot .
+	$(BIN)/pybabel update -i innolab/translations/messages.pot -d innolab/translations --no-fuzzy-matching
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

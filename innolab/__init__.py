@@ -1,0 +1,146 @@
+"""The InnoLab platform of the ZDMV."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_babel import format_date, format_datetime, get_locale
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BLUEPRINTS = ("showcase", "auth", "accounts", "proposals", "review", "challenges", "admin")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from .config import load_config
+
+    app.config.update(load_config(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Tokens, codes and verifiers must never reach the log.
+    logging.getLogger("authlib").setLevel(logging.INFO)
+
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _init_templates(app)
+
+    from .web import errors, security
+
+    security.init_app(app)
+    errors.init_app(app)
+
+    import importlib
+
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"innolab.{name}")
+        app.register_blueprint(module.bp)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from .domain import audit
+    from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(ROOT / "innolab" / "translations"))
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Bitte melden Sie sich an, um diese Seite zu sehen.")
+
+    @login_manager.user_loader
+    def _load(token: str):
+        from sqlalchemy import select
+
+        from .models import User
+
+        user = db.session.execute(select(User).where(User.session_token == token)).scalar_one_or_none()
+        return user if user is not None and user.active else None
+
+    @app.before_request
+    def _remember_ip():
+        audit.client_ip.set(request.remote_addr)
+
+    @app.teardown_request
+    def _rollback_on_error(exc):
+        if exc is not None:
+            db.session.rollback()
+
+
+def _select_locale() -> str:
+    from flask import current_app
+    from flask_login import current_user
+
+    languages = current_app.config["LANGUAGES"]
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    chosen = request.cookies.get("lang") or session.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _init_templates(app: Flask) -> None:
+    from .domain import permissions
+    from .domain.states import STATUS_LABELS
+    from .web.text import markdown
+
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["markdown"] = markdown
+    app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
+    app.jinja_env.filters["datetime"] = (
+        lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
+    )
+    app.jinja_env.filters["euro"] = _euro
+
+    @app.context_processor
+    def _globals():
+        return {
+            "can": permissions,
+            "status_label": lambda s: STATUS_LABELS.get(s, s),
+            "current_locale": str(get_locale() or "de"),
+        }
+
+    @app.before_request
+    def _nonce():
+        g.setdefault("page_title", None)
+
+
+def _euro(value) -> str:
+    if value is None:
+        return ""
+    from flask_babel import format_currency
+
+    return format_currency(value, "EUR", format="#,##0\u00a0¤", currency_digits=False)

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("challenges", __name__, url_prefix="/staff/challenges" or None)
+
+from . import routes  # noqa: E402,F401

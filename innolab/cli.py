@@ -1,0 +1,71 @@
+"""`flask --app wsgi innolab ...` commands."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+
+group = AppGroup("innolab", help="InnoLab administration commands.")
+
+
+@group.command("create-admin")
+@click.argument("email")
+@click.option("--name", default=None, help="Display name (default: the part before @).")
+@click.option("--password", default=None, help="Password; asked for when not given.")
+def create_admin(email: str, name: str | None, password: str | None) -> None:
+    """Create the first admin account (or give an existing account the admin role)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from .domain import audit
+    from .domain.accounts import MIN_PASSWORD_LENGTH, hash_password, normalise_email, user_by_email
+    from .models import Role, User, UserRole
+    from .models._base import utcnow
+
+    try:
+        email = normalise_email(validate_email(email, check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise click.BadParameter(str(exc), param_hint="EMAIL") from exc
+    user = user_by_email(email)
+    if user is None:
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise click.BadParameter(f"at least {MIN_PASSWORD_LENGTH} characters",
+                                     param_hint="--password")
+        user = User(email=email, name=name or email.split("@")[0],
+                    password_hash=hash_password(password), email_confirmed_at=utcnow())
+        db.session.add(user)
+        db.session.flush()
+        click.echo(f"Created {email}.")
+    if not user.has_role(Role.ADMIN):
+        user.role_rows.append(UserRole(role=Role.ADMIN.value))
+    audit.record(None, "user.create_admin", user, email=email)
+    db.session.commit()
+    click.echo(f"{email} is an admin.")
+
+
+@group.command("send-mail")
+def send_mail() -> None:
+    """Deliver the mails waiting in the outbox (SMTP, or the log without SMTP_HOST)."""
+    from .domain.mailer import deliver_pending
+
+    with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or None):
+        sent = deliver_pending(limit=1000)
+    click.echo(f"{sent} mail(s) sent.")
+
+
+@group.command("seed-demo")
+@click.option("--reset", is_flag=True, help="Load even if the database already has data.")
+def seed_demo(reset: bool) -> None:
+    """Load the demo data (authorities, topics, challenges, organisations, proposals, staff)."""
+    from .demo import seed
+
+    with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or None):
+        created = seed(force=reset)
+    click.echo("Demo data loaded." if created else "Database already has data; nothing loaded.")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(group)

@@ -1,0 +1,105 @@
+"""Settings from environment variables, with safe defaults.
+
+Every variable is documented in docs/configuration.md.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:  # a clear message at start-up rather than a crash later
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _secret_key(instance_path: Path, production: bool) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise RuntimeError(
+            "SECRET_KEY must be set in production (INNOLAB_ENV=production). "
+            "See docs/configuration.md."
+        )
+    # Development: generate once and keep it in instance/, so sessions survive restarts.
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: Path) -> dict:
+    env = os.environ.get("INNOLAB_ENV", "development")
+    production = env == "production"
+    instance_path = Path(instance_path)
+    default_db = f"sqlite:///{instance_path / 'innolab.sqlite'}"
+    upload_mb = _int("UPLOAD_MAX_MB", 10)
+    return {
+        "INNOLAB_ENV": env,
+        "SECRET_KEY": _secret_key(instance_path, production),
+        "SQLALCHEMY_DATABASE_URI": _database_url(os.environ.get("DATABASE_URL") or default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BASE_URL": os.environ.get("BASE_URL", "").rstrip("/"),
+        # Mail
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "InnoLab ZDMV <innolab@localhost>"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": _int("SMTP_PORT", 25),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), False),
+        "SMTP_SSL": _bool(os.environ.get("SMTP_SSL"), False),
+        "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
+        # Uploads
+        "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
+        # the request may carry a few form fields beside the largest file
+        "MAX_CONTENT_LENGTH": upload_mb * 1024 * 1024 + 1024 * 1024,
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
+        # Review rules
+        "MIN_COMPLETED_REVIEWS": _int("MIN_COMPLETED_REVIEWS", 1),
+        # Rate limits
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Sessions and cookies
+        "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": _int("SESSION_LIFETIME_MINUTES", 12 * 60) * 60,
+        "WTF_CSRF_TIME_LIMIT": None,  # bound to the session instead of a clock
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # Languages
+        "BABEL_DEFAULT_LOCALE": "de",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
+        "LANGUAGES": ["de", "en"],
+        "TRUSTED_HOSTS": [h for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h] or None,
+        "PROXY_FIX": _bool(os.environ.get("PROXY_FIX"), False),
+    }
+
+
+def _database_url(url: str) -> str:
+    """Accept the usual postgres:// and postgresql:// spellings and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

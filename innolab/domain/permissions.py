@@ -1,0 +1,202 @@
+"""Who may do what, declared once: used by views (403/404) and templates (which buttons).
+
+Every check is a role check plus a state check and returns a `Permission` that is truthy
+when allowed and otherwise carries a translatable reason. `hide` asks the view to answer
+404 rather than 403, so that the existence of a private object is not revealed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from ..models import CheckKind, Proposal, Role, Status
+
+S = Status
+
+
+@dataclass(frozen=True)
+class Permission:
+    allowed: bool
+    reason: object = None
+    hide: bool = False
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Permission(True)
+
+
+def deny(reason, hide: bool = False) -> Permission:
+    return Permission(False, reason, hide)
+
+
+NOT_SIGNED_IN = _l("Bitte melden Sie sich an.")
+NO_RIGHT = _l("Ihnen fehlt die Berechtigung dafür.")
+
+
+def _signed_in(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def has_role(user, *roles: Role) -> bool:
+    return _signed_in(user) and user.has_role(*roles)
+
+
+def is_staff(user) -> bool:
+    return _signed_in(user) and user.is_staff
+
+
+# Staff roles that see every proposal once it has been submitted.
+OVERSEEING = (Role.ADMIN, Role.COORDINATOR, Role.DECIDER, Role.DPO, Role.ISO)
+
+
+def view_proposal(user, p: Proposal) -> Permission:
+    if not _signed_in(user):
+        return deny(NOT_SIGNED_IN, hide=True)
+    if p.organisation.is_member(user):
+        return ALLOW
+    if p.status != S.DRAFT.value:
+        if user.has_role(*OVERSEEING):
+            return ALLOW
+        if user.has_role(Role.REVIEWER) and any(a.reviewer_id == user.id for a in p.assignments):
+            return ALLOW
+    return deny(NO_RIGHT, hide=True)
+
+
+def view_internal(user, p: Proposal) -> Permission:
+    """The staff view: reviews, checks, internal comments and the internal timeline."""
+    if not view_proposal(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if is_staff(user) and not p.organisation.is_member(user):
+        return ALLOW
+    return deny(NO_RIGHT)
+
+
+def edit_proposal(user, p: Proposal) -> Permission:
+    if not view_proposal(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if not p.organisation.is_member(user):
+        return deny(_l("Nur Mitglieder der vorschlagenden Organisation können den Vorschlag "
+                       "bearbeiten."))
+    if p.status not in (S.DRAFT.value, S.CHANGES_REQUESTED.value):
+        return deny(_l("Der Vorschlag ist eingereicht und gesperrt. Bearbeiten ist nur als "
+                       "Entwurf oder nach einer angeforderten Nachbesserung möglich."))
+    return ALLOW
+
+
+def delete_proposal(user, p: Proposal) -> Permission:
+    if not view_proposal(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if not p.organisation.is_member(user):
+        return deny(NO_RIGHT)
+    if p.status != S.DRAFT.value:
+        return deny(_l("Nur Entwürfe können gelöscht werden."))
+    return ALLOW
+
+
+def download_attachment(user, attachment) -> Permission:
+    p = attachment.proposal
+    if not view_proposal(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if attachment.internal and not view_internal(user, p):
+        return deny(NO_RIGHT, hide=True)
+    return ALLOW
+
+
+def coordinate(user) -> Permission:
+    return ALLOW if has_role(user, Role.COORDINATOR) else deny(NO_RIGHT)
+
+
+def assign_reviewers(user, p: Proposal) -> Permission:
+    if not has_role(user, Role.COORDINATOR):
+        return deny(NO_RIGHT)
+    if p.status not in (S.SUBMITTED.value, S.IN_REVIEW.value):
+        return deny(_l("Gutachter können nur eingereichten Vorschlägen oder Vorschlägen in "
+                       "Begutachtung zugewiesen werden."))
+    return ALLOW
+
+
+def assignment_of(user, p: Proposal):
+    if not _signed_in(user):
+        return None
+    return next((a for a in p.assignments if a.reviewer_id == user.id), None)
+
+
+def write_review(user, p: Proposal) -> Permission:
+    if not has_role(user, Role.REVIEWER):
+        return deny(NO_RIGHT)
+    a = assignment_of(user, p)
+    if a is None:
+        return deny(_l("Dieser Vorschlag ist Ihnen nicht zur Begutachtung zugewiesen."))
+    if not a.active:
+        return deny(_l("Sie haben einen Interessenkonflikt erklärt und begutachten diesen "
+                       "Vorschlag nicht."))
+    if p.status != S.IN_REVIEW.value:
+        return deny(_l("Gutachten sind nur während der Begutachtung möglich."))
+    return ALLOW
+
+
+def declare_conflict(user, p: Proposal) -> Permission:
+    a = assignment_of(user, p)
+    if a is None or not has_role(user, Role.REVIEWER):
+        return deny(NO_RIGHT)
+    if not a.active:
+        return deny(_l("Sie haben bereits einen Interessenkonflikt erklärt."))
+    if p.status not in (S.SUBMITTED.value, S.IN_REVIEW.value):
+        return deny(_l("Die Begutachtung ist beendet."))
+    return ALLOW
+
+
+CHECK_ROLE = {CheckKind.DATA_PROTECTION.value: Role.DPO,
+              CheckKind.INFORMATION_SECURITY.value: Role.ISO}
+
+
+def make_check(user, p: Proposal, kind: str) -> Permission:
+    role = CHECK_ROLE.get(kind)
+    if role is None or not has_role(user, role):
+        return deny(NO_RIGHT)
+    if p.organisation.is_member(user):
+        return deny(_l("Sie gehören der vorschlagenden Organisation an (Interessenkonflikt)."))
+    if kind == CheckKind.DATA_PROTECTION.value and not p.personal_data:
+        return deny(_l("Der Vorschlag verarbeitet keine personenbezogenen Daten; eine "
+                       "Datenschutzprüfung ist nicht nötig."))
+    if p.status != S.IN_REVIEW.value:
+        return deny(_l("Prüfungen sind nur während der Begutachtung möglich."))
+    return ALLOW
+
+
+def publish_pilot(user, p: Proposal) -> Permission:
+    if not has_role(user, Role.COORDINATOR):
+        return deny(NO_RIGHT)
+    if p.status not in (S.APPROVED.value, S.RUNNING.value, S.COMPLETED.value):
+        return deny(_l("Nur bewilligte, laufende oder abgeschlossene Piloten können "
+                       "veröffentlicht werden."))
+    if not p.publication_consent:
+        return deny(_l("Die Partnerorganisation hat der Veröffentlichung nicht zugestimmt."))
+    return ALLOW
+
+
+def manage_challenges(user) -> Permission:
+    return coordinate(user)
+
+
+def administer(user) -> Permission:
+    return ALLOW if has_role(user, Role.ADMIN) else deny(NO_RIGHT)
+
+
+def manage_organisation(user, org) -> Permission:
+    if not _signed_in(user):
+        return deny(NOT_SIGNED_IN)
+    if not org.is_owner(user):
+        return deny(_l("Nur Eigentümerinnen und Eigentümer der Organisation dürfen das."))
+    return ALLOW
+
+
+def propose_for(user, org) -> Permission:
+    if not _signed_in(user):
+        return deny(NOT_SIGNED_IN)
+    if not org.is_member(user):
+        return deny(_l("Sie sind nicht Mitglied dieser Organisation."), hide=True)
+    return ALLOW

@@ -1,0 +1,218 @@
+"""The lifecycle of a proposal: every allowed move, as data.
+
+Nothing else changes a proposal's status; `workflow.apply` is the one function that
+applies a row of this table. Each guard returns None when the move may happen, or a
+translatable reason why it may not.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from ..models import CheckKind, CheckOutcome, ChallengeStatus, Proposal, Role, Status
+
+MEMBER = "member"  # a member of the proposing organisation
+
+
+@dataclass
+class Move:
+    """What a guard sees: the proposal, who acts, and what they sent with the action."""
+
+    proposal: Proposal
+    user: object
+    message: str | None = None
+    start_date: date | None = None
+    today: date = field(default_factory=date.today)
+
+
+Guard = Callable[[Move], "str | None"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    target: str
+    who: str  # MEMBER or a staff Role value
+    guards: tuple[Guard, ...] = ()
+    label: object = None
+
+
+# ---------------------------------------------------------------- guards
+
+MISSING_FOR_SUBMIT = {
+    "title": _l("Titel"),
+    "public_summary": _l("Öffentliche Kurzbeschreibung"),
+    "problem": _l("Problem"),
+    "solution": _l("Lösungsvorschlag"),
+    "benefit": _l("Nutzen für die Verwaltung"),
+    "trl": _l("Reifegrad (TRL)"),
+    "duration_months": _l("Geplante Dauer"),
+    "cost_estimate": _l("Kostenschätzung"),
+    "hosting_location": _l("Hosting-Standort"),
+    "contact_name": _l("Ansprechperson"),
+    "contact_email": _l("E-Mail der Ansprechperson"),
+}
+
+
+def missing_fields(p: Proposal) -> list:
+    """Labels of the required fields that are still empty."""
+    missing = [label for name, label in MISSING_FOR_SUBMIT.items()
+               if getattr(p, name) in (None, "")]
+    if p.personal_data and not (p.personal_data_details or "").strip():
+        missing.append(_l("Art der Verarbeitung personenbezogener Daten"))
+    return missing
+
+
+def required_fields_complete(m: Move):
+    missing = missing_fields(m.proposal)
+    if missing:
+        return _l("Bitte füllen Sie noch aus: %(fields)s",
+                  fields=", ".join(str(x) for x in missing))
+    return None
+
+
+def challenge_still_open(m: Move):
+    ch = m.proposal.challenge
+    if ch is None:
+        return None
+    if ch.status != ChallengeStatus.PUBLISHED.value or ch.deadline < m.today:
+        return _l("Die Herausforderung „%(title)s“ ist geschlossen; es können keine "
+                  "Vorschläge mehr dazu eingereicht werden.", title=ch.title)
+    return None
+
+
+def reviewer_assigned(m: Move):
+    if not any(a.active for a in m.proposal.assignments):
+        return _l("Weisen Sie zuerst mindestens eine Gutachterin oder einen Gutachter zu.")
+    return None
+
+
+def message_given(m: Move):
+    if not (m.message or "").strip():
+        return _l("Bitte geben Sie eine Nachricht an die Partnerorganisation ein.")
+    return None
+
+
+def rationale_given(m: Move):
+    if not (m.message or "").strip():
+        return _l("Bitte begründen Sie die Entscheidung; die Begründung sieht die "
+                  "Partnerorganisation.")
+    return None
+
+
+def reason_given(m: Move):
+    if not (m.message or "").strip():
+        return _l("Bitte geben Sie einen Grund an.")
+    return None
+
+
+def start_date_given(m: Move):
+    if m.start_date is None:
+        return _l("Bitte geben Sie das Startdatum des Piloten an.")
+    return None
+
+
+def completed_reviews(p: Proposal):
+    active = {a.reviewer_id for a in p.assignments if a.active}
+    return [r for r in p.reviews if r.completed and r.reviewer_id in active]
+
+
+def enough_reviews(m: Move):
+    needed = current_app.config.get("MIN_COMPLETED_REVIEWS", 1)
+    done = completed_reviews(m.proposal)
+    if len(done) < needed:
+        return _l("Es liegen %(done)d von mindestens %(needed)d abgeschlossenen Gutachten vor.",
+                  done=len(done), needed=needed)
+    if all(r.reviewer_id == m.user.id for r in done):
+        return _l("Sie haben das einzige Gutachten geschrieben; eine andere Person muss "
+                  "begutachten, bevor Sie entscheiden.")
+    return None
+
+
+def required_checks(p: Proposal) -> list[str]:
+    kinds = [CheckKind.INFORMATION_SECURITY.value]
+    if p.personal_data:
+        kinds.insert(0, CheckKind.DATA_PROTECTION.value)
+    return kinds
+
+
+def latest_check(p: Proposal, kind: str):
+    checks = [c for c in p.checks if c.kind == kind]
+    return max(checks, key=lambda c: (c.created_at, c.id)) if checks else None
+
+
+def checks_passed(m: Move):
+    for kind in required_checks(m.proposal):
+        check = latest_check(m.proposal, kind)
+        if check is None or check.outcome != CheckOutcome.PASSED.value:
+            if kind == CheckKind.DATA_PROTECTION.value:
+                return _l("Die Datenschutzprüfung ist nicht bestanden oder steht noch aus.")
+            return _l("Die Prüfung der Informationssicherheit ist nicht bestanden oder "
+                      "steht noch aus.")
+    return None
+
+
+def no_conflict_of_interest(m: Move):
+    p, user = m.proposal, m.user
+    if p.organisation.is_member(user):
+        return _l("Sie gehören der vorschlagenden Organisation an (Interessenkonflikt).")
+    if any(a.reviewer_id == user.id and not a.active for a in p.assignments):
+        return _l("Sie haben für diesen Vorschlag einen Interessenkonflikt erklärt.")
+    return None
+
+
+def results_report_submitted(m: Move):
+    report = getattr(m.proposal, "results_report", None)
+    if report is None or getattr(report, "submitted_at", None) is None:
+        return _l("Der Ergebnisbericht wurde noch nicht eingereicht.")
+    return None
+
+
+# ---------------------------------------------------------------- the table
+
+S = Status
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("submit", frozenset({S.DRAFT.value}), S.SUBMITTED.value, MEMBER,
+               (required_fields_complete, challenge_still_open), _l("Einreichen")),
+    Transition("start_review", frozenset({S.SUBMITTED.value}), S.IN_REVIEW.value,
+               Role.COORDINATOR.value, (reviewer_assigned,), _l("Begutachtung starten")),
+    Transition("request_changes", frozenset({S.SUBMITTED.value, S.IN_REVIEW.value}),
+               S.CHANGES_REQUESTED.value, Role.COORDINATOR.value, (message_given,),
+               _l("Nachbesserung anfordern")),
+    Transition("resubmit", frozenset({S.CHANGES_REQUESTED.value}), S.SUBMITTED.value, MEMBER,
+               (required_fields_complete,), _l("Erneut einreichen")),
+    Transition("approve", frozenset({S.IN_REVIEW.value}), S.APPROVED.value, Role.DECIDER.value,
+               (rationale_given, enough_reviews, checks_passed, no_conflict_of_interest),
+               _l("Bewilligen")),
+    Transition("reject", frozenset({S.IN_REVIEW.value}), S.REJECTED.value, Role.DECIDER.value,
+               (rationale_given, no_conflict_of_interest), _l("Ablehnen")),
+    Transition("withdraw",
+               frozenset({S.SUBMITTED.value, S.IN_REVIEW.value, S.CHANGES_REQUESTED.value}),
+               S.WITHDRAWN.value, MEMBER, (), _l("Zurückziehen")),
+    Transition("start_pilot", frozenset({S.APPROVED.value}), S.RUNNING.value,
+               Role.COORDINATOR.value, (start_date_given,), _l("Pilot starten")),
+    Transition("complete", frozenset({S.RUNNING.value}), S.COMPLETED.value,
+               Role.COORDINATOR.value, (results_report_submitted,), _l("Pilot abschließen")),
+    Transition("cancel", frozenset({S.RUNNING.value}), S.CANCELLED.value, Role.COORDINATOR.value,
+               (reason_given,), _l("Pilot abbrechen")),
+)
+
+BY_ACTION = {t.action: t for t in TRANSITIONS}
+
+STATUS_LABELS = {
+    S.DRAFT.value: _l("Entwurf"),
+    S.SUBMITTED.value: _l("Eingereicht"),
+    S.IN_REVIEW.value: _l("In Begutachtung"),
+    S.CHANGES_REQUESTED.value: _l("Nachbesserung angefordert"),
+    S.APPROVED.value: _l("Bewilligt"),
+    S.REJECTED.value: _l("Abgelehnt"),
+    S.WITHDRAWN.value: _l("Zurückgezogen"),
+    S.RUNNING.value: _l("Pilot läuft"),
+    S.COMPLETED.value: _l("Abgeschlossen"),
+    S.CANCELLED.value: _l("Abgebrochen"),
+}

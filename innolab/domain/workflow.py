@@ -1,0 +1,166 @@
+"""The one function that moves a proposal through its lifecycle."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Proposal, ProposalVersion, ReferenceCounter, Role, TimelineEntry
+from ..models._base import utcnow
+from . import DomainError, audit, notify
+from .states import BY_ACTION, MEMBER, TRANSITIONS, Move, Transition
+
+
+class TransitionRefused(DomainError):
+    pass
+
+
+@dataclass
+class Option:
+    """An action offered to a user on a proposal, with the reason it cannot run yet, if any."""
+
+    transition: Transition
+    refusal: object = None
+
+    @property
+    def action(self) -> str:
+        return self.transition.action
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
+
+
+def _may_act(t: Transition, p: Proposal, user) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if t.who == MEMBER:
+        return p.organisation.is_member(user)
+    return user.has_role(Role(t.who))
+
+
+def check(p: Proposal, action: str, user, **params) -> object:
+    """None if the user may do `action` now, else the reason why not."""
+    t = BY_ACTION.get(action)
+    if t is None:
+        return _l("Diese Aktion gibt es nicht.")
+    if p.status not in t.sources:
+        return _l("Im Status „%(status)s“ ist diese Aktion nicht möglich.",
+                  status=status_label(p.status))
+    if not _may_act(t, p, user):
+        return _l("Ihnen fehlt die Berechtigung für diese Aktion.")
+    move = Move(proposal=p, user=user, **params)
+    for guard in t.guards:
+        reason = guard(move)
+        if reason is not None:
+            return reason
+    return None
+
+
+def options(p: Proposal, user) -> list[Option]:
+    """The moves this user could make from the current status (guards shown as reasons)."""
+    result = []
+    for t in TRANSITIONS:
+        if p.status in t.sources and _may_act(t, p, user):
+            move = Move(proposal=p, user=user, message="x", start_date=date.today())
+            # Guards that depend on what the user types are checked on submit, not here.
+            reason = next((r for g in t.guards if (r := g(move)) is not None), None)
+            result.append(Option(t, reason))
+    return result
+
+
+def apply(p: Proposal, action: str, user, *, message: str | None = None,
+          start_date: date | None = None) -> TimelineEntry:
+    reason = check(p, action, user, message=message, start_date=start_date)
+    if reason is not None:
+        raise TransitionRefused(reason)
+    t = BY_ACTION[action]
+    source = p.status
+    message = (message or "").strip() or None
+    _EFFECTS.get(action, lambda *a: None)(p, user, message, start_date)
+    p.status = t.target
+    entry = TimelineEntry(proposal=p, actor_id=user.id, action=action, from_status=source,
+                          to_status=t.target, message=message)
+    db.session.add(entry)
+    db.session.flush()
+    audit.record(user, f"proposal.{action}", p, reference=p.reference, status_from=source,
+                 status_to=t.target)
+    notify.transition(p, action, user, message)
+    return entry
+
+
+# ---------------------------------------------------------------- effects
+
+
+def next_reference(year: int) -> str:
+    counter = db.session.execute(
+        select(ReferenceCounter).where(ReferenceCounter.year == year).with_for_update()
+    ).scalar_one_or_none()
+    if counter is None:
+        counter = ReferenceCounter(year=year, last=0)
+        db.session.add(counter)
+    counter.last += 1
+    db.session.flush()
+    return f"IL-{year}-{counter.last:04d}"
+
+
+def _record_version(p: Proposal, user) -> None:
+    p.version += 1
+    db.session.add(ProposalVersion(proposal=p, number=p.version, content=_json(p.snapshot()),
+                                   created_by_id=user.id))
+
+
+def _json(data: dict) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
+
+
+def _submit(p, user, message, start_date):
+    now = utcnow()
+    if p.reference is None:
+        p.reference = next_reference(now.year)
+    p.submitted_at = now
+    _record_version(p, user)
+
+
+def _resubmit(p, user, message, start_date):
+    p.submitted_at = utcnow()
+    _record_version(p, user)
+
+
+def _decide(p, user, message, start_date):
+    p.decided_at = utcnow()
+    p.decision_rationale = message
+
+
+def _start(p, user, message, start_date):
+    p.pilot_start_date = start_date
+
+
+def _end(p, user, message, start_date):
+    p.ended_at = utcnow()
+
+
+_EFFECTS = {
+    "submit": _submit,
+    "resubmit": _resubmit,
+    "approve": _decide,
+    "reject": _decide,
+    "start_pilot": _start,
+    "complete": _end,
+    "cancel": _end,
+}
+
+
+def status_label(status: str):
+    from .states import STATUS_LABELS
+
+    return STATUS_LABELS.get(status, status)
+
+
+def version_diff(old: dict | None, new: dict) -> list[tuple[str, object, object]]:
+    """The fields that changed between two submitted versions: (field, before, after)."""
+    old = old or {}
+    return [(k, old.get(k), new.get(k)) for k in new if old.get(k) != new.get(k)]

@@ -1,0 +1,75 @@
+"""Authorities, topics and the challenges they publish."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Column, Date, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import UTCDateTime, utcnow
+
+
+class Authority(db.Model):
+    """A state authority (Behörde) whose need a challenge describes."""
+
+    __tablename__ = "authorities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(250), unique=True)
+    short_name: Mapped[str | None] = mapped_column(String(40))
+    website: Mapped[str | None] = mapped_column(String(300))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Topic(db.Model):
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name_de: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+
+    def name_for(self, locale: str) -> str:
+        return self.name_en if str(locale).startswith("en") else self.name_de
+
+
+challenge_topics = Table(
+    "challenge_topics",
+    db.metadata,
+    Column("challenge_id", ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class ChallengeStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+
+class Challenge(db.Model):
+    __tablename__ = "challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default=ChallengeStatus.DRAFT.value, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    authority: Mapped[Authority] = relationship(lazy="joined")
+    topics: Mapped[list[Topic]] = relationship(secondary=challenge_topics, lazy="selectin")
+
+    def is_open(self, today: date | None = None) -> bool:
+        """Open for proposals: published and the deadline has not passed."""
+        today = today or date.today()
+        return self.status == ChallengeStatus.PUBLISHED.value and self.deadline >= today

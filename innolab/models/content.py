@@ -1,0 +1,25 @@
+"""Texts of the footer pages (Impressum, Datenschutz, ...), editable by an admin."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from ._base import UTCDateTime, utcnow
+
+PAGE_SLUGS = ("impressum", "datenschutz", "barrierefreiheit", "kontakt")
+
+
+class SitePage(db.Model):
+    __tablename__ = "site_pages"
+    __table_args__ = (UniqueConstraint("slug", "locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40))
+    locale: Mapped[str] = mapped_column(String(5))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)  # Markdown
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

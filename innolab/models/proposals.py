@@ -1,0 +1,191 @@
+"""Pilot proposals (Pilotvorschläge), their versions, attachments and timeline."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import UTCDateTime, utcnow
+
+
+class Status(str, enum.Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+# A pilot is an approved proposal, from approval until it ends.
+PILOT_STATES = {Status.APPROVED.value, Status.RUNNING.value, Status.COMPLETED.value,
+                Status.CANCELLED.value}
+
+proposal_topics = Table(
+    "proposal_topics",
+    db.metadata,
+    Column("proposal_id", ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# The fields a partner writes; a version snapshot holds exactly these.
+CONTENT_FIELDS = (
+    "title", "public_summary", "problem", "solution", "benefit", "trl", "duration_months",
+    "cost_estimate", "personal_data", "personal_data_details", "hosting_location",
+    "security_notes", "contact_name", "contact_email", "contact_phone", "publication_consent",
+    "challenge_id",
+)
+
+
+class Proposal(db.Model):
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default=Status.DRAFT.value, index=True)
+
+    title: Mapped[str] = mapped_column(String(200))
+    public_summary: Mapped[str | None] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(Text)
+    solution: Mapped[str | None] = mapped_column(Text)
+    benefit: Mapped[str | None] = mapped_column(Text)
+    trl: Mapped[int | None] = mapped_column(Integer)
+    duration_months: Mapped[int | None] = mapped_column(Integer)
+    cost_estimate: Mapped[int | None] = mapped_column(Integer)  # whole euros
+    personal_data: Mapped[bool] = mapped_column(default=False)
+    personal_data_details: Mapped[str | None] = mapped_column(Text)
+    hosting_location: Mapped[str | None] = mapped_column(String(300))
+    security_notes: Mapped[str | None] = mapped_column(Text)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(50))
+    publication_consent: Mapped[bool] = mapped_column(default=False)
+
+    version: Mapped[int] = mapped_column(default=0)  # number of submitted versions
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_rationale: Mapped[str | None] = mapped_column(Text)
+    pilot_start_date: Mapped[date | None] = mapped_column(Date)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped["Organisation"] = relationship(lazy="joined")  # noqa: F821
+    challenge: Mapped["Challenge | None"] = relationship(lazy="joined")  # noqa: F821
+    created_by: Mapped["User | None"] = relationship()  # noqa: F821
+    topics: Mapped[list["Topic"]] = relationship(  # noqa: F821
+        secondary=proposal_topics, lazy="selectin"
+    )
+    versions: Mapped[list[ProposalVersion]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan", order_by="ProposalVersion.number"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan", order_by="Attachment.created_at"
+    )
+    timeline: Mapped[list[TimelineEntry]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan",
+        order_by="TimelineEntry.id",
+    )
+    assignments: Mapped[list["ReviewAssignment"]] = relationship(  # noqa: F821
+        back_populates="proposal", cascade="all, delete-orphan"
+    )
+    reviews: Mapped[list["Review"]] = relationship(  # noqa: F821
+        back_populates="proposal", cascade="all, delete-orphan"
+    )
+    checks: Mapped[list["Check"]] = relationship(  # noqa: F821
+        back_populates="proposal", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+    @property
+    def is_pilot(self) -> bool:
+        return self.status in PILOT_STATES
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def display_reference(self) -> str:
+        return self.reference or f"#{self.id}"
+
+    def snapshot(self) -> dict:
+        data = {name: getattr(self, name) for name in CONTENT_FIELDS}
+        data["topics"] = sorted(t.slug for t in self.topics)
+        return data
+
+
+class ProposalVersion(db.Model):
+    """What the partner submitted, once per submission, so reviewers can see what changed."""
+
+    __tablename__ = "proposal_versions"
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    proposal: Mapped[Proposal] = relationship(back_populates="versions")
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))  # the name the user gave, for display
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)  # random, on disk
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    internal: Mapped[bool] = mapped_column(default=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="attachments")
+    uploaded_by: Mapped["User | None"] = relationship()  # noqa: F821
+
+
+class TimelineEntry(db.Model):
+    """One move of a proposal through its lifecycle (or a note on it), shown as its timeline."""
+
+    __tablename__ = "timeline_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    message: Mapped[str | None] = mapped_column(Text)
+    # Internal entries (e.g. reviewer assigned) are for staff only.
+    internal: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="timeline")
+    actor: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
+
+
+class ReferenceCounter(db.Model):
+    """The last reference number handed out per year (IL-2026-0001, ...)."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,102 @@
+"""Reviewer assignments, reviews and the special checks (data protection, information security)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import UTCDateTime, utcnow
+
+# The fixed criteria, each scored 1-5.
+CRITERIA = ("innovation", "benefit", "feasibility", "cost_effectiveness", "privacy_security")
+
+
+class Recommendation(str, enum.Enum):
+    APPROVE = "approve"
+    REVISE = "revise"
+    REJECT = "reject"
+
+
+class CheckKind(str, enum.Enum):
+    DATA_PROTECTION = "data_protection"
+    INFORMATION_SECURITY = "information_security"
+
+
+class CheckOutcome(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class ReviewAssignment(db.Model):
+    __tablename__ = "review_assignments"
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    conflict_declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    conflict_reason: Mapped[str | None] = mapped_column(Text)
+
+    proposal: Mapped["Proposal"] = relationship(back_populates="assignments")  # noqa: F821
+    reviewer: Mapped["User"] = relationship(foreign_keys=[reviewer_id], lazy="joined")  # noqa: F821
+
+    @property
+    def active(self) -> bool:
+        return self.conflict_declared_at is None
+
+
+class Review(db.Model):
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    innovation: Mapped[int | None] = mapped_column(Integer)
+    benefit: Mapped[int | None] = mapped_column(Integer)
+    feasibility: Mapped[int | None] = mapped_column(Integer)
+    cost_effectiveness: Mapped[int | None] = mapped_column(Integer)
+    privacy_security: Mapped[int | None] = mapped_column(Integer)
+    recommendation: Mapped[str | None] = mapped_column(String(10))
+    comment: Mapped[str | None] = mapped_column(Text)  # internal, staff only
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    proposal: Mapped["Proposal"] = relationship(back_populates="reviews")  # noqa: F821
+    reviewer: Mapped["User"] = relationship(lazy="joined")  # noqa: F821
+
+    @property
+    def completed(self) -> bool:
+        return self.submitted_at is not None
+
+    @property
+    def scores(self) -> dict[str, int | None]:
+        return {c: getattr(self, c) for c in CRITERIA}
+
+    @property
+    def average(self) -> float | None:
+        values = [v for v in self.scores.values() if v is not None]
+        return round(sum(values) / len(values), 2) if values else None
+
+
+class Check(db.Model):
+    """The data-protection or information-security check of a proposal; the latest one counts."""
+
+    __tablename__ = "checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    outcome: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    proposal: Mapped["Proposal"] = relationship(back_populates="checks")  # noqa: F821
+    officer: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("proposals", __name__, url_prefix="/proposals" or None)
+
+from . import routes  # noqa: E402,F401

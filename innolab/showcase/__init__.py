@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("showcase", __name__, url_prefix=None)
+
+from . import routes  # noqa: E402,F401

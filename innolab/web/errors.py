@@ -1,0 +1,62 @@
+"""Error pages: a clear message in the user's language, never a bare 500."""
+from __future__ import annotations
+
+import logging
+
+from flask import render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+
+log = logging.getLogger("innolab.errors")
+
+TITLES = {
+    400: _l("Ungültige Anfrage"),
+    403: _l("Zugriff verweigert"),
+    404: _l("Seite nicht gefunden"),
+    405: _l("Aktion nicht möglich"),
+    413: _l("Datei zu groß"),
+    429: _l("Zu viele Anfragen"),
+    500: _l("Interner Fehler"),
+}
+
+TEXTS = {
+    400: _l("Die Anfrage konnte nicht verarbeitet werden. Bitte versuchen Sie es erneut."),
+    403: _l("Sie haben keine Berechtigung für diese Seite oder Aktion."),
+    404: _l("Die Seite gibt es nicht oder sie ist nicht öffentlich."),
+    405: _l("Diese Aktion ist auf diesem Weg nicht möglich."),
+    413: _l("Die hochgeladene Datei ist größer als erlaubt."),
+    429: _l("Sie haben zu viele Anfragen in kurzer Zeit gesendet. Bitte warten Sie einen "
+            "Moment und versuchen Sie es dann erneut."),
+    500: _l("Es ist ein Fehler aufgetreten. Er wurde protokolliert; bitte versuchen Sie es "
+            "später erneut."),
+}
+
+
+def _page(code: int, detail=None):
+    return render_template("errors/error.html", code=code, title=TITLES.get(code, TITLES[500]),
+                           text=TEXTS.get(code, TEXTS[500]), detail=detail), code
+
+
+def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return _page(400, _l("Das Formular ist abgelaufen oder wurde nicht von dieser Seite "
+                             "gesendet. Bitte laden Sie die Seite neu und senden Sie es "
+                             "erneut."))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = exc.code or 500
+        if code not in TITLES:
+            return exc
+        detail = exc.description if code == 403 and exc.description != type(exc).description else None
+        return _page(code, detail)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        db.session.rollback()
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return _page(500)

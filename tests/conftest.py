@@ -1,0 +1,103 @@
+"""Shared fixtures: the app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+
+from innolab import create_app
+from innolab.extensions import db as _db
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    from innolab.config import _database_url as normalise
+
+    uploads = tmp_path_factory.mktemp("uploads")
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": normalise(_database_url(tmp_path_factory)),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "UPLOAD_FOLDER": str(uploads),
+        "SMTP_HOST": "",
+        "SERVER_NAME": None,
+    })
+    with app.app_context():
+        _db.drop_all()
+        _reset_postgres_leftovers()
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.drop_all()
+
+
+def _reset_postgres_leftovers():
+    """An aborted earlier run may leave Alembic's table behind on PostgreSQL."""
+    if _db.engine.dialect.name == "postgresql":
+        with _db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(app):
+    """Every test starts with empty tables (works the same on SQLite and PostgreSQL)."""
+    yield
+    with app.app_context():
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        # the limiter counts in memory; start each test fresh
+        from innolab.extensions import limiter
+
+        if app.config["RATELIMIT_ENABLED"]:
+            limiter.reset()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.test_request_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """login(user) signs the test client in as `user` (as a session cookie would)."""
+
+    def _login(user, c=None):
+        c = c or client
+        with c.session_transaction() as session:
+            session["_user_id"] = user.session_token
+            session["_fresh"] = True
+        return c
+
+    return _login
+
+
+@pytest.fixture
+def outbox(app):
+    """outbox() returns the mails queued so far."""
+    from innolab.models import OutboxMail
+
+    def _outbox(recipient: str | None = None):
+        q = _db.session.query(OutboxMail).order_by(OutboxMail.id)
+        if recipient:
+            q = q.filter(OutboxMail.recipient == recipient)
+        return q.all()
+
+    return _outbox

@@ -1,0 +1,116 @@
+"""Factories for test data. Each returns a committed object."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+from innolab.domain.accounts import hash_password
+from innolab.extensions import db
+from innolab.models import (
+    Authority, Challenge, ChallengeStatus, Membership, MemberRole, Organisation, Proposal, Role,
+    Topic, User, UserRole,
+)
+from innolab.models._base import utcnow
+
+_seq = itertools.count(1)
+PASSWORD = "ein-sicheres-Passwort-42"
+_HASH = None
+
+
+def _password_hash():
+    global _HASH
+    if _HASH is None:
+        _HASH = hash_password(PASSWORD)
+    return _HASH
+
+
+def user(email=None, name=None, roles=(), confirmed=True, active=True, locale="de", **kw) -> User:
+    n = next(_seq)
+    u = User(email=email or f"user{n}@example.org", name=name or f"Test Person {n}",
+             password_hash=_password_hash(), locale=locale, active=active,
+             email_confirmed_at=utcnow() if confirmed else None, **kw)
+    for role in roles:
+        u.role_rows.append(UserRole(role=Role(role).value))
+    db.session.add(u)
+    db.session.commit()
+    return u
+
+
+def staff(*roles, **kw) -> User:
+    return user(roles=roles, **kw)
+
+
+def organisation(owner: User | None = None, members=(), name=None, kind="startup", **kw):
+    n = next(_seq)
+    org = Organisation(name=name or f"Start-up {n} GmbH", slug=f"start-up-{n}", kind=kind,
+                       city="Schwerin", website="https://example.org",
+                       description="Wir entwickeln Software für die Verwaltung.", **kw)
+    db.session.add(org)
+    if owner is not None:
+        org.memberships.append(Membership(user=owner, role=MemberRole.OWNER.value))
+    for m in members:
+        org.memberships.append(Membership(user=m, role=MemberRole.MEMBER.value))
+    db.session.commit()
+    return org
+
+
+def authority(name=None) -> Authority:
+    n = next(_seq)
+    a = Authority(name=name or f"Landesamt Nummer {n}", short_name=f"LA{n}")
+    db.session.add(a)
+    db.session.commit()
+    return a
+
+
+def topic(slug=None, name_de=None, name_en=None) -> Topic:
+    n = next(_seq)
+    t = Topic(slug=slug or f"thema-{n}", name_de=name_de or f"Thema {n}",
+              name_en=name_en or f"Topic {n}")
+    db.session.add(t)
+    db.session.commit()
+    return t
+
+
+def challenge(status=ChallengeStatus.PUBLISHED.value, deadline=None, authority_=None, topics=(),
+              title=None, **kw) -> Challenge:
+    n = next(_seq)
+    c = Challenge(title=title or f"Herausforderung {n}", summary="Eine kurze Zusammenfassung.",
+                  description="Die Behörde braucht eine **bessere** Lösung.",
+                  authority=authority_ or authority(), status=status,
+                  deadline=deadline or date.today() + timedelta(days=30),
+                  published_at=utcnow() if status != ChallengeStatus.DRAFT.value else None, **kw)
+    c.topics.extend(topics)
+    db.session.add(c)
+    db.session.commit()
+    return c
+
+
+COMPLETE = dict(
+    public_summary="Ein Chatbot beantwortet Fragen zu Anträgen.",
+    problem="Bürgerinnen und Bürger warten lange auf Antworten.",
+    solution="Ein KI-Assistent, der auf geprüften Texten arbeitet.",
+    benefit="Weniger Anrufe in der Hotline.",
+    trl=6, duration_months=6, cost_estimate=45000, personal_data=False,
+    hosting_location="Rechenzentrum in Schwerin", security_notes="BSI-Grundschutz",
+    contact_name="Erika Mustermann", contact_email="erika@example.org",
+    contact_phone="0385 123456", publication_consent=True,
+)
+
+
+def proposal(org: Organisation | None = None, status="draft", complete=True, title=None,
+             challenge_=None, **kw) -> Proposal:
+    """A proposal in `status`, moved there directly (for tests of what follows a state)."""
+    n = next(_seq)
+    org = org or organisation(owner=user())
+    fields = dict(COMPLETE) if complete else {}
+    fields.update(kw)
+    p = Proposal(organisation=org, title=title or f"Pilotvorschlag {n}", status=status,
+                 challenge=challenge_, created_by=org.memberships[0].user if org.memberships else None,
+                 **fields)
+    if status != "draft":
+        p.reference = f"IL-{date.today().year}-{n:04d}"
+        p.submitted_at = utcnow()
+        p.version = 1
+    db.session.add(p)
+    db.session.commit()
+    return p
