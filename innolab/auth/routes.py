@@ -14,3 +14,8 @@ def register():
 @bp.post("/logout")
 def logout():
     return ""
+
+
+@bp.route("/account")
+def settings():
+    return ""
