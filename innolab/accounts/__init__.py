@@ -1,5 +1,5 @@
 from flask import Blueprint
 
-bp = Blueprint("accounts", __name__, url_prefix="/account/organisations" or None)
+bp = Blueprint("accounts", __name__, url_prefix="/account/organisations")
 
 from . import routes  # noqa: E402,F401

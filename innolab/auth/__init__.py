@@ -1,5 +1,5 @@
 from flask import Blueprint
 
-bp = Blueprint("auth", __name__, url_prefix=None or None)
+bp = Blueprint("auth", __name__, url_prefix=None)
 
 from . import routes  # noqa: E402,F401

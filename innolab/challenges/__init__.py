@@ -1,5 +1,5 @@
 from flask import Blueprint
 
-bp = Blueprint("challenges", __name__, url_prefix="/staff/challenges" or None)
+bp = Blueprint("challenges", __name__, url_prefix="/staff/challenges")
 
 from . import routes  # noqa: E402,F401

@@ -1,5 +1,5 @@
 from flask import Blueprint
 
-bp = Blueprint("proposals", __name__, url_prefix="/proposals" or None)
+bp = Blueprint("proposals", __name__, url_prefix="/proposals")
 
 from . import routes  # noqa: E402,F401

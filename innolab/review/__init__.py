@@ -1,5 +1,5 @@
 from flask import Blueprint
 
-bp = Blueprint("review", __name__, url_prefix="/staff/review" or None)
+bp = Blueprint("review", __name__, url_prefix="/staff/review")
 
 from . import routes  # noqa: E402,F401
