@@ -92,6 +92,19 @@ def _init_extensions(app: Flask) -> None:
     def _remember_ip():
         audit.client_ip.set(request.remote_addr)
 
+    @app.after_request
+    def _deliver_mail(response):
+        if g.get("innolab_mail_queued") and app.config["MAIL_SEND_AFTER_REQUEST"]:
+            g.innolab_mail_queued = False
+            from .domain.mailer import deliver_pending
+
+            try:
+                deliver_pending()
+            except Exception:  # the mail stays in the outbox; never fail the user's request
+                db.session.rollback()
+                logging.getLogger("innolab.mail").exception("Outbox delivery failed")
+        return response
+
     @app.teardown_request
     def _rollback_on_error(exc):
         if exc is not None:

@@ -66,6 +66,9 @@ def load_config(instance_path: Path) -> dict:
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), False),
         "SMTP_SSL": _bool(os.environ.get("SMTP_SSL"), False),
         "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
+        # Deliver queued mail right after the request that queued it (else only by the
+        # `send-mail` command).
+        "MAIL_SEND_AFTER_REQUEST": _bool(os.environ.get("MAIL_SEND_AFTER_REQUEST"), True),
         # Uploads
         "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
         # the request may carry a few form fields beside the largest file

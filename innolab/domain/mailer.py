@@ -8,7 +8,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, g, has_app_context, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -45,6 +45,8 @@ def queue(recipient, template: str, subject, *, locale: str | None = None, kind:
         subject_text = str(subject)
     mail = OutboxMail(recipient=email, subject=subject_text, body_text=body, kind=kind)
     db.session.add(mail)
+    if has_app_context():
+        g.innolab_mail_queued = True  # the web layer delivers after the request committed
     return mail
 
 
