@@ -89,26 +89,39 @@ def _init_extensions(app: Flask) -> None:
         return user if user is not None and user.active else None
 
     @app.before_request
-    def _remember_ip():
+    def _per_request_state():
         audit.client_ip.set(request.remote_addr)
+        # The signed-in user is loaded from this request's cookie, never from an app context
+        # shared with an earlier request (as the test client does inside an app context).
+        g.pop("_login_user", None)
 
     @app.after_request
     def _deliver_mail(response):
+        # After the response went out, so that how long a request takes never tells whether
+        # a mail was sent (e.g. to a known address on registration).
         if g.get("innolab_mail_queued") and app.config["MAIL_SEND_AFTER_REQUEST"]:
             g.innolab_mail_queued = False
-            from .domain.mailer import deliver_pending
-
-            try:
-                deliver_pending()
-            except Exception:  # the mail stays in the outbox; never fail the user's request
-                db.session.rollback()
-                logging.getLogger("innolab.mail").exception("Outbox delivery failed")
+            response.call_on_close(lambda: _deliver_outbox(app))
         return response
 
     @app.teardown_request
     def _rollback_on_error(exc):
         if exc is not None:
             db.session.rollback()
+
+
+def _deliver_outbox(app: Flask) -> None:
+    from .domain.mailer import deliver_pending
+    from .extensions import db
+
+    with app.test_request_context(base_url=app.config.get("BASE_URL") or None):
+        try:
+            deliver_pending()
+        except Exception:  # the mail stays in the outbox for the next run
+            db.session.rollback()
+            logging.getLogger("innolab.mail").exception("Outbox delivery failed")
+        finally:
+            db.session.remove()
 
 
 def _select_locale() -> str:

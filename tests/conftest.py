@@ -48,6 +48,23 @@ def _reset_postgres_leftovers():
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Cheap argon2 parameters in tests: the real ones cost most of a second per hash.
+
+    The code paths stay the same (argon2 hash, verify, the dummy hash for unknown users).
+    """
+    from argon2 import PasswordHasher
+
+    from innolab.domain import accounts
+
+    saved = accounts._hasher, accounts._DUMMY_HASH
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts._DUMMY_HASH = accounts._hasher.hash("dummy")
+    yield
+    accounts._hasher, accounts._DUMMY_HASH = saved
+
+
 @pytest.fixture(autouse=True)
 def _clean_tables(app):
     """Every test starts with empty tables (works the same on SQLite and PostgreSQL)."""
@@ -80,7 +97,12 @@ def login(client):
     """login(user) signs the test client in as `user` (as a session cookie would)."""
 
     def _login(user, c=None):
+        from flask import g, has_app_context
+
         c = c or client
+        # Inside an `app_ctx` test every request shares one `g`: forget the user loaded before.
+        if has_app_context():
+            g.pop("_login_user", None)
         with c.session_transaction() as session:
             session["_user_id"] = user.session_token
             session["_fresh"] = True

@@ -1,21 +1,258 @@
+"""Local accounts: register, confirm, sign in and out, passwords, account settings."""
+from __future__ import annotations
+
+from flask import flash, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..domain import registration
+from ..domain.admin import role_labels
+from ..domain.accounts import MIN_PASSWORD_LENGTH, normalise_email
+from ..domain.registration import LoginRefused, PasswordRejected
+from ..extensions import db, limiter
+from ..web import redirect_to, render, safe_next
 from . import bp
+from .forms import (
+    ChangePasswordForm, EmailForm, LoginForm, RegisterForm, ResetPasswordForm, SettingsForm,
+)
+
+# Per client address. Sign-in attempts are the target of password guessing; the mail-sending
+# forms could be used to flood someone's mailbox.
+LOGIN_LIMIT = "10/minute"
+MAIL_LIMIT = "5/minute"
+# Per address, counting failed attempts only: slows down guessing one account's password
+# from many client addresses.
+ACCOUNT_LOGIN_LIMIT = "20/hour"
+
+LANG_COOKIE_AGE = 365 * 24 * 3600
 
 
-@bp.route("/login")
-def login():
-    return ""
+def _home() -> str:
+    return url_for("showcase.home")
 
 
-@bp.route("/register")
+def _login_address() -> str:
+    return "login:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response) -> bool:
+    return response.status_code != 303
+
+
+def _sign_in(user, method: str | None = "password") -> None:
+    """A fresh session for the user (no data of the anonymous session survives).
+
+    `method` None: the same person continues (after changing the password), no new sign-in.
+    """
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session.permanent = True
+    if method:
+        registration.record_login(user, method=method)
+
+
+def _sent_page(title: str, text: str, status: int = 200):
+    return render("auth/sent.html", status=status, title=title, text=text)
+
+
+# ------------------------------------------------------------------ registration
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(MAIL_LIMIT, methods=["POST"])
 def register():
-    return ""
+    if current_user.is_authenticated:
+        return redirect_to(url_for("auth.settings"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            registration.register(form.email.data, form.name.data, form.password.data,
+                                  str(get_locale() or "de"))
+        except PasswordRejected as exc:
+            form.password.errors = [*form.password.errors, str(exc.reason)]
+        else:
+            db.session.commit()
+            return _sent_page(
+                _("Bitte prüfen Sie Ihr Postfach"),
+                _("Wir haben Ihnen eine E-Mail an die angegebene Adresse geschickt. Bitte folgen "
+                  "Sie dem Link darin, um Ihre Registrierung abzuschließen. Sollte die E-Mail "
+                  "nicht ankommen, sehen Sie bitte auch im Spam-Ordner nach."),
+            )
+    status = 422 if form.is_submitted() else 200
+    return render("auth/register.html", form=form, status=status,
+                  min_password_length=MIN_PASSWORD_LENGTH)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token):
+    # The link shows a button; only the POST confirms, so mail scanners that open links
+    # do not confirm an address on their own.
+    if request.method == "GET":
+        if registration.user_for_confirmation(token) is None:
+            return render("auth/link_invalid.html", status=400, kind="confirm")
+        return render("auth/confirm.html", token=token)
+    user = registration.confirm_email(token)
+    if user is None:
+        return render("auth/link_invalid.html", status=400, kind="confirm")
+    db.session.commit()
+    flash(_("Vielen Dank, Ihre E-Mail-Adresse ist bestätigt."), "success")
+    if current_user.is_authenticated:
+        return redirect_to(url_for("auth.settings"))
+    return redirect_to(url_for("auth.login"))
+
+
+@bp.route("/register/resend", methods=["GET", "POST"])
+@limiter.limit(MAIL_LIMIT, methods=["POST"])
+def resend_confirmation():
+    form = EmailForm()
+    if form.validate_on_submit():
+        registration.resend_confirmation(form.email.data)
+        db.session.commit()
+        return _sent_page(
+            _("Bitte prüfen Sie Ihr Postfach"),
+            _("Wenn zu dieser Adresse ein noch nicht bestätigtes Konto gehört, haben wir Ihnen "
+              "eine E-Mail mit einem neuen Bestätigungslink geschickt. Sollte die E-Mail nicht "
+              "ankommen, sehen Sie bitte auch im Spam-Ordner nach."),
+        )
+    status = 422 if form.is_submitted() else 200
+    return render("auth/resend.html", form=form, status=status)
+
+
+# ------------------------------------------------------------------ sign in, sign out
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(ACCOUNT_LOGIN_LIMIT, methods=["POST"], key_func=_login_address,
+               deduct_when=_failed)
+def login():
+    wanted = safe_next(request.values.get("next"), "")  # "" unless it stays on this site
+    target = wanted or _home()
+    if current_user.is_authenticated:
+        return redirect_to(target)
+    form = LoginForm()
+    form.next.data = wanted
+    unconfirmed_email = None
+    if form.validate_on_submit():
+        result = registration.authenticate(form.email.data, form.password.data)
+        if result:
+            _sign_in(result.user)
+            db.session.commit()
+            flash(_("Sie sind angemeldet."), "success")
+            return redirect_to(target)
+        db.session.commit()  # the audit event of the failed attempt
+        if result.refused is LoginRefused.UNCONFIRMED:
+            unconfirmed_email = result.user.email
+        else:
+            form.form_errors.append(_("E-Mail-Adresse oder Passwort ist falsch."))
+    status = 422 if form.is_submitted() else 200
+    return render("auth/login.html", form=form, unconfirmed_email=unconfirmed_email, status=status)
 
 
 @bp.post("/logout")
 def logout():
-    return ""
+    if current_user.is_authenticated:
+        registration.logout(current_user._get_current_object())
+        logout_user()
+        db.session.commit()
+    session.clear()
+    flash(_("Sie sind abgemeldet."), "success")
+    return redirect_to(_home())
 
 
-@bp.route("/account")
+# ------------------------------------------------------------------ passwords
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(MAIL_LIMIT, methods=["POST"])
+def forgot_password():
+    form = EmailForm()
+    if form.validate_on_submit():
+        registration.request_password_reset(form.email.data)
+        db.session.commit()
+        return _sent_page(
+            _("Bitte prüfen Sie Ihr Postfach"),
+            _("Wenn zu dieser Adresse ein Konto gehört, haben wir Ihnen eine E-Mail mit einem "
+              "Link geschickt, über den Sie ein neues Passwort festlegen können. Der Link ist "
+              "zwei Stunden gültig. Sollte die E-Mail nicht ankommen, sehen Sie bitte auch im "
+              "Spam-Ordner nach."),
+        )
+    status = 422 if form.is_submitted() else 200
+    return render("auth/forgot_password.html", form=form, status=status)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def reset_password(token):
+    user = registration.user_for_reset(token)
+    if user is None:
+        return render("auth/link_invalid.html", status=400, kind="reset")
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            registration.reset_password(user, form.password.data)
+        except PasswordRejected as exc:
+            form.password.errors = [*form.password.errors, str(exc.reason)]
+        else:
+            if current_user.is_authenticated:
+                logout_user()
+            _sign_in(user, method="reset_link")
+            db.session.commit()
+            flash(_("Ihr Passwort ist gespeichert. Sie sind jetzt angemeldet."), "success")
+            return redirect_to(url_for("auth.settings"))
+    status = 422 if form.is_submitted() else 200
+    return render("auth/reset_password.html", form=form, user=user, token=token, status=status,
+                  min_password_length=MIN_PASSWORD_LENGTH)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def change_password():
+    if not current_user.password_hash:
+        # signed up through an external provider (or invited): nothing to change yet
+        return render("auth/change_password.html", form=None, no_password=True)
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            changed = registration.change_password(user, form.current_password.data,
+                                                   form.password.data)
+        except PasswordRejected as exc:
+            form.password.errors = [*form.password.errors, str(exc.reason)]
+        else:
+            if changed:
+                # Every other device is signed out; this one continues with the new token.
+                _sign_in(user, method=None)
+                db.session.commit()
+                flash(_("Ihr Passwort wurde geändert. Auf allen anderen Geräten sind Sie "
+                        "abgemeldet."), "success")
+                return redirect_to(url_for("auth.settings"))
+            db.session.commit()  # the audit event of the failed attempt
+            form.current_password.errors = [
+                *form.current_password.errors, _("Das aktuelle Passwort ist nicht richtig.")]
+    status = 422 if form.is_submitted() else 200
+    return render("auth/change_password.html", form=form, status=status,
+                  min_password_length=MIN_PASSWORD_LENGTH)
+
+
+# ------------------------------------------------------------------ account settings
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
 def settings():
-    return ""
+    user = current_user._get_current_object()
+    form = SettingsForm(obj=user)
+    if form.validate_on_submit():
+        registration.update_settings(user, form.name.data, form.locale.data)
+        db.session.commit()
+        flash(_("Ihre Einstellungen sind gespeichert."), "success")
+        response = redirect_to(url_for("auth.settings"))
+        response.set_cookie("lang", user.locale, max_age=LANG_COOKIE_AGE, samesite="Lax",
+                            httponly=True, secure=request.is_secure)
+        return response
+    status = 422 if form.is_submitted() else 200
+    role_names = [str(label) for label in role_labels(user.roles)]
+    return render("auth/settings.html", form=form, user=user, role_names=role_names,
+                  has_password=bool(user.password_hash), status=status)

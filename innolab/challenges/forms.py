@@ -1,1 +1,58 @@
-"""Forms of this blueprint."""
+"""Forms of the coordinators' challenge management."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..domain.challenges import PAST_DEADLINE, ChallengeData
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ChallengeForm(FlaskForm):
+    title = StringField(_l("Titel"), validators=[
+        DataRequired(_l("Bitte geben Sie einen Titel ein.")),
+        Length(max=200, message=_l("Höchstens %(max)d Zeichen."))])
+    summary = TextAreaField(_l("Kurzbeschreibung"), validators=[
+        DataRequired(_l("Bitte geben Sie eine Kurzbeschreibung ein.")),
+        Length(max=500, message=_l("Höchstens %(max)d Zeichen."))])
+    description = TextAreaField(_l("Beschreibung"), validators=[
+        DataRequired(_l("Bitte beschreiben Sie die Herausforderung.")),
+        Length(max=20000, message=_l("Höchstens %(max)d Zeichen."))])
+    authority = SelectField(_l("Behörde"), coerce=_int_or_none, validators=[
+        DataRequired(_l("Bitte wählen Sie eine Behörde."))])
+    topics = SelectMultipleField(_l("Themen"), coerce=int, widget=ListWidget(prefix_label=False),
+                                 option_widget=CheckboxInput())
+    deadline = DateField(_l("Frist"), validators=[
+        InputRequired(_l("Bitte geben Sie eine Frist an."))])
+
+    def __init__(self, *args, authorities=(), topics=(), locale="de", status=None,
+                 today: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.authority.choices = [SelectChoice("", _l("Bitte wählen"))] + [
+            SelectChoice(a.id, a.name) for a in authorities]
+        self.topics.choices = [SelectChoice(t.id, t.name_for(locale)) for t in topics]
+        self._status = status
+        self._today = today
+
+    def validate_deadline(self, field):
+        # A published challenge must keep a deadline that has not passed.
+        today = self._today or date.today()
+        if self._status == "published" and field.data and field.data < today:
+            raise ValidationError(PAST_DEADLINE)
+
+    def data_object(self) -> ChallengeData:
+        return ChallengeData(title=self.title.data, summary=self.summary.data,
+                             description=self.description.data, authority_id=self.authority.data,
+                             deadline=self.deadline.data, topic_ids=list(self.topics.data or []))

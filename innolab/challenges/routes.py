@@ -1,6 +1,112 @@
+"""Challenge management for coordinators: write, publish and close challenges."""
+from __future__ import annotations
+
+from flask import abort, flash, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..domain import challenges as domain
+from ..domain import permissions
+from ..extensions import db
+from ..web import redirect_to, render, require
 from . import bp
+from .forms import ChallengeForm
+
+
+@bp.before_request
+@login_required
+def _coordinators_only():
+    require(permissions.manage_challenges(current_user))
+
+
+def _challenge(challenge_id: int):
+    c = domain.get(challenge_id)
+    if c is None:
+        abort(404)
+    return c
+
+
+def _form(challenge=None, **kw) -> ChallengeForm:
+    return ChallengeForm(authorities=domain.authorities(), topics=domain.topics(),
+                         locale=str(get_locale() or "de"),
+                         status=challenge.status if challenge is not None else None, **kw)
 
 
 @bp.get("/")
 def index():
-    return ""
+    return render("challenges/index.html", rows=domain.overview(),
+                  labels=domain.STATUS_LABELS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            c = domain.create(current_user, form.data_object())
+        except domain.ChallengeRefused as exc:
+            form.authority.errors = list(form.authority.errors) + [exc.reason]
+        else:
+            db.session.commit()
+            flash(_l("Die Herausforderung „%(title)s“ wurde als Entwurf gespeichert.",
+                     title=c.title), "success")
+            return redirect_to(url_for(".index"))
+    status = 422 if form.is_submitted() else 200
+    return render("challenges/form.html", status=status, form=form, challenge=None)
+
+
+@bp.route("/<int:challenge_id>/edit", methods=["GET", "POST"])
+def edit(challenge_id: int):
+    c = _challenge(challenge_id)
+    form = _form(c, obj=_initial(c))
+    if form.validate_on_submit():
+        try:
+            changed = domain.update(current_user, c, form.data_object())
+        except domain.ChallengeRefused as exc:
+            form.deadline.errors = list(form.deadline.errors) + [exc.reason]
+        else:
+            db.session.commit()
+            flash(_l("Die Änderungen wurden gespeichert.") if changed
+                  else _l("Es gab keine Änderungen."), "success" if changed else "info")
+            return redirect_to(url_for(".index"))
+    status = 422 if form.is_submitted() else 200
+    return render("challenges/form.html", status=status, form=form, challenge=c,
+                  labels=domain.STATUS_LABELS)
+
+
+@bp.post("/<int:challenge_id>/publish")
+def publish(challenge_id: int):
+    c = _challenge(challenge_id)
+    try:
+        domain.publish(current_user, c)
+    except domain.ChallengeRefused as exc:
+        flash(exc.reason, "error")
+    else:
+        db.session.commit()
+        flash(_l("Die Herausforderung „%(title)s“ ist veröffentlicht.", title=c.title), "success")
+    return redirect_to(url_for(".index"))
+
+
+@bp.post("/<int:challenge_id>/close")
+def close(challenge_id: int):
+    c = _challenge(challenge_id)
+    try:
+        domain.close(current_user, c)
+    except domain.ChallengeRefused as exc:
+        flash(exc.reason, "error")
+    else:
+        db.session.commit()
+        flash(_l("Die Herausforderung „%(title)s“ ist geschlossen. Es können keine Vorschläge "
+                 "mehr dazu eingereicht werden.", title=c.title), "success")
+    return redirect_to(url_for(".index"))
+
+
+class _initial:
+    """The form's starting values from a challenge (authority and topics as ids)."""
+
+    def __init__(self, c):
+        self.title, self.summary, self.description = c.title, c.summary, c.description
+        self.authority = c.authority_id
+        self.topics = [t.id for t in c.topics]
+        self.deadline = c.deadline

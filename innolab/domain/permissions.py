@@ -200,3 +200,115 @@ def propose_for(user, org) -> Permission:
     if not org.is_member(user):
         return deny(_l("Sie sind nicht Mitglied dieser Organisation."), hide=True)
     return ALLOW
+
+
+def view_organisation(user, org) -> Permission:
+    """The members' page of an organisation: members only (others learn nothing: 404)."""
+    if not _signed_in(user):
+        return deny(NOT_SIGNED_IN, hide=True)
+    if not org.is_member(user):
+        return deny(_l("Sie sind nicht Mitglied dieser Organisation."), hide=True)
+    return ALLOW
+
+
+def _only_owner(org, user) -> bool:
+    return org.is_owner(user) and len(org.owners) <= 1
+
+
+LAST_OWNER = _l("Die Organisation braucht mindestens eine Eigentümerin oder einen Eigentümer. "
+                "Übergeben Sie die Eigentümerschaft zuerst an ein anderes Mitglied.")
+
+
+def remove_member(user, org, member) -> Permission:
+    """May `user` remove `member` (a User) from `org`?"""
+    allowed = manage_organisation(user, org)
+    if not allowed:
+        return allowed
+    if _only_owner(org, member):
+        return deny(LAST_OWNER)
+    return ALLOW
+
+
+def leave_organisation(user, org) -> Permission:
+    allowed = view_organisation(user, org)
+    if not allowed:
+        return allowed
+    if _only_owner(org, user):
+        return deny(LAST_OWNER)
+    return ALLOW
+
+
+def transfer_ownership(user, org) -> Permission:
+    allowed = manage_organisation(user, org)
+    if not allowed:
+        return allowed
+    if not any(m.user_id != user.id and m.role != "owner" for m in org.memberships):
+        return deny(_l("Es gibt kein weiteres Mitglied, an das Sie die Eigentümerschaft übergeben "
+                       "können. Laden Sie zuerst Kolleginnen und Kollegen ein."))
+    return ALLOW
+
+
+# ---------------------------------------------------------------- review (staff side)
+
+
+def see_all_submissions(user) -> Permission:
+    """The review inbox with every submitted proposal (reviewers see only their own)."""
+    return ALLOW if has_role(user, *OVERSEEING) else deny(NO_RIGHT)
+
+
+def see_reviews(user, p: Proposal) -> Permission:
+    """Other people's reviews: an assigned reviewer sees them only after submitting their own."""
+    if not view_internal(user, p):
+        return deny(NO_RIGHT, hide=True)
+    a = assignment_of(user, p)
+    if a is None:
+        return ALLOW
+    if not a.active:
+        if user.has_role(*OVERSEEING):
+            return ALLOW
+        return deny(_l("Sie haben einen Interessenkonflikt erklärt und sehen die Gutachten "
+                       "nicht."))
+    if not any(r.reviewer_id == user.id and r.submitted_at is not None for r in p.reviews):
+        return deny(_l("Sie sehen die Gutachten der anderen, sobald Sie Ihr eigenes "
+                       "Gutachten abgeschlossen haben."))
+    return ALLOW
+
+
+def unpublish_pilot(user, p: Proposal) -> Permission:
+    if not has_role(user, Role.COORDINATOR):
+        return deny(NO_RIGHT)
+    if p.published_at is None:
+        return deny(_l("Der Pilot ist nicht im Schaufenster veröffentlicht."))
+    return ALLOW
+
+
+def upload_attachment(user, p: Proposal) -> Permission:
+    """Members while the proposal is editable; staff who may see the staff view (any time)."""
+    if not view_proposal(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if p.organisation.is_member(user):
+        editable = edit_proposal(user, p)
+        if not editable:
+            return deny(_l("Anhänge können nur hinzugefügt werden, solange der Vorschlag "
+                           "bearbeitet werden kann."))
+        return ALLOW
+    if view_internal(user, p):
+        return ALLOW
+    return deny(NO_RIGHT)
+
+
+def delete_attachment(user, attachment) -> Permission:
+    """Members while editable (not internal files); staff the files they uploaded themselves."""
+    p = attachment.proposal
+    if not download_attachment(user, attachment):
+        return deny(NO_RIGHT, hide=True)
+    if p.organisation.is_member(user):
+        if attachment.internal:
+            return deny(NO_RIGHT, hide=True)
+        if not edit_proposal(user, p):
+            return deny(_l("Anhänge können nur entfernt werden, solange der Vorschlag "
+                           "bearbeitet werden kann."))
+        return ALLOW
+    if view_internal(user, p) and attachment.uploaded_by_id == user.id:
+        return ALLOW
+    return deny(NO_RIGHT)

@@ -1,1 +1,55 @@
-"""Forms of this blueprint."""
+"""Forms of the public showcase: the search and filter forms (GET, no CSRF needed)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Form, SearchField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from ..domain.showcase import CLOSED, OPEN, PUBLIC_PILOT_STATES
+from ..domain.states import STATUS_LABELS
+
+ALL = ""
+
+
+class _FilterForm(Form):
+    """Filters read from the query string. A value that does not fit is ignored, never a 500."""
+
+    q = SearchField(_l("Suchbegriff"), validators=[Optional(), Length(max=200)])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    topic = SelectField(_l("Thema"), validators=[Optional()])
+    authority = SelectField(_l("Behörde"), validators=[Optional()])
+
+    def set_choices(self, topics, authorities, locale: str) -> None:
+        self.topic.choices = [SelectChoice(ALL, _l("Alle Themen"))] + [
+            SelectChoice(t.slug, t.name_for(locale)) for t in topics]
+        self.authority.choices = [SelectChoice(ALL, _l("Alle Behörden"))] + [
+            SelectChoice(str(a.id), a.name) for a in authorities]
+
+    def cleaned(self) -> dict:
+        """The valid filter values; invalid or empty ones become None."""
+        self.validate()
+        values = {}
+        for name in ("q", "status", "topic", "authority"):
+            field = self[name]
+            value = field.data if not field.errors else None
+            values[name] = (value or "").strip() or None if isinstance(value, str) else value
+        if values["authority"] is not None:
+            values["authority"] = int(values["authority"])
+        return values
+
+    def args(self) -> dict:
+        """The active filters as query arguments (for links to other pages of results)."""
+        return {k: v for k, v in self.cleaned().items() if v not in (None, "")}
+
+
+class ChallengeFilterForm(_FilterForm):
+    status = SelectField(_l("Status"), validators=[Optional()], choices=[
+        SelectChoice(ALL, _l("Alle")), SelectChoice(OPEN, _l("Offen")),
+        SelectChoice(CLOSED, _l("Geschlossen"))])
+
+
+class PilotFilterForm(_FilterForm):
+    status = SelectField(_l("Status"), validators=[Optional()], choices=[
+        SelectChoice(ALL, _l("Alle"))] + [
+        SelectChoice(s, STATUS_LABELS[s]) for s in PUBLIC_PILOT_STATES])

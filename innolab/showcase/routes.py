@@ -1,12 +1,40 @@
-from flask import make_response, redirect, request
+"""The public showcase: home, challenges, pilots, organisation profiles, footer pages.
 
-from ..web import safe_next
+What is public is decided in innolab.domain.showcase only; these views never query models.
+"""
+from __future__ import annotations
+
+from flask import abort, make_response, redirect, request
+from flask_login import current_user
+
+from ..domain import audit
+from ..domain import pages as page_texts
+from ..domain import showcase
+from ..extensions import db, htmx
+from ..web import page_number, render, safe_next
 from . import bp
+from .forms import ChallengeFilterForm, PilotFilterForm
+
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "de")
+
+
+def _results_block() -> str | None:
+    """Only the results block for an htmx request; the whole page when htmx restores history."""
+    if htmx and not htmx.history_restore_request:
+        return "results"
+    return None
 
 
 @bp.get("/")
 def home():
-    return "home"
+    return render("showcase/home.html", challenges=showcase.newest_open_challenges(3),
+                  pilots=showcase.newest_pilots(3))
 
 
 @bp.post("/language")
@@ -14,20 +42,67 @@ def set_language():
     lang = request.form.get("lang")
     response = make_response(redirect(safe_next(request.form.get("next"), "/"), code=303))
     if lang in ("de", "en"):
-        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        response.set_cookie("lang", lang, max_age=LANG_COOKIE_MAX_AGE, samesite="Lax",
+                            httponly=True)
+        if current_user.is_authenticated and current_user.locale != lang:
+            audit.record(current_user, "user.set_locale", current_user,
+                         old=current_user.locale, new=lang)
+            current_user.locale = lang
+            db.session.commit()
     return response
 
 
 @bp.get("/challenges")
 def challenges():
-    return ""
+    form = ChallengeFilterForm(request.args)
+    form.set_choices(showcase.topics(), showcase.challenge_authorities(), _locale())
+    f = showcase.ChallengeFilter(**form.cleaned())
+    page = showcase.search_challenges(f, page=page_number())
+    block = _results_block()
+    return render("showcase/challenges.html", block=block, partial=block is not None, form=form,
+                  page=page, args=form.args(), filtered=bool(form.args()))
+
+
+@bp.get("/challenges/<int:challenge_id>")
+def challenge(challenge_id: int):
+    c = showcase.public_challenge(challenge_id)
+    if c is None:
+        abort(404)
+    return render("showcase/challenge.html", challenge=c, is_open=c.is_open(),
+                  pilots=showcase.pilots_for_challenge(c))
 
 
 @bp.get("/pilots")
 def pilots():
-    return ""
+    form = PilotFilterForm(request.args)
+    form.set_choices(showcase.topics(), showcase.pilot_authorities(), _locale())
+    f = showcase.PilotFilter(**form.cleaned())
+    page = showcase.search_pilots(f, page=page_number())
+    block = _results_block()
+    return render("showcase/pilots.html", block=block, partial=block is not None, form=form,
+                  page=page, args=form.args(), filtered=bool(form.args()))
+
+
+@bp.get("/pilots/<int:proposal_id>")
+def pilot(proposal_id: int):
+    p = showcase.public_pilot(proposal_id)
+    if p is None:
+        abort(404)
+    return render("showcase/pilot.html", pilot=p)
+
+
+@bp.get("/organisations/<slug>")
+def organisation(slug: str):
+    found = showcase.public_organisation(slug)
+    if found is None:
+        abort(404)
+    org, pilots = found
+    return render("showcase/organisation.html", org=org, pilots=pilots)
 
 
 @bp.get("/pages/<slug>")
-def page(slug):
-    return ""
+def page(slug: str):
+    p = page_texts.get_page(slug, _locale())
+    if p is None:
+        abort(404)
+    return render("showcase/page.html", page=p)

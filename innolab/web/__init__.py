@@ -10,10 +10,13 @@ from ..extensions import htmx
 
 
 def render(template: str, block: str | None = None, status: int = 200, **context):
-    """Render the page, or only `block` of it for an htmx request (same route, same data)."""
+    """Render the page, or only `block` of it for an htmx request (same route, same data).
+
+    When htmx restores a page from history (back button) it needs the whole page.
+    """
     from flask import render_template
 
-    if block and htmx:
+    if block and htmx and not htmx.history_restore_request:
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)

@@ -1,0 +1,165 @@
+"""Challenges (Herausforderungen): written, published and closed by coordinators.
+
+draft -> published (publish) -> closed (close). Once closed, no proposal can be submitted to
+it any more (states.challenge_still_open checks status and deadline).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Authority, Challenge, ChallengeStatus, Proposal, Status, Topic
+from ..models._base import utcnow
+from . import DomainError, audit
+
+CS = ChallengeStatus
+
+STATUS_LABELS = {
+    CS.DRAFT.value: _l("Entwurf"),
+    CS.PUBLISHED.value: _l("Veröffentlicht"),
+    CS.CLOSED.value: _l("Geschlossen"),
+}
+
+EDITABLE = ("title", "summary", "description", "authority_id", "deadline")
+
+PAST_DEADLINE = _l("Die Frist darf nicht in der Vergangenheit liegen.")
+
+
+class ChallengeRefused(DomainError):
+    pass
+
+
+@dataclass
+class ChallengeData:
+    title: str
+    summary: str
+    description: str
+    authority_id: int
+    deadline: date
+    topic_ids: list[int]
+
+
+def authorities() -> list[Authority]:
+    return list(db.session.execute(select(Authority).order_by(Authority.name)).scalars())
+
+
+def topics() -> list[Topic]:
+    return list(db.session.execute(select(Topic).order_by(Topic.name_de)).scalars())
+
+
+def get(challenge_id: int) -> Challenge | None:
+    return db.session.get(Challenge, challenge_id)
+
+
+def overview() -> list[tuple[Challenge, int]]:
+    """Every challenge (drafts too) with the number of proposals submitted to it.
+
+    Drafts of proposals are the partners' own and are not counted.
+    """
+    counted = (select(Proposal.challenge_id, func.count(Proposal.id).label("n"))
+               .where(Proposal.status != Status.DRAFT.value, Proposal.challenge_id.is_not(None))
+               .group_by(Proposal.challenge_id).subquery())
+    stmt = (select(Challenge, func.coalesce(counted.c.n, 0))
+            .outerjoin(counted, counted.c.challenge_id == Challenge.id)
+            .order_by(Challenge.created_at.desc(), Challenge.id.desc()))
+    return [(c, n) for c, n in db.session.execute(stmt).unique().all()]
+
+
+def deadline_problem(c_status: str, deadline: date | None, today: date | None = None):
+    """Why this deadline cannot stand for a challenge in `c_status`, or None."""
+    today = today or date.today()
+    if c_status == CS.PUBLISHED.value and deadline is not None and deadline < today:
+        return PAST_DEADLINE
+    return None
+
+
+def _topics(ids) -> list[Topic]:
+    ids = list(ids or [])
+    if not ids:
+        return []
+    return list(db.session.execute(select(Topic).where(Topic.id.in_(ids))).scalars())
+
+
+def _check_authority(authority_id: int) -> None:
+    if db.session.get(Authority, authority_id) is None:
+        raise ChallengeRefused(_l("Diese Behörde gibt es nicht."))
+
+
+def create(user, data: ChallengeData) -> Challenge:
+    _check_authority(data.authority_id)
+    c = Challenge(title=data.title.strip(), summary=data.summary.strip(),
+                  description=data.description.strip(), authority_id=data.authority_id,
+                  deadline=data.deadline, status=CS.DRAFT.value, created_by_id=user.id)
+    c.topics = _topics(data.topic_ids)
+    db.session.add(c)
+    db.session.flush()
+    audit.record(user, "challenge.create", c, title=c.title)
+    return c
+
+
+def update(user, c: Challenge, data: ChallengeData, today: date | None = None) -> list[str]:
+    """Change the texts, authority, topics and deadline; returns the names of changed fields."""
+    _check_authority(data.authority_id)
+    reason = deadline_problem(c.status, data.deadline, today)
+    if reason is not None:
+        raise ChallengeRefused(reason)
+    new = dict(title=data.title.strip(), summary=data.summary.strip(),
+               description=data.description.strip(), authority_id=data.authority_id,
+               deadline=data.deadline)
+    changed = [k for k, v in new.items() if getattr(c, k) != v]
+    for k in changed:
+        setattr(c, k, new[k])
+    topics = _topics(data.topic_ids)
+    if {t.id for t in topics} != {t.id for t in c.topics}:
+        c.topics = topics
+        changed.append("topics")
+    if changed:
+        audit.record(user, "challenge.update", c, fields=changed)
+    return changed
+
+
+def publish_refusal(c: Challenge, today: date | None = None):
+    """None if the challenge can be published now, else the reason why not."""
+    today = today or date.today()
+    if c.status != CS.DRAFT.value:
+        return _l("Nur Entwürfe können veröffentlicht werden.")
+    required = (("title", _l("Titel")), ("summary", _l("Kurzbeschreibung")),
+                ("description", _l("Beschreibung")))
+    missing = [label for name, label in required if not (getattr(c, name) or "").strip()]
+    if missing:
+        return _l("Bitte füllen Sie noch aus: %(fields)s",
+                  fields=", ".join(str(m) for m in missing))
+    if c.deadline is None or c.deadline < today:
+        return _l("Die Frist liegt in der Vergangenheit. Bitte setzen Sie eine neue Frist, "
+                  "bevor Sie die Herausforderung veröffentlichen.")
+    return None
+
+
+def publish(user, c: Challenge, today: date | None = None) -> Challenge:
+    reason = publish_refusal(c, today)
+    if reason is not None:
+        raise ChallengeRefused(reason)
+    c.status = CS.PUBLISHED.value
+    c.published_at = utcnow()
+    audit.record(user, "challenge.publish", c, title=c.title, deadline=c.deadline.isoformat())
+    return c
+
+
+def close_refusal(c: Challenge):
+    if c.status != CS.PUBLISHED.value:
+        return _l("Nur veröffentlichte Herausforderungen können geschlossen werden.")
+    return None
+
+
+def close(user, c: Challenge) -> Challenge:
+    reason = close_refusal(c)
+    if reason is not None:
+        raise ChallengeRefused(reason)
+    c.status = CS.CLOSED.value
+    c.closed_at = utcnow()
+    audit.record(user, "challenge.close", c, title=c.title)
+    return c

@@ -1,0 +1,287 @@
+"""What the public sees: the ONLY place that decides what is public.
+
+Every query of the showcase goes through this module. A pilot leaves it only as a
+`PublicPilot`, which carries the public fields and nothing else, so a template cannot
+show a private field by mistake (problem, solution, contact data, reviews, attachments).
+
+Rules (DOMAIN.md "What is public"):
+- a challenge is public once published (status published or closed; drafts never);
+- a pilot is public only when its status is approved, running or completed AND the
+  partner agreed to publication AND a coordinator published it (published_at set);
+  nothing of a rejected, withdrawn, cancelled or not yet decided proposal is public;
+- an organisation's profile (what the partner entered for display) is public, with its
+  public pilots only; never its members or their contact data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, false, or_, select, true
+
+from ..extensions import db
+from ..models import Authority, Challenge, ChallengeStatus, Organisation, Proposal, Status, Topic
+
+PUBLIC_CHALLENGE_STATES = (ChallengeStatus.PUBLISHED.value, ChallengeStatus.CLOSED.value)
+PUBLIC_PILOT_STATES = (Status.APPROVED.value, Status.RUNNING.value, Status.COMPLETED.value)
+
+OPEN = "open"
+CLOSED = "closed"
+PER_PAGE = 10
+
+
+# ---------------------------------------------------------------- rules, as SQL and as Python
+
+
+def public_challenge_clause():
+    return Challenge.status.in_(PUBLIC_CHALLENGE_STATES)
+
+
+def is_public_challenge(c: Challenge | None) -> bool:
+    return c is not None and c.status in PUBLIC_CHALLENGE_STATES
+
+
+def public_pilot_clause():
+    return and_(
+        Proposal.status.in_(PUBLIC_PILOT_STATES),
+        Proposal.publication_consent.is_(True),
+        Proposal.published_at.is_not(None),
+    )
+
+
+def is_public_pilot(p: Proposal | None) -> bool:
+    return (p is not None and p.status in PUBLIC_PILOT_STATES and bool(p.publication_consent)
+            and p.published_at is not None)
+
+
+def is_public_organisation(org: Organisation | None) -> bool:
+    """The profile is what the partner entered for display; members are never shown."""
+    return org is not None
+
+
+def challenge_state(c: Challenge, today: date | None = None) -> str:
+    """"open" (published, deadline not passed) or "closed" (closed or deadline passed)."""
+    return OPEN if c.is_open(today) else CLOSED
+
+
+def _open_clause(today: date):
+    return and_(Challenge.status == ChallengeStatus.PUBLISHED.value, Challenge.deadline >= today)
+
+
+def _search(columns, q: str | None):
+    q = (q or "").strip()
+    if not q:
+        return true()
+    return or_(*(col.icontains(q, autoescape=True) for col in columns))
+
+
+# ---------------------------------------------------------------- public views of objects
+
+
+@dataclass(frozen=True)
+class PublicOrganisation:
+    id: int
+    name: str
+    slug: str
+    kind: str
+    city: str | None
+    website: str | None
+    description: str | None
+
+    @classmethod
+    def of(cls, org: Organisation) -> PublicOrganisation:
+        return cls(id=org.id, name=org.name, slug=org.slug, kind=org.kind, city=org.city,
+                   website=_http_url(org.website), description=org.description)
+
+
+@dataclass(frozen=True)
+class PublicPilot:
+    """The public fields of a pilot, and nothing else."""
+
+    id: int
+    title: str
+    summary: str | None
+    status: str
+    organisation: PublicOrganisation
+    authority: Authority | None
+    challenge: Challenge | None  # only when the challenge itself is public
+    topics: tuple[Topic, ...]
+    pilot_start_date: date | None
+    published_at: datetime | None
+
+    @classmethod
+    def of(cls, p: Proposal) -> PublicPilot:
+        if not is_public_pilot(p):
+            raise ValueError("not a public pilot")
+        challenge = p.challenge if is_public_challenge(p.challenge) else None
+        return cls(id=p.id, title=p.title, summary=p.public_summary, status=p.status,
+                   organisation=PublicOrganisation.of(p.organisation),
+                   authority=challenge.authority if challenge else None,
+                   challenge=challenge, topics=tuple(p.topics),
+                   pilot_start_date=p.pilot_start_date, published_at=p.published_at)
+
+
+def _http_url(url: str | None) -> str | None:
+    """Only http(s) links leave the showcase (never javascript: or the like)."""
+    if url and url.strip().lower().startswith(("http://", "https://")):
+        return url.strip()
+    return None
+
+
+# ---------------------------------------------------------------- challenges
+
+
+@dataclass
+class ChallengeFilter:
+    q: str | None = None
+    status: str | None = None  # OPEN | CLOSED
+    topic: str | None = None  # topic slug
+    authority: int | None = None  # authority id
+
+
+def challenges_query(f: ChallengeFilter | None = None, today: date | None = None) -> Select:
+    f = f or ChallengeFilter()
+    today = today or date.today()
+    stmt = select(Challenge).where(public_challenge_clause(),
+                                   _search((Challenge.title, Challenge.summary), f.q))
+    if f.status == OPEN:
+        stmt = stmt.where(_open_clause(today))
+    elif f.status == CLOSED:
+        stmt = stmt.where(~_open_clause(today))
+    if f.topic:
+        stmt = stmt.where(Challenge.topics.any(Topic.slug == f.topic))
+    if f.authority:
+        stmt = stmt.where(Challenge.authority_id == f.authority)
+    # open ones first, newest first
+    return stmt.order_by(_open_clause(today).desc(), Challenge.published_at.desc(),
+                         Challenge.id.desc())
+
+
+def search_challenges(f: ChallengeFilter | None = None, page: int = 1, per_page: int = PER_PAGE,
+                      today: date | None = None):
+    return db.paginate(challenges_query(f, today), page=page, per_page=per_page,
+                       error_out=False)
+
+
+def public_challenge(challenge_id: int) -> Challenge | None:
+    c = db.session.get(Challenge, challenge_id)
+    return c if is_public_challenge(c) else None
+
+
+def open_challenge(challenge_id: int, today: date | None = None) -> Challenge | None:
+    """A challenge partners may still answer (for the proposal form)."""
+    c = public_challenge(challenge_id)
+    return c if c is not None and c.is_open(today) else None
+
+
+def newest_open_challenges(limit: int = 3, today: date | None = None) -> list[Challenge]:
+    today = today or date.today()
+    stmt = (select(Challenge).where(_open_clause(today))
+            .order_by(Challenge.published_at.desc(), Challenge.id.desc()).limit(limit))
+    return list(db.session.execute(stmt).scalars().unique())
+
+
+# ---------------------------------------------------------------- pilots
+
+
+@dataclass
+class PilotFilter:
+    q: str | None = None
+    status: str | None = None  # one of PUBLIC_PILOT_STATES
+    topic: str | None = None
+    authority: int | None = None
+    organisation_id: int | None = None
+    challenge_id: int | None = None
+
+
+def pilots_query(f: PilotFilter | None = None) -> Select:
+    f = f or PilotFilter()
+    stmt = select(Proposal).where(public_pilot_clause(),
+                                  _search((Proposal.title, Proposal.public_summary), f.q))
+    if f.status:
+        stmt = stmt.where(Proposal.status == f.status) if f.status in PUBLIC_PILOT_STATES \
+            else stmt.where(false())
+    if f.topic:
+        stmt = stmt.where(Proposal.topics.any(Topic.slug == f.topic))
+    if f.authority:
+        stmt = stmt.where(Proposal.challenge.has(and_(Challenge.authority_id == f.authority,
+                                                      public_challenge_clause())))
+    if f.organisation_id:
+        stmt = stmt.where(Proposal.organisation_id == f.organisation_id)
+    if f.challenge_id:
+        stmt = stmt.where(Proposal.challenge_id == f.challenge_id)
+    return stmt.order_by(Proposal.published_at.desc(), Proposal.id.desc())
+
+
+class PublicPage:
+    """A page of results, holding PublicPilot items (same interface as the pagination macro)."""
+
+    def __init__(self, pagination, items):
+        self._p = pagination
+        self.items = items
+
+    def __getattr__(self, name):
+        return getattr(self._p, name)
+
+
+def search_pilots(f: PilotFilter | None = None, page: int = 1,
+                  per_page: int = PER_PAGE) -> PublicPage:
+    pagination = db.paginate(pilots_query(f), page=page, per_page=per_page, error_out=False)
+    return PublicPage(pagination, [PublicPilot.of(p) for p in pagination.items])
+
+
+def _pilots(f: PilotFilter, limit: int | None = None) -> list[PublicPilot]:
+    stmt = pilots_query(f)
+    if limit:
+        stmt = stmt.limit(limit)
+    return [PublicPilot.of(p) for p in db.session.execute(stmt).scalars().unique()]
+
+
+def public_pilot(proposal_id: int) -> PublicPilot | None:
+    p = db.session.get(Proposal, proposal_id)
+    return PublicPilot.of(p) if is_public_pilot(p) else None
+
+
+def newest_pilots(limit: int = 3) -> list[PublicPilot]:
+    return _pilots(PilotFilter(), limit)
+
+
+def pilots_for_challenge(c: Challenge) -> list[PublicPilot]:
+    return _pilots(PilotFilter(challenge_id=c.id))
+
+
+# ---------------------------------------------------------------- organisations
+
+
+def public_organisation(slug: str) -> tuple[PublicOrganisation, list[PublicPilot]] | None:
+    org = db.session.execute(
+        select(Organisation).where(Organisation.slug == slug)
+    ).unique().scalar_one_or_none()
+    if not is_public_organisation(org):
+        return None
+    return PublicOrganisation.of(org), _pilots(PilotFilter(organisation_id=org.id))
+
+
+# ---------------------------------------------------------------- filter choices
+
+
+def challenge_authorities() -> list[Authority]:
+    """Authorities that have at least one public challenge."""
+    stmt = (select(Authority).where(Authority.id.in_(
+        select(Challenge.authority_id).where(public_challenge_clause())))
+        .order_by(Authority.name))
+    return list(db.session.execute(stmt).scalars())
+
+
+def pilot_authorities() -> list[Authority]:
+    """Authorities behind at least one public pilot (through its public challenge)."""
+    stmt = (select(Authority).where(Authority.id.in_(
+        select(Challenge.authority_id).join(Proposal, Proposal.challenge_id == Challenge.id)
+        .where(public_pilot_clause(), public_challenge_clause())))
+        .order_by(Authority.name))
+    return list(db.session.execute(stmt).scalars())
+
+
+def topics() -> list[Topic]:
+    return list(db.session.execute(select(Topic).order_by(Topic.name_de)).scalars())
+

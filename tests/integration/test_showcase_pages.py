@@ -1,0 +1,166 @@
+"""Footer pages (defaults and admin texts) and the language switch."""
+from __future__ import annotations
+
+import pytest
+from flask import g
+from sqlalchemy import select
+
+from innolab.domain import pages
+from innolab.extensions import db
+from innolab.models import PAGE_SLUGS, AuditEvent, SitePage, User
+from tests import factories as f
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+
+
+@pytest.fixture
+def login(login):
+    def _login(user, c=None):
+        g.pop("_login_user", None)
+        return login(user, c)
+
+    return _login
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def fresh():
+    """Forget the language Flask-Babel cached in the app context the tests share."""
+    from flask_babel import refresh
+
+    refresh()
+
+
+# ---------------------------------------------------------------- footer pages
+
+
+@pytest.mark.parametrize("slug", PAGE_SLUGS)
+def test_page_default_shown_in_german(client, slug):
+    response = client.get(f"/pages/{slug}")
+    body = text(response)
+    assert response.status_code == 200
+    assert pages.DEFAULTS[slug]["de"]["title"] in body
+    assert body.count("<h1") == 1
+    assert "poststelle@zd.mv-regierung.de" in body
+
+
+def test_page_kontakt_default_has_hotline_and_hours(client):
+    body = text(client.get("/pages/kontakt"))
+    assert 'href="mailto:poststelle@zd.mv-regierung.de"' in body
+    assert "0385 588 57777" in body
+    assert "Dienstag 13–16 Uhr" in body and "Donnerstag 9–12 Uhr" in body
+
+
+def test_page_impressum_default_names_the_zdmv(client):
+    body = text(client.get("/pages/impressum"))
+    assert "Zentrum für Digitalisierung Mecklenburg-Vorpommern (ZDMV)" in body
+    assert "Schwerin" in body
+    assert "ergänzt" in body  # the note that the administration completes it
+
+
+def test_page_datenschutz_default_names_legal_bases_and_rights(client):
+    body = text(client.get("/pages/datenschutz"))
+    assert "Art. 6 Abs. 1 Buchstabe e DSGVO" in body
+    assert "Art. 6 Abs. 1 Buchstabe b DSGVO" in body
+    assert "über die Poststelle" in body
+    assert "Auskunft" in body and "Löschung" in body
+
+
+def test_page_barrierefreiheit_default_names_standard_and_conciliation(client):
+    body = text(client.get("/pages/barrierefreiheit"))
+    assert "BITV 2.0" in body and "WCAG" in body and "2.1" in body
+    assert "§ 16" in body and "Schlichtungsstelle" in body
+
+
+def test_page_default_in_english_when_english_chosen(client):
+    client.set_cookie("lang", "en")
+    body = text(client.get("/pages/kontakt"))
+    assert "<title>Contact" in body
+    assert "Tuesdays" in body
+    assert '<html lang="en">' in body
+
+
+def test_page_unknown_slug_is_404(client):
+    assert client.get("/pages/agb").status_code == 404
+    assert client.get("/pages/..%2Fadmin").status_code == 404
+
+
+def test_page_admin_text_overrides_default_for_its_language_only(client):
+    db.session.add(SitePage(slug="impressum", locale="de", title="Impressum (geprüft)",
+                            body="## Anschrift\n\nMusterstraße 1, 19053 Schwerin\n\n"
+                                 "<script>alert(1)</script>"))
+    db.session.commit()
+    body = text(client.get("/pages/impressum"))
+    assert "Impressum (geprüft)" in body
+    assert "<h2>Anschrift</h2>" in body
+    assert "Musterstraße 1" in body
+    assert "<script>alert(1)</script>" not in body
+    assert "Stand:" in body
+    client.set_cookie("lang", "en")
+    fresh()
+    body = text(client.get("/pages/impressum"))
+    assert "Legal notice" in body and "Musterstraße" not in body
+
+
+def test_get_page_returns_default_then_row(app_ctx):
+    page = pages.get_page("kontakt", "de")
+    assert page.customised is False and page.title == "Kontakt"
+    db.session.add(SitePage(slug="kontakt", locale="de", title="Ihr Kontakt", body="Text"))
+    db.session.commit()
+    page = pages.get_page("kontakt", "de")
+    assert page.customised is True and page.title == "Ihr Kontakt" and page.body == "Text"
+    assert pages.get_page("kontakt", "en").title == "Contact"
+    assert pages.get_page("nichts", "de") is None
+    assert pages.get_page("kontakt", "fr").locale == "de"
+
+
+# ---------------------------------------------------------------- language switch
+
+
+def test_language_switch_sets_cookie_and_changes_the_ui_language(client):
+    response = client.post("/language", data={"lang": "en", "next": "/challenges?status=open"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/challenges?status=open")
+    cookie = client.get_cookie("lang")
+    assert cookie is not None and cookie.value == "en"
+    fresh()
+    body = text(client.get("/"))
+    assert '<html lang="en">' in body
+    assert 'name="lang" value="de"' in body  # the switch now offers German
+    client.post("/language", data={"lang": "de", "next": "/"})
+    fresh()
+    assert '<html lang="de">' in text(client.get("/"))
+
+
+def test_language_switch_ignores_unknown_language(client):
+    response = client.post("/language", data={"lang": "fr", "next": "/"})
+    assert response.status_code == 303
+    assert client.get_cookie("lang") is None
+    assert '<html lang="de">' in text(client.get("/"))
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:x",
+                                    "/\\evil.example"])
+def test_language_switch_never_redirects_off_site(client, target):
+    response = client.post("/language", data={"lang": "en", "next": target})
+    location = response.headers["Location"]
+    assert "evil" not in location and "javascript" not in location
+
+
+def test_language_switch_stores_locale_of_signed_in_user(client, login):
+    user = f.user(locale="de")
+    login(user)
+    client.post("/language", data={"lang": "en", "next": "/"})
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locale == "en"
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "user.set_locale")).scalar_one()
+    assert event.actor_id == user.id and event.details == {"old": "de", "new": "en"}
+    # the user's choice wins over the browser and follows them to another device
+    other = client.application.test_client()
+    login(db.session.get(User, user.id), other)
+    g.pop("_login_user", None)
+    fresh()
+    assert '<html lang="en">' in text(other.get("/", headers={"Accept-Language": "de"}))
