@@ -1,11 +1,327 @@
+"""The partner's side of pilot proposals: list, write, submit, attachments, versions."""
+from __future__ import annotations
+
+from flask import abort, flash, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..domain import DomainError, permissions, uploads, workflow
+from ..domain import proposals as domain
+from ..domain.states import MEMBER, missing_fields
+from ..extensions import db, htmx
+from ..models import Attachment, Organisation, Proposal
+from ..web import page_number, redirect_to, render, require, safe_next
 from . import bp
+from .forms import ActionForm, ConfirmForm, ProposalForm, UploadForm
+
+PER_PAGE = 25
+
+
+def _get(proposal_id: int) -> Proposal:
+    p = db.session.get(Proposal, proposal_id)
+    if p is None:
+        abort(404)
+    return p
+
+
+def _get_attachment(attachment_id: int) -> Attachment:
+    a = db.session.get(Attachment, attachment_id)
+    if a is None:
+        abort(404)
+    return a
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "de")
+
+
+def _is_member(p: Proposal) -> bool:
+    return p.organisation.is_member(current_user)
+
+
+def _staff_page(p: Proposal) -> str:
+    return url_for("review.proposal", proposal_id=p.id)
+
+
+# ---------------------------------------------------------------- list
 
 
 @bp.get("/")
+@login_required
 def index():
-    return ""
+    page = db.paginate(domain.proposals_of(current_user), page=page_number(), per_page=PER_PAGE,
+                       error_out=False)
+    return render("proposals/index.html", block="proposal_list", page=page,
+                  organisations=domain.organisations_of(current_user))
+
+
+# ---------------------------------------------------------------- write
+
+
+def _form(proposal: Proposal | None = None, organisations=()) -> ProposalForm:
+    return ProposalForm(
+        organisations=organisations,
+        challenges=domain.open_challenges(),
+        topics=domain.all_topics(),
+        locale=_locale(),
+        current_challenge=proposal.challenge if proposal is not None else None,
+        with_organisation=proposal is None,
+    )
+
+
+def _wants_submit() -> bool:
+    return request.form.get("save") == "submit"
+
+
+def _render_form(form, proposal=None, refusal=None, status=200):
+    return render("proposals/form.html", form=form, proposal=proposal, refusal=refusal,
+                  status=status)
+
+
+def _submit_after_save(p: Proposal, form: ProposalForm):
+    """The draft is saved; now hand it in. A refusal keeps the form with the reason."""
+    try:
+        workflow.apply(p, domain.submit_action(p), current_user)
+    except workflow.TransitionRefused as exc:
+        db.session.commit()  # what was typed is kept as a draft
+        if "organisation_id" in form:
+            del form.organisation_id
+        form.mark_missing(domain.missing_field_names(p))
+        return _render_form(form, proposal=p, refusal=exc.reason, status=422)
+    db.session.commit()
+    flash(_("Ihr Pilotvorschlag %(ref)s wurde eingereicht. Sie erhalten eine Bestätigung per "
+            "E-Mail.", ref=p.reference), "success")
+    return redirect_to(url_for(".show", proposal_id=p.id))
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    organisations = domain.organisations_of(current_user)
+    if not organisations:
+        flash(_("Bitte legen Sie zuerst eine Organisation an oder treten Sie einer bei. "
+                "Pilotvorschläge werden immer für eine Organisation eingereicht."), "info")
+        return redirect_to(url_for("accounts.new_organisation"))
+    form = _form(organisations=organisations)
+    if request.method == "GET":
+        org_id, challenge_id = _int_arg("organisation"), _int_arg("challenge")
+        if org_id in {o.id for o in organisations}:
+            form.organisation_id.data = org_id
+        if challenge_id is not None and challenge_id in form.challenge_choices():
+            form.challenge_id.data = challenge_id
+    if form.validate_on_submit():
+        org = db.session.get(Organisation, form.organisation_id.data)
+        require(permissions.propose_for(current_user, org))
+        try:
+            p = domain.create_draft(org, current_user, form.content(), form.topic_ids.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.challenge_id.errors = list(form.challenge_id.errors) + [exc.reason]
+            return _render_form(form, status=422)
+        if _wants_submit():
+            return _submit_after_save(p, form)
+        db.session.commit()
+        flash(_("Der Entwurf wurde gespeichert."), "success")
+        return redirect_to(url_for(".show", proposal_id=p.id))
+    return _render_form(form, status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/<int:proposal_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(proposal_id: int):
+    p = _get(proposal_id)
+    require(permissions.edit_proposal(current_user, p))
+    form = _form(proposal=p)
+    if request.method == "GET":
+        form.fill_from(p)
+    if form.validate_on_submit():
+        try:
+            domain.update_draft(p, current_user, form.content(), form.topic_ids.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.challenge_id.errors = list(form.challenge_id.errors) + [exc.reason]
+            return _render_form(form, proposal=p, status=422)
+        if _wants_submit():
+            return _submit_after_save(p, form)
+        db.session.commit()
+        flash(_("Ihre Änderungen wurden gespeichert."), "success")
+        return redirect_to(url_for(".show", proposal_id=p.id))
+    return _render_form(form, proposal=p, status=422 if request.method == "POST" else 200)
+
+
+# ---------------------------------------------------------------- detail and actions
+
+
+def _show(p: Proposal, upload_form: UploadForm | None = None, upload_error=None,
+          block: str | None = None, status: int = 200, notice: str | None = None):
+    user = current_user
+    editable = permissions.edit_proposal(user, p)
+    return render(
+        "proposals/show.html", block=block, status=status,
+        p=p,
+        attachments=uploads.visible_attachments(p, internal=False),
+        timeline=[e for e in p.timeline if not e.internal],
+        options=[o for o in workflow.options(p, user) if o.transition.who == MEMBER],
+        editable=editable,
+        can_upload=permissions.upload_attachment(user, p),
+        can_delete=permissions.delete_proposal(user, p),
+        missing=missing_fields(p) if editable else [],
+        upload_form=upload_form or UploadForm(formdata=None),
+        upload_error=upload_error,
+        notice=notice,
+        act_form=ActionForm(formdata=None),
+        action_label=domain.action_label,
+        field_labels=domain.FIELD_LABELS,
+        trl_levels=domain.TRL_LEVELS,
+        accept=uploads.ACCEPT,
+        allowed_types=uploads.ALLOWED_LABEL,
+        max_mb=uploads.max_bytes() // (1024 * 1024),
+    )
 
 
 @bp.get("/<int:proposal_id>")
-def show(proposal_id):
-    return ""
+@login_required
+def show(proposal_id: int):
+    p = _get(proposal_id)
+    require(permissions.view_proposal(current_user, p))
+    if not _is_member(p):
+        # staff who may see the proposal work on it in the review area
+        return redirect_to(_staff_page(p))
+    return _show(p)
+
+
+ACT_MESSAGES = {
+    "submit": lambda p: _("Ihr Pilotvorschlag %(ref)s wurde eingereicht. Sie erhalten eine "
+                          "Bestätigung per E-Mail.", ref=p.reference),
+    "resubmit": lambda p: _("Ihr überarbeiteter Pilotvorschlag %(ref)s wurde erneut "
+                            "eingereicht.", ref=p.reference),
+    "withdraw": lambda p: _("Ihr Pilotvorschlag %(ref)s wurde zurückgezogen.", ref=p.reference),
+}
+
+
+@bp.post("/<int:proposal_id>/act")
+@login_required
+def act(proposal_id: int):
+    p = _get(proposal_id)
+    require(permissions.view_proposal(current_user, p))
+    if not _is_member(p):
+        abort(403, description=_("Nur Mitglieder der vorschlagenden Organisation können das."))
+    form = ActionForm()
+    if not form.validate():
+        abort(400)
+    try:
+        workflow.apply(p, form.action.data, current_user, message=form.message.data)
+    except workflow.TransitionRefused as exc:
+        flash(str(exc.reason), "error")
+        return redirect_to(url_for(".show", proposal_id=p.id))
+    db.session.commit()
+    flash(ACT_MESSAGES[form.action.data](p), "success")
+    return redirect_to(url_for(".show", proposal_id=p.id))
+
+
+@bp.route("/<int:proposal_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(proposal_id: int):
+    p = _get(proposal_id)
+    require(permissions.delete_proposal(current_user, p))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        title = p.title
+        try:
+            domain.delete_draft(p, current_user)
+        except DomainError as exc:
+            flash(str(exc.reason), "error")
+            return redirect_to(url_for(".show", proposal_id=proposal_id))
+        db.session.commit()
+        flash(_("Der Entwurf „%(title)s“ wurde gelöscht.", title=title), "success")
+        return redirect_to(url_for(".index"))
+    return render("proposals/delete.html", p=p, form=form)
+
+
+@bp.get("/<int:proposal_id>/versions")
+@login_required
+def versions(proposal_id: int):
+    p = _get(proposal_id)
+    require(permissions.view_proposal(current_user, p))
+    back = url_for(".show", proposal_id=p.id) if _is_member(p) else _staff_page(p)
+    return render("proposals/versions.html", p=p, versions=domain.versions_with_changes(p),
+                  lookups=domain.diff_lookups(p, _locale()), field_labels=domain.FIELD_LABELS,
+                  trl_levels=domain.TRL_LEVELS, back=back)
+
+
+# ---------------------------------------------------------------- attachments
+
+
+def _after_attachment_change(p: Proposal, notice: str):
+    if _is_member(p) and htmx:
+        # the block itself shows the message (a flash would only appear on the next page)
+        return _show(p, block="attachments", notice=notice)
+    flash(notice, "success")
+    if _is_member(p):
+        return redirect_to(url_for(".show", proposal_id=p.id) + "#attachments")
+    return redirect_to(safe_next(request.form.get("next"), _staff_page(p)))
+
+
+@bp.post("/<int:proposal_id>/attachments")
+@login_required
+def upload(proposal_id: int):
+    p = _get(proposal_id)
+    require(permissions.upload_attachment(current_user, p))
+    form = UploadForm()
+    if not form.validate():  # only the CSRF token can fail here
+        abort(400)
+    internal = bool(form.internal.data) and bool(permissions.view_internal(current_user, p))
+    try:
+        attachment = uploads.store(p, request.files.get("file"), current_user, internal=internal)
+    except uploads.UploadRefused as exc:
+        db.session.rollback()
+        if not _is_member(p):
+            flash(str(exc.reason), "error")
+            return redirect_to(safe_next(request.form.get("next"), _staff_page(p)))
+        if htmx:  # htmx swaps only successful responses: the error is shown inside the block
+            return _show(p, upload_error=exc.reason, block="attachments")
+        return _show(p, upload_error=exc.reason, status=422)
+    db.session.commit()
+    return _after_attachment_change(
+        p, _("Die Datei „%(name)s“ wurde hochgeladen.", name=attachment.filename))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    a = _get_attachment(attachment_id)
+    require(permissions.download_attachment(current_user, a))
+    try:
+        path = uploads.path_of(a)
+        response = send_file(path, mimetype=a.content_type, as_attachment=True,
+                             download_name=a.filename or "anhang", conditional=False,
+                             etag=False, max_age=None)
+    except FileNotFoundError:
+        abort(404)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.post("/attachments/<int:attachment_id>/delete")
+@login_required
+def delete_attachment(attachment_id: int):
+    a = _get_attachment(attachment_id)
+    require(permissions.delete_attachment(current_user, a))
+    form = ConfirmForm()
+    if not form.validate():
+        abort(400)
+    p, name = a.proposal, a.filename
+    uploads.delete(a, current_user)
+    db.session.commit()
+    return _after_attachment_change(p, _("Die Datei „%(name)s“ wurde entfernt.", name=name))

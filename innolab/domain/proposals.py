@@ -1,0 +1,266 @@
+"""The partner's side of proposals: drafts (create, update, delete), lists and version history.
+
+The status of a proposal changes only through `workflow.apply`; this module never sets it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    CONTENT_FIELDS, Challenge, ChallengeStatus, Membership, Organisation, Proposal, Status, Topic,
+    User,
+)
+from ..models._base import utcnow
+from . import DomainError, audit, uploads
+
+EDITABLE = (Status.DRAFT.value, Status.CHANGES_REQUESTED.value)
+
+# Labels of every field a partner writes (used by the form, the detail page and the diff).
+FIELD_LABELS = {
+    "title": _l("Titel"),
+    "public_summary": _l("Öffentliche Kurzbeschreibung"),
+    "problem": _l("Problem"),
+    "solution": _l("Lösungsvorschlag"),
+    "benefit": _l("Nutzen für die Verwaltung"),
+    "trl": _l("Reifegrad (TRL)"),
+    "duration_months": _l("Geplante Dauer (Monate)"),
+    "cost_estimate": _l("Kostenschätzung (Euro)"),
+    "personal_data": _l("Verarbeitung personenbezogener Daten"),
+    "personal_data_details": _l("Art der Verarbeitung personenbezogener Daten"),
+    "hosting_location": _l("Hosting-Standort"),
+    "security_notes": _l("Hinweise zur Informationssicherheit"),
+    "contact_name": _l("Ansprechperson"),
+    "contact_email": _l("E-Mail der Ansprechperson"),
+    "contact_phone": _l("Telefon der Ansprechperson"),
+    "publication_consent": _l("Zustimmung zur Veröffentlichung"),
+    "challenge_id": _l("Herausforderung"),
+    "topics": _l("Themen"),
+}
+
+# Technology readiness levels, short German descriptions.
+TRL_LEVELS = {
+    1: _l("Grundprinzipien beobachtet"),
+    2: _l("Technologiekonzept formuliert"),
+    3: _l("Machbarkeit experimentell nachgewiesen"),
+    4: _l("Technologie im Labor validiert"),
+    5: _l("Technologie in relevanter Umgebung validiert"),
+    6: _l("Demonstrator in relevanter Umgebung"),
+    7: _l("Prototyp im Einsatz erprobt"),
+    8: _l("System vollständig und qualifiziert"),
+    9: _l("System im Betrieb bewährt"),
+}
+
+_TEXT_FIELDS = ("public_summary", "problem", "solution", "benefit", "personal_data_details",
+                "hosting_location", "security_notes", "contact_name", "contact_email",
+                "contact_phone")
+
+
+# ---------------------------------------------------------------- lookups
+
+
+def organisations_of(user) -> list[Organisation]:
+    """The organisations `user` belongs to, by name."""
+    if user is None or not getattr(user, "id", None):
+        return []
+    return list(db.session.execute(
+        select(Organisation).join(Membership).where(Membership.user_id == user.id)
+        .order_by(Organisation.name)
+    ).scalars().unique())
+
+
+def proposals_of(user):
+    """A select of the proposals of every organisation `user` belongs to, newest change first."""
+    org_ids = select(Membership.organisation_id).where(Membership.user_id == user.id)
+    return (select(Proposal).where(Proposal.organisation_id.in_(org_ids))
+            .order_by(Proposal.updated_at.desc(), Proposal.id.desc()))
+
+
+def open_challenges(today: date | None = None) -> list[Challenge]:
+    today = today or date.today()
+    return list(db.session.execute(
+        select(Challenge).where(Challenge.status == ChallengeStatus.PUBLISHED.value,
+                                Challenge.deadline >= today)
+        .order_by(Challenge.deadline, Challenge.title)
+    ).scalars().unique())
+
+
+def all_topics() -> list[Topic]:
+    return list(db.session.execute(select(Topic).order_by(Topic.name_de)).scalars())
+
+
+def is_editable(p: Proposal) -> bool:
+    return p.status in EDITABLE
+
+
+def missing_field_names(p: Proposal) -> list[str]:
+    """Names of the fields the submit guard (states.missing_fields) finds empty."""
+    from .states import MISSING_FOR_SUBMIT
+
+    names = [name for name in MISSING_FOR_SUBMIT if getattr(p, name) in (None, "")]
+    if p.personal_data and not (p.personal_data_details or "").strip():
+        names.append("personal_data_details")
+    return names
+
+
+# How a move reads in the timeline (what happened, not the button).
+TIMELINE_LABELS = {
+    "submit": _l("Eingereicht"),
+    "start_review": _l("Begutachtung begonnen"),
+    "request_changes": _l("Nachbesserung angefordert"),
+    "resubmit": _l("Überarbeitet und erneut eingereicht"),
+    "approve": _l("Bewilligt"),
+    "reject": _l("Abgelehnt"),
+    "withdraw": _l("Zurückgezogen"),
+    "start_pilot": _l("Pilot gestartet"),
+    "complete": _l("Pilot abgeschlossen"),
+    "cancel": _l("Pilot abgebrochen"),
+}
+
+
+def action_label(action: str):
+    """The label of a timeline entry's action (a lifecycle move, or the action name)."""
+    from .states import BY_ACTION
+
+    if action in TIMELINE_LABELS:
+        return TIMELINE_LABELS[action]
+    t = BY_ACTION.get(action)
+    return t.label if t is not None and t.label is not None else action
+
+
+def submit_action(p: Proposal) -> str:
+    """The move that hands the proposal in: first submission or answer to a change request."""
+    return "resubmit" if p.status == Status.CHANGES_REQUESTED.value else "submit"
+
+
+# ---------------------------------------------------------------- drafts
+
+
+def _clean(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _apply(p: Proposal, data: dict, topic_ids) -> None:
+    for name in CONTENT_FIELDS:
+        if name in ("challenge_id",) or name not in data:
+            continue
+        value = data[name]
+        if name in _TEXT_FIELDS:
+            value = _clean(value)
+        elif name == "title":
+            value = (value or "").strip()
+        elif name in ("personal_data", "publication_consent"):
+            value = bool(value)
+        setattr(p, name, value)
+    if not p.personal_data:
+        p.personal_data_details = None
+    if "challenge_id" in data:
+        _set_challenge(p, data["challenge_id"])
+    if topic_ids is not None:
+        ids = {int(i) for i in topic_ids}
+        p.topics = list(db.session.execute(
+            select(Topic).where(Topic.id.in_(ids)).order_by(Topic.id)
+        ).scalars()) if ids else []
+
+
+def _set_challenge(p: Proposal, challenge_id) -> None:
+    challenge_id = challenge_id or None
+    if challenge_id == p.challenge_id:
+        return
+    if challenge_id is None:
+        p.challenge = None
+        return
+    ch = db.session.get(Challenge, int(challenge_id))
+    if ch is None or not ch.is_open():
+        raise DomainError(_l("Die gewählte Herausforderung ist nicht offen für Vorschläge."))
+    p.challenge = ch
+
+
+def create_draft(org: Organisation, user: User, data: dict, topic_ids=()) -> Proposal:
+    """A new draft of `org`; only the title is needed. The view checked propose_for."""
+    if not (data.get("title") or "").strip():
+        raise DomainError(_l("Bitte geben Sie einen Titel an."))
+    p = Proposal(organisation=org, created_by=user, status=Status.DRAFT.value, title="")
+    db.session.add(p)
+    _apply(p, data, topic_ids)
+    db.session.flush()
+    audit.record(user, "proposal.create", p, organisation_id=org.id, title=p.title)
+    return p
+
+
+def update_draft(p: Proposal, user: User, data: dict, topic_ids=None) -> Proposal:
+    """Save what the partner wrote, as a draft or while changes are requested."""
+    if not is_editable(p):
+        raise DomainError(_l("Der Vorschlag ist eingereicht und gesperrt."))
+    if "title" in data and not (data.get("title") or "").strip():
+        raise DomainError(_l("Bitte geben Sie einen Titel an."))
+    before = p.snapshot()
+    _apply(p, data, topic_ids)
+    p.updated_at = utcnow()
+    after = p.snapshot()
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    db.session.flush()
+    audit.record(user, "proposal.update", p, fields=changed)
+    return p
+
+
+def delete_draft(p: Proposal, user: User) -> None:
+    """Delete a draft with its attachments. Nothing submitted is ever deleted."""
+    if p.status != Status.DRAFT.value:
+        raise DomainError(_l("Nur Entwürfe können gelöscht werden."))
+    audit.record(user, "proposal.delete", p, title=p.title, organisation_id=p.organisation_id)
+    files = list(p.attachments)
+    db.session.delete(p)
+    db.session.flush()
+    for a in files:
+        uploads.remove_file(a)
+
+
+# ---------------------------------------------------------------- versions
+
+
+@dataclass
+class VersionView:
+    number: int
+    created_at: datetime | None
+    created_by: User | None
+    changes: list[tuple[str, object, object]] = field(default_factory=list)
+    first: bool = False
+
+
+def versions_with_changes(p: Proposal) -> list[VersionView]:
+    """Every submitted version with what changed against the one before, newest first."""
+    from .workflow import version_diff
+
+    result = []
+    previous = None
+    for v in p.versions:
+        creator = db.session.get(User, v.created_by_id) if v.created_by_id else None
+        changes = version_diff(previous, v.content) if previous is not None else []
+        order = {name: i for i, name in enumerate(FIELD_LABELS)}
+        changes.sort(key=lambda c: order.get(c[0], len(order)))
+        result.append(VersionView(v.number, v.created_at, creator, changes, previous is None))
+        previous = v.content
+    return list(reversed(result))
+
+
+def diff_lookups(p: Proposal, locale: str) -> dict:
+    """Names for the ids and slugs a version holds (challenges, topics), for display."""
+    challenge_ids, slugs = set(), set()
+    for v in p.versions:
+        if v.content.get("challenge_id"):
+            challenge_ids.add(v.content["challenge_id"])
+        slugs.update(v.content.get("topics") or [])
+    challenges = {c.id: c.title for c in db.session.execute(
+        select(Challenge).where(Challenge.id.in_(challenge_ids))).scalars().unique()} \
+        if challenge_ids else {}
+    topics = {t.slug: t.name_for(locale) for t in db.session.execute(
+        select(Topic).where(Topic.slug.in_(slugs))).scalars()} if slugs else {}
+    return {"challenges": challenges, "topics": topics}
