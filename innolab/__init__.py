@@ -75,7 +75,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from flask_babel import lazy_gettext as _l
+    from innolab.i18n import lazy_gettext as _l
 
     login_manager.login_message = _l("Bitte melden Sie sich an, um diese Seite zu sehen.")
 

@@ -1,1 +1,110 @@
-"""Forms of this blueprint."""
+"""Forms of the administration."""
+from __future__ import annotations
+
+from innolab.i18n import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField, EmailField, HiddenField, SelectField, SelectMultipleField, StringField,
+    TextAreaField, URLField,
+)
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, URL, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..domain.admin import ROLE_LABELS
+
+REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        values = {str(v) for v, _ in self.choices}
+        for d in self.data or []:
+            if d not in values:
+                raise ValidationError(_l("Bitte wählen Sie nur angebotene Rollen."))
+
+
+def _role_choices():
+    return [(value, label) for value, label in ROLE_LABELS.items()]
+
+
+class InviteStaffForm(FlaskForm):
+    email = EmailField(_l("E-Mail-Adresse"), validators=[
+        InputRequired(REQUIRED), Length(max=254),
+        Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an."), check_deliverability=False),
+    ])
+    name = StringField(_l("Name"), validators=[InputRequired(REQUIRED), Length(max=200)])
+    roles = MultiCheckboxField(_l("Rollen"), choices=_role_choices)
+
+    def validate_roles(self, field):
+        if not field.data:
+            raise ValidationError(_l("Bitte wählen Sie mindestens eine Rolle."))
+
+
+class RolesForm(FlaskForm):
+    roles = MultiCheckboxField(_l("Rollen"), choices=_role_choices)
+
+
+class AccountStatusForm(FlaskForm):
+    action = HiddenField(validators=[InputRequired(), Regexp(r"^(deactivate|reactivate)$")])
+
+
+class AuthorityForm(FlaskForm):
+    name = StringField(_l("Name der Behörde"), validators=[InputRequired(REQUIRED),
+                                                           Length(max=250)])
+    short_name = StringField(_l("Kurzname"), validators=[Optional(), Length(max=40)])
+    website = URLField(_l("Website"), validators=[
+        Optional(), Length(max=300),
+        URL(message=_l("Bitte geben Sie eine vollständige Adresse mit https:// an.")),
+    ])
+
+    def validate_website(self, field):
+        if field.data and not field.data.lower().startswith(("https://", "http://")):
+            raise ValidationError(_l("Bitte geben Sie eine vollständige Adresse mit https:// an."))
+
+
+class TopicForm(FlaskForm):
+    name_de = StringField(_l("Name (Deutsch)"), validators=[InputRequired(REQUIRED),
+                                                             Length(max=120)])
+    name_en = StringField(_l("Name (Englisch)"), validators=[InputRequired(REQUIRED),
+                                                              Length(max=120)])
+    slug = StringField(_l("Kennung"), validators=[
+        Optional(), Length(max=80),
+        Regexp(r"^[a-z0-9-]+$", message=_l("Nur Kleinbuchstaben, Ziffern und Bindestriche.")),
+    ])
+
+
+class PageForm(FlaskForm):
+    title = StringField(_l("Überschrift"), validators=[InputRequired(REQUIRED), Length(max=200)])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[InputRequired(REQUIRED),
+                                                             Length(max=50000)])
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    prefix = SelectField(_l("Bereich"), validators=[Optional()], validate_choice=True)
+    actor = StringField(_l("Person (E-Mail)"), validators=[Optional(), Length(max=254)])
+    object_type = SelectField(_l("Objektart"), validators=[Optional()], validate_choice=True)
+    date_from = DateField(_l("Von (Datum)"), validators=[Optional()])
+    date_to = DateField(_l("Bis (Datum)"), validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("Das Enddatum liegt vor dem Anfangsdatum."))
+
+
+class UserFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name oder E-Mail"), validators=[Optional(), Length(max=200)])
+    kind = SelectField(_l("Anzeigen"), choices=[
+        ("all", _l("Alle Konten")),
+        ("staff", _l("Mitarbeitende des ZDMV")),
+        ("partners", _l("Partnerinnen und Partner")),
+        ("inactive", _l("Deaktivierte Konten")),
+    ], default="all", validators=[Optional()])

@@ -1,6 +1,308 @@
+"""The administration: staff accounts and roles, authorities, topics, pages, audit log."""
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..domain import DomainError, permissions
+from ..domain import admin as domain
+from ..extensions import db, htmx, login_manager
+from ..models import PAGE_SLUGS, AuditEvent, Authority, Topic, User
+from ..web import page_number, redirect_to, render, require
 from . import bp
+from .forms import (
+    AccountStatusForm, AuditFilterForm, AuthorityForm, InviteStaffForm, PageForm, RolesForm,
+    TopicForm, UserFilterForm,
+)
+
+PER_PAGE = 25
+
+
+@bp.before_request
+def _admins_only():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    require(permissions.administer(current_user))
+    return None
+
+
+def _get(model, object_id):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+# ------------------------------------------------------------------ dashboard
 
 
 @bp.get("/")
 def index():
-    return ""
+    return render("admin/index.html", counts=domain.dashboard_counts())
+
+
+# ------------------------------------------------------------------ users
+
+
+@bp.get("/users")
+def users():
+    form = UserFilterForm(request.args)
+    form.validate()  # an unknown filter shows every account; an overlong search is ignored
+    kind = form.kind.data if form.kind.data in domain.USER_FILTERS else "all"
+    form.kind.data = kind
+    q = (form.q.data or "").strip() if not form.q.errors else ""
+    page = db.paginate(domain.users_query(q, kind), page=page_number(), per_page=PER_PAGE,
+                       error_out=False)
+    args = {k: v for k, v in {"q": q, "kind": kind if kind != "all" else ""}.items() if v}
+    return render("admin/users.html", block="results",
+                  form=form, page=page, args=args, role_labels=domain.role_labels,
+                  external=domain.with_external_login(u.id for u in page.items))
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+def invite_staff():
+    form = InviteStaffForm()
+    if form.validate_on_submit():
+        try:
+            user, outcome = domain.invite_staff(current_user, form.email.data, form.name.data,
+                                                form.roles.data)
+        except DomainError as exc:
+            form.roles.errors.append(str(exc.reason))
+        else:
+            db.session.commit()
+            messages = {
+                "created": _("Das Konto für %(email)s wurde angelegt. Eine Einladung mit einem "
+                             "Link zum Festlegen des Passworts ist unterwegs.", email=user.email),
+                "granted": _("Für %(email)s gibt es bereits ein Konto. Es hat die gewählten "
+                             "Rollen erhalten; die Person wurde per E-Mail benachrichtigt.",
+                             email=user.email),
+                "reinvited": _("Für %(email)s gibt es bereits ein Konto ohne Passwort. Die "
+                               "Einladung wurde erneut gesendet.", email=user.email),
+                "unchanged": _("Das Konto von %(email)s hat diese Rollen bereits; es wurde "
+                               "nichts geändert.", email=user.email),
+            }
+            flash(messages[outcome], "info" if outcome == "unchanged" else "success")
+            return redirect_to(url_for("admin.user", user_id=user.id))
+    status = 422 if form.errors else 200
+    return render("admin/invite.html", status=status, form=form, hints=domain.ROLE_HINTS)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id):
+    """One account: its roles (give and take) and whether it is active."""
+    user = _get(User, user_id)
+    roles_form = RolesForm(data={"roles": [r.role for r in user.role_rows]})
+    status_form = AccountStatusForm()
+    status = 200
+    which = request.form.get("form") if request.method == "POST" else None
+    if which == "roles":
+        if roles_form.validate_on_submit():
+            try:
+                added, removed = domain.set_roles(current_user, user, roles_form.roles.data)
+            except DomainError as exc:
+                roles_form.roles.errors.append(str(exc.reason))
+            else:
+                db.session.commit()
+                if added or removed:
+                    flash(_("Die Rollen von %(name)s wurden gespeichert.", name=user.name),
+                          "success")
+                else:
+                    flash(_("Die Rollen sind unverändert."), "info")
+                return redirect_to(url_for("admin.user", user_id=user.id))
+        status = 422
+    elif which == "status":
+        if not status_form.validate_on_submit():
+            abort(400)
+        try:
+            if status_form.action.data == "deactivate":
+                domain.deactivate(current_user, user)
+                message = _("Das Konto von %(name)s ist deaktiviert; alle Sitzungen wurden "
+                            "beendet.", name=user.name)
+            else:
+                domain.reactivate(current_user, user)
+                message = _("Das Konto von %(name)s ist wieder aktiv.", name=user.name)
+        except DomainError as exc:
+            flash(str(exc.reason), "error")
+        else:
+            db.session.commit()
+            flash(message, "success")
+        return redirect_to(url_for("admin.user", user_id=user.id))
+    elif request.method == "POST":
+        abort(400)
+    memberships = [(m.organisation, m.role) for m in user.memberships]
+    events = db.session.execute(
+        domain.audit_query().where(AuditEvent.object_type == "users",
+                                   AuditEvent.object_id == user.id).limit(10)
+    ).scalars().all()
+    return render("admin/user.html", status=status, user=user, roles_form=roles_form,
+                  status_form=status_form, role_labels=domain.role_labels,
+                  hints=domain.ROLE_HINTS, memberships=memberships, events=events,
+                  is_last_admin=domain.is_last_admin(user),
+                  external=domain.with_external_login([user.id]))
+
+
+# ------------------------------------------------------------------ authorities
+
+
+@bp.route("/authorities", methods=["GET", "POST"])
+def authorities():
+    form = AuthorityForm()
+    if form.validate_on_submit():
+        try:
+            authority = domain.save_authority(current_user, None, name=form.name.data,
+                                              short_name=form.short_name.data,
+                                              website=form.website.data)
+        except DomainError as exc:
+            form.name.errors.append(str(exc.reason))
+        else:
+            db.session.commit()
+            flash(_("Die Behörde „%(name)s“ wurde angelegt.", name=authority.name), "success")
+            return redirect_to(url_for("admin.authorities"))
+    return render("admin/authorities.html", status=422 if form.errors else 200, form=form,
+                  rows=domain.authorities())
+
+
+@bp.route("/authorities/<int:authority_id>", methods=["GET", "POST"])
+def edit_authority(authority_id):
+    authority = _get(Authority, authority_id)
+    form = AuthorityForm(obj=authority)
+    if form.validate_on_submit():
+        try:
+            domain.save_authority(current_user, authority, name=form.name.data,
+                                  short_name=form.short_name.data, website=form.website.data)
+        except DomainError as exc:
+            form.name.errors.append(str(exc.reason))
+        else:
+            db.session.commit()
+            flash(_("Die Behörde „%(name)s“ wurde gespeichert.", name=authority.name), "success")
+            return redirect_to(url_for("admin.authorities"))
+    return render("admin/edit_authority.html", status=422 if form.errors else 200, form=form,
+                  authority=authority)
+
+
+@bp.post("/authorities/<int:authority_id>/delete")
+def delete_authority(authority_id):
+    authority = _get(Authority, authority_id)
+    name = authority.name
+    try:
+        domain.delete_authority(current_user, authority)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+    else:
+        db.session.commit()
+        flash(_("Die Behörde „%(name)s“ wurde gelöscht.", name=name), "success")
+    return redirect_to(url_for("admin.authorities"))
+
+
+# ------------------------------------------------------------------ topics
+
+
+@bp.route("/topics", methods=["GET", "POST"])
+def topics():
+    form = TopicForm()
+    if form.validate_on_submit():
+        try:
+            topic = domain.save_topic(current_user, None, slug=form.slug.data,
+                                      name_de=form.name_de.data, name_en=form.name_en.data)
+        except DomainError as exc:
+            form.slug.errors.append(str(exc.reason))
+        else:
+            db.session.commit()
+            flash(_("Das Thema „%(name)s“ wurde angelegt.", name=topic.name_de), "success")
+            return redirect_to(url_for("admin.topics"))
+    return render("admin/topics.html", status=422 if form.errors else 200, form=form,
+                  rows=domain.topics())
+
+
+@bp.route("/topics/<int:topic_id>", methods=["GET", "POST"])
+def edit_topic(topic_id):
+    topic = _get(Topic, topic_id)
+    form = TopicForm(obj=topic)
+    if form.validate_on_submit():
+        try:
+            domain.save_topic(current_user, topic, slug=form.slug.data,
+                              name_de=form.name_de.data, name_en=form.name_en.data)
+        except DomainError as exc:
+            form.slug.errors.append(str(exc.reason))
+        else:
+            db.session.commit()
+            flash(_("Das Thema „%(name)s“ wurde gespeichert.", name=topic.name_de), "success")
+            return redirect_to(url_for("admin.topics"))
+    return render("admin/edit_topic.html", status=422 if form.errors else 200, form=form,
+                  topic=topic)
+
+
+@bp.post("/topics/<int:topic_id>/delete")
+def delete_topic(topic_id):
+    topic = _get(Topic, topic_id)
+    name = topic.name_de
+    try:
+        domain.delete_topic(current_user, topic)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+    else:
+        db.session.commit()
+        flash(_("Das Thema „%(name)s“ wurde gelöscht.", name=name), "success")
+    return redirect_to(url_for("admin.topics"))
+
+
+# ------------------------------------------------------------------ audit log
+
+
+@bp.get("/audit")
+def audit():
+    form = AuditFilterForm(request.args)
+    form.prefix.choices = [("", _("Alle Bereiche"))] + domain.audit_prefixes()
+    form.object_type.choices = [("", _("Alle Objektarten"))] + domain.audit_object_types()
+    valid = form.validate()
+    filters = {}
+    if not form.prefix.errors and form.prefix.data:
+        filters["prefix"] = form.prefix.data
+    if not form.actor.errors and (form.actor.data or "").strip():
+        filters["actor"] = form.actor.data.strip()
+    if not form.object_type.errors and form.object_type.data:
+        filters["object_type"] = form.object_type.data
+    if not form.date_from.errors and form.date_from.data:
+        filters["date_from"] = form.date_from.data
+    if not form.date_to.errors and form.date_to.data:
+        filters["date_to"] = form.date_to.data
+    page = db.paginate(domain.audit_query(**filters), page=page_number(), per_page=50,
+                       error_out=False)
+    args = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in filters.items()}
+    return render("admin/audit.html", block="results",
+                  # htmx swaps no 4xx answer: the error summary comes inside the results
+                  status=200 if valid or htmx else 422, form=form, page=page, args=args,
+                  type_labels=domain.OBJECT_TYPE_LABELS)
+
+
+# ------------------------------------------------------------------ footer pages
+
+
+@bp.get("/pages")
+def pages():
+    return render("admin/pages.html", rows=domain.pages_overview())
+
+
+@bp.route("/pages/<slug>/<locale>", methods=["GET", "POST"])
+def edit_page(slug, locale):
+    if slug not in PAGE_SLUGS or locale not in domain.LOCALES:
+        abort(404)
+    page = domain.site_page(slug, locale)
+    if page is not None:
+        data = {"title": page.title, "body": page.body}
+    else:
+        title, body = domain.page_defaults(slug, locale)
+        data = {"title": title, "body": body}
+    form = PageForm(data=data)
+    if form.validate_on_submit():
+        domain.save_page(current_user, slug, locale, form.title.data, form.body.data)
+        db.session.commit()
+        flash(_("Die Seite „%(title)s“ (%(lang)s) wurde gespeichert.", title=form.title.data,
+                lang=domain.LOCALE_LABELS[locale]), "success")
+        return redirect_to(url_for("admin.pages"))
+    return render("admin/edit_page.html", status=422 if form.errors else 200, form=form,
+                  slug=slug, locale=locale, page=page, label=domain.PAGE_LABELS[slug],
+                  locale_label=domain.LOCALE_LABELS[locale])

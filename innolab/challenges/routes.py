@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, url_for
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..domain import challenges as domain

@@ -1,7 +1,7 @@
 """Who hears about what: mails queued when something happens to a proposal."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 
 from ..models import CheckKind, Proposal, Role, Status
 

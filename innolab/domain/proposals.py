@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -107,29 +107,11 @@ def missing_field_names(p: Proposal) -> list[str]:
     return names
 
 
-# How a move reads in the timeline (what happened, not the button).
-TIMELINE_LABELS = {
-    "submit": _l("Eingereicht"),
-    "start_review": _l("Begutachtung begonnen"),
-    "request_changes": _l("Nachbesserung angefordert"),
-    "resubmit": _l("Überarbeitet und erneut eingereicht"),
-    "approve": _l("Bewilligt"),
-    "reject": _l("Abgelehnt"),
-    "withdraw": _l("Zurückgezogen"),
-    "start_pilot": _l("Pilot gestartet"),
-    "complete": _l("Pilot abgeschlossen"),
-    "cancel": _l("Pilot abgebrochen"),
-}
-
-
 def action_label(action: str):
-    """The label of a timeline entry's action (a lifecycle move, or the action name)."""
-    from .states import BY_ACTION
+    """How a timeline entry reads (what happened, not the button): states.timeline_label."""
+    from .states import timeline_label
 
-    if action in TIMELINE_LABELS:
-        return TIMELINE_LABELS[action]
-    t = BY_ACTION.get(action)
-    return t.label if t is not None and t.label is not None else action
+    return timeline_label(action)
 
 
 def submit_action(p: Proposal) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import User
@@ -173,8 +173,8 @@ def send_reset(user: User, invited: bool = False) -> None:
 
 
 def user_for_reset(token: str) -> User | None:
-    """The active user a valid, unused reset link belongs to."""
-    user = read_token("reset", token)
+    """The active user a valid, unused reset link (or staff invitation link) belongs to."""
+    user = read_token("reset", token) or read_token("staff-invite", token)
     return user if user is not None and user.active else None
 
 

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Callable
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 
 from ..models import CheckKind, CheckOutcome, ChallengeStatus, Proposal, Role, Status
 
@@ -216,3 +216,32 @@ STATUS_LABELS = {
     S.COMPLETED.value: _l("Abgeschlossen"),
     S.CANCELLED.value: _l("Abgebrochen"),
 }
+
+
+# What a timeline entry is called: the moves in the past tense, and the other events.
+TIMELINE_LABELS = {
+    "submit": _l("Eingereicht"),
+    "start_review": _l("Begutachtung begonnen"),
+    "request_changes": _l("Nachbesserung angefordert"),
+    "resubmit": _l("Überarbeitet und erneut eingereicht"),
+    "approve": _l("Bewilligt"),
+    "reject": _l("Abgelehnt"),
+    "withdraw": _l("Zurückgezogen"),
+    "start_pilot": _l("Pilot gestartet"),
+    "complete": _l("Pilot abgeschlossen"),
+    "cancel": _l("Pilot abgebrochen"),
+    "reviewer_assigned": _l("Gutachter/in zugewiesen"),
+    "reviewer_unassigned": _l("Gutachter/in entfernt"),
+    "conflict_declared": _l("Interessenkonflikt erklärt"),
+    "review_submitted": _l("Gutachten abgeschlossen"),
+    "data_protection_passed": _l("Datenschutzprüfung bestanden"),
+    "data_protection_failed": _l("Datenschutzprüfung nicht bestanden"),
+    "information_security_passed": _l("Prüfung der Informationssicherheit bestanden"),
+    "information_security_failed": _l("Prüfung der Informationssicherheit nicht bestanden"),
+    "published": _l("Im Schaufenster veröffentlicht"),
+    "unpublished": _l("Aus dem Schaufenster entfernt"),
+}
+
+
+def timeline_label(action: str):
+    return TIMELINE_LABELS.get(action, action)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import filetype
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Attachment, Proposal

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db

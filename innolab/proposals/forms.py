@@ -1,7 +1,7 @@
 """Forms of the proposals blueprint: the proposal itself, actions and attachments."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (

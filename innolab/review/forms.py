@@ -1,1 +1,199 @@
-"""Forms of this blueprint."""
+"""Forms of the staff side of proposals."""
+from __future__ import annotations
+
+from innolab.i18n import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Form, HiddenField, RadioField, SearchField, SelectField, TextAreaField
+from wtforms.fields import DateField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..domain import review as rv
+from ..domain.states import STATUS_LABELS
+from ..models import CRITERIA, CheckOutcome, Status
+
+try:  # WTForms >= 3.3 wants SelectChoice objects instead of tuples
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    def SelectChoice(value, label):  # noqa: N802
+        return (value, label)
+
+
+def _opts(pairs) -> list:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _values(field) -> set:
+    return {next(iter(c)) for c in field.choices}
+
+
+ACTIONS = ("start_review", "request_changes", "approve", "reject", "start_pilot", "complete",
+           "cancel")
+
+
+class ChoiceField(RadioField):
+    """A radio group that answers a wrong value with a form error in the user's language."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.type = "RadioField"  # the `radios` macro renders it as a radio group
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            try:
+                self.data = self.coerce(valuelist[0])
+            except (ValueError, TypeError):
+                self.data = valuelist[0]
+                self._bad = True
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        if getattr(self, "_bad", False) or self.data not in _values(self):
+            raise ValidationError(_l("Bitte wählen Sie einen der angebotenen Werte."))
+
+
+def _int_or_none(value):
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # never a valid choice: answered with a form error, not a crash
+
+
+def _str_or_none(value):
+    return value or None
+
+
+# ---------------------------------------------------------------- inbox filter
+
+SORTS = {
+    "submitted_desc": _l("Eingang, neueste zuerst"),
+    "submitted_asc": _l("Eingang, älteste zuerst"),
+    "reference_asc": _l("Aktenzeichen aufsteigend"),
+    "reference_desc": _l("Aktenzeichen absteigend"),
+    "title_asc": _l("Titel A–Z"),
+    "title_desc": _l("Titel Z–A"),
+}
+
+
+class InboxFilterForm(Form):
+    """The GET filter of the inbox (no CSRF: it changes nothing)."""
+
+    q = SearchField(_l("Suche"), validators=[Optional(), Length(max=200)])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    challenge = SelectField(_l("Herausforderung"), validators=[Optional()])
+    sort = SelectField(_l("Sortierung"), choices=_opts(SORTS.items()), default="submitted_desc",
+                       validators=[Optional()])
+
+    def __init__(self, formdata, challenges, **kw):
+        super().__init__(formdata, **kw)
+        self.status.choices = _opts([("", _l("Alle"))] + [
+            (s.value, STATUS_LABELS[s.value]) for s in Status if s != Status.DRAFT])
+        self.challenge.choices = _opts([("", _l("Alle")), ("none", _l("Ohne Herausforderung"))] + [
+            (str(c.id), c.title) for c in challenges])
+
+    def cleaned(self) -> dict:
+        """The valid filters only; anything unknown is ignored rather than refused."""
+        status = self.status.data if self.status.data in _values(self.status) else ""
+        challenge = self.challenge.data if self.challenge.data in _values(self.challenge) else ""
+        sort = self.sort.data if self.sort.data in SORTS else "submitted_desc"
+        q = (self.q.data or "").strip()[:200]
+        return {"q": q, "status": status, "challenge": challenge, "sort": sort}
+
+
+# ---------------------------------------------------------------- lifecycle moves
+
+
+class ActForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    message = TextAreaField(_l("Nachricht"), validators=[Optional(), Length(max=10000)])
+    start_date = DateField(_l("Startdatum des Piloten"), validators=[Optional()],
+                           format="%Y-%m-%d")
+
+    def validate_action(self, field):
+        if field.data not in ACTIONS:
+            raise ValidationError(_l("Diese Aktion gibt es nicht."))
+
+
+# ---------------------------------------------------------------- reviewers
+
+
+class AssignForm(FlaskForm):
+    reviewer_id = SelectField(_l("Gutachterin oder Gutachter"), coerce=_int_or_none,
+                              validate_choice=False)
+
+    def __init__(self, reviewers, *args, **kw):
+        super().__init__(*args, **kw)
+        self.reviewer_id.choices = _opts([("", _l("Bitte wählen"))] + [
+            (u.id, f"{u.name} ({u.email})") for u in reviewers])
+
+    def validate_reviewer_id(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Bitte wählen Sie eine Person aus."))
+        if field.data not in _values(field):
+            raise ValidationError(_l("Diese Person kann nicht zugewiesen werden."))
+
+
+class ConflictForm(FlaskForm):
+    reason = TextAreaField(_l("Grund für den Interessenkonflikt"), validators=[
+        DataRequired(_l("Bitte nennen Sie den Grund für den Interessenkonflikt.")),
+        Length(max=5000)])
+
+
+# ---------------------------------------------------------------- the review
+
+
+def _score_field(name: str) -> ChoiceField:
+    return ChoiceField(rv.CRITERION_LABELS[name], coerce=_int_or_none,
+                       choices=_opts(rv.SCORE_LABELS.items()), validators=[Optional()])
+
+
+class ReviewForm(FlaskForm):
+    innovation = _score_field("innovation")
+    benefit = _score_field("benefit")
+    feasibility = _score_field("feasibility")
+    cost_effectiveness = _score_field("cost_effectiveness")
+    privacy_security = _score_field("privacy_security")
+    recommendation = ChoiceField(_l("Empfehlung"), coerce=_str_or_none,
+                                 choices=_opts(rv.RECOMMENDATION_LABELS.items()),
+                                 validators=[Optional()])
+    comment = TextAreaField(_l("Interner Kommentar"), validators=[Optional(), Length(max=20000)])
+
+    @property
+    def criteria(self):
+        return [self[name] for name in CRITERIA]
+
+    def scores(self) -> dict:
+        return {name: self[name].data for name in CRITERIA}
+
+    def validate_for_submit(self) -> bool:
+        """All scores and a recommendation are needed to submit the review."""
+        ok = True
+        for f in self.criteria:
+            if f.data is None:
+                f.errors.append(_l("Bitte vergeben Sie eine Bewertung von 1 bis 5."))
+                ok = False
+        if self.recommendation.data is None:
+            self.recommendation.errors.append(_l("Bitte wählen Sie eine Empfehlung aus."))
+            ok = False
+        return ok
+
+
+# ---------------------------------------------------------------- checks
+
+
+class CheckForm(FlaskForm):
+    outcome = ChoiceField(_l("Ergebnis"), coerce=_str_or_none,
+                          choices=_opts(rv.OUTCOME_LABELS.items()),
+                          validators=[InputRequired(_l("Bitte wählen Sie ein Ergebnis aus."))])
+    comment = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=20000)])
+
+    def validate_outcome(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Bitte wählen Sie ein Ergebnis aus."))
+
+    def validate_comment(self, field):
+        if self.outcome.data == CheckOutcome.FAILED.value and not (field.data or "").strip():
+            raise ValidationError(_l("Bitte begründen Sie, warum die Prüfung nicht bestanden "
+                                     "ist."))

@@ -1,11 +1,276 @@
+"""The staff side of proposals: inbox, staff view, lifecycle moves, reviews and checks."""
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from innolab.i18n import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..domain import permissions, uploads, workflow
+from ..domain import review as rv
+from ..domain.states import BY_ACTION, MEMBER
+from ..extensions import db, htmx, login_manager
+from ..models import Challenge, Proposal, Role, User
+from ..web import page_number, redirect_to, render, require
 from . import bp
+from .forms import ActForm, AssignForm, CheckForm, ConflictForm, InboxFilterForm, ReviewForm
+
+PER_PAGE = 20
+
+DONE = {
+    "start_review": _l("Die Begutachtung wurde gestartet."),
+    "request_changes": _l("Die Nachbesserung wurde angefordert; die Partnerorganisation wurde "
+                          "benachrichtigt."),
+    "approve": _l("Der Vorschlag wurde bewilligt; die Partnerorganisation wurde benachrichtigt."),
+    "reject": _l("Der Vorschlag wurde abgelehnt; die Partnerorganisation wurde benachrichtigt."),
+    "start_pilot": _l("Der Pilot wurde gestartet."),
+    "complete": _l("Der Pilot wurde abgeschlossen."),
+    "cancel": _l("Der Pilot wurde abgebrochen."),
+}
+
+
+@bp.before_request
+def _staff_only():
+    """Signed-in staff only: visitors go to the login, partner users are refused."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_staff:
+        abort(403)
+    return None
+
+
+def _load(proposal_id: int) -> Proposal:
+    p = db.get_or_404(Proposal, proposal_id)
+    require(permissions.view_internal(current_user, p))
+    return p
+
+
+def _back(p: Proposal):
+    return redirect_to(url_for(".proposal", proposal_id=p.id))
+
+
+# ---------------------------------------------------------------- lists
 
 
 @bp.get("/")
 def inbox():
-    return ""
+    if not permissions.see_all_submissions(current_user):
+        return redirect_to(url_for(".mine"))
+    challenges = db.session.execute(select(Challenge).order_by(Challenge.title)).scalars().all()
+    form = InboxFilterForm(request.args, challenges)
+    filters = form.cleaned()
+    page = db.paginate(rv.inbox_query(**filters), page=page_number(), per_page=PER_PAGE,
+                       error_out=False)
+    # the query arguments the pagination links keep (defaults left out)
+    args = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "submitted_desc")}
+    block = "results" if htmx and not htmx.history_restore_request else None
+    return render("review/inbox.html", block=block, form=form, page=page, args=args,
+                  filtered=any(filters[k] for k in ("q", "status", "challenge")),
+                  check_states=rv.check_states, outcome_labels=rv.OUTCOME_LABELS)
+
+
+@bp.get("/mine")
+def mine():
+    assignments = rv.my_assignments(current_user)
+    return render("review/mine.html", assignments=assignments, review_of=rv.review_of)
+
+
+# ---------------------------------------------------------------- the staff view
+
+
+def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
+          act_error=None, assign_form: AssignForm | None = None):
+    user = current_user
+    may_assign = permissions.assign_reviewers(user, p)
+    if assign_form is None and may_assign:
+        assign_form = AssignForm(rv.eligible_reviewers(p), formdata=None)
+    see_reviews = permissions.see_reviews(user, p)
+    reviews = rv.submitted_reviews(p) if see_reviews else []
+    counting = {r.id for r in rv.counting_reviews(p)}
+    return render(
+        "review/proposal.html", status=status,
+        p=p,
+        options=workflow.options(p, user),
+        act_form=act_form, act_error=act_error,
+        may_assign=may_assign, assign_form=assign_form,
+        see_reviews=see_reviews, reviews=reviews, counting=counting,
+        averages=rv.average_scores([r for r in reviews if r.id in counting]),
+        my_assignment=permissions.assignment_of(user, p),
+        my_review=rv.review_of(p, user),
+        checks=rv.check_states(p),
+        may_publish=permissions.publish_pilot(user, p),
+        may_unpublish=permissions.unpublish_pilot(user, p),
+        timeline=sorted(p.timeline, key=lambda e: e.id, reverse=True),
+        timeline_label=rv.timeline_label,
+        rv=rv,
+        can_upload=permissions.upload_attachment(user, p),
+        accept=uploads.ACCEPT, allowed_types=uploads.ALLOWED_LABEL,
+    )
 
 
 @bp.get("/proposals/<int:proposal_id>")
 def proposal(proposal_id):
-    return ""
+    return _page(_load(proposal_id))
+
+
+@bp.post("/proposals/<int:proposal_id>/act")
+def act(proposal_id):
+    p = _load(proposal_id)
+    t = BY_ACTION.get(request.form.get("action", ""))
+    if t is None or t.who == MEMBER:
+        abort(400)
+    if not current_user.has_role(Role(t.who)):
+        abort(403)
+    form = ActForm()
+    if not form.validate():
+        return _page(p, 422, act_form=form)
+    try:
+        workflow.apply(p, t.action, current_user, message=form.message.data,
+                       start_date=form.start_date.data)
+    except workflow.TransitionRefused as exc:
+        return _page(p, 422, act_form=form, act_error=str(exc.reason))
+    db.session.commit()
+    flash(str(DONE.get(t.action, _l("Erledigt."))), "success")
+    return _back(p)
+
+
+# ---------------------------------------------------------------- reviewers
+
+
+@bp.post("/proposals/<int:proposal_id>/reviewers")
+def assign(proposal_id):
+    p = _load(proposal_id)
+    require(permissions.assign_reviewers(current_user, p))
+    form = AssignForm(rv.eligible_reviewers(p))
+    if not form.validate():
+        return _page(p, 422, assign_form=form)
+    reviewer = db.session.get(User, form.reviewer_id.data)
+    try:
+        rv.assign(p, reviewer, current_user)
+    except rv.ReviewRefused as exc:
+        form.reviewer_id.errors.append(str(exc.reason))
+        return _page(p, 422, assign_form=form)
+    db.session.commit()
+    flash(_("%(name)s wurde als Gutachter/in zugewiesen und per E-Mail benachrichtigt.",
+            name=reviewer.name), "success")
+    return _back(p)
+
+
+@bp.post("/proposals/<int:proposal_id>/reviewers/<int:user_id>/remove")
+def unassign(proposal_id, user_id):
+    p = _load(proposal_id)
+    require(permissions.assign_reviewers(current_user, p))
+    reviewer = db.get_or_404(User, user_id)
+    try:
+        rv.unassign(p, reviewer, current_user)
+    except rv.ReviewRefused as exc:
+        flash(str(exc.reason), "error")
+        return _back(p)
+    db.session.commit()
+    flash(_("Die Zuweisung von %(name)s wurde aufgehoben.", name=reviewer.name), "success")
+    return _back(p)
+
+
+@bp.route("/proposals/<int:proposal_id>/conflict", methods=["GET", "POST"])
+def conflict(proposal_id):
+    p = _load(proposal_id)
+    require(permissions.declare_conflict(current_user, p))
+    form = ConflictForm()
+    if form.validate_on_submit():
+        try:
+            rv.declare_conflict(p, current_user, form.reason.data)
+        except rv.ReviewRefused as exc:
+            form.reason.errors.append(str(exc.reason))
+        else:
+            db.session.commit()
+            flash(_("Ihr Interessenkonflikt ist vermerkt. Sie begutachten diesen Vorschlag "
+                    "nicht; das Koordinationsteam sieht Ihre Erklärung."), "success")
+            return _back(p)
+    status = 422 if request.method == "POST" else 200
+    return render("review/conflict.html", status=status, p=p, form=form)
+
+
+# ---------------------------------------------------------------- the review
+
+
+@bp.route("/proposals/<int:proposal_id>/review", methods=["GET", "POST"])
+def review(proposal_id):
+    p = _load(proposal_id)
+    require(permissions.write_review(current_user, p))
+    own = rv.review_of(p, current_user)
+    if own is not None and own.completed:
+        flash(_("Ihr Gutachten ist abgeschlossen und kann nicht mehr geändert werden."), "info")
+        return _back(p)
+    form = ReviewForm(obj=own)
+    if request.method == "POST":
+        submit = request.form.get("intent") == "submit"
+        if form.validate() and (not submit or form.validate_for_submit()):
+            try:
+                rv.save_review(p, current_user, scores=form.scores(),
+                               recommendation=form.recommendation.data,
+                               comment=form.comment.data, submit=submit)
+            except rv.ReviewRefused as exc:
+                flash(str(exc.reason), "error")
+            else:
+                db.session.commit()
+                if submit:
+                    flash(_("Ihr Gutachten ist abgeschlossen. Vielen Dank!"), "success")
+                    return _back(p)
+                flash(_("Ihr Entwurf ist gespeichert."), "success")
+                return redirect_to(url_for(".review", proposal_id=p.id))
+        return render("review/review.html", status=422, p=p, form=form, own=own, rv=rv)
+    return render("review/review.html", p=p, form=form, own=own, rv=rv)
+
+
+# ---------------------------------------------------------------- checks
+
+
+@bp.route("/proposals/<int:proposal_id>/checks/<kind>", methods=["GET", "POST"])
+def check(proposal_id, kind):
+    if kind not in rv.CHECK_LABELS:
+        abort(404)
+    p = _load(proposal_id)
+    require(permissions.make_check(current_user, p, kind))
+    form = CheckForm()
+    if form.validate_on_submit():
+        try:
+            rv.record_check(p, current_user, kind, form.outcome.data, form.comment.data)
+        except rv.ReviewRefused as exc:
+            form.comment.errors.append(str(exc.reason))
+        else:
+            db.session.commit()
+            flash(_("Das Ergebnis der %(check)s ist erfasst.", check=rv.CHECK_LABELS[kind]),
+                  "success")
+            return _back(p)
+    status = 422 if request.method == "POST" else 200
+    state = next(s for s in rv.check_states(p) if s.kind == kind)
+    return render("review/check.html", status=status, p=p, form=form, kind=kind, state=state,
+                  rv=rv)
+
+
+# ---------------------------------------------------------------- showcase
+
+
+@bp.post("/proposals/<int:proposal_id>/publish")
+def publish(proposal_id):
+    p = _load(proposal_id)
+    require(permissions.publish_pilot(current_user, p))
+    try:
+        rv.publish(p, current_user)
+    except rv.ReviewRefused as exc:
+        flash(str(exc.reason), "error")
+        return _back(p)
+    db.session.commit()
+    flash(_("Der Pilot ist jetzt im Schaufenster veröffentlicht."), "success")
+    return _back(p)
+
+
+@bp.post("/proposals/<int:proposal_id>/unpublish")
+def unpublish(proposal_id):
+    p = _load(proposal_id)
+    require(permissions.unpublish_pilot(current_user, p))
+    rv.unpublish(p, current_user)
+    db.session.commit()
+    flash(_("Der Pilot wurde aus dem Schaufenster entfernt."), "success")
+    return _back(p)

@@ -1,7 +1,7 @@
 """Forms of the public showcase: the search and filter forms (GET, no CSRF needed)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 from wtforms import Form, SearchField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional

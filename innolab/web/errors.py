@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import render_template, request
-from flask_babel import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 

@@ -1,0 +1,481 @@
+"""Administration: staff accounts and roles, authorities, topics, footer pages, audit log.
+
+Every function that changes something records an audit event; the caller commits.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from innolab.i18n import lazy_gettext as _l
+from sqlalchemy import Select, exists, func, or_, select
+
+from ..extensions import db
+from ..models import (
+    PAGE_SLUGS, AuditEvent, Authority, Challenge, ExternalIdentity, Organisation, OutboxMail,
+    Proposal, Role, SitePage, Status, Topic, User, UserRole, challenge_topics, proposal_topics,
+)
+from . import DomainError, accounts, audit, mailer, pages
+
+# In the order the admin sees them.
+ROLE_LABELS = {
+    Role.ADMIN.value: _l("Administration"),
+    Role.COORDINATOR.value: _l("Koordination"),
+    Role.REVIEWER.value: _l("Begutachtung"),
+    Role.DECIDER.value: _l("Entscheidung"),
+    Role.DPO.value: _l("Datenschutzbeauftragte/r"),
+    Role.ISO.value: _l("Informationssicherheitsbeauftragte/r"),
+}
+
+ROLE_HINTS = {
+    Role.ADMIN.value: _l("Konten, Rollen, Behörden, Themen, Seiten und Audit-Protokoll verwalten"),
+    Role.COORDINATOR.value: _l("Herausforderungen veröffentlichen, Vorschläge sichten, "
+                               "Gutachterinnen und Gutachter zuweisen, Piloten begleiten"),
+    Role.REVIEWER.value: _l("Zugewiesene Vorschläge begutachten"),
+    Role.DECIDER.value: _l("Begutachtete Vorschläge bewilligen oder ablehnen"),
+    Role.DPO.value: _l("Datenschutzprüfung von Vorschlägen"),
+    Role.ISO.value: _l("Prüfung der Informationssicherheit von Vorschlägen"),
+}
+
+LOCALE_LABELS = {"de": _l("Deutsch"), "en": _l("Englisch")}
+
+PAGE_LABELS = {
+    "impressum": _l("Impressum"),
+    "datenschutz": _l("Datenschutz"),
+    "barrierefreiheit": _l("Erklärung zur Barrierefreiheit"),
+    "kontakt": _l("Kontakt"),
+}
+
+# The part of an audit action before the dot, as the admin reads it.
+ACTION_PREFIX_LABELS = {
+    "user": _l("Konten"),
+    "organisation": _l("Organisationen"),
+    "proposal": _l("Pilotvorschläge"),
+    "attachment": _l("Anhänge"),
+    "review": _l("Begutachtung und Prüfungen"),
+    "challenge": _l("Herausforderungen"),
+    "authority": _l("Behörden"),
+    "topic": _l("Themen"),
+    "page": _l("Seiten"),
+    "report": _l("Ergebnisberichte"),
+}
+
+OBJECT_TYPE_LABELS = {
+    "users": _l("Konto"),
+    "organisations": _l("Organisation"),
+    "invitations": _l("Einladung"),
+    "memberships": _l("Mitgliedschaft"),
+    "proposals": _l("Pilotvorschlag"),
+    "attachments": _l("Anhang"),
+    "reviews": _l("Gutachten"),
+    "review_assignments": _l("Zuweisung"),
+    "checks": _l("Prüfung"),
+    "challenges": _l("Herausforderung"),
+    "authorities": _l("Behörde"),
+    "topics": _l("Thema"),
+    "site_pages": _l("Seite"),
+    "external_identities": _l("Externe Anmeldung"),
+    "proposal_versions": _l("Version eines Vorschlags"),
+}
+
+LAST_ADMIN = _l("Sie sind die einzige aktive Person mit der Rolle Administration. Geben Sie "
+                "die Rolle zuerst einer anderen Person, bevor Sie sie sich selbst entziehen.")
+
+
+# ------------------------------------------------------------------ dashboard
+
+
+def dashboard_counts() -> dict:
+    def count(stmt) -> int:
+        return db.session.execute(stmt).scalar_one()
+
+    staff_ids = select(UserRole.user_id)
+    by_status = dict(db.session.execute(
+        select(Proposal.status, func.count(Proposal.id)).group_by(Proposal.status)
+    ).all())
+    return {
+        "users": count(select(func.count(User.id))),
+        "staff": count(select(func.count(User.id)).where(User.id.in_(staff_ids))),
+        "inactive": count(select(func.count(User.id)).where(User.active.is_(False))),
+        "organisations": count(select(func.count(Organisation.id))),
+        "proposals_total": sum(by_status.values()),
+        "proposals": [(s.value, by_status.get(s.value, 0)) for s in Status],
+        "outbox": count(select(func.count(OutboxMail.id)).where(OutboxMail.sent_at.is_(None))),
+        "outbox_failed": count(select(func.count(OutboxMail.id)).where(
+            OutboxMail.sent_at.is_(None), OutboxMail.attempts > 0)),
+    }
+
+
+# ------------------------------------------------------------------ users and roles
+
+USER_FILTERS = ("all", "staff", "partners", "inactive")
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def users_query(q: str = "", kind: str = "all") -> Select:
+    stmt = select(User)
+    q = (q or "").strip()
+    if q:
+        pattern = _like(q)
+        stmt = stmt.where(or_(func.lower(User.name).like(pattern, escape="\\"),
+                              func.lower(User.email).like(pattern, escape="\\")))
+    staff_ids = select(UserRole.user_id)
+    if kind == "staff":
+        stmt = stmt.where(User.id.in_(staff_ids))
+    elif kind == "partners":
+        stmt = stmt.where(User.id.not_in(staff_ids))
+    elif kind == "inactive":
+        stmt = stmt.where(User.active.is_(False))
+    return stmt.order_by(func.lower(User.name), User.id)
+
+
+def role_labels(roles) -> list:
+    values = {getattr(r, "value", r) for r in roles}
+    return [label for value, label in ROLE_LABELS.items() if value in values]
+
+
+def _clean_roles(roles) -> list[str]:
+    wanted = {Role(r).value for r in roles}
+    return [r for r in ROLE_LABELS if r in wanted]
+
+
+def active_admins() -> list[User]:
+    return list(db.session.execute(
+        select(User).join(UserRole).where(UserRole.role == Role.ADMIN.value,
+                                          User.active.is_(True))
+    ).scalars().unique())
+
+
+def is_last_admin(user: User) -> bool:
+    admins = active_admins()
+    return user.active and user.has_role(Role.ADMIN) and [a.id for a in admins] == [user.id]
+
+
+def with_external_login(user_ids) -> set[int]:
+    """Which of these accounts sign in through an external provider (OIDC, GitHub)."""
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    return set(db.session.execute(
+        select(ExternalIdentity.user_id).where(ExternalIdentity.user_id.in_(ids))
+    ).scalars())
+
+
+def can_sign_in(user: User) -> bool:
+    """A password or an external login: the account is more than an open invitation."""
+    return bool(user.password_hash) or bool(with_external_login([user.id]))
+
+
+def invite_staff(actor: User, email: str, name: str, roles) -> tuple[User, str]:
+    """Create a staff account (no password yet) and mail a link to set one.
+
+    If the address already has an account, that account gets the roles and a notice (or,
+    if it never set a password, the invitation again). Returns (user, outcome) with
+    outcome "created", "granted", "reinvited" or "unchanged".
+    """
+    roles = _clean_roles(roles)
+    if not roles:
+        raise DomainError(_l("Bitte wählen Sie mindestens eine Rolle."))
+    email = accounts.normalise_email(email)
+    user = accounts.user_by_email(email)
+    if user is not None:
+        added = _grant(user, roles)
+        if added:
+            audit.record(actor, "user.roles_change", user, email=user.email, added=added,
+                         removed=[], via="invite")
+        if not can_sign_in(user):
+            db.session.flush()
+            audit.record(actor, "user.invite_staff", user, email=user.email,
+                         roles=[r.role for r in user.role_rows], again=True)
+            _mail_invitation(actor, user)
+            return user, "reinvited"
+        if not added:
+            return user, "unchanged"
+        mailer.queue(user, "staff_invitation", _l("Ihre Rollen im InnoLab des ZDMV"),
+                     kind="staff_invitation", existing=True, roles=role_labels(user.roles),
+                     added=role_labels(added), inviter=actor,
+                     login_url=mailer.external_url("auth.login"))
+        return user, "granted"
+
+    user = User(email=email, name=(name or "").strip() or email.split("@")[0],
+                password_hash=None, email_confirmed_at=None,
+                locale=current_app.config.get("BABEL_DEFAULT_LOCALE", "de"))
+    for role in roles:
+        user.role_rows.append(UserRole(role=role))
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.invite_staff", user, email=email, roles=roles)
+    _mail_invitation(actor, user)
+    return user, "created"
+
+
+def _mail_invitation(actor: User, user: User) -> None:
+    """The invitation with a link to set the password (auth's reset page, valid for 7 days)."""
+    link = mailer.external_url("auth.reset_password",
+                               token=accounts.make_token("staff-invite", user))
+    mailer.queue(user, "staff_invitation", _l("Einladung zum InnoLab des ZDMV"),
+                 kind="staff_invitation", existing=False,
+                 roles=role_labels(r.role for r in user.role_rows), link=link, inviter=actor,
+                 login_url=mailer.external_url("auth.login"))
+
+
+def _grant(user: User, roles: list[str]) -> list[str]:
+    mine = {r.role for r in user.role_rows}
+    added = [r for r in roles if r not in mine]
+    for role in added:
+        user.role_rows.append(UserRole(role=role))
+    return added
+
+
+def set_roles(actor: User, user: User, roles) -> tuple[list[str], list[str]]:
+    """Give `user` exactly `roles`. Returns (added, removed)."""
+    wanted = _clean_roles(roles)
+    mine = [r.role for r in user.role_rows]
+    removed = [r for r in mine if r not in wanted]
+    if Role.ADMIN.value in removed and is_last_admin(user):
+        raise DomainError(LAST_ADMIN)
+    added = _grant(user, wanted)
+    for row in list(user.role_rows):
+        if row.role in removed:
+            user.role_rows.remove(row)
+    if added or removed:
+        audit.record(actor, "user.roles_change", user, email=user.email, added=added,
+                     removed=removed)
+    return added, removed
+
+
+def deactivate(actor: User, user: User) -> None:
+    if user.id == actor.id:
+        raise DomainError(_l("Sie können Ihr eigenes Konto nicht deaktivieren."))
+    if not user.active:
+        raise DomainError(_l("Das Konto ist bereits deaktiviert."))
+    if is_last_admin(user):
+        raise DomainError(LAST_ADMIN)
+    user.active = False
+    user.end_all_sessions()
+    audit.record(actor, "user.deactivate", user, email=user.email)
+
+
+def reactivate(actor: User, user: User) -> None:
+    if user.active:
+        raise DomainError(_l("Das Konto ist bereits aktiv."))
+    user.active = True
+    audit.record(actor, "user.reactivate", user, email=user.email)
+
+
+# ------------------------------------------------------------------ authorities
+
+
+def authorities() -> list[tuple[Authority, int]]:
+    """Every authority with the number of challenges that name it."""
+    used = (select(Challenge.authority_id, func.count(Challenge.id).label("n"))
+            .group_by(Challenge.authority_id).subquery())
+    rows = db.session.execute(
+        select(Authority, func.coalesce(used.c.n, 0))
+        .outerjoin(used, used.c.authority_id == Authority.id)
+        .order_by(func.lower(Authority.name))
+    ).all()
+    return [(a, n) for a, n in rows]
+
+
+def authority_name_taken(name: str, exclude_id: int | None = None) -> bool:
+    stmt = select(Authority.id).where(func.lower(Authority.name) == name.strip().lower())
+    if exclude_id:
+        stmt = stmt.where(Authority.id != exclude_id)
+    return db.session.execute(stmt).first() is not None
+
+
+def save_authority(actor: User, authority: Authority | None, *, name: str,
+                   short_name: str | None, website: str | None) -> Authority:
+    name = name.strip()
+    if authority_name_taken(name, authority.id if authority else None):
+        raise DomainError(_l("Eine Behörde mit diesem Namen gibt es bereits."))
+    created = authority is None
+    if created:
+        authority = Authority(name=name)
+        db.session.add(authority)
+    before = {"name": authority.name, "short_name": authority.short_name,
+              "website": authority.website}
+    authority.name = name
+    authority.short_name = (short_name or "").strip() or None
+    authority.website = (website or "").strip() or None
+    db.session.flush()
+    if created:
+        audit.record(actor, "authority.create", authority, name=name)
+    else:
+        after = {"name": authority.name, "short_name": authority.short_name,
+                 "website": authority.website}
+        changed = [k for k in after if after[k] != before[k]]
+        audit.record(actor, "authority.update", authority, name=name, changed=changed)
+    return authority
+
+
+def delete_authority(actor: User, authority: Authority) -> None:
+    used = db.session.execute(
+        select(func.count(Challenge.id)).where(Challenge.authority_id == authority.id)
+    ).scalar_one()
+    if used:
+        raise DomainError(_l("„%(name)s“ wird von %(n)d Herausforderung(en) verwendet und "
+                             "kann deshalb nicht gelöscht werden.", name=authority.name, n=used))
+    audit.record(actor, "authority.delete", authority, name=authority.name)
+    db.session.delete(authority)
+
+
+# ------------------------------------------------------------------ topics
+
+
+def topics() -> list[tuple[Topic, int]]:
+    """Every topic with the number of challenges and proposals that use it."""
+    rows = []
+    for t in db.session.execute(select(Topic).order_by(func.lower(Topic.name_de))).scalars():
+        rows.append((t, topic_usage(t)))
+    return rows
+
+
+def topic_usage(topic: Topic) -> int:
+    n_challenges = db.session.execute(
+        select(func.count()).select_from(challenge_topics)
+        .where(challenge_topics.c.topic_id == topic.id)
+    ).scalar_one()
+    n_proposals = db.session.execute(
+        select(func.count()).select_from(proposal_topics)
+        .where(proposal_topics.c.topic_id == topic.id)
+    ).scalar_one()
+    return n_challenges + n_proposals
+
+
+def slugify(text: str) -> str:
+    import re
+    import unicodedata
+
+    text = (text or "").strip().lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(a, b)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80]
+
+
+def topic_slug_taken(slug: str, exclude_id: int | None = None) -> bool:
+    stmt = select(Topic.id).where(Topic.slug == slug)
+    if exclude_id:
+        stmt = stmt.where(Topic.id != exclude_id)
+    return db.session.execute(stmt).first() is not None
+
+
+def save_topic(actor: User, topic: Topic | None, *, slug: str | None, name_de: str,
+               name_en: str) -> Topic:
+    slug = slugify(slug or name_de)
+    if not slug:
+        raise DomainError(_l("Bitte geben Sie eine Kennung aus Buchstaben oder Ziffern an."))
+    if topic_slug_taken(slug, topic.id if topic else None):
+        raise DomainError(_l("Ein Thema mit der Kennung „%(slug)s“ gibt es bereits.", slug=slug))
+    created = topic is None
+    if created:
+        topic = Topic(slug=slug, name_de=name_de.strip(), name_en=name_en.strip())
+        db.session.add(topic)
+    topic.slug = slug
+    topic.name_de = name_de.strip()
+    topic.name_en = name_en.strip()
+    db.session.flush()
+    audit.record(actor, "topic.create" if created else "topic.update", topic, slug=slug,
+                 name=topic.name_de)
+    return topic
+
+
+def delete_topic(actor: User, topic: Topic) -> None:
+    used = topic_usage(topic)
+    if used:
+        raise DomainError(_l("„%(name)s“ wird von %(n)d Herausforderung(en) oder Vorschlägen "
+                             "verwendet und kann deshalb nicht gelöscht werden.",
+                             name=topic.name_de, n=used))
+    audit.record(actor, "topic.delete", topic, slug=topic.slug, name=topic.name_de)
+    db.session.delete(topic)
+
+
+# ------------------------------------------------------------------ footer pages
+
+LOCALES = ("de", "en")
+
+
+def page_defaults(slug: str, locale: str) -> tuple[str, str]:
+    """The built-in title and Markdown body of a footer page (domain.pages.DEFAULTS)."""
+    page = pages.default_page(slug, locale)
+    if page is None:
+        return str(PAGE_LABELS.get(slug, slug)), ""
+    return page.title, page.body
+
+
+def site_page(slug: str, locale: str) -> SitePage | None:
+    return db.session.execute(
+        select(SitePage).where(SitePage.slug == slug, SitePage.locale == locale)
+    ).scalar_one_or_none()
+
+
+def pages_overview() -> list[dict]:
+    saved = {(p.slug, p.locale): p for p in db.session.execute(select(SitePage)).scalars()}
+    return [{"slug": slug, "label": PAGE_LABELS[slug], "locale": locale,
+             "locale_label": LOCALE_LABELS[locale], "page": saved.get((slug, locale))}
+            for slug in PAGE_SLUGS for locale in LOCALES]
+
+
+def save_page(actor: User, slug: str, locale: str, title: str, body: str) -> SitePage:
+    if slug not in PAGE_SLUGS or locale not in LOCALES:
+        raise DomainError(_l("Diese Seite gibt es nicht."))
+    page = site_page(slug, locale)
+    if page is None:
+        page = SitePage(slug=slug, locale=locale, title="", body="")
+        db.session.add(page)
+    page.title = title.strip()
+    page.body = body.replace("\r\n", "\n").strip() + "\n"
+    page.updated_by_id = actor.id
+    db.session.flush()
+    audit.record(actor, "page.update", page, slug=slug, locale=locale)
+    return page
+
+
+# ------------------------------------------------------------------ audit log
+
+
+def audit_prefixes() -> list[tuple[str, object]]:
+    actions = db.session.execute(select(AuditEvent.action).distinct()).scalars().all()
+    prefixes = sorted({a.split(".", 1)[0] for a in actions if a})
+    return [(p, ACTION_PREFIX_LABELS.get(p, p)) for p in prefixes]
+
+
+def audit_object_types() -> list[tuple[str, object]]:
+    types = db.session.execute(
+        select(AuditEvent.object_type).distinct().where(AuditEvent.object_type.is_not(None))
+    ).scalars().all()
+    return [(t, OBJECT_TYPE_LABELS.get(t, t)) for t in sorted(types)]
+
+
+def _local_midnight(d: date) -> datetime:
+    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin"))
+    # stored in UTC (SQLite keeps no zone): compare in UTC
+    return datetime.combine(d, time.min, tzinfo=tz).astimezone(timezone.utc)
+
+
+def audit_query(prefix: str | None = None, actor: str | None = None,
+                object_type: str | None = None, date_from: date | None = None,
+                date_to: date | None = None) -> Select:
+    stmt = select(AuditEvent)
+    if prefix:
+        stmt = stmt.where(or_(AuditEvent.action == prefix,
+                              AuditEvent.action.like(prefix.replace("%", "") + ".%")))
+    actor = (actor or "").strip()
+    if actor:
+        stmt = stmt.where(exists().where(User.id == AuditEvent.actor_id,
+                                         func.lower(User.email).like(_like(actor), escape="\\")))
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if date_from:
+        stmt = stmt.where(AuditEvent.created_at >= _local_midnight(date_from))
+    if date_to:
+        stmt = stmt.where(AuditEvent.created_at < _local_midnight(date_to + timedelta(days=1)))
+    return stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+

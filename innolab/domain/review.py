@@ -1,0 +1,311 @@
+"""The staff side of a proposal: reviewers, reviews, checks and publication on the showcase.
+
+Status changes are not made here (only `workflow.apply` changes a status); these are the
+staff's other actions on a proposal. Each one records an audit event and, where the
+lifecycle should show it, a timeline entry. Nothing here reads the Flask request.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from innolab.i18n import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    CRITERIA, Check, CheckKind, CheckOutcome, Organisation, Proposal, Recommendation, Review,
+    ReviewAssignment, Role, Status, TimelineEntry, User, UserRole,
+)
+from ..models._base import utcnow
+from . import DomainError, audit, notify
+from . import states
+from .states import latest_check, required_checks
+
+
+class ReviewRefused(DomainError):
+    pass
+
+
+CRITERION_LABELS = {
+    "innovation": _l("Innovationsgrad"),
+    "benefit": _l("Nutzen für die Verwaltung"),
+    "feasibility": _l("Umsetzbarkeit"),
+    "cost_effectiveness": _l("Wirtschaftlichkeit"),
+    "privacy_security": _l("Reife für Datenschutz und Informationssicherheit"),
+}
+assert set(CRITERION_LABELS) == set(CRITERIA)
+
+SCORE_LABELS = {
+    1: _l("1 – ungenügend"),
+    2: _l("2 – schwach"),
+    3: _l("3 – befriedigend"),
+    4: _l("4 – gut"),
+    5: _l("5 – sehr gut"),
+}
+
+RECOMMENDATION_LABELS = {
+    Recommendation.APPROVE.value: _l("Bewilligung empfehlen"),
+    Recommendation.REVISE.value: _l("Nachbesserung empfehlen"),
+    Recommendation.REJECT.value: _l("Ablehnung empfehlen"),
+}
+
+CHECK_LABELS = {
+    CheckKind.DATA_PROTECTION.value: _l("Datenschutzprüfung"),
+    CheckKind.INFORMATION_SECURITY.value: _l("Prüfung der Informationssicherheit"),
+}
+
+OUTCOME_LABELS = {
+    CheckOutcome.PASSED.value: _l("bestanden"),
+    CheckOutcome.FAILED.value: _l("nicht bestanden"),
+}
+
+# Timeline entries of this module (the lifecycle moves are labelled by states.TRANSITIONS).
+def timeline_label(entry: TimelineEntry):
+    """What a timeline entry is called on the page (see states.timeline_label)."""
+    return states.timeline_label(entry.action)
+
+
+def _timeline(p: Proposal, actor, action: str, message: str | None = None,
+              internal: bool = True) -> TimelineEntry:
+    entry = TimelineEntry(proposal=p, actor_id=getattr(actor, "id", None), action=action,
+                          from_status=p.status, to_status=p.status, message=message,
+                          internal=internal)
+    db.session.add(entry)
+    return entry
+
+
+# ---------------------------------------------------------------- reviewers
+
+
+def eligible_reviewers(p: Proposal) -> list[User]:
+    """Active users with the reviewer role, not members of the proposing organisation and
+    not yet assigned to this proposal."""
+    users = db.session.execute(
+        select(User).join(UserRole)
+        .where(UserRole.role == Role.REVIEWER.value, User.active.is_(True))
+        .order_by(User.name, User.id)
+    ).scalars().unique().all()
+    assigned = {a.reviewer_id for a in p.assignments}
+    return [u for u in users if u.id not in assigned and not p.organisation.is_member(u)]
+
+
+def assign(p: Proposal, reviewer: User, actor) -> ReviewAssignment:
+    if reviewer not in eligible_reviewers(p):
+        raise ReviewRefused(_l("Diese Person kann dem Vorschlag nicht als Gutachterin oder "
+                               "Gutachter zugewiesen werden."))
+    assignment = ReviewAssignment(proposal=p, reviewer=reviewer, assigned_by_id=actor.id)
+    db.session.add(assignment)
+    _timeline(p, actor, "reviewer_assigned", reviewer.name)
+    db.session.flush()
+    audit.record(actor, "review.assign", p, reference=p.reference, reviewer_id=reviewer.id)
+    notify.reviewer_assigned(p, reviewer)
+    return assignment
+
+
+def review_of(p: Proposal, user) -> Review | None:
+    uid = getattr(user, "id", None)
+    return next((r for r in p.reviews if r.reviewer_id == uid), None)
+
+
+def unassign(p: Proposal, reviewer: User, actor) -> None:
+    assignment = next((a for a in p.assignments if a.reviewer_id == reviewer.id), None)
+    if assignment is None:
+        raise ReviewRefused(_l("Diese Person ist dem Vorschlag nicht zugewiesen."))
+    review = review_of(p, reviewer)
+    if review is not None and review.completed:
+        raise ReviewRefused(_l("%(name)s hat das Gutachten bereits abgeschlossen; die "
+                               "Zuweisung bleibt bestehen.", name=reviewer.name))
+    if review is not None:  # an unfinished draft goes with the assignment
+        p.reviews.remove(review)
+    p.assignments.remove(assignment)
+    _timeline(p, actor, "reviewer_unassigned", reviewer.name)
+    db.session.flush()
+    audit.record(actor, "review.unassign", p, reference=p.reference, reviewer_id=reviewer.id)
+
+
+def declare_conflict(p: Proposal, reviewer, reason: str) -> ReviewAssignment:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewRefused(_l("Bitte nennen Sie den Grund für den Interessenkonflikt."))
+    assignment = next((a for a in p.assignments if a.reviewer_id == reviewer.id), None)
+    if assignment is None or not assignment.active:
+        raise ReviewRefused(_l("Sie haben bereits einen Interessenkonflikt erklärt."))
+    assignment.conflict_declared_at = utcnow()
+    assignment.conflict_reason = reason
+    _timeline(p, reviewer, "conflict_declared", reviewer.name)
+    db.session.flush()
+    audit.record(reviewer, "review.conflict", p, reference=p.reference)
+    return assignment
+
+
+# ---------------------------------------------------------------- reviews
+
+
+def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | None,
+                comment: str | None, submit: bool = False) -> Review:
+    """Save the reviewer's draft, or submit it (then it is final).
+
+    `scores` maps criteria to 1..5 or None. Submitting needs every score and a
+    recommendation.
+    """
+    review = review_of(p, reviewer)
+    if review is not None and review.completed:
+        raise ReviewRefused(_l("Ihr Gutachten ist abgeschlossen und kann nicht mehr geändert "
+                               "werden."))
+    for name in CRITERIA:
+        value = scores.get(name)
+        if value is not None and value not in SCORE_LABELS:
+            raise ReviewRefused(_l("Bewertungen liegen zwischen 1 und 5."))
+    if recommendation not in (None, *RECOMMENDATION_LABELS):
+        raise ReviewRefused(_l("Bitte wählen Sie eine Empfehlung aus."))
+    if submit:
+        missing = [str(CRITERION_LABELS[c]) for c in CRITERIA if scores.get(c) is None]
+        if missing:
+            raise ReviewRefused(_l("Bitte bewerten Sie noch: %(fields)s",
+                                   fields=", ".join(missing)))
+        if recommendation is None:
+            raise ReviewRefused(_l("Bitte wählen Sie eine Empfehlung aus."))
+    if review is None:
+        review = Review(proposal=p, reviewer_id=reviewer.id)
+        db.session.add(review)
+    for name in CRITERIA:
+        setattr(review, name, scores.get(name))
+    review.recommendation = recommendation
+    review.comment = (comment or "").strip() or None
+    if submit:
+        review.submitted_at = utcnow()
+        _timeline(p, reviewer, "review_submitted", reviewer.name)
+    db.session.flush()
+    audit.record(reviewer, "review.submit" if submit else "review.save", review,
+                 proposal_id=p.id, reference=p.reference)
+    return review
+
+
+def submitted_reviews(p: Proposal) -> list[Review]:
+    return sorted((r for r in p.reviews if r.completed), key=lambda r: (r.submitted_at, r.id))
+
+
+def counting_reviews(p: Proposal) -> list[Review]:
+    """Submitted reviews of reviewers without a conflict of interest: these count."""
+    active = {a.reviewer_id for a in p.assignments if a.active}
+    return [r for r in submitted_reviews(p) if r.reviewer_id in active]
+
+
+def average_scores(reviews: list[Review]) -> dict[str, float | None]:
+    result = {}
+    for name in CRITERIA:
+        values = [getattr(r, name) for r in reviews if getattr(r, name) is not None]
+        result[name] = round(sum(values) / len(values), 2) if values else None
+    overall = [r.average for r in reviews if r.average is not None]
+    result["overall"] = round(sum(overall) / len(overall), 2) if overall else None
+    return result
+
+
+# ---------------------------------------------------------------- checks
+
+
+def record_check(p: Proposal, officer, kind: str, outcome: str, comment: str | None) -> Check:
+    if kind not in CHECK_LABELS:
+        raise ReviewRefused(_l("Diese Prüfung gibt es nicht."))
+    if outcome not in OUTCOME_LABELS:
+        raise ReviewRefused(_l("Bitte wählen Sie ein Ergebnis aus."))
+    comment = (comment or "").strip() or None
+    if outcome == CheckOutcome.FAILED.value and not comment:
+        raise ReviewRefused(_l("Bitte begründen Sie, warum die Prüfung nicht bestanden ist."))
+    check = Check(proposal=p, kind=kind, officer_id=officer.id, outcome=outcome, comment=comment)
+    db.session.add(check)
+    _timeline(p, officer, f"{kind}_{outcome}", comment)
+    db.session.flush()
+    audit.record(officer, "review.check", check, proposal_id=p.id, reference=p.reference,
+                 kind=kind, outcome=outcome)
+    return check
+
+
+@dataclass
+class CheckState:
+    kind: str
+    required: bool
+    latest: Check | None
+    history: list[Check]
+
+    @property
+    def label(self):
+        return CHECK_LABELS[self.kind]
+
+    @property
+    def passed(self) -> bool:
+        return self.latest is not None and self.latest.outcome == CheckOutcome.PASSED.value
+
+
+def check_states(p: Proposal) -> list[CheckState]:
+    """Both kinds of check: required or not, the latest (it counts) and the history."""
+    required = required_checks(p)
+    result = []
+    for kind in CHECK_LABELS:
+        history = sorted((c for c in p.checks if c.kind == kind),
+                         key=lambda c: (c.created_at, c.id), reverse=True)
+        result.append(CheckState(kind, kind in required, latest_check(p, kind), history))
+    return result
+
+
+# ---------------------------------------------------------------- showcase
+
+
+def publish(p: Proposal, actor) -> None:
+    if p.published_at is not None:
+        raise ReviewRefused(_l("Der Pilot ist bereits im Schaufenster veröffentlicht."))
+    p.published_at = utcnow()
+    _timeline(p, actor, "published", internal=False)
+    db.session.flush()
+    audit.record(actor, "proposal.publish", p, reference=p.reference)
+
+
+def unpublish(p: Proposal, actor) -> None:
+    if p.published_at is None:
+        raise ReviewRefused(_l("Der Pilot ist nicht im Schaufenster veröffentlicht."))
+    p.published_at = None
+    _timeline(p, actor, "unpublished", internal=False)
+    db.session.flush()
+    audit.record(actor, "proposal.unpublish", p, reference=p.reference)
+
+
+# ---------------------------------------------------------------- the inbox
+
+INBOX_SORTS = {
+    "submitted_desc": (Proposal.submitted_at.desc(), Proposal.id.desc()),
+    "submitted_asc": (Proposal.submitted_at.asc(), Proposal.id.asc()),
+    "reference_asc": (Proposal.reference.asc(), Proposal.id.asc()),
+    "reference_desc": (Proposal.reference.desc(), Proposal.id.desc()),
+    "title_asc": (Proposal.title.asc(), Proposal.id.asc()),
+    "title_desc": (Proposal.title.desc(), Proposal.id.desc()),
+}
+
+
+def inbox_query(q: str = "", status: str = "", challenge: str = "",
+                sort: str = "submitted_desc"):
+    """Submitted proposals (anything but drafts), filtered and sorted, as a SELECT."""
+    stmt = (select(Proposal).join(Proposal.organisation)
+            .where(Proposal.status != Status.DRAFT.value)
+            .options(selectinload(Proposal.assignments), selectinload(Proposal.reviews),
+                     selectinload(Proposal.checks)))
+    if status:
+        stmt = stmt.where(Proposal.status == status)
+    if challenge == "none":
+        stmt = stmt.where(Proposal.challenge_id.is_(None))
+    elif challenge:
+        stmt = stmt.where(Proposal.challenge_id == int(challenge))
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Proposal.title.ilike(like, escape="\\"),
+                              Proposal.reference.ilike(like, escape="\\"),
+                              Organisation.name.ilike(like, escape="\\")))
+    return stmt.order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["submitted_desc"]))
+
+
+def my_assignments(user) -> list[ReviewAssignment]:
+    return list(db.session.execute(
+        select(ReviewAssignment).join(ReviewAssignment.proposal)
+        .where(ReviewAssignment.reviewer_id == user.id)
+        .order_by(ReviewAssignment.created_at.desc(), ReviewAssignment.id.desc())
+    ).scalars())

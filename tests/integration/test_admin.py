@@ -1,0 +1,393 @@
+"""Administration: who may enter, staff accounts, roles, deactivation."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import g
+from flask_babel import refresh
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from innolab.extensions import db
+from innolab.models import AuditEvent, Role, User
+from tests import factories as f
+
+pytestmark = pytest.mark.usefixtures("app_ctx")
+
+NON_ADMIN_ROLES = ("coordinator", "reviewer", "decider", "dpo", "iso")
+
+
+class FreshClient(FlaskClient):
+    """Each request loads its user afresh (the app context and its `g` are shared in tests)."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        refresh()  # the language is cached in `g` too
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return FreshClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def new_client(app):
+    return lambda: FreshClient(app, app.response_class, use_cookies=True)
+
+
+@pytest.fixture
+def admin(login):
+    user = f.staff("admin", name="Ada Admin", email="ada@zdmv.example")
+    login(user)
+    return user
+
+
+def _audit(action):
+    return db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == action)).scalars().all()
+
+
+# ------------------------------------------------------------------ permission matrix
+
+GET_PAGES = ["/admin/", "/admin/users", "/admin/users/invite", "/admin/users/{user}",
+             "/admin/authorities", "/admin/authorities/{authority}", "/admin/topics",
+             "/admin/topics/{topic}", "/admin/audit", "/admin/pages",
+             "/admin/pages/impressum/de"]
+POSTS = ["/admin/users/invite", "/admin/users/{user}", "/admin/authorities",
+         "/admin/authorities/{authority}", "/admin/authorities/{authority}/delete",
+         "/admin/topics", "/admin/topics/{topic}/delete", "/admin/pages/kontakt/en"]
+
+
+@pytest.fixture
+def targets():
+    return {"user": f.user().id, "authority": f.authority().id, "topic": f.topic().id}
+
+
+def test_admin_pages_visitor_redirected_to_login(client, targets):
+    responses = [(url, client.get(url.format(**targets))) for url in GET_PAGES]
+    responses += [(url, client.post(url.format(**targets))) for url in POSTS]
+    for url, response in responses:
+        assert response.status_code == 302, url
+        assert "/login" in response.headers["Location"], url
+
+
+@pytest.mark.parametrize("who", ["partner", "owner", *NON_ADMIN_ROLES])
+def test_admin_pages_refused_for_everyone_but_admins(client, login, targets, who):
+    if who == "partner":
+        user = f.user()
+    elif who == "owner":
+        user = f.user()
+        f.organisation(owner=user)
+    else:
+        user = f.staff(who)
+    login(user)
+    for url in GET_PAGES:
+        assert client.get(url.format(**targets)).status_code == 403, url
+    for url in POSTS:
+        assert client.post(url.format(**targets), data={"name": "X", "title": "X",
+                                                        "body": "X"}).status_code == 403, url
+    assert len(db.session.execute(select(User)).scalars().all()) == 2
+    assert db.session.execute(select(AuditEvent)).scalars().all() == []
+
+
+def test_admin_pages_open_for_admin(client, admin, targets):
+    for url in GET_PAGES:
+        response = client.get(url.format(**targets))
+        assert response.status_code == 200, url
+        assert response.get_data(as_text=True).count("<h1") == 1, url
+
+
+def test_admin_nav_link_only_for_admins(client, login):
+    login(f.staff("coordinator"))
+    assert 'href="/admin/"' not in client.get("/admin/").get_data(as_text=True)
+    login(f.staff("admin"))
+    assert 'href="/admin/"' in client.get("/admin/").get_data(as_text=True)
+
+
+def test_admin_unknown_objects_are_404(client, admin):
+    for url in ("/admin/users/99999", "/admin/authorities/99999", "/admin/topics/99999",
+                "/admin/pages/agb/de", "/admin/pages/impressum/fr"):
+        assert client.get(url).status_code == 404, url
+    assert client.post("/admin/authorities/99999/delete").status_code == 404
+
+
+# ------------------------------------------------------------------ dashboard
+
+def test_dashboard_shows_counts(client, admin):
+    f.staff("reviewer")
+    org = f.organisation(owner=f.user())
+    f.proposal(org=org, status="submitted")
+    f.proposal(org=org, status="draft")
+    html = client.get("/admin/").get_data(as_text=True)
+    assert "Konten insgesamt" in html
+    assert "Eingereicht" in html and "2 Pilotvorschläge insgesamt" in html
+    assert "E-Mails im Postausgang" in html
+
+
+# ------------------------------------------------------------------ user list
+
+def test_users_search_by_name_and_email(client, admin):
+    f.user(name="Berta Beispiel", email="berta@example.org")
+    f.user(name="Carl Contoso", email="carl@firma.example")
+    html = client.get("/admin/users?q=beispiel").get_data(as_text=True)
+    assert "Berta Beispiel" in html and "Carl Contoso" not in html
+    html = client.get("/admin/users?q=FIRMA.example").get_data(as_text=True)
+    assert "Carl Contoso" in html and "Berta Beispiel" not in html
+
+
+def test_users_filter_staff_partners_inactive(client, admin):
+    f.staff("reviewer", name="Rita Review")
+    f.user(name="Paul Partner")
+    f.user(name="Ina Inaktiv", active=False)
+    staff = client.get("/admin/users?kind=staff").get_data(as_text=True)
+    assert "Rita Review" in staff and "Paul Partner" not in staff
+    assert "Begutachtung" in staff
+    partners = client.get("/admin/users?kind=partners").get_data(as_text=True)
+    assert "Paul Partner" in partners and "Rita Review" not in partners
+    inactive = client.get("/admin/users?kind=inactive").get_data(as_text=True)
+    assert "Ina Inaktiv" in inactive and "Paul Partner" not in inactive
+
+
+def test_users_wildcards_and_bad_filters_do_not_break(client, admin):
+    f.user(name="Berta Beispiel")
+    assert "Keine Konten gefunden" in client.get("/admin/users?q=%25_%25").get_data(as_text=True)
+    assert client.get("/admin/users?kind=evil&page=abc").status_code == 200
+
+
+def test_users_pagination(client, admin):
+    for i in range(30):
+        f.user(name=f"Person {i:02d}")
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert "Seite 1 von 2" in html
+    assert "Person 29" in client.get("/admin/users?page=2").get_data(as_text=True)
+
+
+def test_users_htmx_request_gets_only_the_results(client, admin):
+    f.user(name="Berta Beispiel")
+    html = client.get("/admin/users?q=berta",
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Berta Beispiel" in html and "<h1" not in html
+
+
+# ------------------------------------------------------------------ invite staff
+
+def _link(mail):
+    return re.search(r"https?://\S+/password/reset/\S+", mail.body_text).group(0)
+
+
+def test_invite_staff_creates_account_and_mail_link_sets_password(client, admin, outbox,
+                                                                  new_client):
+    response = client.post("/admin/users/invite", data={
+        "email": "Neue.Kollegin@ZDMV.example", "name": "Nele Neu",
+        "roles": ["reviewer", "dpo"]})
+    assert response.status_code == 303
+    user = db.session.execute(
+        select(User).where(User.email == "neue.kollegin@zdmv.example")).scalar_one()
+    assert user.password_hash is None and not user.email_confirmed
+    assert user.roles == {Role.REVIEWER, Role.DPO}
+    assert _audit("user.invite_staff")[0].actor_id == admin.id
+    (mail,) = outbox("neue.kollegin@zdmv.example")
+    assert "Begutachtung" in mail.body_text and "Datenschutzbeauftragte/r" in mail.body_text
+
+    invited = new_client()
+    link = _link(mail).split("://", 1)[1].split("/", 1)[1]
+    assert invited.get("/" + link).status_code == 200
+    response = invited.post("/" + link, data={"password": "mein-neues-Passwort-1",
+                                              "password_confirm": "mein-neues-Passwort-1"})
+    assert response.status_code in (302, 303)
+    db.session.refresh(user)
+    assert user.password_hash and user.email_confirmed
+
+    fresh = new_client()
+    response = fresh.post("/login", data={"email": "neue.kollegin@zdmv.example",
+                                          "password": "mein-neues-Passwort-1"})
+    assert response.status_code in (302, 303)
+    assert fresh.get("/staff/review/").status_code == 200
+
+
+def test_invite_staff_existing_account_gets_roles_and_notice(client, admin, outbox):
+    existing = f.user(email="paula@partner.example", name="Paula Partner")
+    response = client.post("/admin/users/invite", data={
+        "email": "PAULA@partner.example", "name": "Egal", "roles": ["coordinator"]})
+    assert response.status_code == 303
+    db.session.refresh(existing)
+    assert existing.roles == {Role.COORDINATOR}
+    assert existing.name == "Paula Partner"
+    assert db.session.execute(select(User).where(User.email.ilike("paula%"))).scalars().all() \
+        == [existing]
+    (mail,) = outbox("paula@partner.example")
+    assert "neue Rollen" in mail.body_text and "Koordination" in mail.body_text
+    assert "/password/reset/" not in mail.body_text
+
+
+def test_invite_staff_same_roles_again_changes_nothing(client, admin, outbox):
+    f.staff("reviewer", email="rita@zdmv.example")
+    response = client.post("/admin/users/invite", data={
+        "email": "rita@zdmv.example", "name": "Rita", "roles": ["reviewer"]}, follow_redirects=True)
+    assert "hat diese Rollen bereits" in response.get_data(as_text=True)
+    assert outbox() == []
+
+
+def test_invite_staff_again_resends_link_when_no_password_set(client, admin, outbox):
+    client.post("/admin/users/invite", data={"email": "neu@zdmv.example", "name": "Nele Neu",
+                                             "roles": ["decider"]})
+    response = client.post("/admin/users/invite", data={
+        "email": "neu@zdmv.example", "name": "Nele Neu", "roles": ["decider"]},
+        follow_redirects=True)
+    assert "Einladung wurde erneut gesendet" in response.get_data(as_text=True)
+    first, second = outbox("neu@zdmv.example")
+    assert "/password/reset/" in second.body_text and "Entscheidung" in second.body_text
+
+
+def test_invite_staff_external_login_account_gets_notice_not_password_link(client, admin,
+                                                                          outbox):
+    from innolab.models import ExternalIdentity
+
+    user = f.user(email="oidc@partner.example")
+    user.password_hash = None
+    db.session.add(ExternalIdentity(user_id=user.id, provider="github", subject="42"))
+    db.session.commit()
+    client.post("/admin/users/invite", data={"email": "oidc@partner.example", "name": "O",
+                                             "roles": ["reviewer"]})
+    (mail,) = outbox("oidc@partner.example")
+    assert "neue Rollen" in mail.body_text and "/password/reset/" not in mail.body_text
+
+
+def test_invite_staff_invalid_input_shows_errors(client, admin, outbox):
+    response = client.post("/admin/users/invite", data={"email": "kein-at", "name": "",
+                                                        "roles": ["superuser"]})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Bitte prüfen Sie Ihre Eingaben" in html
+    assert "gültige E-Mail-Adresse" in html
+    assert 'value="kein-at"' in html
+    response = client.post("/admin/users/invite", data={"email": "a@b.example", "name": "A"})
+    assert response.status_code == 422
+    assert "mindestens eine Rolle" in response.get_data(as_text=True)
+    assert outbox() == []
+
+
+def test_invite_form_shows_german_role_labels(client, admin):
+    html = client.get("/admin/users/invite").get_data(as_text=True)
+    for label in ("Administration", "Koordination", "Begutachtung", "Entscheidung",
+                  "Datenschutzbeauftragte/r", "Informationssicherheitsbeauftragte/r"):
+        assert label in html
+
+
+# ------------------------------------------------------------------ roles
+
+def test_roles_give_and_take(client, admin):
+    user = f.staff("reviewer")
+    response = client.post(f"/admin/users/{user.id}", data={
+        "form": "roles", "roles": ["coordinator", "decider"]})
+    assert response.status_code == 303
+    db.session.refresh(user)
+    assert user.roles == {Role.COORDINATOR, Role.DECIDER}
+    (event,) = _audit("user.roles_change")
+    assert set(event.details["added"]) == {"coordinator", "decider"}
+    assert event.details["removed"] == ["reviewer"]
+
+
+def test_roles_all_taken_makes_a_partner_account(client, admin):
+    user = f.staff("reviewer")
+    client.post(f"/admin/users/{user.id}", data={"form": "roles"})
+    db.session.refresh(user)
+    assert user.roles == set() and not user.is_staff
+
+
+def test_roles_last_admin_cannot_take_own_admin_role(client, admin):
+    response = client.post(f"/admin/users/{admin.id}", data={"form": "roles",
+                                                             "roles": ["coordinator"]})
+    assert response.status_code == 422
+    assert "einzige aktive Person mit der Rolle Administration" in response.get_data(as_text=True)
+    db.session.refresh(admin)
+    assert admin.roles == {Role.ADMIN}
+    assert _audit("user.roles_change") == []
+
+
+def test_roles_admin_may_give_up_admin_role_when_another_admin_exists(client, admin):
+    f.staff("admin")
+    response = client.post(f"/admin/users/{admin.id}", data={"form": "roles",
+                                                             "roles": ["coordinator"]})
+    assert response.status_code == 303
+    db.session.refresh(admin)
+    assert admin.roles == {Role.COORDINATOR}
+    assert client.get("/admin/").status_code == 403
+
+
+def test_roles_inactive_other_admin_does_not_count(client, admin):
+    f.staff("admin", active=False)
+    response = client.post(f"/admin/users/{admin.id}", data={"form": "roles", "roles": []})
+    assert response.status_code == 422
+
+
+def test_roles_unknown_role_refused(client, admin):
+    user = f.staff("reviewer")
+    response = client.post(f"/admin/users/{user.id}", data={"form": "roles", "roles": ["root"]})
+    assert response.status_code == 422
+    db.session.refresh(user)
+    assert user.roles == {Role.REVIEWER}
+
+
+def test_user_page_unknown_form_is_400(client, admin):
+    user = f.user()
+    assert client.post(f"/admin/users/{user.id}", data={"form": "x"}).status_code == 400
+    assert client.post(f"/admin/users/{user.id}",
+                       data={"form": "status", "action": "delete"}).status_code == 400
+
+
+# ------------------------------------------------------------------ deactivation
+
+def test_deactivate_ends_sessions_of_the_user(client, admin, login, new_client):
+    victim = f.staff("coordinator", name="Viktor Weg")
+    victim_client = login(victim, new_client())
+    assert victim_client.get("/admin/").status_code == 403  # signed in, not an admin
+
+    response = client.post(f"/admin/users/{victim.id}", data={"form": "status",
+                                                              "action": "deactivate"})
+    assert response.status_code == 303
+    db.session.refresh(victim)
+    assert victim.active is False
+    response = victim_client.get("/admin/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert _audit("user.deactivate")[0].object_id == victim.id
+
+
+def test_deactivated_user_cannot_sign_in(client, admin, new_client):
+    victim = f.user(email="weg@example.org")
+    client.post(f"/admin/users/{victim.id}", data={"form": "status", "action": "deactivate"})
+    c = new_client()
+    response = c.post("/login", data={"email": "weg@example.org", "password": f.PASSWORD})
+    assert response.status_code == 422
+
+
+def test_reactivate(client, admin):
+    user = f.user(active=False)
+    response = client.post(f"/admin/users/{user.id}", data={"form": "status",
+                                                            "action": "reactivate"})
+    assert response.status_code == 303
+    db.session.refresh(user)
+    assert user.active is True
+    assert _audit("user.reactivate")
+
+
+def test_admin_cannot_deactivate_self(client, admin):
+    token = admin.session_token
+    response = client.post(f"/admin/users/{admin.id}", data={"form": "status",
+                                                             "action": "deactivate"},
+                           follow_redirects=True)
+    assert "eigenes Konto nicht deaktivieren" in response.get_data(as_text=True)
+    db.session.refresh(admin)
+    assert admin.active and admin.session_token == token
+
+
+def test_user_page_shows_roles_memberships_and_history(client, admin):
+    user = f.staff("dpo", name="Dora Daten")
+    f.organisation(owner=user, name="Datenfirma GmbH")
+    client.post(f"/admin/users/{user.id}", data={"form": "roles", "roles": ["dpo", "iso"]})
+    html = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert "Dora Daten" in html and "Datenfirma GmbH" in html
+    assert "Interessenkonflikt" in html
+    assert "user.roles_change" in html
