@@ -1,0 +1,101 @@
+"""Every route, as every kind of user, with the demo data in every status: never a server error.
+
+The per-area tests check what each user may see and do; this one is the net under them. It
+walks the URL map, fills each route's arguments with every matching object of the demo data,
+and requests it as a visitor, as partners inside and outside the proposing organisation and as
+each staff role – as a normal request, as an htmx request, and as an empty form post.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from innolab.demo import seed
+from innolab.extensions import db
+from innolab.models import (
+    Attachment, Authority, Challenge, Invitation, Organisation, Proposal, Topic, User,
+)
+
+ROLES = ("visitor", "partner@innolab.example", "partner4@innolab.example",
+         "admin@innolab.example", "koordination@innolab.example", "gutachten@innolab.example",
+         "entscheidung@innolab.example", "datenschutz@innolab.example",
+         "informationssicherheit@innolab.example")
+
+# Routes whose POST ends the session or sends the user elsewhere; requested last per user.
+SESSION_ENDING = {"auth.logout"}
+
+
+def _values(app_ctx):
+    ids = lambda model: [o.id for o in db.session.execute(select(model)).scalars()]  # noqa: E731
+    return {
+        "proposal_id": ids(Proposal) + [999999],
+        "challenge_id": ids(Challenge) + [999999],
+        "org_id": ids(Organisation) + [999999],
+        "user_id": ids(User)[:3] + [999999],
+        "attachment_id": ids(Attachment) + [999999],
+        "invitation_id": ids(Invitation)[:2] + [999999],
+        "authority_id": ids(Authority)[:2] + [999999],
+        "topic_id": ids(Topic)[:2] + [999999],
+        "slug": [o.slug for o in db.session.execute(select(Organisation)).scalars()]
+        + ["impressum", "datenschutz", "barrierefreiheit", "kontakt", "gibt-es-nicht"],
+        "locale": ["de", "en", "xx"],
+        "kind": ["data_protection", "information_security", "unbekannt"],
+        "token": ["ungueltig", "x" * 300],
+        "provider": ["unbekannt"],
+    }
+
+
+def _urls(app, values, method):
+    from itertools import product
+
+    urls = []
+    with app.test_request_context():
+        from flask import url_for
+
+        for rule in app.url_map.iter_rules():
+            if method not in rule.methods or rule.endpoint == "static":
+                continue
+            args = sorted(rule.arguments)
+            for combo in product(*(values[a] for a in args)):
+                urls.append((rule.endpoint, url_for(rule.endpoint, **dict(zip(args, combo)))))
+    return sorted(set(urls))
+
+
+@pytest.fixture
+def demo(app_ctx):
+    assert seed() is True
+    return _values(app_ctx)
+
+
+def _client_as(app, email):
+    client = app.test_client()
+    if email != "visitor":
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.session_token
+            session["_fresh"] = True
+    return client
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_every_get_route_answers_without_server_error(app, demo, who):
+    failures = []
+    for endpoint, url in _urls(app, demo, "GET"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = _client_as(app, who).get(url, headers=headers)
+            if response.status_code >= 500:
+                failures.append(f"{who} GET {url} {headers}: {response.status_code}")
+    assert failures == []
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_every_post_route_with_empty_form_answers_without_server_error(app, demo, who):
+    failures = []
+    urls = _urls(app, demo, "POST")
+    urls.sort(key=lambda u: u[0] in SESSION_ENDING)
+    for endpoint, url in urls:
+        response = _client_as(app, who).post(url, data={})
+        if response.status_code >= 500:
+            failures.append(f"{who} POST {url}: {response.status_code}")
+        db.session.rollback()
+    assert failures == []
