@@ -5,13 +5,20 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup venv vendor translations db demo messages clean bench
+.PHONY: run test setup venv vendor translations db demo messages clean bench oidc-provider
 
 run: setup db demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: setup
+test: setup oidc-provider
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The real OpenID provider the sign-in tests run against (oidc-provider on Node 22).
+oidc-provider: tests/oidc/provider/node_modules/.stamp
+
+tests/oidc/provider/node_modules/.stamp: tests/oidc/provider/package.json tests/oidc/provider/package-lock.json
+	cd tests/oidc/provider && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 setup: venv vendor translations
 
@@ -48,4 +55,4 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor
+	rm -rf $(VENV) node_modules static/vendor tests/oidc/provider/node_modules

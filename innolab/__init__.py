@@ -9,7 +9,7 @@ from flask_babel import format_date, format_datetime, get_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 
-BLUEPRINTS = ("showcase", "auth", "accounts", "proposals", "review", "challenges", "admin")
+BLUEPRINTS = ("showcase", "auth", "accounts", "proposals", "review", "challenges", "admin", "oidc")
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..domain import registration
+from ..domain import identities, registration
 from ..domain.admin import role_labels
 from ..domain.accounts import MIN_PASSWORD_LENGTH, normalise_email
 from ..domain.registration import LoginRefused, PasswordRejected
@@ -137,7 +137,10 @@ def login():
     unconfirmed_email = None
     if form.validate_on_submit():
         result = registration.authenticate(form.email.data, form.password.data)
-        if result:
+        if result and not identities.local_login_allowed(result.user):
+            db.session.commit()
+            form.form_errors.append(str(identities.STAFF_PROVIDER_ONLY))
+        elif result:
             _sign_in(result.user)
             db.session.commit()
             flash(_("Sie sind angemeldet."), "success")
@@ -153,13 +156,15 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Where to end the session at the identity provider too; read before the session is cleared.
+    provider_logout = identities.provider_logout_url(session)
     if current_user.is_authenticated:
         registration.logout(current_user._get_current_object())
         logout_user()
         db.session.commit()
     session.clear()
     flash(_("Sie sind abgemeldet."), "success")
-    return redirect_to(_home())
+    return redirect_to(provider_logout or _home())
 
 
 # ------------------------------------------------------------------ passwords

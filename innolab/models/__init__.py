@@ -2,6 +2,7 @@
 from .audit import AuditEvent
 from .challenges import Authority, Challenge, ChallengeStatus, Topic, challenge_topics
 from .content import PAGE_SLUGS, SitePage
+from .identities import ExternalIdentity
 from .mail import OutboxMail
 from .organisations import Invitation, MemberRole, Membership, Organisation, OrganisationKind
 from .proposals import (
@@ -17,5 +18,5 @@ __all__ = [
     "Organisation", "OrganisationKind", "CONTENT_FIELDS", "PILOT_STATES", "Attachment", "Proposal",
     "ProposalVersion", "ReferenceCounter", "Status", "TimelineEntry", "proposal_topics", "CRITERIA",
     "Check", "CheckKind", "CheckOutcome", "Recommendation", "Review", "ReviewAssignment", "Role",
-    "User", "UserRole",
+    "User", "UserRole", "ExternalIdentity",
 ]

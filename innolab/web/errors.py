@@ -6,7 +6,7 @@ import logging
 from flask import render_template, request
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..extensions import db
 
@@ -46,6 +46,12 @@ def init_app(app) -> None:
         return _page(400, _l("Das Formular ist abgelaufen oder wurde nicht von dieser Seite "
                              "gesendet. Bitte laden Sie die Seite neu und senden Sie es "
                              "erneut."))
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(exc):
+        # The Host header is not among TRUSTED_HOSTS: no page can be built (every link would
+        # need that host), so answer plainly.
+        return "400 Bad Request: untrusted host", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -60,3 +60,14 @@ def test_unknown_page_is_a_german_404(client):
     response = client.get("/gibt-es-nicht")
     assert response.status_code == 404
     assert "Seite nicht gefunden" in response.get_data(as_text=True)
+
+
+def test_untrusted_host_is_refused_with_400_not_500(app):
+    saved = app.config["TRUSTED_HOSTS"]
+    app.config["TRUSTED_HOSTS"] = ["innolab.example"]
+    try:
+        client = app.test_client()
+        assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+        assert client.get("/", headers={"Host": "innolab.example"}).status_code == 200
+    finally:
+        app.config["TRUSTED_HOSTS"] = saved

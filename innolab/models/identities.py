@@ -1,0 +1,34 @@
+"""Sign-in identities at external providers (OpenID Connect, GitHub) linked to an account."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import UTCDateTime, utcnow
+
+
+class ExternalIdentity(db.Model):
+    """One account at one provider. A person is found again by (provider, subject) only."""
+
+    __tablename__ = "external_identities"
+    __table_args__ = (
+        UniqueConstraint("provider", "subject"),
+        # one identity per provider and account: a second one is linked only after unlinking
+        UniqueConstraint("user_id", "provider"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(40))  # the key in OIDC_PROVIDERS
+    subject: Mapped[str] = mapped_column(String(255))  # `sub` claim, or GitHub's numeric id
+    email: Mapped[str | None] = mapped_column(String(254))  # as the provider said at link time
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped["User"] = relationship()  # noqa: F821
+
+    def __repr__(self) -> str:
+        return f"<ExternalIdentity {self.provider} of user {self.user_id}>"

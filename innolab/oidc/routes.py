@@ -1,0 +1,305 @@
+"""Sign in, link and unlink with external providers (authorization code flow with PKCE).
+
+POST /login/external/<provider>           oidc.login    start signing in (button on the login page)
+POST /login/external/<provider>/link      oidc.link     start linking (account page, signed in)
+GET  /login/external/<provider>/callback  oidc.callback the provider sends the browser back here
+POST /login/external/<provider>/unlink    oidc.unlink   remove a linked provider
+GET  /login/external/<provider>/email-in-use            explains why no account was created
+
+Every way out of the callback is an immediate 303 redirect, so the code does not stay in the
+address bar, and every failure ends on the sign-in page with a message (never a 500).
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+
+from authlib.common.errors import AuthlibBaseError
+from flask import abort, current_app, flash, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+from joserfc.errors import JoseError
+from requests import RequestException
+
+from ..domain import identities
+from ..domain.identities import EmailInUse, SignInRefused
+from ..extensions import db, limiter
+from ..web import redirect_to, render, safe_next
+from . import bp
+from .client import ProviderUnavailable, client_for, metadata
+from .forms import ButtonForm, StartForm
+
+log = logging.getLogger("innolab.oidc")
+
+START_LIMIT = "20/minute"
+CONFLICT_SESSION_KEY = "oidc_email_in_use"
+
+
+class CallbackRejected(Exception):
+    """The provider's answer is not acceptable; the message is for the log (no secrets)."""
+
+
+def _provider(key: str) -> identities.Provider:
+    provider = identities.get_provider(key)
+    if provider is None:
+        abort(404)
+    return provider
+
+
+def _home() -> str:
+    return url_for("showcase.home")
+
+
+def _to_login(message: str, category: str = "error"):
+    flash(message, category)
+    return redirect_to(url_for("auth.login"))
+
+
+def _to_account(message: str, category: str = "error"):
+    flash(message, category)
+    return redirect_to(url_for("auth.settings"))
+
+
+def _absolute(endpoint: str, **values) -> str | None:
+    """An absolute URL for the provider that does not follow the request's Host header.
+
+    BASE_URL when set; else the request's host when Flask checks it against TRUSTED_HOSTS,
+    or outside production (development, tests). Else None: refuse rather than trust Host.
+    """
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    config = current_app.config
+    if config.get("TRUSTED_HOSTS") or config.get("INNOLAB_ENV") != "production":
+        return url_for(endpoint, _external=True, **values)
+    return None
+
+
+def _unavailable_message(provider) -> str:
+    return _("Die Anmeldung über %(provider)s ist gerade nicht möglich. Bitte versuchen Sie es "
+             "später noch einmal oder melden Sie sich mit Ihrer E-Mail-Adresse und Ihrem "
+             "Passwort an.", provider=provider.display_name)
+
+
+# ------------------------------------------------------------------ start
+
+PENDING_KEPT = 2  # unfinished attempts kept besides the new one (say, a second tab)
+
+
+def _forget_old_attempts() -> None:
+    """Keep the session cookie small: drop all but the newest unfinished attempts."""
+    pending = sorted(
+        (k for k in session if k.startswith("_state_") and isinstance(session[k], dict)),
+        key=lambda k: session[k].get("exp") or 0,
+    )
+    for key in pending[:-PENDING_KEPT] if len(pending) > PENDING_KEPT else []:
+        session.pop(key, None)
+
+
+def _start(provider: identities.Provider, **data):
+    back = _to_account if data.get("intent") == "link" else _to_login
+    try:
+        metadata(provider)
+    except ProviderUnavailable as exc:
+        log.warning("Sign-in at %s not started: %s", provider.key, exc)
+        return back(_unavailable_message(provider))
+    redirect_uri = _absolute("oidc.callback", provider=provider.key)
+    if redirect_uri is None:
+        log.error("Sign-in at %s refused: set BASE_URL (or TRUSTED_HOSTS) in production",
+                  provider.key)
+        return back(_unavailable_message(provider))
+    client = client_for(provider)
+    # 256 bits each; Authlib's own defaults are shorter. Both are used once (see callback).
+    state = secrets.token_urlsafe(32)
+    params = {"state": state}
+    if provider.kind == "oidc":
+        params["nonce"] = secrets.token_urlsafe(32)
+    try:
+        created = client.create_authorization_url(redirect_uri, **params)
+    except Exception as exc:  # metadata fetched just before; anything else is a provider fault
+        log.warning("Sign-in at %s not started: %s", provider.key, type(exc).__name__)
+        return back(_unavailable_message(provider))
+    stored = {"redirect_uri": redirect_uri, "code_verifier": created["code_verifier"], **data}
+    if provider.kind == "oidc":
+        stored["nonce"] = created["nonce"]
+    _forget_old_attempts()
+    client.framework.set_state_data(session, created["state"], stored)
+    return redirect_to(created["url"])
+
+
+@bp.post("/<provider>")
+@limiter.limit(START_LIMIT)
+def login(provider):
+    provider = _provider(provider)
+    form = StartForm()
+    target = safe_next(form.next.data, _home())
+    if current_user.is_authenticated:
+        return redirect_to(target)
+    return _start(provider, intent="login", next=target)
+
+
+@bp.post("/<provider>/link")
+@login_required
+@limiter.limit(START_LIMIT)
+def link(provider):
+    provider = _provider(provider)
+    return _start(provider, intent="link", user=current_user.id)
+
+
+# ------------------------------------------------------------------ callback
+
+def _claims(provider: identities.Provider, stored: dict) -> tuple[identities.Claims, dict]:
+    """Exchange the code and read who signed in. Raises on anything not acceptable."""
+    client = client_for(provider)
+    code = request.args.get("code")
+    if not code:
+        raise CallbackRejected("no code")
+    if provider.kind == "oidc":
+        data = metadata(provider)
+        # RFC 9207: the issuer of the response, checked before the code goes anywhere.
+        iss = request.args.get("iss")
+        if data.get("authorization_response_iss_parameter_supported") or iss is not None:
+            if iss != provider.issuer:
+                raise CallbackRejected("iss parameter missing or different")
+        token = client.fetch_access_token(redirect_uri=stored["redirect_uri"], code=code,
+                                          code_verifier=stored["code_verifier"])
+        if "id_token" not in token:
+            raise CallbackRejected("no ID token")
+        userinfo = client.parse_id_token(
+            token, nonce=stored["nonce"],
+            claims_options={
+                "iss": {"essential": True, "value": provider.issuer},
+                "aud": {"essential": True, "value": provider.client_id},
+                "exp": {"essential": True},
+                "sub": {"essential": True},
+            },
+        )
+        return identities.claims_from_oidc(provider, dict(userinfo)), {
+            "id_token": token["id_token"], "end_session_endpoint": data.get("end_session_endpoint")}
+    token = client.fetch_access_token(redirect_uri=stored["redirect_uri"], code=code,
+                                      code_verifier=stored["code_verifier"])
+    headers = {"Accept": "application/vnd.github+json"}
+    user = client.get("user", token=token, headers=headers)
+    user.raise_for_status()
+    emails = client.get("user/emails", token=token, headers=headers)
+    emails_json = emails.json() if emails.ok else []
+    return identities.claims_from_github(user.json(), emails_json), {}
+
+
+@bp.get("/<provider>/callback")
+def callback(provider):
+    provider = _provider(provider)
+    client = client_for(provider)
+    state = request.args.get("state")
+    stored = client.framework.get_state_data(session, state) if state else None
+    if state:
+        client.framework.clear_state_data(session, state)  # single use, whatever follows
+    back = _to_account if stored and stored.get("intent") == "link" else _to_login
+
+    error = request.args.get("error")
+    if error:
+        log.info("Provider %s answered with error %r", provider.key, error[:64])
+        if error == "access_denied":
+            return back(_("Die Anmeldung über %(provider)s wurde abgebrochen.",
+                          provider=provider.display_name), "info")
+        return back(_("%(provider)s hat die Anmeldung nicht bestätigt. Bitte versuchen Sie es "
+                      "noch einmal.", provider=provider.display_name))
+    if stored is None:
+        log.warning("Callback of %s with an unknown or used state", provider.key)
+        return _to_login(_("Die Anmeldung ist abgelaufen oder wurde schon verwendet. Bitte "
+                           "versuchen Sie es noch einmal."))
+
+    try:
+        claims, logout_data = _claims(provider, stored)
+    except ProviderUnavailable as exc:
+        log.warning("Sign-in at %s failed: %s", provider.key, exc)
+        return back(_unavailable_message(provider))
+    except (CallbackRejected, AuthlibBaseError, JoseError, RequestException, ValueError,
+            KeyError, TypeError) as exc:
+        # The class name only: messages may quote tokens or codes.
+        # JOSE errors name the claim that failed; they never quote the token.
+        detail = f" ({str(exc)[:200]})" if isinstance(exc, (CallbackRejected, JoseError)) else ""
+        log.warning("Sign-in at %s rejected: %s%s", provider.key, type(exc).__name__, detail)
+        return back(_("Die Anmeldung über %(provider)s konnte nicht bestätigt werden. Bitte "
+                      "versuchen Sie es noch einmal.", provider=provider.display_name))
+
+    if stored.get("intent") == "link":
+        return _finish_link(provider, stored, claims)
+    return _finish_login(provider, stored, claims, logout_data)
+
+
+def _finish_login(provider, stored, claims, logout_data):
+    try:
+        result = identities.sign_in(provider, claims, str(get_locale() or "de"))
+    except EmailInUse as exc:
+        db.session.commit()  # the audit event
+        session[CONFLICT_SESSION_KEY] = {"provider": provider.key, "email": exc.email}
+        return redirect_to(url_for("oidc.email_in_use", provider=provider.key))
+    except SignInRefused as exc:
+        db.session.commit()  # the audit event (nothing else was changed)
+        return _to_login(str(exc.reason))
+    user = result.user
+    # A fresh session: nothing of the anonymous one survives (but the chosen language).
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session.permanent = True
+    identities.remember_for_logout(session, provider, logout_data.get("id_token"),
+                                   logout_data.get("end_session_endpoint"))
+    db.session.commit()
+    if result.created:
+        flash(_("Willkommen beim InnoLab! Ihr Konto wurde angelegt."), "success")
+        if not user.email_confirmed:
+            flash(_("Bitte bestätigen Sie Ihre E-Mail-Adresse über den Link, den wir Ihnen "
+                    "geschickt haben."), "info")
+    else:
+        flash(_("Sie sind angemeldet."), "success")
+    return redirect_to(safe_next(stored.get("next"), _home()))
+
+
+def _finish_link(provider, stored, claims):
+    if not current_user.is_authenticated or current_user.id != stored.get("user"):
+        return _to_login(_("Bitte melden Sie sich an und verknüpfen Sie den Anbieter erneut."))
+    user = current_user._get_current_object()
+    try:
+        identities.link(user, provider, claims)
+    except SignInRefused as exc:
+        db.session.commit()  # the audit event
+        return _to_account(str(exc.reason))
+    db.session.commit()
+    return _to_account(_("%(provider)s ist jetzt mit Ihrem Konto verknüpft. Sie können sich "
+                         "künftig auch darüber anmelden.", provider=provider.display_name),
+                       "success")
+
+
+# ------------------------------------------------------------------ unlink, conflict page
+
+@bp.post("/<provider>/unlink")
+@login_required
+def unlink(provider):
+    ButtonForm()  # CSRF is checked for every POST by CSRFProtect
+    configured = identities.get_provider(provider)
+    name = configured.display_name if configured else provider
+    user = current_user._get_current_object()
+    try:
+        identities.unlink(user, provider)
+    except SignInRefused as exc:
+        return _to_account(str(exc.reason))
+    data = session.get(identities.LOGOUT_SESSION_KEY)
+    if isinstance(data, dict) and data.get("provider") == provider:
+        session.pop(identities.LOGOUT_SESSION_KEY)
+    db.session.commit()
+    return _to_account(_("Die Verknüpfung mit %(provider)s wurde getrennt.", provider=name),
+                       "success")
+
+
+@bp.get("/<provider>/email-in-use")
+def email_in_use(provider):
+    provider = _provider(provider)
+    data = session.get(CONFLICT_SESSION_KEY)
+    if not isinstance(data, dict) or data.get("provider") != provider.key:
+        return redirect_to(url_for("auth.login"))
+    return render("oidc/email_in_use.html", provider=provider, email=data.get("email"))

@@ -1,0 +1,280 @@
+"""End to end against a real OpenID provider: oidc-provider on Node 22, Chromium, live app.
+
+The provider's development login form takes any password; the login name is the account
+id, whose claims (email, name, groups) come from the accounts file the fixture writes.
+The app offers "Keycloak des Landes" (partners) and "ZDMV-Anmeldung" (staff, groups ->
+roles), both clients of the same provider.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from innolab.extensions import db
+from innolab.models import AuditEvent, ExternalIdentity, User
+
+from .conftest import CHROMIUM, BrowserThread, unavailable
+
+pytestmark = pytest.mark.browser
+
+AXE_JS = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe" / "axe.min.js"
+TIMEOUT_MS = 15_000
+LAND = "Mit Keycloak des Landes anmelden"
+STAFF = "Anmeldung für Beschäftigte des ZDMV"
+
+
+@pytest.fixture(scope="module")
+def browser_thread(live):
+    if not os.path.exists(CHROMIUM):
+        unavailable("Chromium fehlt (/usr/bin/chromium)")
+    thread = BrowserThread()
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def new_page(browser_thread, live):
+    """new_page() -> a tab in a fresh browser context (own cookies at the app and provider)."""
+    contexts = []
+
+    def _only_loopback(route):
+        # The provider's pages ask for web fonts; nothing leaves this machine.
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            route.abort()
+
+    def _new():
+        context = browser_thread.browser.new_context(locale="de-DE")
+        context.route("**/*", _only_loopback)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.server_errors = []
+        page.on("response", lambda r: r.status >= 500 and page.server_errors.append(r.url))
+        return page
+
+    yield _new
+    browser_thread.run(lambda: [context.close() for context in contexts])
+
+
+def _query(live, fn):
+    with live.app.app_context():
+        try:
+            return fn()
+        finally:
+            db.session.remove()
+
+
+def _user(live, email) -> User | None:
+    return _query(live, lambda: db.session.execute(
+        select(User).where(User.email == email)).scalar_one_or_none())
+
+
+def _identities(live, user_id) -> list[tuple[str, str]]:
+    return _query(live, lambda: [(i.provider, i.subject) for i in db.session.execute(
+        select(ExternalIdentity).where(ExternalIdentity.user_id == user_id)).scalars()])
+
+
+def _axe(page, selector=None):
+    """WCAG 2.1 AA check of our own markup (where axe-core is installed)."""
+    if not AXE_JS.exists():
+        return
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate("() => {\n" + AXE_JS.read_text(encoding="utf-8") + "\n;return true; }")
+    violations = page.evaluate(
+        "([sel]) => window.axe.run(sel ? document.querySelector(sel) : document, {runOnly: "
+        "{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+        ".then(r => r.violations.map(v => v.id + ': ' + v.help))", [selector])
+    assert violations == [], f"axe auf {page.url}: {violations}"
+
+
+def _press(page, live, label):
+    """Press the provider's button on the sign-in page (or the test page with the partial)."""
+    page.goto(live.url + "/login")
+    if page.get_by_role("button", name=label).count() == 0:
+        page.goto(live.url + "/_oidc-test/buttons")
+    else:
+        _axe(page, "section[aria-labelledby='oidc-login-heading']")
+    page.get_by_role("button", name=label).click()
+    page.wait_for_url(re.compile(re.escape(live.provider.issuer) + ".*"))
+
+
+def _at_provider(page, live, login):
+    """Sign in with the development form and agree; wait until we are back at the app."""
+    for _ in range(6):
+        page.wait_for_load_state("load")
+        if page.url.startswith(live.url):
+            break
+        if page.locator("input[name=login]").count():
+            page.fill("input[name=login]", login)
+            page.fill("input[name=password]", "beliebig")
+            page.get_by_role("button", name="Sign-in").click()
+        elif page.get_by_role("button", name="Continue").count():
+            page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state("load")
+    page.wait_for_url(re.compile(re.escape(live.url) + ".*"))
+    page.wait_for_load_state("load")
+    assert page.server_errors == []
+
+
+def _sign_in(page, live, label, login):
+    _press(page, live, label)
+    _at_provider(page, live, login)
+
+
+def _main_text(page) -> str:
+    return page.locator("main").inner_text()
+
+
+def test_first_sign_in_creates_the_account(live, new_page):
+    live.provider.update_account("anna", email="anna@example.org", email_verified=True,
+                                 name="Anna Beispiel", locale="de-DE")
+    page = new_page()
+    _sign_in(page, live, LAND, "anna")
+    assert urlsplit(page.url).path == "/"
+    assert "code=" not in page.url and "state=" not in page.url
+    assert "Willkommen beim InnoLab! Ihr Konto wurde angelegt." in _main_text(page)
+    user = _user(live, "anna@example.org")
+    assert user.name == "Anna Beispiel" and user.email_confirmed and user.password_hash is None
+    assert _identities(live, user.id) == [("land", "anna")]
+    assert page.get_by_role("button", name="Abmelden").count() == 1
+
+
+def test_second_sign_in_finds_the_same_account(live, new_page):
+    live.provider.update_account("anna", email="anna@example.org", email_verified=True,
+                                 name="Anna Beispiel")
+    _sign_in(new_page(), live, LAND, "anna")
+    first = _user(live, "anna@example.org")
+    # the provider now sends another address: the account is found by the subject
+    live.provider.update_account("anna", email="anna.neu@example.org")
+    page = new_page()
+    _sign_in(page, live, LAND, "anna")
+    assert "Sie sind angemeldet." in _main_text(page)
+    assert _user(live, "anna.neu@example.org") is None
+    assert _user(live, "anna@example.org").id == first.id
+
+
+def test_staff_roles_follow_the_groups_at_every_sign_in(live, new_page):
+    live.provider.update_account("rolf", email="rolf@zdmv.example", email_verified=True,
+                                 name="Rolf Referent",
+                                 groups=["innolab-reviewers", "innolab-coordinators"])
+    page = new_page()
+    _sign_in(page, live, STAFF, "rolf")
+    user = _user(live, "rolf@zdmv.example")
+    assert {r.value for r in user.roles} == {"reviewer", "coordinator"}
+    assert page.get_by_role("link", name="Begutachtung").count() == 1
+
+    live.provider.update_account("rolf", groups=["innolab-reviewers"])
+    _sign_in(new_page(), live, STAFF, "rolf")
+    assert {r.value for r in _user(live, "rolf@zdmv.example").roles} == {"reviewer"}
+
+    live.provider.update_account("rolf", groups=[])
+    page = new_page()
+    _sign_in(page, live, STAFF, "rolf")
+    assert _user(live, "rolf@zdmv.example").roles == set()
+    assert page.get_by_role("link", name="Begutachtung").count() == 0
+    actions = _query(live, lambda: [(e.action, e.details["role"]) for e in db.session.execute(
+        select(AuditEvent).where(AuditEvent.object_id == user.id,
+                                 AuditEvent.action.like("user.role_%"))
+        .order_by(AuditEvent.id)).scalars()])
+    assert actions == [("user.role_granted", "coordinator"), ("user.role_granted", "reviewer"),
+                       ("user.role_revoked", "coordinator"), ("user.role_revoked", "reviewer")]
+
+
+def _local_sign_in(page, live, email, password):
+    page.goto(live.url + "/login")
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort", exact=True).fill(password)
+    page.get_by_role("button", name="Anmelden", exact=True).click()
+    page.wait_for_load_state("load")
+    assert page.get_by_role("button", name="Abmelden").count() == 1, _main_text(page)
+
+
+def _account_page(page, live, button):
+    page.goto(live.url + "/account")
+    if page.get_by_role("button", name=button).count() == 0:
+        page.goto(live.url + "/_oidc-test/account")
+
+
+def test_link_sign_in_with_it_and_unlink(live, new_page):
+    from tests import factories
+
+    with live.app.app_context():
+        lena_id = factories.user(email="lena@example.org", name="Lena Lokal").id
+    live.provider.update_account("lena-kc", email="lena@land.example", email_verified=True,
+                                 name="Lena aus dem Land")
+    page = new_page()
+    _local_sign_in(page, live, "lena@example.org", factories.PASSWORD)
+    link_label = "Mit Keycloak des Landes verknüpfen"
+    _account_page(page, live, link_label)
+    _axe(page, "section[aria-labelledby='oidc-linked-heading']")
+    page.get_by_role("button", name=link_label).click()
+    _at_provider(page, live, "lena-kc")
+    assert "Keycloak des Landes ist jetzt mit Ihrem Konto verknüpft" in _main_text(page)
+    assert _identities(live, lena_id) == [("land", "lena-kc")]
+
+    # a new browser signs in with the linked provider: Lena's account
+    other = new_page()
+    _sign_in(other, live, LAND, "lena-kc")
+    assert "Sie sind angemeldet." in _main_text(other)
+    _account_page(other, live, "Verknüpfung mit Keycloak des Landes trennen")
+    assert "lena@land.example" in _main_text(other)
+    other.get_by_role("button", name="Verknüpfung mit Keycloak des Landes trennen").click()
+    other.wait_for_load_state("load")
+    assert "Die Verknüpfung mit Keycloak des Landes wurde getrennt." in _main_text(other)
+    assert _identities(live, lena_id) == []
+    assert _user(live, "lena@land.example") is None
+
+
+def test_existing_address_is_not_taken_over(live, new_page):
+    from tests import factories
+
+    with live.app.app_context():
+        olga_id = factories.user(email="olga@example.org", name="Olga Original").id
+    live.provider.update_account("fake-olga", email="olga@example.org", email_verified=True,
+                                 name="Nicht Olga")
+    page = new_page()
+    _sign_in(page, live, LAND, "fake-olga")
+    assert urlsplit(page.url).path == "/login/external/land/email-in-use"
+    assert page.get_by_role("heading", level=1).inner_text() == \
+        "Zu Ihrer E-Mail-Adresse gibt es bereits ein Konto"
+    _axe(page)
+    assert page.get_by_role("button", name="Abmelden").count() == 0
+    assert _identities(live, olga_id) == []
+    assert _user(live, "olga@example.org").name == "Olga Original"
+
+
+def test_cancelling_at_the_provider_comes_back_with_a_message(live, new_page):
+    page = new_page()
+    _press(page, live, LAND)
+    page.get_by_role("link", name="[ Cancel ]").click()
+    page.wait_for_url(re.compile(re.escape(live.url) + ".*"))
+    page.wait_for_load_state("load")
+    assert urlsplit(page.url).path == "/login"
+    assert "Die Anmeldung über Keycloak des Landes wurde abgebrochen." in _main_text(page)
+    assert page.server_errors == []
+
+
+def test_sign_out_ends_the_session_at_the_provider_too(live, new_page):
+    live.provider.update_account("paul", email="paul@example.org", email_verified=True,
+                                 name="Paul Partner")
+    page = new_page()
+    _sign_in(page, live, LAND, "paul")
+    page.goto(live.url + "/_oidc-test/account")
+    page.get_by_role("button", name="Test-Abmeldung").click()
+    page.wait_for_url(re.compile(re.escape(live.provider.issuer) + ".*"))
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(re.compile(re.escape(live.url) + ".*"))
+    assert urlsplit(page.url).path == "/"
+    assert page.get_by_role("button", name="Abmelden").count() == 0
+    # signed out at the provider as well: it asks for the login again
+    _press(page, live, LAND)
+    page.wait_for_load_state("load")
+    assert page.locator("input[name=login]").count() == 1
