@@ -585,3 +585,37 @@ def test_link_with_provider_down_goes_back_to_the_account_page(client, login, ap
     response = client.post("/login/external/down/link")
     assert response.headers["Location"] == "/account"
     assert "gerade nicht möglich" in client.get("/account").get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ wired into auth's pages
+
+
+def test_logout_ends_the_session_here_and_at_the_provider(flow):
+    flow.sign_in(sub="p-12", email=EMAIL, email_verified=True)
+    assert _signed_in_user(flow.client) is not None
+    response = flow.client.post("/logout")
+    realm = flow.fakes.realm("partner")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(realm.issuer + "/logout?")
+    assert _signed_in_user(flow.client) is None
+
+
+def test_staff_password_login_refused_when_local_passwords_are_off(app, client):
+    from tests import factories
+
+    with ctx():
+        staff = factories.staff("reviewer", email="lokal@zdmv.example")
+        partner = factories.user(email="partnerin@example.org")
+        staff_email, partner_email = staff.email, partner.email
+    app.config["STAFF_LOCAL_LOGIN"] = False
+    try:
+        refused = client.post("/login", data={"email": staff_email,
+                                               "password": factories.PASSWORD})
+        assert refused.status_code == 422
+        assert "über die Anmeldung für Beschäftigte" in refused.get_data(as_text=True)
+        assert _signed_in_user(client) is None
+        allowed = app.test_client().post("/login", data={"email": partner_email,
+                                                         "password": factories.PASSWORD})
+        assert allowed.status_code == 303
+    finally:
+        app.config["STAFF_LOCAL_LOGIN"] = True
