@@ -22,6 +22,7 @@ from .domain import audit, workflow
 from .domain.accounts import hash_password
 from .extensions import db
 from .models import (
+    PilotGoal,
     Authority, Challenge, ChallengeStatus, CheckKind, CheckOutcome, MemberRole, Membership,
     Organisation, OutboxMail, Proposal, Recommendation, Role, Topic, User, UserRole,
 )
@@ -610,6 +611,10 @@ def _story(users, authorities, topics) -> None:
     story.move(p, "approve", "entscheidung", -47, message=(
         "Der Pilot entlastet die Sachbearbeitung spürbar, die Entscheidung bleibt bei den "
         "Beschäftigten. Bewilligt für acht Monate."))
+    _goals(p, [("Bearbeitungszeit je Antrag", "14 Tage", "7 Tage",
+                "Durchschnitt der abgeschlossenen Vorgänge im Fachverfahren, monatlich"),
+               ("Anteil automatisch vorgeprüfter Anträge", "0 %", "60 %",
+                "Auswertung des Protokolls der Vorprüfung")])
     story.move(p, "start_pilot", "koordination", -40, start_date=date.today() - timedelta(days=40))
     story.publish(p, -39)
 
@@ -626,6 +631,8 @@ def _story(users, authorities, topics) -> None:
                 "Scanstraße im gesicherten Bereich; keine Verbindung nach außen.")
     story.move(p, "approve", "entscheidung", -44, message=(
         "Bewilligt; der Pilot läuft im Landesamt für innere Verwaltung."))
+    _goals(p, [("Eingescannte Briefe, die automatisch zugeordnet werden", "0 %", "80 %",
+                "Stichprobe von 200 Briefen je Monat durch die Poststelle")])
     story.move(p, "start_pilot", "koordination", -30, start_date=date.today() - timedelta(days=30))
 
     # cancelled
@@ -637,6 +644,8 @@ def _story(users, authorities, topics) -> None:
                  "Einfache Lösung mit klarem Nutzen.")
     story.check(p, CheckKind.INFORMATION_SECURITY.value, -54, "Keine Bedenken.")
     story.move(p, "approve", "entscheidung", -52, message="Bewilligt für sechs Monate.")
+    _goals(p, [("Gemeldete Wildunfälle über die App", "0 je Monat", "50 je Monat",
+                "Zählung der eingegangenen Meldungen")])
     story.move(p, "start_pilot", "koordination", -45, start_date=date.today() - timedelta(days=45))
     story.move(p, "cancel", "koordination", -12, message=(
         "Die Polizei nutzt ab dem kommenden Jahr ein bundesweites Meldesystem; der Pilot "
@@ -653,3 +662,11 @@ def _story(users, authorities, topics) -> None:
     for key, (p, owner, target) in proposals.items():
         if p.status != target:  # the story and the lifecycle table disagree: fix the story
             raise RuntimeError(f"demo proposal {key} ended in {p.status}, not {target}")
+
+
+def _goals(p: Proposal, goals) -> None:
+    """The measurable goals agreed before the pilot starts."""
+    for position, (title, baseline, target, measurement) in enumerate(goals):
+        p.goals.append(PilotGoal(position=position, title=title, baseline=baseline, target=target,
+                                 measurement=measurement))
+    db.session.flush()

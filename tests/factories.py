@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from innolab.domain.accounts import hash_password
 from innolab.extensions import db
 from innolab.models import (
-    Authority, Challenge, ChallengeStatus, Membership, MemberRole, Organisation, Proposal, Role,
-    Topic, User, UserRole,
+    Authority, Challenge, ChallengeStatus, Membership, MemberRole, Organisation, PilotGoal,
+    Proposal, Role, Topic, User, UserRole,
 )
 from innolab.models._base import utcnow
 
@@ -114,3 +114,13 @@ def proposal(org: Organisation | None = None, status="draft", complete=True, tit
     db.session.add(p)
     db.session.commit()
     return p
+
+
+def goal(p: Proposal, title="Bearbeitungszeit je Antrag", baseline="14 Tage", target="7 Tage",
+         measurement="Auswertung des Fachverfahrens") -> PilotGoal:
+    """A measurable goal of a pilot (agreed before it starts)."""
+    g = PilotGoal(proposal=p, title=title, baseline=baseline, target=target,
+                  measurement=measurement, position=len(p.goals))
+    db.session.add(g)
+    db.session.commit()
+    return g

@@ -117,6 +117,13 @@ def start_date_given(m: Move):
     return None
 
 
+def goals_agreed(m: Move):
+    if not m.proposal.goals:
+        return _l("Legen Sie vor dem Start gemeinsam mit der Partnerorganisation mindestens ein "
+                  "messbares Ziel des Piloten fest.")
+    return None
+
+
 def completed_reviews(p: Proposal):
     active = {a.reviewer_id for a in p.assignments if a.active}
     return [r for r in p.reviews if r.completed and r.reviewer_id in active]
@@ -195,7 +202,7 @@ TRANSITIONS: tuple[Transition, ...] = (
                frozenset({S.SUBMITTED.value, S.IN_REVIEW.value, S.CHANGES_REQUESTED.value}),
                S.WITHDRAWN.value, MEMBER, (), _l("Zurückziehen")),
     Transition("start_pilot", frozenset({S.APPROVED.value}), S.RUNNING.value,
-               Role.COORDINATOR.value, (start_date_given,), _l("Pilot starten")),
+               Role.COORDINATOR.value, (start_date_given, goals_agreed), _l("Pilot starten")),
     Transition("complete", frozenset({S.RUNNING.value}), S.COMPLETED.value,
                Role.COORDINATOR.value, (results_report_submitted,), _l("Pilot abschließen")),
     Transition("cancel", frozenset({S.RUNNING.value}), S.CANCELLED.value, Role.COORDINATOR.value,

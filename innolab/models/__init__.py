@@ -10,6 +10,11 @@ from .proposals import (
     TimelineEntry, proposal_topics,
 )
 from .reviews import CRITERIA, Check, CheckKind, CheckOutcome, Recommendation, Review, ReviewAssignment
+from .notifications import Delivery, Notification, NotificationPreference
+from .pilots import (
+    Document, DocumentVersion, GoalResult, Message, Milestone, MilestoneStatus, PilotGoal,
+    ReportRecommendation, ReportStatus, ResultsReport,
+)
 from .users import Role, User, UserRole
 
 __all__ = [
@@ -18,5 +23,7 @@ __all__ = [
     "Organisation", "OrganisationKind", "CONTENT_FIELDS", "PILOT_STATES", "Attachment", "Proposal",
     "ProposalVersion", "ReferenceCounter", "Status", "TimelineEntry", "proposal_topics", "CRITERIA",
     "Check", "CheckKind", "CheckOutcome", "Recommendation", "Review", "ReviewAssignment", "Role",
-    "User", "UserRole", "ExternalIdentity",
+    "User", "UserRole", "Delivery", "Notification", "NotificationPreference", "Document",
+    "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
+    "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity",
 ]

@@ -106,6 +106,23 @@ class Proposal(db.Model):
     checks: Mapped[list["Check"]] = relationship(  # noqa: F821
         back_populates="proposal", cascade="all, delete-orphan"
     )
+    goals: Mapped[list["PilotGoal"]] = relationship(  # noqa: F821
+        back_populates="proposal", cascade="all, delete-orphan",
+        order_by="PilotGoal.position, PilotGoal.id",
+    )
+    messages: Mapped[list["Message"]] = relationship(  # noqa: F821
+        back_populates="proposal", cascade="all, delete-orphan", order_by="Message.id"
+    )
+    milestones: Mapped[list["Milestone"]] = relationship(  # noqa: F821
+        back_populates="proposal", cascade="all, delete-orphan",
+        order_by="Milestone.due_date, Milestone.id",
+    )
+    documents: Mapped[list["Document"]] = relationship(  # noqa: F821
+        back_populates="proposal", cascade="all, delete-orphan", order_by="Document.id"
+    )
+    results_report: Mapped["ResultsReport | None"] = relationship(  # noqa: F821
+        back_populates="proposal", cascade="all, delete-orphan", uselist=False
+    )
 
     @property
     def status_enum(self) -> Status:
@@ -150,6 +167,9 @@ class Attachment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    # Set when the file came with a message of the pilot's conversation.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"),
+                                                   index=True)
     filename: Mapped[str] = mapped_column(String(255))  # the name the user gave, for display
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)  # random, on disk
     content_type: Mapped[str] = mapped_column(String(120))
@@ -159,6 +179,7 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     proposal: Mapped[Proposal] = relationship(back_populates="attachments")
+    message: Mapped["Message | None"] = relationship(back_populates="attachments")  # noqa: F821
     uploaded_by: Mapped["User | None"] = relationship()  # noqa: F821
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -41,6 +41,9 @@ class ReviewAssignment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     conflict_declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     conflict_reason: Mapped[str | None] = mapped_column(Text)
+    due_date: Mapped["date | None"] = mapped_column(Date)  # review due by
+    reminded_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     proposal: Mapped["Proposal"] = relationship(back_populates="assignments")  # noqa: F821
     reviewer: Mapped["User"] = relationship(foreign_keys=[reviewer_id], lazy="joined")  # noqa: F821

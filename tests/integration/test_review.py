@@ -740,8 +740,19 @@ def test_act_wrong_status_is_refused_with_reason(client, login, people):
     assert "ist diese Aktion nicht möglich" in resp.get_data(as_text=True)
 
 
+def test_start_pilot_refused_until_goals_are_agreed(client, login, people):
+    p = f.proposal(org=people["org"], status="approved")
+    c = _as(client, login, people["coordinator"])
+    resp = c.post(f"/staff/review/proposals/{p.id}/act",
+                  data={"action": "start_pilot", "start_date": date.today().isoformat()})
+    assert resp.status_code == 422
+    assert "messbares Ziel" in resp.get_data(as_text=True)
+    assert _reload(p).status == "approved"
+
+
 def test_start_pilot_needs_valid_date(client, login, people, outbox):
     p = f.proposal(org=people["org"], status="approved")
+    f.goal(p)
     c = _as(client, login, people["coordinator"])
     resp = c.post(f"/staff/review/proposals/{p.id}/act",
                   data={"action": "start_pilot", "start_date": "kein Datum"})

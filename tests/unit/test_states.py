@@ -13,7 +13,7 @@ from innolab.domain import workflow
 from innolab.domain.states import BY_ACTION, MEMBER, TRANSITIONS, missing_fields
 from innolab.models import (
     Challenge, ChallengeStatus, Check, CheckKind, CheckOutcome, Membership, Organisation, Proposal,
-    Review, ReviewAssignment, Role, Status, User, UserRole,
+    Review, ReviewAssignment, Role, Status, User, UserRole, PilotGoal, ResultsReport,
 )
 from tests.factories import COMPLETE
 
@@ -61,8 +61,9 @@ def make_world(status: str = Status.DRAFT.value, **fields) -> World:
     p.reviews.append(Review(id=1, reviewer_id=writer.id, reviewer=writer, submitted_at=NOW))
     p.checks.extend([_passed(CheckKind.DATA_PROTECTION.value, 1),
                      _passed(CheckKind.INFORMATION_SECURITY.value, 2)])
-    # The complete guard reads p.results_report.submitted_at (results reports come later).
-    p.__dict__["results_report"] = SimpleNamespace(submitted_at=NOW)
+    p.goals.append(PilotGoal(id=1, title="Bearbeitungszeit", baseline="14 Tage", target="7 Tage",
+                             measurement="Fachverfahren"))
+    p.results_report = ResultsReport(id=1, submitted_at=NOW)
     return World(p=p, users=users, writer=writer, org=org)
 
 
@@ -300,6 +301,12 @@ def test_decision_refused_for_a_decider_who_declared_a_conflict(app_ctx, action)
     assert "Interessenkonflikt" in str(_check(w, action, "decider"))
 
 
+def test_start_pilot_refused_without_agreed_goals(app_ctx):
+    w = make_world(Status.APPROVED.value)
+    w.p.goals.clear()
+    assert "messbares Ziel" in str(_check(w, "start_pilot", "coordinator"))
+
+
 def test_start_pilot_refused_without_start_date(app_ctx):
     w = make_world(Status.APPROVED.value)
     assert "Startdatum" in str(_check(w, "start_pilot", "coordinator", start_date=None))
@@ -307,9 +314,9 @@ def test_start_pilot_refused_without_start_date(app_ctx):
 
 def test_complete_refused_without_submitted_results_report(app_ctx):
     w = make_world(Status.RUNNING.value)
-    w.p.__dict__["results_report"] = SimpleNamespace(submitted_at=None)
+    w.p.results_report = ResultsReport(id=2, submitted_at=None)
     assert "Ergebnisbericht" in str(_check(w, "complete", "coordinator"))
-    w.p.__dict__["results_report"] = None
+    w.p.results_report = None
     assert "Ergebnisbericht" in str(_check(w, "complete", "coordinator"))
 
 
