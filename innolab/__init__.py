@@ -9,7 +9,8 @@ from flask_babel import format_date, format_datetime, get_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 
-BLUEPRINTS = ("showcase", "auth", "accounts", "proposals", "review", "challenges", "admin", "oidc")
+BLUEPRINTS = ("showcase", "auth", "accounts", "proposals", "review", "challenges", "admin", "oidc",
+              "results", "notifications", "pilots", "api")
 
 
 def create_app(config: dict | None = None) -> Flask:

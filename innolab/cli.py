@@ -56,6 +56,57 @@ def send_mail() -> None:
     click.echo(f"{sent} mail(s) sent.")
 
 
+@group.command("worker")
+@click.option("--once", is_flag=True, help="One pass, then exit (e.g. from cron or a test).")
+@click.option("--interval", type=click.IntRange(min=1), default=None,
+              help="Seconds between passes (default: WORKER_INTERVAL, 30).")
+@click.option("--digest-now", is_flag=True,
+              help="Send the waiting daily digests now, whatever the hour.")
+def worker(once: bool, interval: int | None, digest_now: bool) -> None:
+    """Deliver the outbox, send daily digests and create reminders – in a loop.
+
+    Several workers may run at once: a mail is taken by one worker only. Stop with SIGTERM or
+    Ctrl+C; the current pass is finished first.
+    """
+    import signal
+    import time
+
+    from .domain.notifications import run_pass
+
+    interval = interval or current_app.config.get("WORKER_INTERVAL", 30)
+    stopping = {"now": False}
+
+    def _stop(signum, frame):
+        stopping["now"] = True
+
+    if not once:
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        click.echo(f"Worker started; a pass every {interval} s.")
+    while True:
+        with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or None):
+            try:
+                counts = run_pass(force_digest=digest_now)
+            except Exception:  # the database may be away for a moment; try again next pass
+                db.session.rollback()
+                current_app.logger.exception("Worker pass failed")
+                counts = None
+            finally:
+                db.session.remove()
+        if counts and (once or any(counts.values())):
+            click.echo("{sent} mail(s) sent, {digests} digest(s), {reminders} reminder(s).".format(
+                **counts))
+        if once:
+            return
+        waited = 0.0
+        while waited < interval and not stopping["now"]:
+            time.sleep(0.5)
+            waited += 0.5
+        if stopping["now"]:
+            click.echo("Worker stopped.")
+            return
+
+
 @group.command("seed-demo")
 @click.option("--reset", is_flag=True, help="Load even if the database already has data.")
 def seed_demo(reset: bool) -> None:

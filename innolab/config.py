@@ -69,6 +69,10 @@ def load_config(instance_path: Path) -> dict:
         # Deliver queued mail right after the request that queued it (else only by the
         # `send-mail` command).
         "MAIL_SEND_AFTER_REQUEST": _bool(os.environ.get("MAIL_SEND_AFTER_REQUEST"), True),
+        # Notifications: the daily digest goes out from this hour (local time); seconds
+        # between two passes of `flask innolab worker`.
+        "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
+        "WORKER_INTERVAL": _int("WORKER_INTERVAL", 30),
         # Uploads
         "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
         # the request may carry a few form fields beside the largest file

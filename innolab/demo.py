@@ -360,6 +360,8 @@ def seed(force: bool = False) -> bool:
     if db.session.execute(select(Organisation.id).where(
             Organisation.slug == ORGANISATIONS[0][2])).first() is None:
         _story(users, authorities, topics)
+    _completed_pilot_with_results(users, topics)
+    _workspaces(users)
 
     # The mails the seeding queued (submissions, decisions, assignments) are not sent.
     db.session.execute(delete(OutboxMail).where(OutboxMail.id > mails_before))
@@ -670,3 +672,177 @@ def _goals(p: Proposal, goals) -> None:
         p.goals.append(PilotGoal(position=position, title=title, baseline=baseline, target=target,
                                  measurement=measurement))
     db.session.flush()
+
+
+# ------------------------------------------------------------------ a pilot with results
+
+COMPLETED_TITLE = "Antwortassistent für das Serviceportal MV"
+
+
+def _completed_pilot_with_results(users, topics) -> None:
+    """A completed pilot: its results report was sent back once, then accepted and published.
+
+    Added only when missing (the seed may run again with --force)."""
+    from .domain import results
+
+    if db.session.execute(select(Proposal.id).where(Proposal.title == COMPLETED_TITLE)).first():
+        return
+    org = db.session.execute(select(Organisation).where(
+        Organisation.slug == "boddenwerk-software-gmbh")).scalar_one_or_none()
+    challenge = db.session.execute(select(Challenge).where(
+        Challenge.title == "KI-gestützte Beantwortung von Bürgeranfragen")).scalar_one_or_none()
+    if org is None or challenge is None:
+        return
+    owner = "partner2"
+    account = next(a for a in DEMO_ACCOUNTS if a.email.split("@")[0] == owner)
+    p = Proposal(
+        organisation=org, created_by=users[owner], challenge=challenge, created_at=_at(-260),
+        title=COMPLETED_TITLE,
+        public_summary="Ein Assistent beantwortet im Serviceportal häufige Fragen zu "
+                       "Verwaltungsleistungen auf Grundlage der freigegebenen "
+                       "Leistungsbeschreibungen und nennt seine Quellen.",
+        problem="Die Servicestellen beantworten täglich dieselben Fragen per E-Mail.",
+        solution="Ein Sprachmodell, das nur auf freigegebenen Texten antwortet, mit Übergabe "
+                 "an Beschäftigte bei unsicheren Antworten.",
+        benefit="Weniger E-Mails an die Servicestellen, Antworten rund um die Uhr.",
+        trl=6, duration_months=6, cost_estimate=52000, personal_data=False,
+        hosting_location="Landesrechenzentrum Schwerin",
+        security_notes="Betrieb im Landesnetz; keine Speicherung der Fragen.",
+        publication_consent=True, **_contact(account))
+    p.topics.extend(topics[s] for s in ("ki", "buergerservice"))
+    db.session.add(p)
+    db.session.flush()
+    audit.record(users[owner], "proposal.create", p, title=p.title)
+
+    story = _Story(users)
+    story.move(p, "submit", owner, -250)
+    story.assign(p, "gutachten", -248)
+    story.move(p, "start_review", "koordination", -247)
+    story.review(p, "gutachten", -240, (4, 5, 4, 4, 4), Recommendation.APPROVE.value,
+                 "Gut abgegrenzt; Quellenangaben sind ein Muss.")
+    story.check(p, CheckKind.INFORMATION_SECURITY.value, -238,
+                "Betrieb im Landesnetz, keine Speicherung der Fragen.")
+    story.move(p, "approve", "entscheidung", -235, message=(
+        "Klarer Nutzen für die Servicestellen bei überschaubarem Risiko. Bewilligt für sechs "
+        "Monate."))
+    _goals(p, [("E-Mails an die Servicestelle je Woche", "420", "300",
+                "Zählung im Postfach der Servicestelle, Wochenmittel"),
+               ("Richtig beantwortete Fragen", "–", "90 %",
+                "Stichprobe von 100 Antworten je Monat durch die Fachredaktion")])
+    story.move(p, "start_pilot", "koordination", -220,
+               start_date=date.today() - timedelta(days=220))
+    story.publish(p, -219)
+
+    partner, coordinator = users[owner], users["koordination"]
+    goals = sorted(p.goals, key=lambda g: g.position)
+    results.save_draft(p, partner, {
+        "summary": "Der Antwortassistent hat im Serviceportal sechs Monate lang Fragen zu "
+                   "Verwaltungsleistungen beantwortet. Die E-Mails an die Servicestelle sind "
+                   "um mehr als ein Drittel zurückgegangen.",
+        "what_worked": "Antworten nur aus freigegebenen Texten, mit Quellenangabe; die "
+                       "Übergabe an Beschäftigte bei unsicheren Fragen.",
+        "what_did_not_work": "Fragen zum Bearbeitungsstand konnte der Assistent nicht "
+                             "beantworten, weil die Fachverfahren nicht angebunden waren.",
+        "lessons_learned": "Die Fachredaktion muss von Anfang an dabei sein: Gute Antworten "
+                           "brauchen gepflegte Leistungsbeschreibungen.",
+        "recommendation": "roll_out",
+        "reuse_requirements": "Freigegebene Leistungsbeschreibungen (FIM), ein Betrieb im "
+                              "Landesnetz, eine Fachredaktion mit etwa einem halben "
+                              "Stellenanteil und die Datenschutz-Folgenabschätzung des "
+                              "Piloten (erhältlich beim ZDMV).",
+        "publication_consent": True,
+    }, {goals[0].id: {"value_reached": "270", "reached": True,
+                      "comment": "Wochenmittel der letzten zwei Monate."},
+        goals[1].id: {"value_reached": "86 %", "reached": False,
+                      "comment": "Bei Fragen zu Gebühren lag die Quote deutlich niedriger."}})
+    report = results.submit(p, partner)
+    report.submitted_at = _at(-30)
+    story.stamp(p, _at(-30))
+    results.send_back(p, coordinator, "Bitte ergänzen Sie, was eine andere Behörde für den "
+                                      "Betrieb braucht (Personal, Kosten).")
+    report.returned_at = _at(-25)
+    story.stamp(p, _at(-25))
+    results.save_draft(p, partner, {"reuse_requirements": report.reuse_requirements
+                                    + " Betriebskosten: etwa 1.500 Euro im Monat."}, {})
+    results.submit(p, partner)
+    report.submitted_at = _at(-20)
+    story.stamp(p, _at(-20))
+    results.accept(p, coordinator)
+    report.accepted_at = p.ended_at = _at(-15)
+    story.stamp(p, _at(-15))
+    results.publish(p, coordinator)
+    report.published_at = _at(-14)
+    story.stamp(p, _at(-14))
+
+
+# ------------------------------------------------------------------ the pilots' workspaces
+
+_DEMO_PDF = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
+             b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\n"
+             b"trailer <</Size 3 /Root 1 0 R>>\n%%EOF\n")
+
+
+def _workspaces(users) -> None:
+    """The running demo pilots get a conversation (with one internal note), milestones (one
+    done, one late, one open) and a shared document with two versions. Added once only."""
+    from .models import Document, DocumentVersion, Message, Milestone
+
+    coordinator = users["koordination"]
+    running = db.session.execute(select(Proposal).where(
+        Proposal.status == "running").order_by(Proposal.id)).scalars().all()
+    for p in running:
+        if p.messages or p.milestones or p.documents:
+            continue
+        partner = p.organisation.owners[0] if p.organisation.owners else coordinator
+        start = p.pilot_start_date or date.today() - timedelta(days=30)
+        days = (start - date.today()).days
+        conversation = [
+            (coordinator, days + 1, False,
+             "Willkommen im Projektraum! Wir schlagen einen Auftakttermin in der kommenden "
+             "Woche vor. Bitte laden Sie das **Betriebskonzept** hier hoch."),
+            (partner, days + 2, False,
+             "Danke! Der Termin passt. Das Betriebskonzept liegt unter *Dokumente*; die "
+             "Anbindung an das Fachverfahren beginnt nächste Woche."),
+            (coordinator, days + 3, True,
+             "Interne Notiz: Die Haushaltsmittel für eine Verlängerung sind noch nicht "
+             "freigegeben – bitte noch nicht mit der Partnerorganisation besprechen."),
+            (partner, -2, False,
+             "Kurzer Zwischenstand: Die Testphase läuft, erste Zahlen folgen im Bericht."),
+        ]
+        for author, day, internal, body in conversation:
+            db.session.add(Message(proposal=p, author_id=author.id, body=body,
+                                   internal=internal, created_at=_at(day, 9)))
+        db.session.add_all([
+            Milestone(proposal=p, title="Auftakt und Zugänge eingerichtet",
+                      due_date=start + timedelta(days=7), done_at=_at(days + 6),
+                      description="Auftakttermin, Zugänge zum Testsystem, Ansprechpersonen.",
+                      created_by_id=coordinator.id),
+            Milestone(proposal=p, title="Anbindung an das Fachverfahren",
+                      due_date=date.today() - timedelta(days=3),
+                      description="Schnittstelle im Testbetrieb.", created_by_id=partner.id),
+            Milestone(proposal=p, title="Zwischenauswertung der Ziele",
+                      due_date=date.today() + timedelta(days=21), created_by_id=coordinator.id),
+        ])
+        document = Document(proposal=p, title="Betriebskonzept", internal=False,
+                            created_by_id=partner.id, created_at=_at(days + 2))
+        for number, note in ((1, "Erste Fassung"), (2, "Datenschutzkapitel ergänzt")):
+            data = _DEMO_PDF + b"% Fassung " + str(number).encode() + b"\n"
+            document.versions.append(DocumentVersion(
+                number=number, filename=f"betriebskonzept-v{number}.pdf",
+                stored_name=_demo_file(data), content_type="application/pdf", size=len(data),
+                note=note, uploaded_by_id=partner.id, created_at=_at(days + 2 + number * 5)))
+        db.session.add(document)
+        db.session.flush()
+        audit.record(None, "workspace.demo_create", p, messages=len(conversation))
+
+
+def _demo_file(data: bytes) -> str:
+    """Store a demo file the way uploads are stored (checked, random name)."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from .domain import uploads
+
+    _, stored_name = uploads.save(FileStorage(io.BytesIO(data), filename="demo.pdf"))
+    return stored_name

@@ -1,16 +1,46 @@
 """Notifications: one call records an in-app notification per recipient and mails them.
 
 `notify(recipients, kind, ...)` is the one entry point every area calls when something
-happens that people should hear about. (First version: every notification is mailed at once;
-preferences, daily digests and the notification centre build on it.)
+happens that people should hear about. Each recipient gets a Notification (shown in the
+notification centre; its text is rendered in the reader's language when shown) and, depending
+on their preference for that kind, a mail now (immediate), a line in the daily digest (digest),
+or nothing by mail (off). Kinds in PROCESS_KINDS are always mailed at once.
+
+The worker (`flask --app wsgi innolab worker`, see innolab/cli.py) calls `run_pass()`: deliver
+the outbox, send the daily digests that are due, create the reminders (reviews and milestones
+due soon or late – each once), and deliver again.
 """
 from __future__ import annotations
 
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext
+from sqlalchemy import func, select, update
+
+from innolab.i18n import LazyText
 from innolab.i18n import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Notification
-from . import mailer
+from ..models import (
+    Delivery,
+    Milestone,
+    Notification,
+    NotificationPreference,
+    Proposal,
+    Review,
+    ReviewAssignment,
+    Role,
+    Status,
+    User,
+    UserRole,
+)
+from ..models._base import utcnow
+from . import audit, mailer
+
+log = logging.getLogger("innolab.notifications")
 
 # Every kind of event, with the German text shown in-app and used as the mail subject.
 # The text may use the params given to notify() (%(reference)s, %(title)s, ...).
@@ -25,43 +55,80 @@ KINDS = {
     "new_message": _l("Neue Nachricht im Piloten %(reference)s"),
     "milestone_due_soon": _l("Meilenstein „%(title)s“ bald fällig"),
     "milestone_late": _l("Meilenstein „%(title)s“ ist überfällig"),
+    "report_submitted": _l("Ergebnisbericht zu %(reference)s eingereicht"),
     "report_returned": _l("Ergebnisbericht zu %(reference)s zurückgegeben"),
     "report_accepted": _l("Ergebnisbericht zu %(reference)s angenommen"),
     "report_published": _l("Ergebnisse von %(reference)s veröffentlicht"),
+    "proposal_resubmitted": _l("Pilotvorschlag %(reference)s erneut eingereicht"),
+    "proposal_withdrawn": _l("Pilotvorschlag %(reference)s zurückgezogen"),
+    "pilot_cancelled": _l("Pilot %(reference)s abgebrochen"),
 }
 
-# Mails that are part of a process; a user cannot switch these off.
-PROCESS_KINDS = {"decision", "changes_requested", "report_returned"}
+# What each kind is called on the preferences page.
+KIND_LABELS = {
+    "submission_received": _l("Ein Pilotvorschlag ist eingegangen"),
+    "reviewer_assigned": _l("Ihnen wurde ein Gutachten zugewiesen"),
+    "review_due_soon": _l("Ein Gutachten ist bald fällig"),
+    "review_overdue": _l("Ein Gutachten ist überfällig"),
+    "changes_requested": _l("Eine Nachbesserung wurde angefordert"),
+    "decision": _l("Über einen Pilotvorschlag wurde entschieden"),
+    "pilot_started": _l("Ein Pilot hat begonnen"),
+    "new_message": _l("Neue Nachricht im Arbeitsbereich eines Piloten"),
+    "milestone_due_soon": _l("Ein Meilenstein ist bald fällig"),
+    "milestone_late": _l("Ein Meilenstein ist überfällig"),
+    "report_submitted": _l("Ein Ergebnisbericht wurde eingereicht"),
+    "report_returned": _l("Ein Ergebnisbericht wurde zur Überarbeitung zurückgegeben"),
+    "report_accepted": _l("Ein Ergebnisbericht wurde angenommen"),
+    "report_published": _l("Ergebnisse wurden veröffentlicht"),
+    "proposal_resubmitted": _l("Ein Pilotvorschlag wurde überarbeitet und erneut eingereicht"),
+    "proposal_withdrawn": _l("Ein Pilotvorschlag wurde zurückgezogen"),
+    "pilot_cancelled": _l("Ein Pilot wurde abgebrochen"),
+}
+
+# Mails that are part of a process; a user cannot switch these off (always mailed at once).
+PROCESS_KINDS = {"decision", "changes_requested", "report_returned", "pilot_cancelled"}
+
+# Kinds only staff can receive (the preferences page shows them to staff only).
+STAFF_KINDS = {"reviewer_assigned", "review_due_soon", "review_overdue", "proposal_withdrawn",
+               "report_submitted"}
+
+DELIVERY_LABELS = {
+    Delivery.IMMEDIATE.value: _l("Sofort per E-Mail"),
+    Delivery.DIGEST.value: _l("Tägliche Zusammenfassung"),
+    Delivery.OFF.value: _l("Keine E-Mail (nur hier auf der Plattform)"),
+}
+
+# Reminders: how many days before the due date.
+REVIEW_DUE_SOON_DAYS = 2
+MILESTONE_DUE_SOON_DAYS = 3
+REVIEW_DUE_DAYS = 14  # default due date of a review: assigned + 14 days
+
+PER_PAGE = 20
 
 
-def notify(recipients, kind: str, *, proposal=None, params: dict | None = None,
-           link: str | None = None, mail_template: str = "notification", **mail_context) -> None:
-    """Tell each of `recipients` (Users) about an event of `kind`.
-
-    `link` is a path on this site (url_for(...)); `params` fill the kind's text.
-    """
-    if kind not in KINDS:
-        raise ValueError(f"unknown notification kind {kind!r}")
-    params = dict(params or {})
-    if proposal is not None:
-        params.setdefault("reference", proposal.reference or f"#{proposal.id}")
-        params.setdefault("title", proposal.title)
-    seen = set()
-    for user in recipients:
-        if user is None or user.id in seen or not user.active:
-            continue
-        seen.add(user.id)
-        db.session.add(Notification(user_id=user.id, kind=kind, params=params, link=link,
-                                    proposal_id=getattr(proposal, "id", None)))
-        mailer.queue(user, mail_template, _subject(kind, params), kind=kind,
-                     subject_text=_subject(kind, params),
-                     link=_absolute(link), params=params, proposal=proposal, notification_kind=kind,
-                     **mail_context)
+# ---------------------------------------------------------------- texts
 
 
-def text(kind: str, params: dict | None):
+class _Params(dict):
+    """Params for a kind's text; a value missing from an old notification shows as "…"."""
+
+    def __missing__(self, key):
+        return "…"
+
+
+def _render(kind: str, params: dict | None) -> str:
+    source = KINDS[kind]._args[0] if kind in KINDS else "%(kind)s"
+    values = _Params(params or {})
+    values.setdefault("kind", kind)
+    try:
+        return gettext(source) % values
+    except (TypeError, ValueError):  # a broken translation never breaks a page
+        return source % values
+
+
+def text(kind: str, params: dict | None) -> LazyText:
     """The event's text in the current language, with its params filled in."""
-    return _l(KINDS[kind]._args[0], **(params or {}))
+    return LazyText(_render, kind, dict(params or {}))
 
 
 _subject = text
@@ -70,8 +137,369 @@ _subject = text
 def _absolute(link: str | None) -> str | None:
     if not link:
         return None
-    from flask import current_app, has_request_context, request
+    from flask import has_request_context, request
 
     base = current_app.config.get("BASE_URL") or (
         request.host_url.rstrip("/") if has_request_context() else "http://127.0.0.1:5000")
     return base + link
+
+
+# ---------------------------------------------------------------- preferences
+
+
+def kinds_for(user) -> list[str]:
+    """The kinds this user can receive (staff kinds for staff only), in KINDS order."""
+    staff = bool(getattr(user, "is_staff", False))
+    return [k for k in KINDS if staff or k not in STAFF_KINDS]
+
+
+def preferences(user) -> dict[str, str]:
+    """kind -> delivery for every kind (immediate where nothing was chosen)."""
+    chosen = dict(db.session.execute(
+        select(NotificationPreference.kind, NotificationPreference.delivery)
+        .where(NotificationPreference.user_id == user.id)).all())
+    result = {}
+    for kind in KINDS:
+        value = chosen.get(kind, Delivery.IMMEDIATE.value)
+        result[kind] = Delivery.IMMEDIATE.value if kind in PROCESS_KINDS else value
+    return result
+
+
+def delivery_for(user, kind: str) -> str:
+    if kind in PROCESS_KINDS:
+        return Delivery.IMMEDIATE.value
+    value = db.session.execute(
+        select(NotificationPreference.delivery)
+        .where(NotificationPreference.user_id == user.id, NotificationPreference.kind == kind)
+    ).scalar_one_or_none()
+    return value if value in {d.value for d in Delivery} else Delivery.IMMEDIATE.value
+
+
+def set_preferences(user, choices: dict[str, str]) -> dict[str, str]:
+    """Store the user's choices; process kinds and unknown kinds/values are ignored.
+
+    Returns what changed (kind -> new delivery).
+    """
+    valid = {d.value for d in Delivery}
+    rows = {p.kind: p for p in db.session.execute(
+        select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+    ).scalars()}
+    changed = {}
+    for kind, value in choices.items():
+        if kind not in KINDS or kind in PROCESS_KINDS or value not in valid:
+            continue
+        row = rows.get(kind)
+        before = row.delivery if row is not None else Delivery.IMMEDIATE.value
+        if row is None:
+            row = NotificationPreference(user_id=user.id, kind=kind, delivery=value)
+            db.session.add(row)
+        row.delivery = value
+        if before != value:
+            changed[kind] = value
+    db.session.flush()
+    if changed:
+        audit.record(user, "notification.preferences", user, **changed)
+    return changed
+
+
+# ---------------------------------------------------------------- the entry point
+
+
+def notify(recipients, kind: str, *, proposal=None, params: dict | None = None,
+           link: str | None = None, mail_template: str = "notification", internal: bool = False,
+           **mail_context) -> list[Notification]:
+    """Tell each of `recipients` (Users) about an event of `kind`.
+
+    `link` is a path on this site (url_for(...)); `params` fill the kind's text.
+    `internal=True` (e.g. an internal note) reaches staff only: anyone without a staff role is
+    dropped from the recipients, whatever the caller passed.
+    Extra keyword arguments go to the mail template (templates/mail/<mail_template>.txt).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    params = dict(params or {})
+    if proposal is not None:
+        params.setdefault("reference", proposal.reference or f"#{proposal.id}")
+        params.setdefault("title", proposal.title)
+    now = utcnow()
+    created = []
+    seen = set()
+    for user in recipients:
+        if user is None or user.id in seen or not user.active:
+            continue
+        if internal and not user.is_staff:
+            continue
+        seen.add(user.id)
+        delivery = delivery_for(user, kind)
+        n = Notification(user_id=user.id, kind=kind, params=params, link=link,
+                         proposal_id=getattr(proposal, "id", None), created_at=now,
+                         digest_due=delivery == Delivery.DIGEST.value)
+        db.session.add(n)
+        created.append(n)
+        if delivery == Delivery.IMMEDIATE.value:
+            n.mailed_at = now
+            mailer.queue(user, mail_template, _subject(kind, params), kind=kind,
+                         subject_text=_subject(kind, params),
+                         link=_absolute(link), params=params, proposal=proposal,
+                         notification_kind=kind, **mail_context)
+    return created
+
+
+# ---------------------------------------------------------------- the notification centre
+
+
+def unread_count(user) -> int:
+    return db.session.execute(
+        select(func.count(Notification.id))
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ).scalar_one()
+
+
+def page_of(user, page: int = 1, per_page: int = PER_PAGE):
+    return db.paginate(
+        select(Notification).where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()),
+        page=page, per_page=per_page, error_out=False)
+
+
+def own(user, notification_id: int) -> Notification | None:
+    """The user's notification, or None (someone else's is as unknown as a missing one)."""
+    n = db.session.get(Notification, notification_id)
+    return n if n is not None and n.user_id == user.id else None
+
+
+def mark_read(user, n: Notification) -> None:
+    if n.read_at is None:
+        n.read_at = utcnow()
+        audit.record(user, "notification.read", user, notification_id=n.id, kind=n.kind)
+
+
+def mark_all_read(user) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount:
+        audit.record(user, "notification.read_all", user, count=result.rowcount)
+    return result.rowcount
+
+
+# ---------------------------------------------------------------- the daily digest
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/Berlin")
+
+
+def _local_today(now: datetime) -> date:
+    return now.astimezone(_zone()).date()
+
+
+def digest_cutoff(now: datetime) -> datetime | None:
+    """Today's digest time (DIGEST_HOUR local time, as UTC), or None while it has not come."""
+    hour = int(current_app.config.get("DIGEST_HOUR", 7))
+    local_now = now.astimezone(_zone())
+    cutoff = datetime.combine(local_now.date(), time(hour=hour), tzinfo=_zone())
+    if local_now < cutoff:
+        return None
+    return cutoff.astimezone(UTC)
+
+
+def send_digests(now: datetime | None = None, *, force: bool = False) -> int:
+    """One mail per user bundling their digest notifications since their last digest.
+
+    Due once a day at DIGEST_HOUR (local time): a user who got a digest since today's digest
+    time waits for tomorrow. `force` sends whatever waits regardless of the hour. Notifications
+    the user already read on the platform are not mailed again. Returns the number of mails.
+    """
+    now = now or utcnow()
+    cutoff = digest_cutoff(now)
+    if cutoff is None and not force:
+        return 0
+    pending = db.session.execute(
+        select(Notification)
+        .where(Notification.digest_due.is_(True), Notification.mailed_at.is_(None))
+        .order_by(Notification.user_id, Notification.created_at, Notification.id)
+        .with_for_update(skip_locked=True)
+    ).scalars().all()
+    by_user: dict[int, list[Notification]] = {}
+    for n in pending:
+        by_user.setdefault(n.user_id, []).append(n)
+    sent = 0
+    for user_id, items in by_user.items():
+        user = db.session.get(User, user_id)
+        if not force and cutoff is not None:
+            last = db.session.execute(
+                select(func.max(Notification.mailed_at))
+                .where(Notification.user_id == user_id, Notification.digest_due.is_(True))
+            ).scalar_one()
+            if last is not None and last >= cutoff:
+                continue  # today's digest went out already
+        unread = [n for n in items if n.read_at is None]
+        for n in items:
+            n.mailed_at = now
+        if user is None or not user.active or not unread:
+            continue
+        mailer.queue(user, "digest", _l("Ihre Benachrichtigungen im InnoLab"), kind="digest",
+                     items=[(text(n.kind, n.params), _absolute(n.link), n.created_at)
+                            for n in unread],
+                     centre=mailer.external_url("notifications.index"),
+                     preferences=mailer.external_url("notifications.preferences"))
+        sent += 1
+    db.session.commit()
+    return sent
+
+
+# ---------------------------------------------------------------- reminders
+
+
+def _url(endpoint: str, **values) -> str | None:
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def coordinators() -> list[User]:
+    return list(db.session.execute(
+        select(User).join(UserRole)
+        .where(UserRole.role == Role.COORDINATOR.value, User.active.is_(True))
+        .order_by(User.id)
+    ).scalars().unique())
+
+
+def partner_members(p: Proposal) -> list[User]:
+    return [m.user for m in p.organisation.memberships if m.user.active]
+
+
+def review_due_date(today: date | None = None) -> date:
+    return (today or date.today()) + timedelta(days=REVIEW_DUE_DAYS)
+
+
+def create_reminders(now: datetime | None = None) -> int:
+    """Reviews due soon / overdue, milestones due soon / late – each reminder once.
+
+    The stamps on ReviewAssignment and Milestone record that a reminder went out. Rows are
+    locked with FOR UPDATE SKIP LOCKED on PostgreSQL, so two workers never remind twice.
+    Returns the number of reminders (events, not recipients). Commits.
+    """
+    now = now or utcnow()
+    today = _local_today(now)
+    count = 0
+
+    # Reviews: an active assignment without a submitted review, while the proposal is in review.
+    submitted = select(Review.id).where(
+        Review.proposal_id == ReviewAssignment.proposal_id,
+        Review.reviewer_id == ReviewAssignment.reviewer_id,
+        Review.submitted_at.is_not(None)).exists()
+    open_assignments = (
+        select(ReviewAssignment).join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
+        .where(ReviewAssignment.due_date.is_not(None),
+               ReviewAssignment.conflict_declared_at.is_(None),
+               Proposal.status.in_((Status.SUBMITTED.value, Status.IN_REVIEW.value)),
+               ~submitted)
+        .order_by(ReviewAssignment.id)
+    )
+    overdue = db.session.execute(
+        open_assignments.where(ReviewAssignment.due_date < today,
+                               ReviewAssignment.reminded_overdue_at.is_(None))
+        .with_for_update(skip_locked=True, of=ReviewAssignment)
+    ).scalars().all()
+    for a in overdue:
+        a.reminded_overdue_at = now
+        a.reminded_due_at = a.reminded_due_at or now  # "due soon" would come too late now
+        p = a.proposal
+        params = {"due_date": a.due_date.isoformat()}
+        notify([a.reviewer], "review_overdue", proposal=p, params=params,
+               link=_url("review.review", proposal_id=p.id), due_date=a.due_date)
+        assigner = db.session.get(User, a.assigned_by_id) if a.assigned_by_id else None
+        if assigner is not None and assigner.id != a.reviewer_id:
+            notify([assigner], "review_overdue", proposal=p, params=params,
+                   link=_url("review.proposal", proposal_id=p.id), due_date=a.due_date,
+                   reviewer_name=a.reviewer.name)
+        count += 1
+    due_soon = db.session.execute(
+        open_assignments.where(ReviewAssignment.due_date >= today,
+                               ReviewAssignment.due_date <= today + timedelta(
+                                   days=REVIEW_DUE_SOON_DAYS),
+                               ReviewAssignment.reminded_due_at.is_(None))
+        .with_for_update(skip_locked=True, of=ReviewAssignment)
+    ).scalars().all()
+    for a in due_soon:
+        a.reminded_due_at = now
+        p = a.proposal
+        notify([a.reviewer], "review_due_soon", proposal=p,
+               params={"due_date": a.due_date.isoformat()},
+               link=_url("review.review", proposal_id=p.id), due_date=a.due_date)
+        count += 1
+
+    # Milestones of running pilots that are not done.
+    open_milestones = (
+        select(Milestone).join(Proposal, Proposal.id == Milestone.proposal_id)
+        .where(Milestone.done_at.is_(None), Proposal.status == Status.RUNNING.value)
+        .order_by(Milestone.id)
+    )
+    late = db.session.execute(
+        open_milestones.where(Milestone.due_date < today, Milestone.reminded_late_at.is_(None))
+        .with_for_update(skip_locked=True, of=Milestone)
+    ).scalars().all()
+    for m in late:
+        m.reminded_late_at = now
+        m.reminded_due_at = m.reminded_due_at or now
+        _milestone_notice(m, "milestone_late")
+        count += 1
+    soon = db.session.execute(
+        open_milestones.where(Milestone.due_date >= today,
+                              Milestone.due_date <= today + timedelta(days=MILESTONE_DUE_SOON_DAYS),
+                              Milestone.reminded_due_at.is_(None))
+        .with_for_update(skip_locked=True, of=Milestone)
+    ).scalars().all()
+    for m in soon:
+        m.reminded_due_at = now
+        _milestone_notice(m, "milestone_due_soon")
+        count += 1
+    db.session.commit()
+    return count
+
+
+def _milestone_notice(m: Milestone, kind: str) -> None:
+    p = m.proposal
+    link = (_url("pilots.milestone", proposal_id=p.id, milestone_id=m.id)
+            or _url("pilots.workspace", proposal_id=p.id)
+            or _url("proposals.show", proposal_id=p.id))
+    params = {"title": m.title, "due_date": m.due_date.isoformat()}
+    members = partner_members(p)
+    member_ids = {u.id for u in members}
+    notify(members, kind, proposal=p, params=params, link=link, due_date=m.due_date)
+    notify([u for u in coordinators() if u.id not in member_ids], kind, proposal=p,
+           params=params, link=link, due_date=m.due_date)
+
+
+# ---------------------------------------------------------------- the worker
+
+
+def run_pass(now: datetime | None = None, *, force_digest: bool = False) -> dict[str, int]:
+    """One pass of the worker: deliver, digests, reminders, deliver what they queued."""
+    counts = {"sent": 0, "digests": 0, "reminders": 0}
+    counts["sent"] += _deliver_all()
+    for name, step in (("digests", lambda: send_digests(now, force=force_digest)),
+                       ("reminders", lambda: create_reminders(now))):
+        try:
+            counts[name] = step()
+        except Exception:  # one failing step does not stop the others; it runs again next pass
+            db.session.rollback()
+            log.exception("Worker step %s failed", name)
+    counts["sent"] += _deliver_all()
+    return counts
+
+
+def _deliver_all(batch: int = 50) -> int:
+    total = 0
+    while True:
+        sent = mailer.deliver_pending(limit=batch)
+        total += sent
+        if sent < batch:
+            return total

@@ -1,12 +1,11 @@
-"""Who hears about what: mails queued when something happens to a proposal."""
+"""Who hears about what when something happens to a proposal (through notifications.notify)."""
 from __future__ import annotations
 
-from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Proposal, Role, User, UserRole
-from . import mailer
+from . import notifications
 
 
 def staff_with(role: Role) -> list[User]:
@@ -19,40 +18,52 @@ def members(p: Proposal) -> list[User]:
     return [m.user for m in p.organisation.memberships if m.user.active]
 
 
-SUBJECTS = {
-    "submit": _l("Pilotvorschlag %(ref)s eingegangen"),
-    "resubmit": _l("Pilotvorschlag %(ref)s erneut eingereicht"),
-    "request_changes": _l("Nachbesserung zu Ihrem Pilotvorschlag %(ref)s"),
-    "approve": _l("Entscheidung zu Ihrem Pilotvorschlag %(ref)s"),
-    "reject": _l("Entscheidung zu Ihrem Pilotvorschlag %(ref)s"),
-    "withdraw": _l("Pilotvorschlag %(ref)s zurückgezogen"),
-    "start_pilot": _l("Ihr Pilot %(ref)s hat begonnen"),
-    "complete": _l("Ihr Pilot %(ref)s ist abgeschlossen"),
-    "cancel": _l("Ihr Pilot %(ref)s wurde abgebrochen"),
+# Lifecycle move -> kind of notification. Moves not listed here notify nobody ("start_review" is
+# internal; "complete" follows accepting the results report, which notifies "report_accepted").
+KIND_OF = {
+    "submit": "submission_received",
+    "resubmit": "proposal_resubmitted",
+    "request_changes": "changes_requested",
+    "approve": "decision",
+    "reject": "decision",
+    "start_pilot": "pilot_started",
+    "withdraw": "proposal_withdrawn",
+    "cancel": "pilot_cancelled",
 }
 
 # Which moves the partner hears about, and which ones the coordinators do.
 TO_MEMBERS = {"submit", "resubmit", "request_changes", "approve", "reject", "start_pilot",
-              "complete", "cancel"}
+              "cancel"}
 TO_COORDINATORS = {"submit", "resubmit", "withdraw"}
 
 
+def _link(endpoint: str, fallback: str, proposal_id: int) -> str:
+    return (notifications._url(endpoint, proposal_id=proposal_id)
+            or notifications._url(fallback, proposal_id=proposal_id))
+
+
 def transition(p: Proposal, action: str, actor, message: str | None) -> None:
-    recipients: dict[int, tuple[User, bool]] = {}
-    if action in TO_MEMBERS:
-        for u in members(p):
-            recipients[u.id] = (u, False)
+    kind = KIND_OF.get(action)
+    if kind is None:
+        return
+    partner = members(p) if action in TO_MEMBERS else []
+    if partner:
+        endpoint = "pilots.workspace" if action == "start_pilot" else "proposals.show"
+        link = _link(endpoint, "proposals.show", p.id)
+        notifications.notify(partner, kind, proposal=p, link=link, mail_template="transition",
+                             action=action, message=message, as_staff=False,
+                             url=notifications._absolute(link))
     if action in TO_COORDINATORS:
-        for u in staff_with(Role.COORDINATOR):
-            recipients.setdefault(u.id, (u, True))
-    for user, as_staff in recipients.values():
-        mailer.queue(user, "transition", _l(SUBJECTS[action], ref=p.reference), kind=action,
-                     proposal=p, action=action, message=message, as_staff=as_staff,
-                     url=mailer.external_url(
-                         "review.proposal" if as_staff else "proposals.show", proposal_id=p.id))
+        member_ids = {u.id for u in members(p)}
+        staff = [u for u in staff_with(Role.COORDINATOR) if u.id not in member_ids]
+        link = _link("review.proposal", "review.proposal", p.id)
+        notifications.notify(staff, kind, proposal=p, link=link, mail_template="transition",
+                             action=action, message=message, as_staff=True,
+                             url=notifications._absolute(link))
 
 
-def reviewer_assigned(p: Proposal, reviewer: User) -> None:
-    mailer.queue(reviewer, "reviewer_assigned", _l("Neues Gutachten: %(ref)s", ref=p.reference),
-                 kind="reviewer_assigned", proposal=p,
-                 url=mailer.external_url("review.proposal", proposal_id=p.id))
+def reviewer_assigned(p: Proposal, reviewer: User, due_date=None) -> None:
+    link = _link("review.proposal", "review.proposal", p.id)
+    notifications.notify([reviewer], "reviewer_assigned", proposal=p, link=link,
+                         mail_template="reviewer_assigned", url=notifications._absolute(link),
+                         due_date=due_date)

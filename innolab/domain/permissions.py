@@ -102,6 +102,9 @@ def download_attachment(user, attachment) -> Permission:
         return deny(NO_RIGHT, hide=True)
     if attachment.internal and not view_internal(user, p):
         return deny(NO_RIGHT, hide=True)
+    message = getattr(attachment, "message", None)
+    if message is not None and message.internal and not view_internal(user, p):
+        return deny(NO_RIGHT, hide=True)  # a file sent with an internal note: staff only
     return ALLOW
 
 
@@ -312,3 +315,181 @@ def delete_attachment(user, attachment) -> Permission:
     if view_internal(user, p) and attachment.uploaded_by_id == user.id:
         return ALLOW
     return deny(NO_RIGHT)
+
+
+# ---------------------------------------------------------------- pilot workspace
+
+ACTIVE_PILOT = (S.APPROVED.value, S.RUNNING.value)
+
+
+def use_workspace(user, p: Proposal) -> Permission:
+    """The pilot's workspace: members of the organisation and staff who may see the proposal,
+    once it is approved (also after it ended, read-only)."""
+    if not view_proposal(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if not p.is_pilot:
+        return deny(_l("Einen Projektraum gibt es erst, wenn der Vorschlag bewilligt ist."),
+                    hide=True)
+    return ALLOW
+
+
+def see_internal_workspace(user, p: Proposal) -> Permission:
+    """Internal notes and internal documents of the workspace: staff only, never partners."""
+    if not use_workspace(user, p):
+        return deny(NO_RIGHT, hide=True)
+    return view_internal(user, p)
+
+
+def post_message(user, p: Proposal) -> Permission:
+    allowed = use_workspace(user, p)
+    if not allowed:
+        return allowed
+    if p.status not in ACTIVE_PILOT:
+        return deny(_l("Der Pilot ist beendet; der Projektraum kann nur noch gelesen werden."))
+    return ALLOW
+
+
+def post_internal(user, p: Proposal) -> Permission:
+    allowed = post_message(user, p)
+    if not allowed:
+        return allowed
+    return see_internal_workspace(user, p)
+
+
+def _member_or_coordinator(user, p: Proposal) -> bool:
+    return p.organisation.is_member(user) or has_role(user, Role.COORDINATOR)
+
+
+def edit_goals(user, p: Proposal) -> Permission:
+    """Goals are agreed while the proposal is approved; after the start they are fixed."""
+    if not view_proposal(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if not _member_or_coordinator(user, p):
+        return deny(_l("Die Ziele legen die Koordination und die Partnerorganisation fest."))
+    if p.status != S.APPROVED.value:
+        return deny(_l("Ziele können nur festgelegt werden, solange der Pilot bewilligt und "
+                       "noch nicht gestartet ist."))
+    return ALLOW
+
+
+def edit_milestones(user, p: Proposal) -> Permission:
+    allowed = post_message(user, p)
+    if not allowed:
+        return allowed
+    if not _member_or_coordinator(user, p):
+        return deny(_l("Meilensteine pflegen die Koordination und die Partnerorganisation."))
+    return ALLOW
+
+
+def upload_document(user, p: Proposal) -> Permission:
+    return post_message(user, p)
+
+
+def download_document(user, document) -> Permission:
+    p = document.proposal
+    if not use_workspace(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if document.internal and not see_internal_workspace(user, p):
+        return deny(NO_RIGHT, hide=True)
+    return ALLOW
+
+
+# ---------------------------------------------------------------- results report (issue 4)
+
+
+def _report(p: Proposal):
+    return getattr(p, "results_report", None)
+
+
+def view_report(user, p: Proposal) -> Permission:
+    """Members of the partner organisation (while running and after), and staff who may see
+    the proposal once the report has been submitted (a draft belongs to the partner)."""
+    if not view_proposal(user, p):
+        return deny(NO_RIGHT, hide=True)
+    report = _report(p)
+    if p.status in (S.RUNNING.value, S.COMPLETED.value, S.CANCELLED.value) or report is not None:
+        return ALLOW
+    return deny(_l("Einen Ergebnisbericht gibt es erst, wenn der Pilot läuft."), hide=True)
+
+
+def see_report_content(user, p: Proposal) -> Permission:
+    """Staff see the content once it has been submitted at least once."""
+    if not view_report(user, p):
+        return deny(NO_RIGHT, hide=True)
+    report = _report(p)
+    if p.organisation.is_member(user):
+        return ALLOW
+    if report is None or report.submitted_at is None:
+        return deny(_l("Die Partnerorganisation hat den Ergebnisbericht noch nicht eingereicht."))
+    return ALLOW
+
+
+def write_report(user, p: Proposal) -> Permission:
+    """Members while the pilot runs and the report is a draft or was sent back."""
+    if not view_report(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if not p.organisation.is_member(user):
+        return deny(_l("Den Ergebnisbericht schreiben die Mitglieder der Partnerorganisation."))
+    if p.status != S.RUNNING.value:
+        return deny(_l("Der Ergebnisbericht kann nur geschrieben werden, solange der Pilot "
+                       "läuft."))
+    report = _report(p)
+    if report is not None and report.status not in ("draft", "returned"):
+        return deny(_l("Der Ergebnisbericht ist eingereicht und gesperrt. Bearbeiten ist erst "
+                       "wieder möglich, wenn das InnoLab ihn zur Überarbeitung zurückgibt."))
+    return ALLOW
+
+
+def submit_report(user, p: Proposal) -> Permission:
+    return write_report(user, p)
+
+
+def review_report(user, p: Proposal) -> Permission:
+    """Coordinators send a submitted report back or accept it (not for their own pilot)."""
+    if not view_report(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if not has_role(user, Role.COORDINATOR):
+        return deny(NO_RIGHT)
+    if p.organisation.is_member(user):
+        return deny(_l("Sie gehören der vorschlagenden Organisation an (Interessenkonflikt)."))
+    report = _report(p)
+    if report is None or report.status != "submitted":
+        return deny(_l("Es liegt kein eingereichter Ergebnisbericht zur Prüfung vor."))
+    if p.status != S.RUNNING.value:
+        return deny(_l("Der Pilot läuft nicht mehr."))
+    return ALLOW
+
+
+def publish_results(user, p: Proposal) -> Permission:
+    """Coordinators publish an accepted report with the partner's consent; the pilot must be
+    in the showcase already or may be published with it."""
+    if not view_report(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if not has_role(user, Role.COORDINATOR):
+        return deny(NO_RIGHT)
+    report = _report(p)
+    if report is None or report.status != "accepted":
+        return deny(_l("Nur ein angenommener Ergebnisbericht kann veröffentlicht werden."))
+    if report.published_at is not None:
+        return deny(_l("Die Ergebnisse sind bereits veröffentlicht."))
+    if not report.publication_consent:
+        return deny(_l("Die Partnerorganisation hat der Veröffentlichung der Ergebnisse nicht "
+                       "zugestimmt."))
+    if p.published_at is None:
+        pilot = publish_pilot(user, p)
+        if not pilot:
+            return deny(_l("Die Ergebnisse erscheinen mit dem Piloten im Schaufenster, der Pilot "
+                           "kann aber nicht veröffentlicht werden: %(reason)s",
+                           reason=pilot.reason))
+    return ALLOW
+
+
+def unpublish_results(user, p: Proposal) -> Permission:
+    if not view_report(user, p):
+        return deny(NO_RIGHT, hide=True)
+    if not has_role(user, Role.COORDINATOR):
+        return deny(NO_RIGHT)
+    report = _report(p)
+    if report is None or report.published_at is None:
+        return deny(_l("Die Ergebnisse sind nicht veröffentlicht."))
+    return ALLOW

@@ -7,6 +7,7 @@ lifecycle should show it, a timeline entry. Nothing here reads the Flask request
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -90,16 +91,21 @@ def eligible_reviewers(p: Proposal) -> list[User]:
     return [u for u in users if u.id not in assigned and not p.organisation.is_member(u)]
 
 
-def assign(p: Proposal, reviewer: User, actor) -> ReviewAssignment:
+def assign(p: Proposal, reviewer: User, actor, due_date: date | None = None) -> ReviewAssignment:
     if reviewer not in eligible_reviewers(p):
         raise ReviewRefused(_l("Diese Person kann dem Vorschlag nicht als Gutachterin oder "
                                "Gutachter zugewiesen werden."))
-    assignment = ReviewAssignment(proposal=p, reviewer=reviewer, assigned_by_id=actor.id)
+    if due_date is None:
+        from .notifications import review_due_date
+
+        due_date = review_due_date()
+    assignment = ReviewAssignment(proposal=p, reviewer=reviewer, assigned_by_id=actor.id,
+                                  due_date=due_date)
     db.session.add(assignment)
     _timeline(p, actor, "reviewer_assigned", reviewer.name)
     db.session.flush()
     audit.record(actor, "review.assign", p, reference=p.reference, reviewer_id=reviewer.id)
-    notify.reviewer_assigned(p, reviewer)
+    notify.reviewer_assigned(p, reviewer, due_date)
     return assignment
 
 

@@ -20,7 +20,9 @@ from datetime import date, datetime
 from sqlalchemy import Select, and_, false, or_, select, true
 
 from ..extensions import db
-from ..models import Authority, Challenge, ChallengeStatus, Organisation, Proposal, Status, Topic
+from ..models import (
+    Authority, Challenge, ChallengeStatus, Organisation, Proposal, ResultsReport, Status, Topic,
+)
 
 PUBLIC_CHALLENGE_STATES = (ChallengeStatus.PUBLISHED.value, ChallengeStatus.CLOSED.value)
 PUBLIC_PILOT_STATES = (Status.APPROVED.value, Status.RUNNING.value, Status.COMPLETED.value)
@@ -174,6 +176,13 @@ def open_challenge(challenge_id: int, today: date | None = None) -> Challenge | 
     return c if c is not None and c.is_open(today) else None
 
 
+def newest_challenges(limit: int = 50) -> list[Challenge]:
+    """The newest public challenges, open or closed (for the Atom feed)."""
+    stmt = (select(Challenge).where(public_challenge_clause())
+            .order_by(Challenge.published_at.desc(), Challenge.id.desc()).limit(limit))
+    return list(db.session.execute(stmt).scalars().unique())
+
+
 def newest_open_challenges(limit: int = 3, today: date | None = None) -> list[Challenge]:
     today = today or date.today()
     stmt = (select(Challenge).where(_open_clause(today))
@@ -285,3 +294,126 @@ def pilot_authorities() -> list[Authority]:
 def topics() -> list[Topic]:
     return list(db.session.execute(select(Topic).order_by(Topic.name_de)).scalars())
 
+
+
+# ---------------------------------------------------------------- published results
+# A results report is public only when the coordinator published it (published_at set), the
+# partner agreed to its publication, and its pilot is public itself.
+
+
+def public_results_clause():
+    return and_(ResultsReport.published_at.is_not(None),
+                ResultsReport.status == "accepted",
+                ResultsReport.publication_consent.is_(True),
+                ResultsReport.proposal.has(public_pilot_clause()))
+
+
+def is_public_results(report: ResultsReport | None) -> bool:
+    return (report is not None and report.published_at is not None
+            and report.status == "accepted" and bool(report.publication_consent) and is_public_pilot(report.proposal))
+
+
+@dataclass(frozen=True)
+class PublicGoalResult:
+    title: str
+    baseline: str
+    target: str
+    measurement: str
+    value_reached: str | None
+    reached: bool | None
+
+
+@dataclass(frozen=True)
+class PublicResults:
+    """The public fields of a published results report (never the coordinator's comments)."""
+
+    id: int
+    pilot: PublicPilot
+    summary: str | None
+    goals: tuple[PublicGoalResult, ...]
+    what_worked: str | None
+    what_did_not_work: str | None
+    lessons_learned: str | None
+    recommendation: str | None
+    reuse_requirements: str | None
+    published_at: datetime
+
+    @classmethod
+    def of(cls, report: ResultsReport) -> PublicResults:
+        if not is_public_results(report):
+            raise ValueError("not published results")
+        reached = {gr.goal_id: gr for gr in report.goal_results}
+        goals = tuple(
+            PublicGoalResult(title=g.title, baseline=g.baseline, target=g.target,
+                             measurement=g.measurement,
+                             value_reached=reached[g.id].value_reached if g.id in reached else None,
+                             reached=reached[g.id].reached if g.id in reached else None)
+            for g in report.proposal.goals)
+        return cls(id=report.id, pilot=PublicPilot.of(report.proposal), summary=report.summary,
+                   goals=goals, what_worked=report.what_worked,
+                   what_did_not_work=report.what_did_not_work,
+                   lessons_learned=report.lessons_learned, recommendation=report.recommendation,
+                   reuse_requirements=report.reuse_requirements,
+                   published_at=report.published_at)
+
+
+@dataclass
+class ResultsFilter:
+    q: str | None = None
+    recommendation: str | None = None  # roll_out | extend | stop
+    topic: str | None = None
+    authority: int | None = None
+
+
+def results_query(f: ResultsFilter | None = None) -> Select:
+    f = f or ResultsFilter()
+    stmt = (select(ResultsReport).join(ResultsReport.proposal)
+            .where(public_results_clause(),
+                   _search((Proposal.title, Proposal.public_summary, ResultsReport.summary), f.q)))
+    if f.recommendation:
+        stmt = stmt.where(ResultsReport.recommendation == f.recommendation)
+    if f.topic:
+        stmt = stmt.where(Proposal.topics.any(Topic.slug == f.topic))
+    if f.authority:
+        stmt = stmt.where(Proposal.challenge.has(and_(Challenge.authority_id == f.authority,
+                                                      public_challenge_clause())))
+    return stmt.order_by(ResultsReport.published_at.desc(), ResultsReport.id.desc())
+
+
+def search_results(f: ResultsFilter | None = None, page: int = 1,
+                   per_page: int = PER_PAGE) -> PublicPage:
+    pagination = db.paginate(results_query(f), page=page, per_page=per_page, error_out=False)
+    return PublicPage(pagination, [PublicResults.of(r) for r in pagination.items])
+
+
+def public_results(proposal_id: int) -> PublicResults | None:
+    """The published results of a public pilot, or None."""
+    report = db.session.execute(
+        select(ResultsReport).where(ResultsReport.proposal_id == proposal_id)
+    ).scalar_one_or_none()
+    return PublicResults.of(report) if is_public_results(report) else None
+
+
+def newest_results(limit: int = 20) -> list[PublicResults]:
+    stmt = results_query().limit(limit)
+    return [PublicResults.of(r) for r in db.session.execute(stmt).scalars().unique()]
+
+
+# ---------------------------------------------------------------- organisations (open data)
+
+
+def organisations_query(q: str | None = None, kind: str | None = None) -> Select:
+    """Organisations with at least one public pilot (the others are not listed anywhere)."""
+    stmt = select(Organisation).where(
+        Organisation.id.in_(select(Proposal.organisation_id).where(public_pilot_clause())),
+        _search((Organisation.name, Organisation.city), q))
+    if kind:
+        stmt = stmt.where(Organisation.kind == kind)
+    return stmt.order_by(Organisation.name, Organisation.id)
+
+
+def search_organisations(q: str | None = None, kind: str | None = None, page: int = 1,
+                         per_page: int = PER_PAGE) -> PublicPage:
+    pagination = db.paginate(organisations_query(q, kind), page=page, per_page=per_page,
+                             error_out=False)
+    return PublicPage(pagination, [PublicOrganisation.of(o) for o in pagination.items])

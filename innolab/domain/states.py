@@ -177,6 +177,9 @@ def results_report_submitted(m: Move):
     report = getattr(m.proposal, "results_report", None)
     if report is None or getattr(report, "submitted_at", None) is None:
         return _l("Der Ergebnisbericht wurde noch nicht eingereicht.")
+    if getattr(report, "status", None) != "accepted":
+        # results.accept sets the status first and then completes the pilot: the one way.
+        return _l("Der Pilot wird abgeschlossen, indem Sie den Ergebnisbericht annehmen.")
     return None
 
 
@@ -247,6 +250,11 @@ TIMELINE_LABELS = {
     "information_security_failed": _l("Prüfung der Informationssicherheit nicht bestanden"),
     "published": _l("Im Schaufenster veröffentlicht"),
     "unpublished": _l("Aus dem Schaufenster entfernt"),
+    "report_submitted": _l("Ergebnisbericht eingereicht"),
+    "report_returned": _l("Ergebnisbericht zur Überarbeitung zurückgegeben"),
+    "report_accepted": _l("Ergebnisbericht angenommen"),
+    "report_published": _l("Ergebnisse im Schaufenster veröffentlicht"),
+    "report_unpublished": _l("Ergebnisse aus dem Schaufenster entfernt"),
 }
 
 

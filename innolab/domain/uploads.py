@@ -175,7 +175,8 @@ def folder() -> Path:
     return path
 
 
-def path_of(attachment: Attachment) -> Path:
+def path_of(attachment) -> Path:
+    """Where the file of an Attachment (or a DocumentVersion: anything with `stored_name`) is."""
     # stored_name is ours (hex), never the user's; still refuse anything path-like.
     name = attachment.stored_name
     if not name or os.sep in name or "/" in name or name.startswith("."):
@@ -183,27 +184,40 @@ def path_of(attachment: Attachment) -> Path:
     return folder() / name
 
 
-def store(proposal: Proposal, file_storage, user, internal: bool = False) -> Attachment:
-    """Check and keep an uploaded file as an attachment of `proposal`.
+def save(file_storage) -> tuple[Checked, str]:
+    """Check an uploaded file and write it below UPLOAD_FOLDER under a random name.
 
-    `internal` attachments are seen by staff only; only staff may make them (the view decides
-    who may upload at all, see permissions.upload_attachment).
-    """
+    Returns what was checked and the stored name (for any model with a `stored_name`)."""
     checked = check(file_storage)
     stored_name = secrets.token_hex(16)
     path = folder() / stored_name
     with open(path, "xb") as fh:
         fh.write(checked.data)
     os.chmod(path, 0o600)
+    return checked, stored_name
+
+
+def store(proposal: Proposal, file_storage, user, internal: bool = False,
+          message=None) -> Attachment:
+    """Check and keep an uploaded file as an attachment of `proposal`.
+
+    `internal` attachments are seen by staff only; only staff may make them (the view decides
+    who may upload at all, see permissions.upload_attachment). `message`: the workspace
+    message the file was sent with.
+    """
+    checked, stored_name = save(file_storage)
     attachment = Attachment(
         proposal=proposal, filename=checked.filename, stored_name=stored_name,
         content_type=checked.content_type, size=len(checked.data), internal=bool(internal),
         uploaded_by_id=getattr(user, "id", None),
     )
+    if message is not None:
+        attachment.message = message
     db.session.add(attachment)
     db.session.flush()
     audit.record(user, "attachment.upload", attachment, proposal_id=proposal.id,
-                 filename=checked.filename, size=len(checked.data), internal=bool(internal))
+                 filename=checked.filename, size=len(checked.data), internal=bool(internal),
+                 message_id=getattr(message, "id", None))
     return attachment
 
 
@@ -227,4 +241,5 @@ def delete(attachment: Attachment, user) -> None:
 
 def visible_attachments(proposal: Proposal, internal: bool) -> list[Attachment]:
     """The attachments a viewer sees: internal ones only in the staff view."""
-    return [a for a in proposal.attachments if internal or not a.internal]
+    return [a for a in proposal.attachments
+            if a.message_id is None and (internal or not a.internal)]

@@ -123,10 +123,23 @@ class AssignForm(FlaskForm):
     reviewer_id = SelectField(_l("Gutachterin oder Gutachter"), coerce=_int_or_none,
                               validate_choice=False)
 
+    due_date = DateField(_l("Gutachten fällig am"), validators=[Optional()], format="%Y-%m-%d")
+
     def __init__(self, reviewers, *args, **kw):
         super().__init__(*args, **kw)
         self.reviewer_id.choices = _opts([("", _l("Bitte wählen"))] + [
             (u.id, f"{u.name} ({u.email})") for u in reviewers])
+        if self.due_date.data is None and not self.due_date.raw_data:
+            from ..domain.notifications import review_due_date
+
+            self.due_date.data = review_due_date()
+
+    def validate_due_date(self, field):
+        from datetime import date
+
+        if field.data is not None and field.data < date.today():
+            raise ValidationError(_l("Das Fälligkeitsdatum darf nicht in der Vergangenheit "
+                                     "liegen."))
 
     def validate_reviewer_id(self, field):
         if field.data is None:

@@ -147,7 +147,7 @@ def assign(proposal_id):
         return _page(p, 422, assign_form=form)
     reviewer = db.session.get(User, form.reviewer_id.data)
     try:
-        rv.assign(p, reviewer, current_user)
+        rv.assign(p, reviewer, current_user, due_date=form.due_date.data)
     except rv.ReviewRefused as exc:
         form.reviewer_id.errors.append(str(exc.reason))
         return _page(p, 422, assign_form=form)

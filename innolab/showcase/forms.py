@@ -53,3 +53,19 @@ class PilotFilterForm(_FilterForm):
     status = SelectField(_l("Status"), validators=[Optional()], choices=[
         SelectChoice(ALL, _l("Alle"))] + [
         SelectChoice(s, STATUS_LABELS[s]) for s in PUBLIC_PILOT_STATES])
+
+
+class ResultsFilterForm(_FilterForm):
+    """The results overview: the status select filters by the recommendation."""
+
+    status = SelectField(_l("Empfehlung"), validators=[Optional()], choices=[
+        SelectChoice(ALL, _l("Alle Empfehlungen")),
+        SelectChoice("roll_out", _l("Ausrollen")),
+        SelectChoice("extend", _l("Verlängern")),
+        SelectChoice("stop", _l("Beenden"))])
+
+    def filters(self) -> dict:
+        """The ResultsFilter arguments (status is the recommendation)."""
+        values = self.cleaned()
+        values["recommendation"] = values.pop("status")
+        return values

@@ -13,7 +13,7 @@ from ..domain import showcase
 from ..extensions import db, htmx
 from ..web import page_number, render, safe_next
 from . import bp
-from .forms import ChallengeFilterForm, PilotFilterForm
+from .forms import ChallengeFilterForm, PilotFilterForm, ResultsFilterForm
 
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -88,7 +88,27 @@ def pilot(proposal_id: int):
     p = showcase.public_pilot(proposal_id)
     if p is None:
         abort(404)
-    return render("showcase/pilot.html", pilot=p)
+    return render("showcase/pilot.html", pilot=p, results=showcase.public_results(proposal_id),
+                  recommendation_label=_recommendation_label)
+
+
+def _recommendation_label(value):
+    from ..domain.results import recommendation_label
+
+    return recommendation_label(value)
+
+
+@bp.get("/results")
+def results():
+    """Every published results report of a public pilot, with search and filters."""
+    form = ResultsFilterForm(request.args)
+    form.set_choices(showcase.topics(), showcase.pilot_authorities(), _locale())
+    f = showcase.ResultsFilter(**form.filters())
+    page = showcase.search_results(f, page=page_number())
+    block = _results_block()
+    return render("showcase/results.html", block=block, partial=block is not None, form=form,
+                  page=page, args=form.args(), filtered=bool(form.args()),
+                  recommendation_label=_recommendation_label)
 
 
 @bp.get("/organisations/<slug>")

@@ -15,6 +15,7 @@ from innolab.extensions import db
 from innolab.models import (
     Attachment, Authority, Challenge, Invitation, Organisation, Proposal, Topic, User,
 )
+from innolab.models import Document, DocumentVersion, Milestone, PilotGoal
 
 ROLES = ("visitor", "partner@innolab.example", "partner4@innolab.example",
          "admin@innolab.example", "koordination@innolab.example", "gutachten@innolab.example",
@@ -33,6 +34,10 @@ def _values(app_ctx):
         "org_id": ids(Organisation) + [999999],
         "user_id": ids(User)[:3] + [999999],
         "attachment_id": ids(Attachment) + [999999],
+        "goal_id": ids(PilotGoal)[:3] + [999999],
+        "milestone_id": ids(Milestone)[:3] + [999999],
+        "document_id": ids(Document) + [999999],
+        "version_id": ids(DocumentVersion) + [999999],
         "invitation_id": ids(Invitation)[:2] + [999999],
         "authority_id": ids(Authority)[:2] + [999999],
         "topic_id": ids(Topic)[:2] + [999999],
@@ -56,7 +61,11 @@ def _urls(app, values, method):
             if method not in rule.methods or rule.endpoint == "static":
                 continue
             args = sorted(rule.arguments)
-            for combo in product(*(values[a] for a in args)):
+            # Ids this test does not know by name: the first row of any table, and one that
+            # does not exist.
+            choices = [values.get(a, [1, 999999] if a.endswith("_id") else None) for a in args]
+            assert None not in choices, f"no test values for {rule.rule}"
+            for combo in product(*choices):
                 urls.append((rule.endpoint, url_for(rule.endpoint, **dict(zip(args, combo)))))
     return sorted(set(urls))
 

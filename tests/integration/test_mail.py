@@ -1,51 +1,14 @@
 """Mail leaves through the outbox to a real SMTP server (aiosmtpd), once, and waits while it is down."""
 from __future__ import annotations
 
-import socket
-from email import message_from_bytes, policy
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from innolab.domain import mailer
 from innolab.extensions import db
 from innolab.models import OutboxMail
 from innolab.models._base import utcnow
 from tests import factories
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content,
-                                                                   policy=policy.default)))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class SMTPServer:
-    """A real SMTP server on a loopback port that can be stopped and started again."""
-
-    def __init__(self):
-        self.inbox = Inbox()
-        self.port = free_port()
-        self.controller = None
-
-    def start(self):
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+from tests.smtp import SMTPServer
 
 
 @pytest.fixture

@@ -63,7 +63,7 @@ def make_world(status: str = Status.DRAFT.value, **fields) -> World:
                      _passed(CheckKind.INFORMATION_SECURITY.value, 2)])
     p.goals.append(PilotGoal(id=1, title="Bearbeitungszeit", baseline="14 Tage", target="7 Tage",
                              measurement="Fachverfahren"))
-    p.results_report = ResultsReport(id=1, submitted_at=NOW)
+    p.results_report = ResultsReport(id=1, submitted_at=NOW, status="accepted")
     return World(p=p, users=users, writer=writer, org=org)
 
 

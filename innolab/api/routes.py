@@ -1,0 +1,232 @@
+"""Open data: the read-only JSON API, the Atom feeds and the staff's CSV export.
+
+Public data comes only from innolab.domain.showcase (through innolab.domain.opendata); these
+views parse the query, call one domain function and answer. They are GET only and need no
+session, so CSRF does not apply.
+"""
+from __future__ import annotations
+
+from flask import Response, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..domain import audit, opendata, permissions, showcase
+from ..domain import review as rv
+from ..domain.mailer import external_url
+from ..extensions import db, login_manager
+from ..models import Challenge
+from ..models._base import utcnow
+from ..review.forms import InboxFilterForm
+from ..web import render, require
+from . import bp
+from . import openapi as spec
+from . import params as P
+
+ATOM = "application/atom+xml; charset=utf-8"
+PUBLIC_CACHE = "public, max-age=300"
+OPEN_PATHS = ("/api/", "/feeds/")
+
+
+@bp.errorhandler(P.ApiError)
+def _api_error(exc: P.ApiError):
+    response = jsonify(exc.body())
+    response.status_code = exc.status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+@bp.after_request
+def _open_data_headers(response):
+    """Public open data: any site may read it (CORS) and shared caches may keep it briefly."""
+    if request.path.startswith(OPEN_PATHS):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        if response.status_code == 200 and request.endpoint != "api.docs":
+            response.headers.setdefault("Cache-Control", PUBLIC_CACHE)
+    return response
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _page_body(page, items: list[dict], values: dict, params: tuple[P.Param, ...]) -> dict:
+    """The envelope of a list: items, counts and links that keep the filters."""
+    defaults = {p.name: p.schema.get("default") for p in params}
+    keep = {k: v for k, v in values.items()
+            if k != "page" and v is not None and v != defaults.get(k)}
+    if values["per_page"] != defaults["per_page"]:
+        keep["per_page"] = values["per_page"]
+    view_args = request.view_args or {}
+
+    def link(n: int) -> str:
+        return external_url(request.endpoint, **view_args, **keep, **({"page": n} if n > 1 else {}))
+
+    last = max(page.pages, 1)
+    number = values["page"]
+    return {
+        "items": items, "page": number, "per_page": values["per_page"], "total": page.total,
+        "pages": page.pages,
+        "links": {"self": link(number), "first": link(1), "last": link(last),
+                  "next": link(number + 1) if number < page.pages else None,
+                  "prev": link(min(number - 1, last)) if number > 1 else None},
+    }
+
+
+# ---------------------------------------------------------------- the document and its page
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():
+    server = external_url("showcase.home").rstrip("/")
+    return jsonify(spec.document(server))
+
+
+@bp.get("/open-data")
+def docs():
+    return render("api/docs.html",
+                  openapi_url=url_for("api.openapi"),
+                  example=url_for("api.pilots", status="running", per_page=5),
+                  params=P, opendata=opendata)
+
+
+# ---------------------------------------------------------------- challenges
+
+
+@bp.get("/api/v1/challenges")
+def challenges():
+    v = P.parse(request.args, P.CHALLENGE_PARAMS)
+    f = showcase.ChallengeFilter(q=v["q"], status=v["status"], topic=v["topic"],
+                                 authority=v["authority"])
+    page = showcase.search_challenges(f, page=v["page"], per_page=v["per_page"])
+    return jsonify(_page_body(page, [opendata.challenge(c) for c in page.items], v,
+                              P.CHALLENGE_PARAMS))
+
+
+@bp.get("/api/v1/challenges/<challenge_id>")
+def challenge(challenge_id: str):
+    c = showcase.public_challenge(P.path_id(challenge_id))
+    if c is None:
+        raise P.ApiError(404, "There is no published challenge with this id.")
+    return jsonify(opendata.challenge_detail(c))
+
+
+# ---------------------------------------------------------------- pilots
+
+
+@bp.get("/api/v1/pilots")
+def pilots():
+    v = P.parse(request.args, P.PILOT_PARAMS)
+    f = showcase.PilotFilter(q=v["q"], status=v["status"], topic=v["topic"],
+                             authority=v["authority"])
+    page = showcase.search_pilots(f, page=v["page"], per_page=v["per_page"])
+    return jsonify(_page_body(page, [opendata.pilot(p) for p in page.items], v,
+                              P.PILOT_PARAMS))
+
+
+@bp.get("/api/v1/pilots/<proposal_id>")
+def pilot(proposal_id: str):
+    p = showcase.public_pilot(P.path_id(proposal_id))
+    if p is None:
+        raise P.ApiError(404, "There is no published pilot with this id.")
+    return jsonify(opendata.pilot_detail(p))
+
+
+# ---------------------------------------------------------------- results
+
+
+@bp.get("/api/v1/results")
+def results():
+    v = P.parse(request.args, P.RESULT_PARAMS)
+    f = showcase.ResultsFilter(q=v["q"], recommendation=v["recommendation"], topic=v["topic"],
+                               authority=v["authority"])
+    page = showcase.search_results(f, page=v["page"], per_page=v["per_page"])
+    return jsonify(_page_body(page, [opendata.result(r) for r in page.items], v,
+                              P.RESULT_PARAMS))
+
+
+# ---------------------------------------------------------------- organisations
+
+
+@bp.get("/api/v1/organisations")
+def organisations():
+    v = P.parse(request.args, P.ORGANISATION_PARAMS)
+    page = showcase.search_organisations(q=v["q"], kind=v["kind"], page=v["page"],
+                                         per_page=v["per_page"])
+    return jsonify(_page_body(page, [opendata.organisation(o) for o in page.items], v,
+                              P.ORGANISATION_PARAMS))
+
+
+@bp.get("/api/v1/organisations/<slug>")
+def organisation(slug: str):
+    found = None
+    if len(slug) <= 220 and "\x00" not in slug:
+        found = showcase.public_organisation(slug)
+    if found is None:
+        raise P.ApiError(404, "There is no organisation with this slug.")
+    org, org_pilots = found
+    return jsonify(opendata.organisation_detail(org, org_pilots))
+
+
+# ---------------------------------------------------------------- Atom feeds
+
+
+def _feed(title: str, subtitle: str, page_endpoint: str, entries) -> Response:
+    body = opendata.atom_feed(
+        feed_id=external_url(request.endpoint), title=title, subtitle=subtitle,
+        self_url=external_url(request.endpoint), alternate_url=external_url(page_endpoint),
+        author=_("InnoLab des ZDMV"), entries=entries)
+    response = Response(body, content_type=ATOM)
+    response.vary.update(("Accept-Language", "Cookie"))  # titles follow the chosen language
+    return response
+
+
+@bp.get("/feeds/challenges.atom")
+def feed_challenges():
+    return _feed(_("InnoLab: neue Herausforderungen"),
+                 _("Bedarfe der Behörden des Landes Mecklenburg-Vorpommern"),
+                 "showcase.challenges", opendata.challenge_entries())
+
+
+@bp.get("/feeds/pilots.atom")
+def feed_pilots():
+    return _feed(_("InnoLab: veröffentlichte Piloten"),
+                 _("Pilotprojekte von Partnern mit Behörden des Landes"),
+                 "showcase.pilots", opendata.pilot_entries())
+
+
+@bp.get("/feeds/results.atom")
+def feed_results():
+    return _feed(_("InnoLab: veröffentlichte Ergebnisse"),
+                 _("Ergebnisberichte abgeschlossener Piloten"),
+                 _results_page(), opendata.results_entries())
+
+
+def _results_page() -> str:
+    """The results overview of the showcase, once it exists; the pilots until then."""
+    from flask import current_app
+
+    return "showcase.results" if "showcase.results" in current_app.view_functions \
+        else "showcase.pilots"
+
+
+# ---------------------------------------------------------------- staff CSV export
+
+
+@bp.get("/staff/export/proposals.csv")
+def export_proposals():
+    """Every submitted proposal with its scores, filtered like the review inbox."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    require(permissions.see_all_submissions(current_user))
+    challenges_ = db.session.execute(select(Challenge).order_by(Challenge.title)).scalars().all()
+    filters = InboxFilterForm(request.args, challenges_).cleaned()
+    proposals = db.session.execute(rv.inbox_query(**filters)).scalars().unique().all()
+    body = opendata.proposals_csv(proposals)
+    audit.record(current_user, "proposal.export", None, count=len(proposals),
+                 **{k: v for k, v in filters.items() if v})
+    db.session.commit()
+    name = f"innolab-vorschlaege-{utcnow():%Y-%m-%d}.csv"
+    response = Response(body, content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,300 @@
+"""The results report of a pilot: written by the partner, reviewed by a coordinator, published.
+
+Lifecycle of a report (ResultsReport.status):
+
+    draft --submit--> submitted --send_back--> returned --submit--> submitted
+                       submitted --accept--> accepted   (completes the pilot via workflow)
+
+`published_at` is separate from the status: an accepted report with the partner's consent is
+published by a coordinator (and unpublished again). The showcase shows it only while the pilot
+itself is public (rules in innolab.domain.showcase).
+
+Every step writes an audit event and an entry in the proposal's timeline (actions starting
+with "report_"), which is also the report's own history.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from innolab.i18n import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import (
+    GoalResult,
+    Proposal,
+    ReportRecommendation,
+    ReportStatus,
+    ResultsReport,
+    Role,
+    TimelineEntry,
+)
+from ..models._base import utcnow
+from . import DomainError, audit, permissions, workflow
+from .notifications import notify
+from .notify import members, staff_with
+
+R = ReportStatus
+
+
+class ReportRefused(DomainError):
+    pass
+
+
+# The fields of the report, with their German labels (for forms and "still missing" lists).
+FIELD_LABELS = {
+    "summary": _l("Zusammenfassung"),
+    "what_worked": _l("Was hat funktioniert?"),
+    "what_did_not_work": _l("Was hat nicht funktioniert?"),
+    "lessons_learned": _l("Erkenntnisse (Lessons Learned)"),
+    "recommendation": _l("Empfehlung"),
+    "reuse_requirements": _l("Was braucht eine andere Behörde, um die Lösung nachzunutzen?"),
+}
+TEXT_FIELDS = ("summary", "what_worked", "what_did_not_work", "lessons_learned",
+               "reuse_requirements")
+
+RECOMMENDATION_LABELS = {
+    ReportRecommendation.ROLL_OUT.value: _l("Ausrollen"),
+    ReportRecommendation.EXTEND.value: _l("Verlängern"),
+    ReportRecommendation.STOP.value: _l("Beenden"),
+}
+RECOMMENDATION_HINTS = {
+    ReportRecommendation.ROLL_OUT.value: _l("Die Lösung soll in den Regelbetrieb gehen."),
+    ReportRecommendation.EXTEND.value: _l("Der Pilot soll verlängert oder erweitert werden."),
+    ReportRecommendation.STOP.value: _l("Die Lösung soll nicht weiterverfolgt werden."),
+}
+
+STATUS_LABELS = {
+    R.DRAFT.value: _l("Entwurf"),
+    R.SUBMITTED.value: _l("Eingereicht"),
+    R.RETURNED.value: _l("Zur Überarbeitung zurückgegeben"),
+    R.ACCEPTED.value: _l("Angenommen"),
+}
+
+# Timeline actions of the report (labels in states.TIMELINE_LABELS).
+EVENTS = ("report_submitted", "report_returned", "report_accepted", "report_published",
+          "report_unpublished")
+
+
+def status_label(status: str):
+    return STATUS_LABELS.get(status, status)
+
+
+def recommendation_label(value: str | None):
+    return RECOMMENDATION_LABELS.get(value or "", "")
+
+
+def report_of(p: Proposal) -> ResultsReport | None:
+    return p.results_report
+
+
+def history(p: Proposal) -> list[TimelineEntry]:
+    """The report's own timeline: submitted, returned, accepted, published, unpublished."""
+    return [e for e in p.timeline if e.action in EVENTS]
+
+
+# ---------------------------------------------------------------- goals
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    """One goal of the pilot with what the report says about it (for the table)."""
+
+    goal: object
+    result: GoalResult | None
+
+    @property
+    def reached(self) -> bool | None:
+        return self.result.reached if self.result is not None else None
+
+    @property
+    def value_reached(self) -> str | None:
+        return self.result.value_reached if self.result is not None else None
+
+    @property
+    def comment(self) -> str | None:
+        return self.result.comment if self.result is not None else None
+
+
+def goals_of(p: Proposal) -> list:
+    return sorted(p.goals, key=lambda g: (g.position, g.id))
+
+
+def goal_rows(p: Proposal) -> list[GoalRow]:
+    report = p.results_report
+    by_goal = {r.goal_id: r for r in report.goal_results} if report is not None else {}
+    return [GoalRow(g, by_goal.get(g.id)) for g in goals_of(p)]
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _clean(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def save_draft(p: Proposal, user, content: dict, goal_results: dict[int, dict]) -> ResultsReport:
+    """Save what the partner wrote (complete or not). `goal_results`: goal id -> dict with
+    value_reached, reached (True/False/None) and comment."""
+    allowed = permissions.write_report(user, p)
+    if not allowed:
+        raise ReportRefused(allowed.reason)
+    report = p.results_report
+    created = report is None
+    if created:
+        report = ResultsReport(proposal=p, status=R.DRAFT.value)
+        db.session.add(report)
+    for name in TEXT_FIELDS:
+        if name in content:
+            setattr(report, name, _clean(content[name]))
+    if "recommendation" in content:
+        value = _clean(content["recommendation"])
+        report.recommendation = value if value in RECOMMENDATION_LABELS else None
+    if "publication_consent" in content:
+        report.publication_consent = bool(content["publication_consent"])
+    goal_ids = {g.id for g in p.goals}
+    existing = {r.goal_id: r for r in report.goal_results}
+    for goal_id, data in goal_results.items():
+        if goal_id not in goal_ids:
+            continue  # a goal of another pilot: ignored, never stored
+        row = existing.get(goal_id)
+        if row is None:
+            row = GoalResult(goal_id=goal_id)
+            report.goal_results.append(row)
+        row.value_reached = _clean(data.get("value_reached"))
+        row.reached = data.get("reached")
+        row.comment = _clean(data.get("comment"))
+    report.updated_at = utcnow()
+    db.session.flush()
+    audit.record(user, "report.create" if created else "report.save", report,
+                 reference=p.reference)
+    return report
+
+
+def missing(p: Proposal) -> list[tuple[str, object]]:
+    """(field name, label) of what must still be filled in before submitting."""
+    report = p.results_report
+    result = []
+    for name, label in FIELD_LABELS.items():
+        if report is None or getattr(report, name) in (None, ""):
+            result.append((name, label))
+    by_goal = {r.goal_id: r for r in report.goal_results} if report is not None else {}
+    for g in goals_of(p):
+        r = by_goal.get(g.id)
+        if r is None or not r.value_reached:
+            result.append((f"goal_{g.id}_value",
+                           _l("Erreichter Wert für „%(goal)s“", goal=g.title)))
+        if r is None or r.reached is None:
+            result.append((f"goal_{g.id}_reached",
+                           _l("Ziel erreicht? für „%(goal)s“", goal=g.title)))
+    return result
+
+
+def _timeline(p: Proposal, actor, action: str, message: str | None = None) -> TimelineEntry:
+    entry = TimelineEntry(proposal=p, actor_id=getattr(actor, "id", None), action=action,
+                          from_status=p.status, to_status=p.status, message=message,
+                          internal=False)
+    db.session.add(entry)
+    return entry
+
+
+def _link(p: Proposal) -> str:
+    from flask import url_for
+
+    try:
+        return url_for("results.edit", proposal_id=p.id)
+    except RuntimeError:  # no request (e.g. the demo seed on the command line)
+        return f"/workspace/{p.id}/report"
+
+
+def submit(p: Proposal, user) -> ResultsReport:
+    allowed = permissions.submit_report(user, p)
+    if not allowed:
+        raise ReportRefused(allowed.reason)
+    gaps = missing(p)
+    if gaps:
+        raise ReportRefused(_l("Bitte füllen Sie noch aus: %(fields)s",
+                               fields=", ".join(str(label) for _, label in gaps)))
+    report = p.results_report
+    resubmitted = report.status == R.RETURNED.value
+    report.status = R.SUBMITTED.value
+    report.submitted_at = utcnow()
+    _timeline(p, user, "report_submitted")
+    db.session.flush()
+    audit.record(user, "report.submit", report, reference=p.reference, again=resubmitted)
+    notify(staff_with(Role.COORDINATOR), "report_submitted", proposal=p, link=_link(p))
+    return report
+
+
+def send_back(p: Proposal, user, comment: str | None) -> ResultsReport:
+    allowed = permissions.review_report(user, p)
+    if not allowed:
+        raise ReportRefused(allowed.reason)
+    comment = _clean(comment)
+    if not comment:
+        raise ReportRefused(_l("Bitte schreiben Sie, was die Partnerorganisation am Bericht "
+                               "überarbeiten soll."))
+    report = p.results_report
+    report.status = R.RETURNED.value
+    report.returned_at = utcnow()
+    report.return_comment = comment
+    _timeline(p, user, "report_returned", message=comment)
+    db.session.flush()
+    audit.record(user, "report.return", report, reference=p.reference)
+    notify(members(p), "report_returned", proposal=p, link=_link(p), message=comment)
+    return report
+
+
+def accept(p: Proposal, user) -> ResultsReport:
+    """Accept the report; this completes the pilot (through the workflow)."""
+    allowed = permissions.review_report(user, p)
+    if not allowed:
+        raise ReportRefused(allowed.reason)
+    report = p.results_report
+    # The status first: the workflow completes a pilot only with an accepted report.
+    report.status = R.ACCEPTED.value
+    report.accepted_at = utcnow()
+    try:
+        workflow.apply(p, "complete", user)
+    except workflow.TransitionRefused as exc:
+        report.status, report.accepted_at = R.SUBMITTED.value, None
+        raise ReportRefused(exc.reason) from exc
+    _timeline(p, user, "report_accepted")
+    db.session.flush()
+    audit.record(user, "report.accept", report, reference=p.reference)
+    notify(members(p), "report_accepted", proposal=p, link=_link(p))
+    return report
+
+
+def publish(p: Proposal, user) -> ResultsReport:
+    """Publish the accepted report (partner consent needed). If the pilot is not in the
+    showcase yet but may be (partner consented to that too), it is published with it."""
+    allowed = permissions.publish_results(user, p)
+    if not allowed:
+        raise ReportRefused(allowed.reason)
+    from . import review
+
+    report = p.results_report
+    pilot_too = p.published_at is None
+    if pilot_too:
+        review.publish(p, user)
+    report.published_at = utcnow()
+    _timeline(p, user, "report_published")
+    db.session.flush()
+    audit.record(user, "report.publish", report, reference=p.reference, with_pilot=pilot_too)
+    notify(members(p), "report_published", proposal=p, link=_link(p))
+    return report
+
+
+def unpublish(p: Proposal, user) -> ResultsReport:
+    allowed = permissions.unpublish_results(user, p)
+    if not allowed:
+        raise ReportRefused(allowed.reason)
+    report = p.results_report
+    report.published_at = None
+    _timeline(p, user, "report_unpublished")
+    db.session.flush()
+    audit.record(user, "report.unpublish", report, reference=p.reference)
+    return report

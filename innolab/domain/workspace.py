@@ -1,0 +1,294 @@
+"""The workspace of a pilot: agreed goals, the conversation, milestones and shared documents.
+
+Nothing here reads the Flask request. Who may do what is decided in permissions.py (the views
+check it); the functions here still refuse what the rules forbid whatever the caller, e.g.
+editing goals after the start or an internal note by someone who is not staff.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from flask import url_for
+from sqlalchemy import select
+
+from innolab.i18n import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import (
+    Document,
+    DocumentVersion,
+    Message,
+    Milestone,
+    PilotGoal,
+    Proposal,
+    Role,
+    Status,
+    User,
+    UserRole,
+)
+from ..models._base import utcnow
+from . import DomainError, audit, notifications, permissions, uploads
+
+
+class WorkspaceRefused(DomainError):
+    pass
+
+
+MAX_GOALS = 10
+EXCERPT_CHARS = 600
+
+
+def _refuse_unless(permission) -> None:
+    if not permission:
+        raise WorkspaceRefused(permission.reason or permissions.NO_RIGHT)
+
+
+# ---------------------------------------------------------------- goals
+
+
+def goals_editable(p: Proposal) -> bool:
+    return p.status == Status.APPROVED.value
+
+
+def _check_goals_editable(p: Proposal) -> None:
+    if not goals_editable(p):
+        raise WorkspaceRefused(_l("Ziele können nur festgelegt werden, solange der Pilot "
+                                  "bewilligt und noch nicht gestartet ist."))
+
+
+def add_goal(p: Proposal, user, *, title: str, baseline: str, target: str,
+             measurement: str) -> PilotGoal:
+    _check_goals_editable(p)
+    if len(p.goals) >= MAX_GOALS:
+        raise WorkspaceRefused(_l("Ein Pilot hat höchstens %(n)d Ziele. Konzentrieren Sie sich "
+                                  "auf die wichtigsten.", n=MAX_GOALS))
+    position = max((g.position for g in p.goals), default=-1) + 1
+    goal = PilotGoal(proposal=p, position=position, title=title.strip(),
+                     baseline=baseline.strip(), target=target.strip(),
+                     measurement=measurement.strip(), created_by_id=getattr(user, "id", None))
+    db.session.add(goal)
+    db.session.flush()
+    audit.record(user, "goal.create", goal, proposal_id=p.id, title=goal.title)
+    return goal
+
+
+def update_goal(goal: PilotGoal, user, *, title: str, baseline: str, target: str,
+                measurement: str) -> PilotGoal:
+    _check_goals_editable(goal.proposal)
+    goal.title, goal.baseline = title.strip(), baseline.strip()
+    goal.target, goal.measurement = target.strip(), measurement.strip()
+    audit.record(user, "goal.update", goal, proposal_id=goal.proposal_id, title=goal.title)
+    return goal
+
+
+def delete_goal(goal: PilotGoal, user) -> None:
+    p = goal.proposal
+    _check_goals_editable(p)
+    audit.record(user, "goal.delete", goal, proposal_id=p.id, title=goal.title)
+    p.goals.remove(goal)
+    db.session.delete(goal)
+    db.session.flush()
+
+
+def sorted_goals(p: Proposal) -> list[PilotGoal]:
+    return sorted(p.goals, key=lambda g: (g.position, g.id or 0))
+
+
+# ---------------------------------------------------------------- who is on the pilot
+
+
+def staff_on_pilot(p: Proposal) -> list[User]:
+    """Coordinators and the reviewers assigned to the pilot (never members of its organisation)."""
+    coordinators = db.session.execute(
+        select(User).join(UserRole).where(UserRole.role == Role.COORDINATOR.value,
+                                          User.active.is_(True))
+    ).unique().scalars().all()
+    reviewers = [a.reviewer for a in p.assignments if a.active and a.reviewer is not None]
+    people, seen = [], set()
+    for u in [*coordinators, *reviewers]:
+        if u.id in seen or p.organisation.is_member(u):
+            continue
+        seen.add(u.id)
+        people.append(u)
+    return people
+
+
+def partner_team(p: Proposal) -> list[User]:
+    return [m.user for m in p.organisation.memberships if m.user is not None]
+
+
+# ---------------------------------------------------------------- messages
+
+
+def visible_messages(p: Proposal, internal: bool) -> list[Message]:
+    """The conversation as a viewer sees it: internal notes only for staff (`internal`)."""
+    q = select(Message).where(Message.proposal_id == p.id)
+    if not internal:
+        q = q.where(Message.internal.is_(False))
+    return list(db.session.execute(q.order_by(Message.created_at, Message.id)).unique()
+                .scalars().all())
+
+
+def fingerprint(items) -> str:
+    """A short stamp of what a list shows; polling sends it back to learn whether it changed."""
+    h = hashlib.sha256()
+    for item in items:
+        h.update(repr(item).encode())
+        h.update(b"\x00")
+    return h.hexdigest()[:16]
+
+
+def messages_stamp(messages: list[Message]) -> str:
+    return fingerprint((m.id, len(m.attachments)) for m in messages)
+
+
+def post_message(p: Proposal, user, body: str, *, internal: bool = False,
+                 files=()) -> Message:
+    """Add a message (Markdown) with optional files and tell the other side."""
+    _refuse_unless(permissions.post_message(user, p))
+    if internal:
+        _refuse_unless(permissions.post_internal(user, p))
+    body = (body or "").strip()
+    if not body:
+        raise WorkspaceRefused(_l("Bitte schreiben Sie eine Nachricht."))
+    message = Message(proposal=p, author_id=user.id, body=body, internal=bool(internal))
+    message.author = user
+    db.session.add(message)
+    db.session.flush()
+    for f in files:
+        if f is None or not getattr(f, "filename", None):
+            continue
+        uploads.store(p, f, user, internal=bool(internal), message=message)
+    audit.record(user, "message.post", message, proposal_id=p.id, internal=bool(internal),
+                 attachments=len(message.attachments))
+    _notify_message(p, message, user)
+    return message
+
+
+def _notify_message(p: Proposal, message: Message, author) -> None:
+    staff = staff_on_pilot(p)
+    if message.internal:
+        recipients = staff  # never a member of the partner organisation
+    else:
+        recipients = [*partner_team(p), *staff]
+    recipients = [u for u in recipients if u.id != author.id]
+    excerpt = message.body if len(message.body) <= EXCERPT_CHARS else (
+        message.body[:EXCERPT_CHARS].rstrip() + " …")
+    notifications.notify(
+        recipients, "new_message", proposal=p,
+        link=url_for("pilots.workspace", proposal_id=p.id) + "#messages",
+        message=excerpt, internal=message.internal,
+    )
+
+
+# ---------------------------------------------------------------- milestones
+
+
+def sorted_milestones(p: Proposal) -> list[Milestone]:
+    return sorted(p.milestones, key=lambda m: (m.due_date, m.id or 0))
+
+
+def milestones_stamp(milestones: list[Milestone], today: date | None = None) -> str:
+    return fingerprint((m.id, m.title, m.due_date, m.description, m.status(today))
+                       for m in milestones)
+
+
+def add_milestone(p: Proposal, user, *, title: str, due_date: date,
+                  description: str | None = None) -> Milestone:
+    _refuse_unless(permissions.edit_milestones(user, p))
+    m = Milestone(proposal=p, title=title.strip(), due_date=due_date,
+                  description=(description or "").strip() or None,
+                  created_by_id=getattr(user, "id", None))
+    db.session.add(m)
+    db.session.flush()
+    audit.record(user, "milestone.create", m, proposal_id=p.id, title=m.title,
+                 due_date=due_date.isoformat())
+    return m
+
+
+def update_milestone(m: Milestone, user, *, title: str, due_date: date,
+                     description: str | None = None) -> Milestone:
+    _refuse_unless(permissions.edit_milestones(user, m.proposal))
+    if m.due_date != due_date:
+        # a new date: the reminders for it go out again
+        m.reminded_due_at = m.reminded_late_at = None
+    m.title, m.due_date = title.strip(), due_date
+    m.description = (description or "").strip() or None
+    audit.record(user, "milestone.update", m, proposal_id=m.proposal_id, title=m.title,
+                 due_date=due_date.isoformat())
+    return m
+
+
+def set_milestone_done(m: Milestone, user, done: bool) -> Milestone:
+    _refuse_unless(permissions.edit_milestones(user, m.proposal))
+    if done and m.done_at is None:
+        m.done_at = utcnow()
+    elif not done:
+        m.done_at = None
+    audit.record(user, "milestone.done" if done else "milestone.reopen", m,
+                 proposal_id=m.proposal_id, title=m.title)
+    return m
+
+
+# ---------------------------------------------------------------- documents
+
+
+def visible_documents(p: Proposal, internal: bool) -> list[Document]:
+    docs = sorted(p.documents, key=lambda d: (d.title.lower(), d.id))
+    return [d for d in docs if internal or not d.internal]
+
+
+def _version(document: Document, user, file_storage, note: str | None) -> DocumentVersion:
+    checked, stored_name = uploads.save(file_storage)
+    number = max((v.number for v in document.versions), default=0) + 1
+    version = DocumentVersion(number=number, filename=checked.filename, stored_name=stored_name,
+                              content_type=checked.content_type, size=len(checked.data),
+                              note=(note or "").strip() or None,
+                              uploaded_by_id=getattr(user, "id", None))
+    version.uploaded_by = user
+    document.versions.append(version)
+    db.session.flush()
+    return version
+
+
+def add_document(p: Proposal, user, *, title: str, file_storage, internal: bool = False,
+                 note: str | None = None) -> Document:
+    """A new shared document with its first version. Only staff may mark it internal."""
+    _refuse_unless(permissions.upload_document(user, p))
+    if internal:
+        _refuse_unless(permissions.see_internal_workspace(user, p))
+    document = Document(proposal=p, title=title.strip(), internal=bool(internal),
+                        created_by_id=getattr(user, "id", None))
+    db.session.add(document)
+    version = _version(document, user, file_storage, note)
+    audit.record(user, "document.create", document, proposal_id=p.id, title=document.title,
+                 internal=bool(internal), filename=version.filename, size=version.size)
+    return document
+
+
+def add_version(document: Document, user, file_storage, note: str | None = None) -> DocumentVersion:
+    """A new version of a document; the earlier ones are kept."""
+    p = document.proposal
+    _refuse_unless(permissions.upload_document(user, p))
+    _refuse_unless(permissions.download_document(user, document))
+    version = _version(document, user, file_storage, note)
+    audit.record(user, "document.version", document, proposal_id=p.id, number=version.number,
+                 filename=version.filename, size=version.size)
+    return version
+
+
+def documents_stamp(documents: list[Document]) -> str:
+    return fingerprint((d.id, d.title, len(d.versions)) for d in documents)
+
+
+def author_label(p: Proposal, author, internal_viewer: bool) -> str:
+    """How an author is shown: partners see coordinators by name, other staff as the team."""
+    team = str(_l("InnoLab-Team"))
+    if author is None:
+        return str(_l("gelöschtes Konto"))
+    if p.organisation.is_member(author) or not author.is_staff:
+        return author.name
+    if internal_viewer or author.has_role(Role.COORDINATOR):
+        return f"{author.name} ({team})"
+    return team

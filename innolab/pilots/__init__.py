@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("pilots", __name__, url_prefix="/workspace")
+
+from . import routes  # noqa: E402,F401

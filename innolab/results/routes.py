@@ -1,0 +1,175 @@
+"""The results report of a pilot: the partner writes and submits it, a coordinator sends it
+back or accepts it (which completes the pilot) and publishes it in the showcase."""
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..domain import permissions
+from ..domain import results as domain
+from ..domain.states import timeline_label
+from ..extensions import db
+from ..models import Proposal
+from ..web import redirect_to, render, require
+from . import bp
+from .forms import ConfirmForm, ReportForm, SendBackForm
+
+
+def _get(proposal_id: int) -> Proposal:
+    p = db.session.get(Proposal, proposal_id)
+    if p is None:
+        abort(404)
+    return p
+
+
+def _here(p: Proposal) -> str:
+    return url_for(".edit", proposal_id=p.id)
+
+
+def _workspace_url(p: Proposal) -> str | None:
+    from flask import current_app
+
+    if "pilots.workspace" in current_app.view_functions:
+        return url_for("pilots.workspace", proposal_id=p.id)
+    return None
+
+
+def _page(p: Proposal, form: ReportForm | None = None, send_back_form: SendBackForm | None = None,
+          refusal=None, status: int = 200):
+    user = current_user
+    report = p.results_report
+    can_write = permissions.write_report(user, p)
+    if form is None and can_write:
+        form = ReportForm.for_goals(domain.goals_of(p))
+        form.fill_from(report)
+    return render(
+        "results/report.html", status=status,
+        p=p, report=report,
+        goals=domain.goals_of(p),
+        rows=domain.goal_rows(p),
+        history=domain.history(p),
+        can_write=can_write,
+        can_see=permissions.see_report_content(user, p),
+        can_review=permissions.review_report(user, p),
+        can_publish=permissions.publish_results(user, p),
+        can_unpublish=permissions.unpublish_results(user, p),
+        form=form,
+        send_back_form=send_back_form or SendBackForm(formdata=None),
+        confirm_form=ConfirmForm(formdata=None),
+        refusal=refusal,
+        workspace_url=_workspace_url(p),
+        status_label_of=domain.status_label,
+        timeline_label=timeline_label,
+        recommendation_label=domain.recommendation_label,
+        recommendation_hints=domain.RECOMMENDATION_HINTS,
+        missing=domain.missing(p) if can_write and report is not None else [],
+    )
+
+
+def _save(p: Proposal, submit: bool):
+    require(permissions.write_report(current_user, p))
+    form = ReportForm.for_goals(domain.goals_of(p))
+    if not form.validate_on_submit():
+        return _page(p, form=form, status=422)
+    try:
+        domain.save_draft(p, current_user, form.content(), form.goal_results())
+    except domain.ReportRefused as exc:
+        db.session.rollback()
+        return _page(p, form=form, refusal=exc.reason, status=422)
+    if not submit:
+        db.session.commit()
+        flash(_("Der Entwurf des Ergebnisberichts wurde gespeichert."), "success")
+        return redirect_to(_here(p))
+    try:
+        domain.submit(p, current_user)
+    except domain.ReportRefused as exc:
+        db.session.commit()  # what was typed is kept as a draft
+        form.mark_missing(name for name, _label in domain.missing(p))
+        return _page(p, form=form, refusal=exc.reason, status=422)
+    db.session.commit()
+    flash(_("Der Ergebnisbericht wurde eingereicht. Das InnoLab-Team prüft ihn und meldet sich "
+            "bei Ihnen."), "success")
+    return redirect_to(_here(p))
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def edit(proposal_id: int):
+    """The report page: the form for the partner, the report and the actions for staff."""
+    p = _get(proposal_id)
+    require(permissions.view_report(current_user, p))
+    if request.method == "POST":
+        return _save(p, submit=request.form.get("save") == "submit")
+    return _page(p)
+
+
+@bp.post("/submit")
+@login_required
+def submit(proposal_id: int):
+    p = _get(proposal_id)
+    require(permissions.view_report(current_user, p))
+    return _save(p, submit=True)
+
+
+@bp.post("/send-back")
+@login_required
+def send_back(proposal_id: int):
+    p = _get(proposal_id)
+    require(permissions.review_report(current_user, p))
+    form = SendBackForm()
+    if not form.validate_on_submit():
+        return _page(p, send_back_form=form, status=422)
+    try:
+        domain.send_back(p, current_user, form.comment.data)
+    except domain.ReportRefused as exc:
+        db.session.rollback()
+        form.comment.errors = list(form.comment.errors) + [exc.reason]
+        return _page(p, send_back_form=form, status=422)
+    db.session.commit()
+    flash(_("Der Ergebnisbericht wurde zur Überarbeitung an die Partnerorganisation "
+            "zurückgegeben."), "success")
+    return redirect_to(_here(p))
+
+
+def _confirmed_action(p: Proposal, permission, action, done_message):
+    require(permission)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        action(p, current_user)
+    except domain.ReportRefused as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+        return redirect_to(_here(p))
+    db.session.commit()
+    flash(done_message, "success")
+    return redirect_to(_here(p))
+
+
+@bp.post("/accept")
+@login_required
+def accept(proposal_id: int):
+    p = _get(proposal_id)
+    return _confirmed_action(
+        p, permissions.review_report(current_user, p), domain.accept,
+        _("Der Ergebnisbericht wurde angenommen; der Pilot ist abgeschlossen."))
+
+
+@bp.post("/publish")
+@login_required
+def publish(proposal_id: int):
+    p = _get(proposal_id)
+    return _confirmed_action(
+        p, permissions.publish_results(current_user, p), domain.publish,
+        _("Die Ergebnisse sind im Schaufenster veröffentlicht."))
+
+
+@bp.post("/unpublish")
+@login_required
+def unpublish(proposal_id: int):
+    p = _get(proposal_id)
+    return _confirmed_action(
+        p, permissions.unpublish_results(current_user, p), domain.unpublish,
+        _("Die Ergebnisse wurden aus dem Schaufenster entfernt."))

@@ -1,0 +1,156 @@
+"""The pages behind the sign-in pass axe-core (WCAG 2.1 AA) too: the partner's pages (account,
+organisation, proposals, pilot workspace, results report, notifications) and the staff pages
+(review, challenges, administration), each in German."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.factories import PASSWORD
+
+PARTNER_PAGES = [
+    ("auth.settings", {}),
+    ("auth.change_password", {}),
+    ("accounts.organisations", {}),
+    ("accounts.new_organisation", {}),
+    ("accounts.organisation", {"org_id": "org"}),
+    ("accounts.edit_organisation", {"org_id": "org"}),
+    ("accounts.invite", {"org_id": "org"}),
+    ("accounts.transfer_ownership", {"org_id": "org"}),
+    ("proposals.index", {}),
+    ("proposals.new", {}),
+    ("proposals.show", {"proposal_id": "draft"}),
+    ("proposals.edit", {"proposal_id": "draft"}),
+    ("proposals.delete", {"proposal_id": "draft"}),
+    ("proposals.show", {"proposal_id": "submitted"}),
+    ("proposals.versions", {"proposal_id": "submitted"}),
+    ("pilots.goals", {"proposal_id": "approved"}),
+    ("pilots.workspace", {"proposal_id": "running"}),
+    ("results.edit", {"proposal_id": "running"}),
+    ("notifications.index", {}),
+    ("notifications.preferences", {}),
+]
+
+STAFF_PAGES = [
+    ("review.inbox", {}),
+    ("review.mine", {}),
+    ("review.proposal", {"proposal_id": "in_review"}),
+    ("review.review", {"proposal_id": "in_review"}),
+    ("review.conflict", {"proposal_id": "in_review"}),
+    ("review.check", {"proposal_id": "in_review", "kind": "data_protection"}),
+    ("review.check", {"proposal_id": "in_review", "kind": "information_security"}),
+    ("challenges.index", {}),
+    ("challenges.new", {}),
+    ("challenges.edit", {"challenge_id": "challenge"}),
+    ("admin.index", {}),
+    ("admin.users", {}),
+    ("admin.invite_staff", {}),
+    ("admin.user", {"user_id": "staff"}),
+    ("admin.authorities", {}),
+    ("admin.topics", {}),
+    ("admin.audit", {}),
+    ("admin.pages", {}),
+    ("admin.edit_page", {"slug": "impressum", "locale": "de"}),
+    ("pilots.workspace", {"proposal_id": "running"}),
+    ("notifications.index", {}),
+]
+
+STAFF_EMAIL = "alle.rollen@zdmv.example"
+PARTNER_EMAIL = "paula.partner@start-up.example"
+
+
+@pytest.fixture(scope="module")
+def data(in_db):
+    """A partner owning an organisation with a draft and a submitted proposal; a staff member
+    with every role, assigned to review a proposal of another organisation."""
+
+    def _create():
+        from innolab.extensions import db
+        from innolab.models import ReviewAssignment
+        from tests import factories
+
+        staff = factories.staff("admin", "coordinator", "reviewer", "decider", "dpo", "iso",
+                                email=STAFF_EMAIL, name="Alex Allrounder")
+        partner = factories.user(email=PARTNER_EMAIL, name="Paula Partner")
+        org = factories.organisation(owner=partner, members=[factories.user()],
+                                     name="Paulas Prototypen GmbH")
+        draft = factories.proposal(org=org, title="Entwurf für barrierefreie Formulare")
+        submitted = factories.proposal(org=org, status="submitted",
+                                       title="Eingereichter Vorschlag zur Terminbuchung")
+        challenge = factories.challenge(title="Weniger Papier in den Ämtern",
+                                        deadline=date.today() + timedelta(days=40))
+        other = factories.organisation(owner=factories.user(), name="Andere Ideen UG")
+        in_review = factories.proposal(org=other, status="in_review", personal_data=True,
+                                       personal_data_details="Namen und Anschriften",
+                                       title="Chatbot für das Bürgeramt", challenge_=challenge)
+        db.session.add(ReviewAssignment(proposal=in_review, reviewer=staff, assigned_by_id=staff.id))
+        approved = factories.proposal(org=org, status="approved",
+                                      title="Bewilligter Pilot zur Aktenablage")
+        running = factories.proposal(org=org, status="running", pilot_start_date=date.today(),
+                                     title="Laufender Pilot zur Terminvergabe")
+        factories.goal(running)
+        db.session.commit()
+        return {"org": org.id, "draft": draft.id, "submitted": submitted.id,
+                "in_review": in_review.id, "challenge": challenge.id, "staff": staff.id,
+                "approved": approved.id, "running": running.id}
+
+    return in_db(_create)
+
+
+def _sign_in(ui, email):
+    ui.visit("/login")
+    page = ui.page
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    ui.submit(page.locator("main").get_by_role("button", name="Anmelden"))
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+
+
+def _path(ui, data, endpoint, values):
+    return ui.url_for(endpoint, **{k: data.get(v, v) if isinstance(v, str) else v
+                                   for k, v in values.items()})
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser, live_app, data):
+    """One signed-in browser context per person, shared by the tests of this module."""
+    from tests.browser.conftest import UI
+
+    contexts, uis = [], {}
+    for who, email in (("partner", PARTNER_EMAIL), ("staff", STAFF_EMAIL)):
+        context = browser.new_context(locale="de-DE", base_url=live_app.url,
+                                      viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        ui = UI(context.new_page(), live_app, who)
+        _sign_in(ui, email)
+        uis[who] = ui
+    yield uis
+    for context in contexts:
+        context.close()
+
+
+def _check(ui, path):
+    ui.visit(path)
+    page = ui.page
+    assert page.url == ui.url(path), f"{path} leitete um auf {page.url}"
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.locator("h1").count() == 1, f"{path}: genau eine Hauptüberschrift erwartet"
+    assert page.title().endswith("InnoLab des ZDMV")
+
+
+@pytest.mark.parametrize("endpoint,values", PARTNER_PAGES,
+                         ids=[f"{e}-{'-'.join(map(str, v.values()))}".rstrip("-")
+                              for e, v in PARTNER_PAGES])
+def test_partner_page_passes_axe(signed_in, data, endpoint, values):
+    ui = signed_in["partner"]
+    _check(ui, _path(ui, data, endpoint, values))
+
+
+@pytest.mark.parametrize("endpoint,values", STAFF_PAGES,
+                         ids=[f"{e}-{'-'.join(map(str, v.values()))}".rstrip("-")
+                              for e, v in STAFF_PAGES])
+def test_staff_page_passes_axe(signed_in, data, endpoint, values):
+    ui = signed_in["staff"]
+    _check(ui, _path(ui, data, endpoint, values))

@@ -1,0 +1,45 @@
+"""Pure parts of notifications: kinds and labels, the HTML part of a mail, the digest time."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from innolab.domain import mailer
+from innolab.domain import notifications as nt
+
+
+def test_every_kind_has_a_preferences_label():
+    assert set(nt.KINDS) == set(nt.KIND_LABELS)
+    assert nt.PROCESS_KINDS <= set(nt.KINDS) and nt.STAFF_KINDS <= set(nt.KINDS)
+    assert {"decision", "changes_requested", "report_returned"} <= nt.PROCESS_KINDS
+
+
+def test_partner_sees_no_staff_kinds():
+    class Partner:
+        is_staff = False
+
+    class Staff:
+        is_staff = True
+
+    assert not set(nt.kinds_for(Partner())) & nt.STAFF_KINDS
+    assert nt.kinds_for(Staff()) == list(nt.KINDS)
+
+
+def test_text_to_html_escapes_and_links():
+    html = str(mailer.text_to_html(
+        "Guten Tag <b>Anna</b>,\n\nZur Seite: https://innolab.example/p/1.\n"
+        "\n-- \nFußzeile"))
+    assert "&lt;b&gt;Anna&lt;/b&gt;" in html
+    assert '<a href="https://innolab.example/p/1">https://innolab.example/p/1</a>.' in html
+    assert html.count("<p>") == 2 and "Fußzeile" not in html
+
+
+def test_digest_cutoff_is_digest_hour_local_time(app):
+    with app.app_context():
+        app.config["DIGEST_HOUR"] = 7
+        # 05:30 UTC in November is 06:30 in Berlin: not yet
+        assert nt.digest_cutoff(datetime(2026, 11, 28, 5, 30, tzinfo=UTC)) is None
+        cutoff = nt.digest_cutoff(datetime(2026, 11, 28, 6, 30, tzinfo=UTC))
+        assert cutoff == datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+        # summer time: 07:00 in Berlin is 05:00 UTC
+        assert nt.digest_cutoff(datetime(2026, 7, 1, 5, 0, tzinfo=UTC)) == datetime(
+            2026, 7, 1, 5, 0, tzinfo=UTC)
