@@ -142,23 +142,54 @@ def user(user_id):
                   external=domain.with_external_login([user.id]))
 
 
-# ------------------------------------------------------------------ authorities
+# ------------------------------------------------------------------ authorities and topics
+# Both are small lists the admins keep: one form to create or edit an entry, one button to
+# delete it while nothing uses it. The two helpers below hold what the handlers share.
+
+
+def _save_entry(form, error_field, save, done_message, back_endpoint):
+    """Validate `form`, then save. Returns the redirect after success, else None.
+
+    `save()` creates or updates the entry and returns it; a refusal of the domain shows at
+    `error_field`. `done_message(entry)` is the flash text after the commit.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        entry = save()
+    except DomainError as exc:
+        error_field.errors.append(str(exc.reason))
+        return None
+    db.session.commit()
+    flash(done_message(entry), "success")
+    return redirect_to(url_for(back_endpoint))
+
+
+def _delete_entry(delete, done_message, back_endpoint):
+    """Run `delete()`; flash the refusal or `done_message` and go back to the list."""
+    try:
+        delete()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+    else:
+        db.session.commit()
+        flash(done_message, "success")
+    return redirect_to(url_for(back_endpoint))
 
 
 @bp.route("/authorities", methods=["GET", "POST"])
 def authorities():
     form = AuthorityForm()
-    if form.validate_on_submit():
-        try:
-            authority = domain.save_authority(current_user, None, name=form.name.data,
-                                              short_name=form.short_name.data,
-                                              website=form.website.data)
-        except DomainError as exc:
-            form.name.errors.append(str(exc.reason))
-        else:
-            db.session.commit()
-            flash(_("Die Behörde „%(name)s“ wurde angelegt.", name=authority.name), "success")
-            return redirect_to(url_for("admin.authorities"))
+    done = _save_entry(
+        form, form.name,
+        lambda: domain.save_authority(current_user, None, name=form.name.data,
+                                      short_name=form.short_name.data,
+                                      website=form.website.data),
+        lambda saved: _("Die Behörde „%(name)s“ wurde angelegt.", name=saved.name),
+        "admin.authorities")
+    if done is not None:
+        return done
     return render("admin/authorities.html", status=422 if form.errors else 200, form=form,
                   rows=domain.authorities())
 
@@ -167,16 +198,15 @@ def authorities():
 def edit_authority(authority_id):
     authority = _get(Authority, authority_id)
     form = AuthorityForm(obj=authority)
-    if form.validate_on_submit():
-        try:
-            domain.save_authority(current_user, authority, name=form.name.data,
-                                  short_name=form.short_name.data, website=form.website.data)
-        except DomainError as exc:
-            form.name.errors.append(str(exc.reason))
-        else:
-            db.session.commit()
-            flash(_("Die Behörde „%(name)s“ wurde gespeichert.", name=authority.name), "success")
-            return redirect_to(url_for("admin.authorities"))
+    done = _save_entry(
+        form, form.name,
+        lambda: domain.save_authority(current_user, authority, name=form.name.data,
+                                      short_name=form.short_name.data,
+                                      website=form.website.data),
+        lambda saved: _("Die Behörde „%(name)s“ wurde gespeichert.", name=saved.name),
+        "admin.authorities")
+    if done is not None:
+        return done
     return render("admin/edit_authority.html", status=422 if form.errors else 200, form=form,
                   authority=authority)
 
@@ -184,34 +214,22 @@ def edit_authority(authority_id):
 @bp.post("/authorities/<int:authority_id>/delete")
 def delete_authority(authority_id):
     authority = _get(Authority, authority_id)
-    name = authority.name
-    try:
-        domain.delete_authority(current_user, authority)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.reason), "error")
-    else:
-        db.session.commit()
-        flash(_("Die Behörde „%(name)s“ wurde gelöscht.", name=name), "success")
-    return redirect_to(url_for("admin.authorities"))
-
-
-# ------------------------------------------------------------------ topics
+    return _delete_entry(lambda: domain.delete_authority(current_user, authority),
+                         _("Die Behörde „%(name)s“ wurde gelöscht.", name=authority.name),
+                         "admin.authorities")
 
 
 @bp.route("/topics", methods=["GET", "POST"])
 def topics():
     form = TopicForm()
-    if form.validate_on_submit():
-        try:
-            topic = domain.save_topic(current_user, None, slug=form.slug.data,
-                                      name_de=form.name_de.data, name_en=form.name_en.data)
-        except DomainError as exc:
-            form.slug.errors.append(str(exc.reason))
-        else:
-            db.session.commit()
-            flash(_("Das Thema „%(name)s“ wurde angelegt.", name=topic.name_de), "success")
-            return redirect_to(url_for("admin.topics"))
+    done = _save_entry(
+        form, form.slug,
+        lambda: domain.save_topic(current_user, None, slug=form.slug.data,
+                                  name_de=form.name_de.data, name_en=form.name_en.data),
+        lambda saved: _("Das Thema „%(name)s“ wurde angelegt.", name=saved.name_de),
+        "admin.topics")
+    if done is not None:
+        return done
     return render("admin/topics.html", status=422 if form.errors else 200, form=form,
                   rows=domain.topics())
 
@@ -220,16 +238,14 @@ def topics():
 def edit_topic(topic_id):
     topic = _get(Topic, topic_id)
     form = TopicForm(obj=topic)
-    if form.validate_on_submit():
-        try:
-            domain.save_topic(current_user, topic, slug=form.slug.data,
-                              name_de=form.name_de.data, name_en=form.name_en.data)
-        except DomainError as exc:
-            form.slug.errors.append(str(exc.reason))
-        else:
-            db.session.commit()
-            flash(_("Das Thema „%(name)s“ wurde gespeichert.", name=topic.name_de), "success")
-            return redirect_to(url_for("admin.topics"))
+    done = _save_entry(
+        form, form.slug,
+        lambda: domain.save_topic(current_user, topic, slug=form.slug.data,
+                                  name_de=form.name_de.data, name_en=form.name_en.data),
+        lambda saved: _("Das Thema „%(name)s“ wurde gespeichert.", name=saved.name_de),
+        "admin.topics")
+    if done is not None:
+        return done
     return render("admin/edit_topic.html", status=422 if form.errors else 200, form=form,
                   topic=topic)
 
@@ -237,16 +253,9 @@ def edit_topic(topic_id):
 @bp.post("/topics/<int:topic_id>/delete")
 def delete_topic(topic_id):
     topic = _get(Topic, topic_id)
-    name = topic.name_de
-    try:
-        domain.delete_topic(current_user, topic)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.reason), "error")
-    else:
-        db.session.commit()
-        flash(_("Das Thema „%(name)s“ wurde gelöscht.", name=name), "success")
-    return redirect_to(url_for("admin.topics"))
+    return _delete_entry(lambda: domain.delete_topic(current_user, topic),
+                         _("Das Thema „%(name)s“ wurde gelöscht.", name=topic.name_de),
+                         "admin.topics")
 
 
 # ------------------------------------------------------------------ audit log

@@ -72,6 +72,14 @@ def _page_body(page, items: list[dict], values: dict, params: tuple[P.Param, ...
     }
 
 
+def _list(params: tuple[P.Param, ...], item, search):
+    """A paged list: the query parsed by `params`, `search(values)` gives the page of rows and
+    `item(row)` the JSON object of each."""
+    v = P.parse(request.args, params)
+    page = search(v)
+    return jsonify(_page_body(page, [item(row) for row in page.items], v, params))
+
+
 # ---------------------------------------------------------------- the document and its page
 
 
@@ -94,12 +102,10 @@ def docs():
 
 @bp.get("/api/v1/challenges")
 def challenges():
-    v = P.parse(request.args, P.CHALLENGE_PARAMS)
-    f = showcase.ChallengeFilter(q=v["q"], status=v["status"], topic=v["topic"],
-                                 authority=v["authority"])
-    page = showcase.search_challenges(f, page=v["page"], per_page=v["per_page"])
-    return jsonify(_page_body(page, [opendata.challenge(c) for c in page.items], v,
-                              P.CHALLENGE_PARAMS))
+    return _list(P.CHALLENGE_PARAMS, opendata.challenge, lambda v: showcase.search_challenges(
+        showcase.ChallengeFilter(q=v["q"], status=v["status"], topic=v["topic"],
+                                 authority=v["authority"]),
+        page=v["page"], per_page=v["per_page"]))
 
 
 @bp.get("/api/v1/challenges/<challenge_id>")
@@ -115,12 +121,10 @@ def challenge(challenge_id: str):
 
 @bp.get("/api/v1/pilots")
 def pilots():
-    v = P.parse(request.args, P.PILOT_PARAMS)
-    f = showcase.PilotFilter(q=v["q"], status=v["status"], topic=v["topic"],
-                             authority=v["authority"])
-    page = showcase.search_pilots(f, page=v["page"], per_page=v["per_page"])
-    return jsonify(_page_body(page, [opendata.pilot(p) for p in page.items], v,
-                              P.PILOT_PARAMS))
+    return _list(P.PILOT_PARAMS, opendata.pilot, lambda v: showcase.search_pilots(
+        showcase.PilotFilter(q=v["q"], status=v["status"], topic=v["topic"],
+                             authority=v["authority"]),
+        page=v["page"], per_page=v["per_page"]))
 
 
 @bp.get("/api/v1/pilots/<proposal_id>")
@@ -136,12 +140,10 @@ def pilot(proposal_id: str):
 
 @bp.get("/api/v1/results")
 def results():
-    v = P.parse(request.args, P.RESULT_PARAMS)
-    f = showcase.ResultsFilter(q=v["q"], recommendation=v["recommendation"], topic=v["topic"],
-                               authority=v["authority"])
-    page = showcase.search_results(f, page=v["page"], per_page=v["per_page"])
-    return jsonify(_page_body(page, [opendata.result(r) for r in page.items], v,
-                              P.RESULT_PARAMS))
+    return _list(P.RESULT_PARAMS, opendata.result, lambda v: showcase.search_results(
+        showcase.ResultsFilter(q=v["q"], recommendation=v["recommendation"], topic=v["topic"],
+                               authority=v["authority"]),
+        page=v["page"], per_page=v["per_page"]))
 
 
 # ---------------------------------------------------------------- organisations
@@ -149,11 +151,9 @@ def results():
 
 @bp.get("/api/v1/organisations")
 def organisations():
-    v = P.parse(request.args, P.ORGANISATION_PARAMS)
-    page = showcase.search_organisations(q=v["q"], kind=v["kind"], page=v["page"],
-                                         per_page=v["per_page"])
-    return jsonify(_page_body(page, [opendata.organisation(o) for o in page.items], v,
-                              P.ORGANISATION_PARAMS))
+    return _list(P.ORGANISATION_PARAMS, opendata.organisation,
+                 lambda v: showcase.search_organisations(q=v["q"], kind=v["kind"],
+                                                         page=v["page"], per_page=v["per_page"]))
 
 
 @bp.get("/api/v1/organisations/<slug>")

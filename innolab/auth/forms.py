@@ -14,6 +14,17 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _name_field():
+    return StringField(
+        _l("Name"),
+        filters=[_strip],
+        validators=[InputRequired(_l("Bitte geben Sie Ihren Namen ein.")),
+                    Length(max=200, message=_l("Der Name darf höchstens %(max)d Zeichen lang sein.",
+                                               max=200))],
+        render_kw={"autocomplete": "name"},
+    )
+
+
 def _email_field(label=None):
     return EmailField(
         label or _l("E-Mail-Adresse"),
@@ -51,14 +62,7 @@ def _new_password_fields():
 
 class RegisterForm(FlaskForm):
     email = _email_field()
-    name = StringField(
-        _l("Name"),
-        filters=[_strip],
-        validators=[InputRequired(_l("Bitte geben Sie Ihren Namen ein.")),
-                    Length(max=200, message=_l("Der Name darf höchstens %(max)d Zeichen lang sein.",
-                                               max=200))],
-        render_kw={"autocomplete": "name"},
-    )
+    name = _name_field()
     password, password_confirm = _new_password_fields()
     consent = BooleanField(
         _l("Ich habe die Datenschutzhinweise gelesen und bin mit der Verarbeitung meiner Daten "
@@ -104,14 +108,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    name = StringField(
-        _l("Name"),
-        filters=[_strip],
-        validators=[InputRequired(_l("Bitte geben Sie Ihren Namen ein.")),
-                    Length(max=200, message=_l("Der Name darf höchstens %(max)d Zeichen lang sein.",
-                                               max=200))],
-        render_kw={"autocomplete": "name"},
-    )
+    name = _name_field()
     locale = RadioField(
         _l("Sprache der Oberfläche und der E-Mails"),
         choices=[("de", "Deutsch"), ("en", "English")],

@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import flash, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ..domain import identities, registration
 from ..domain.admin import role_labels
 from ..domain.accounts import MIN_PASSWORD_LENGTH, normalise_email
 from ..domain.registration import LoginRefused, PasswordRejected
 from ..extensions import db, limiter
-from ..web import redirect_to, render, safe_next
+from ..web import redirect_to, render, safe_next, start_session
 from . import bp
 from .forms import (
     ChangePasswordForm, EmailForm, LoginForm, RegisterForm, ResetPasswordForm, SettingsForm,
@@ -45,18 +45,28 @@ def _sign_in(user, method: str | None = "password") -> None:
 
     `method` None: the same person continues (after changing the password), no new sign-in.
     """
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    login_user(user)
-    session.permanent = True
+    start_session(user)
     if method:
         registration.record_login(user, method=method)
 
 
 def _sent_page(title: str, text: str, status: int = 200):
     return render("auth/sent.html", status=status, title=title, text=text)
+
+
+def _email_request(send, template: str, sent_text: str):
+    """A form that asks only for an e-mail address and sends a link to it.
+
+    `send(email)` queues the mail if there is an account to send it for; the answer is the
+    same either way, so the page does not tell which addresses have an account.
+    """
+    form = EmailForm()
+    if form.validate_on_submit():
+        send(form.email.data)
+        db.session.commit()
+        return _sent_page(_("Bitte prüfen Sie Ihr Postfach"), sent_text)
+    status = 422 if form.is_submitted() else 200
+    return render(template, form=form, status=status)
 
 
 # ------------------------------------------------------------------ registration
@@ -107,18 +117,12 @@ def confirm(token):
 @bp.route("/register/resend", methods=["GET", "POST"])
 @limiter.limit(MAIL_LIMIT, methods=["POST"])
 def resend_confirmation():
-    form = EmailForm()
-    if form.validate_on_submit():
-        registration.resend_confirmation(form.email.data)
-        db.session.commit()
-        return _sent_page(
-            _("Bitte prüfen Sie Ihr Postfach"),
-            _("Wenn zu dieser Adresse ein noch nicht bestätigtes Konto gehört, haben wir Ihnen "
-              "eine E-Mail mit einem neuen Bestätigungslink geschickt. Sollte die E-Mail nicht "
-              "ankommen, sehen Sie bitte auch im Spam-Ordner nach."),
-        )
-    status = 422 if form.is_submitted() else 200
-    return render("auth/resend.html", form=form, status=status)
+    return _email_request(
+        registration.resend_confirmation, "auth/resend.html",
+        _("Wenn zu dieser Adresse ein noch nicht bestätigtes Konto gehört, haben wir Ihnen "
+          "eine E-Mail mit einem neuen Bestätigungslink geschickt. Sollte die E-Mail nicht "
+          "ankommen, sehen Sie bitte auch im Spam-Ordner nach."),
+    )
 
 
 # ------------------------------------------------------------------ sign in, sign out
@@ -172,19 +176,13 @@ def logout():
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(MAIL_LIMIT, methods=["POST"])
 def forgot_password():
-    form = EmailForm()
-    if form.validate_on_submit():
-        registration.request_password_reset(form.email.data)
-        db.session.commit()
-        return _sent_page(
-            _("Bitte prüfen Sie Ihr Postfach"),
-            _("Wenn zu dieser Adresse ein Konto gehört, haben wir Ihnen eine E-Mail mit einem "
-              "Link geschickt, über den Sie ein neues Passwort festlegen können. Der Link ist "
-              "zwei Stunden gültig. Sollte die E-Mail nicht ankommen, sehen Sie bitte auch im "
-              "Spam-Ordner nach."),
-        )
-    status = 422 if form.is_submitted() else 200
-    return render("auth/forgot_password.html", form=form, status=status)
+    return _email_request(
+        registration.request_password_reset, "auth/forgot_password.html",
+        _("Wenn zu dieser Adresse ein Konto gehört, haben wir Ihnen eine E-Mail mit einem "
+          "Link geschickt, über den Sie ein neues Passwort festlegen können. Der Link ist "
+          "zwei Stunden gültig. Sollte die E-Mail nicht ankommen, sehen Sie bitte auch im "
+          "Spam-Ordner nach."),
+    )
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

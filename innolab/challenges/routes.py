@@ -75,31 +75,32 @@ def edit(challenge_id: int):
                   labels=domain.STATUS_LABELS)
 
 
-@bp.post("/<int:challenge_id>/publish")
-def publish(challenge_id: int):
+def _change_status(challenge_id: int, change, done_message):
+    """Publish or close: `change(actor, challenge)`, then `done_message(challenge)` as flash."""
     c = _challenge(challenge_id)
     try:
-        domain.publish(current_user, c)
+        change(current_user, c)
     except domain.ChallengeRefused as exc:
         flash(exc.reason, "error")
     else:
         db.session.commit()
-        flash(_l("Die Herausforderung „%(title)s“ ist veröffentlicht.", title=c.title), "success")
+        flash(done_message(c), "success")
     return redirect_to(url_for(".index"))
+
+
+@bp.post("/<int:challenge_id>/publish")
+def publish(challenge_id: int):
+    return _change_status(
+        challenge_id, domain.publish,
+        lambda c: _l("Die Herausforderung „%(title)s“ ist veröffentlicht.", title=c.title))
 
 
 @bp.post("/<int:challenge_id>/close")
 def close(challenge_id: int):
-    c = _challenge(challenge_id)
-    try:
-        domain.close(current_user, c)
-    except domain.ChallengeRefused as exc:
-        flash(exc.reason, "error")
-    else:
-        db.session.commit()
-        flash(_l("Die Herausforderung „%(title)s“ ist geschlossen. Es können keine Vorschläge "
-                 "mehr dazu eingereicht werden.", title=c.title), "success")
-    return redirect_to(url_for(".index"))
+    return _change_status(
+        challenge_id, domain.close,
+        lambda c: _l("Die Herausforderung „%(title)s“ ist geschlossen. Es können keine "
+                     "Vorschläge mehr dazu eingereicht werden.", title=c.title))
 
 
 class _initial:

@@ -72,6 +72,13 @@ def max_bytes() -> int:
     return int(current_app.config["UPLOAD_MAX_BYTES"])
 
 
+def form_limits() -> dict:
+    """What an upload form tells the user: `accept` for the file input, the allowed types and
+    the largest size in MB."""
+    return {"accept": ACCEPT, "allowed_types": ALLOWED_LABEL,
+            "max_mb": max_bytes() // (1024 * 1024)}
+
+
 def _megabytes(n: int) -> str:
     mb = n / (1024 * 1024)
     return f"{mb:.0f}" if mb >= 1 else f"{mb:.2f}"

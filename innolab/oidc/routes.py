@@ -18,14 +18,14 @@ from authlib.common.errors import AuthlibBaseError
 from flask import abort, current_app, flash, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from joserfc.errors import JoseError
 from requests import RequestException
 
 from ..domain import identities
 from ..domain.identities import EmailInUse, SignInRefused
 from ..extensions import db, limiter
-from ..web import redirect_to, render, safe_next
+from ..web import redirect_to, render, safe_next, start_session
 from . import bp
 from .client import ProviderUnavailable, client_for, metadata
 from .forms import ButtonForm, StartForm
@@ -240,13 +240,7 @@ def _finish_login(provider, stored, claims, logout_data):
         db.session.commit()  # the audit event (nothing else was changed)
         return _to_login(str(exc.reason))
     user = result.user
-    # A fresh session: nothing of the anonymous one survives (but the chosen language).
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    login_user(user)
-    session.permanent = True
+    start_session(user)  # nothing of the anonymous session survives (but the language)
     identities.remember_for_logout(session, provider, logout_data.get("id_token"),
                                    logout_data.get("end_session_endpoint"))
     db.session.commit()

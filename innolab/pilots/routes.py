@@ -1,7 +1,7 @@
 """The pilot workspace: goals before the start, conversation, milestones, shared documents."""
 from __future__ import annotations
 
-from flask import abort, flash, make_response, request, send_file, url_for
+from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
@@ -10,7 +10,7 @@ from ..domain import permissions, uploads
 from ..domain import workspace as domain
 from ..extensions import db, htmx
 from ..models import Document, DocumentVersion, Milestone, PilotGoal, Proposal
-from ..web import redirect_to, render, require
+from ..web import redirect_to, render, require, send_stored_file
 from . import bp
 from .forms import (
     ConfirmForm,
@@ -39,10 +39,10 @@ def _signed_in_or_to_login(view):
     return wrapped
 
 
-def _get(proposal_id: int) -> Proposal:
-    p = db.session.get(Proposal, proposal_id)
-    if p is None:
-        abort(404)
+def _workspace_proposal(proposal_id: int) -> Proposal:
+    """The proposal whose workspace the current user may use (else 404/403)."""
+    p = db.get_or_404(Proposal, proposal_id)
+    require(permissions.use_workspace(current_user, p))
     return p
 
 
@@ -106,9 +106,7 @@ def _page(p: Proposal, *, block: str | None = None, status: int = 200,
         report_url=_report_url(p),
         poll=POLL,
         author_label=domain.author_label,
-        accept=uploads.ACCEPT,
-        allowed_types=uploads.ALLOWED_LABEL,
-        max_mb=uploads.max_bytes() // (1024 * 1024),
+        **uploads.form_limits(),
         **_messages_context(p),
         **_milestones_context(p),
     )
@@ -120,8 +118,7 @@ def _page(p: Proposal, *, block: str | None = None, status: int = 200,
 @bp.get("/<int:proposal_id>")
 @login_required
 def workspace(proposal_id: int):
-    p = _get(proposal_id)
-    require(permissions.use_workspace(current_user, p))
+    p = _workspace_proposal(proposal_id)
     return _page(p)
 
 
@@ -139,8 +136,7 @@ def _goals_page(p: Proposal, form: GoalForm | None = None, status: int = 200, er
 @bp.route("/<int:proposal_id>/goals", methods=["GET", "POST"])
 @login_required
 def goals(proposal_id: int):
-    p = _get(proposal_id)
-    require(permissions.use_workspace(current_user, p))
+    p = _workspace_proposal(proposal_id)
     if request.method == "GET":
         return _goals_page(p)
     require(permissions.edit_goals(current_user, p))
@@ -161,8 +157,7 @@ def goals(proposal_id: int):
 @bp.route("/<int:proposal_id>/goals/<int:goal_id>", methods=["GET", "POST"])
 @login_required
 def goal(proposal_id: int, goal_id: int):
-    p = _get(proposal_id)
-    require(permissions.use_workspace(current_user, p))
+    p = _workspace_proposal(proposal_id)
     g = _child(PilotGoal, goal_id, p)
     require(permissions.edit_goals(current_user, p))
     form = GoalForm(obj=g) if request.method == "GET" else GoalForm()
@@ -182,8 +177,7 @@ def goal(proposal_id: int, goal_id: int):
 @bp.post("/<int:proposal_id>/goals/<int:goal_id>/delete")
 @login_required
 def delete_goal(proposal_id: int, goal_id: int):
-    p = _get(proposal_id)
-    require(permissions.use_workspace(current_user, p))
+    p = _workspace_proposal(proposal_id)
     g = _child(PilotGoal, goal_id, p)
     require(permissions.edit_goals(current_user, p))
     if not ConfirmForm().validate():
@@ -208,17 +202,23 @@ def _no_change():
     return response
 
 
+def _poll(p: Proposal, anchor: str, stamp, *, block: str):
+    """GET of a list the workspace polls: 204 while `stamp()` is what the page has seen, else
+    the list's block; without htmx, the workspace at the list."""
+    if not htmx:
+        return redirect_to(_workspace_url(p, anchor))
+    if _unchanged(stamp()):
+        return _no_change()
+    return _page(p, block=block)
+
+
 @bp.route("/<int:proposal_id>/messages", methods=["GET", "POST"])
 @_signed_in_or_to_login
 def messages(proposal_id: int):
-    p = _get(proposal_id)
-    require(permissions.use_workspace(current_user, p))
+    p = _workspace_proposal(proposal_id)
     if request.method == "GET":
-        if not htmx:
-            return redirect_to(_workspace_url(p, "messages"))
-        if _unchanged(_messages_context(p)["messages_stamp"]):
-            return _no_change()
-        return _page(p, block="messages")
+        return _poll(p, "messages", lambda: _messages_context(p)["messages_stamp"],
+                     block="messages")
 
     require(permissions.post_message(current_user, p))
     form = MessageForm(prefix="message")
@@ -252,14 +252,10 @@ def messages(proposal_id: int):
 @bp.route("/<int:proposal_id>/milestones", methods=["GET", "POST"])
 @_signed_in_or_to_login
 def milestones(proposal_id: int):
-    p = _get(proposal_id)
-    require(permissions.use_workspace(current_user, p))
+    p = _workspace_proposal(proposal_id)
     if request.method == "GET":
-        if not htmx:
-            return redirect_to(_workspace_url(p, "milestones"))
-        if _unchanged(_milestones_context(p)["milestones_stamp"]):
-            return _no_change()
-        return _page(p, block="milestone_list")
+        return _poll(p, "milestones", lambda: _milestones_context(p)["milestones_stamp"],
+                     block="milestone_list")
 
     require(permissions.edit_milestones(current_user, p))
     form = MilestoneForm(prefix="milestone")
@@ -276,8 +272,7 @@ def milestones(proposal_id: int):
 @login_required
 def milestone(proposal_id: int, milestone_id: int):
     """GET: the edit form. POST: save (action=save), mark done (done) or reopen (reopen)."""
-    p = _get(proposal_id)
-    require(permissions.use_workspace(current_user, p))
+    p = _workspace_proposal(proposal_id)
     m = _child(Milestone, milestone_id, p)
     require(permissions.edit_milestones(current_user, p))
     action = request.form.get("action", "save") if request.method == "POST" else None
@@ -311,8 +306,7 @@ def milestone(proposal_id: int, milestone_id: int):
 @bp.route("/<int:proposal_id>/documents", methods=["GET", "POST"])
 @login_required
 def documents(proposal_id: int):
-    p = _get(proposal_id)
-    require(permissions.use_workspace(current_user, p))
+    p = _workspace_proposal(proposal_id)
     if request.method == "GET":
         return redirect_to(_workspace_url(p, "documents"))
     require(permissions.upload_document(current_user, p))
@@ -339,8 +333,7 @@ def documents(proposal_id: int):
 @login_required
 def document(proposal_id: int, document_id: int):
     """A document with all its versions; POST uploads a new version (the old ones stay)."""
-    p = _get(proposal_id)
-    require(permissions.use_workspace(current_user, p))
+    p = _workspace_proposal(proposal_id)
     doc = _child(Document, document_id, p)
     require(permissions.download_document(current_user, doc))
     may_upload = permissions.upload_document(current_user, p)
@@ -363,9 +356,7 @@ def document(proposal_id: int, document_id: int):
                 return redirect_to(url_for(".document", proposal_id=p.id, document_id=doc.id))
         status = 422
     return render("pilots/document.html", status=status, p=p, document=doc, form=form,
-                  may_upload=may_upload, accept=uploads.ACCEPT,
-                  allowed_types=uploads.ALLOWED_LABEL,
-                  max_mb=uploads.max_bytes() // (1024 * 1024))
+                  may_upload=may_upload, **uploads.form_limits())
 
 
 @bp.get("/versions/<int:version_id>")
@@ -375,14 +366,4 @@ def document_version(version_id: int):
     if v is None:
         abort(404)
     require(permissions.download_document(current_user, v.document))
-    try:
-        path = uploads.path_of(v)
-        response = send_file(path, mimetype=v.content_type, as_attachment=True,
-                             download_name=v.filename or "dokument", conditional=False,
-                             etag=False, max_age=None)
-    except FileNotFoundError:
-        abort(404)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return send_stored_file(uploads.path_of, v, "dokument")

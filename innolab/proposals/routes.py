@@ -1,7 +1,7 @@
 """The partner's side of pilot proposals: list, write, submit, attachments, versions."""
 from __future__ import annotations
 
-from flask import abort, flash, request, send_file, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,7 +10,7 @@ from ..domain import proposals as domain
 from ..domain.states import MEMBER, missing_fields
 from ..extensions import db, htmx
 from ..models import Attachment, Organisation, Proposal
-from ..web import page_number, redirect_to, render, require, safe_next
+from ..web import page_number, redirect_to, render, require, safe_next, send_stored_file
 from . import bp
 from .forms import ActionForm, ConfirmForm, ProposalForm, UploadForm
 
@@ -18,10 +18,7 @@ PER_PAGE = 25
 
 
 def _get(proposal_id: int) -> Proposal:
-    p = db.session.get(Proposal, proposal_id)
-    if p is None:
-        abort(404)
-    return p
+    return db.get_or_404(Proposal, proposal_id)
 
 
 def _get_attachment(attachment_id: int) -> Attachment:
@@ -182,9 +179,7 @@ def _show(p: Proposal, upload_form: UploadForm | None = None, upload_error=None,
         action_label=domain.action_label,
         field_labels=domain.FIELD_LABELS,
         trl_levels=domain.TRL_LEVELS,
-        accept=uploads.ACCEPT,
-        allowed_types=uploads.ALLOWED_LABEL,
-        max_mb=uploads.max_bytes() // (1024 * 1024),
+        **uploads.form_limits(),
     )
 
 
@@ -300,17 +295,7 @@ def upload(proposal_id: int):
 def download(attachment_id: int):
     a = _get_attachment(attachment_id)
     require(permissions.download_attachment(current_user, a))
-    try:
-        path = uploads.path_of(a)
-        response = send_file(path, mimetype=a.content_type, as_attachment=True,
-                             download_name=a.filename or "anhang", conditional=False,
-                             etag=False, max_age=None)
-    except FileNotFoundError:
-        abort(404)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return send_stored_file(uploads.path_of, a, "anhang")
 
 
 @bp.post("/attachments/<int:attachment_id>/delete")

@@ -17,10 +17,7 @@ from .forms import ConfirmForm, ReportForm, SendBackForm
 
 
 def _get(proposal_id: int) -> Proposal:
-    p = db.session.get(Proposal, proposal_id)
-    if p is None:
-        abort(404)
-    return p
+    return db.get_or_404(Proposal, proposal_id)
 
 
 def _here(p: Proposal) -> str:

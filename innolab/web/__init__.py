@@ -60,3 +60,37 @@ def page_number(name: str = "page") -> int:
         return max(1, int(request.args.get(name, 1)))
     except (TypeError, ValueError):
         return 1
+
+
+def send_stored_file(path_of, stored, fallback_name: str):
+    """An uploaded file (attachment, document version) as a download, 404 if it is gone.
+
+    `path_of(stored)` is where it lies; `stored` has `content_type` and `filename`. The browser
+    may neither guess another type nor run anything in it, and nothing keeps a copy.
+    """
+    from flask import send_file
+
+    try:
+        response = send_file(path_of(stored), mimetype=stored.content_type, as_attachment=True,
+                             download_name=stored.filename or fallback_name, conditional=False,
+                             etag=False, max_age=None)
+    except FileNotFoundError:
+        abort(404)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def start_session(user) -> None:
+    """Sign `user` in with a fresh session: nothing of the old one survives but the chosen
+    language (no session fixation, no data of the anonymous visit)."""
+    from flask import session
+    from flask_login import login_user
+
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session.permanent = True
