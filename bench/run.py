@@ -91,6 +91,8 @@ def measure(app, token, proposal_id):
         ("Piloten, Suche per htmx", "/pilots?q=Pilotvorschlag+1&status=running", None,
          {"HX-Request": "true"}),
         ("Herausforderungen", "/challenges", None, {}),
+        ("API: Piloten, 100 je Seite", "/api/v1/pilots?per_page=100", None, {}),
+        ("Atom-Feed der Piloten", "/feeds/pilots.atom", None, {}),
         ("Eingang (Koordination)", "/staff/review/", token, {}),
         ("Eingang, Filter per htmx", "/staff/review/?status=in_review&sort=reference", token,
          {"HX-Request": "true"}),
