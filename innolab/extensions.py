@@ -1,4 +1,6 @@
 """Flask extensions, created unbound and bound in create_app()."""
+import sqlite3
+
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -7,7 +9,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so Alembic can drop and alter them on every database.
@@ -31,3 +34,12 @@ csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_unicode_lower(dbapi_connection, connection_record):
+    """SQLite's own lower() knows only ASCII; searches must find "Ö" when "ö" is typed."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function(
+            "lower", 1, lambda value: value.lower() if isinstance(value, str) else value,
+            deterministic=True)

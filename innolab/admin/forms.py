@@ -4,7 +4,7 @@ from __future__ import annotations
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField, EmailField, HiddenField, SelectField, SelectMultipleField, StringField,
+    DateField, EmailField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
     TextAreaField, URLField,
 )
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, URL, ValidationError
@@ -108,3 +108,13 @@ class UserFilterForm(FlaskForm):
         ("partners", _l("Partnerinnen und Partner")),
         ("inactive", _l("Deaktivierte Konten")),
     ], default="all", validators=[Optional()])
+
+
+class SignInSettingsForm(FlaskForm):
+    """How staff may sign in."""
+
+    staff_local_login = RadioField(
+        _l("Anmeldung der Mitarbeitenden mit lokalem Passwort"),
+        choices=[("on", _l("Erlaubt")),
+                 ("off", _l("Abgeschaltet – nur über den Identitätsanbieter für Beschäftigte"))],
+        validators=[InputRequired(REQUIRED)])

@@ -13,7 +13,7 @@ from ..web import page_number, redirect_to, render, require
 from . import bp
 from .forms import (
     AccountStatusForm, AuditFilterForm, AuthorityForm, InviteStaffForm, PageForm, RolesForm,
-    TopicForm, UserFilterForm,
+    SignInSettingsForm, TopicForm, UserFilterForm,
 )
 
 PER_PAGE = 25
@@ -40,6 +40,38 @@ def _get(model, object_id):
 @bp.get("/")
 def index():
     return render("admin/index.html", counts=domain.dashboard_counts())
+
+
+# ------------------------------------------------------------------ sign-in settings
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in_settings():
+    """Switch local passwords off for staff (they then use the staff identity provider)."""
+    from ..domain import identities, settings
+
+    staff_provider = identities.staff_provider_configured()
+    enabled = identities.staff_local_login_enabled()
+    form = SignInSettingsForm(data={"staff_local_login": "on" if enabled else "off"})
+    status = 200
+    if form.validate_on_submit():
+        wanted = form.staff_local_login.data == "on"
+        if not wanted and not staff_provider:
+            form.staff_local_login.errors.append(_(
+                "Lokale Passwörter können für Mitarbeitende erst abgeschaltet werden, wenn ein "
+                "Identitätsanbieter für Beschäftigte eingerichtet ist – sonst könnte sich "
+                "niemand aus dem ZDMV mehr anmelden."))
+            status = 422
+        else:
+            settings.set_setting(current_user, identities.STAFF_LOCAL_LOGIN_SETTING,
+                                 "true" if wanted else "false")
+            db.session.commit()
+            flash(_("Die Einstellung ist gespeichert."), "success")
+            return redirect_to(url_for("admin.sign_in_settings"))
+    elif form.is_submitted():
+        status = 422
+    return render("admin/sign_in.html", form=form, staff_provider=staff_provider,
+                  enabled=enabled, status=status)
 
 
 # ------------------------------------------------------------------ users

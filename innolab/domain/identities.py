@@ -417,11 +417,24 @@ def _own_identity(user: User, provider_key: str) -> ExternalIdentity | None:
 
 # ------------------------------------------------------------------ local passwords for staff
 
+STAFF_LOCAL_LOGIN_SETTING = "staff_local_login"
+
+
 def staff_local_login_enabled() -> bool:
+    """Whether staff may use local passwords: the admin's setting, else STAFF_LOCAL_LOGIN."""
+    from .settings import get_setting
+
+    chosen = get_setting(STAFF_LOCAL_LOGIN_SETTING)
+    if chosen is not None:
+        return _bool(chosen, True)
     value = current_app.config.get("STAFF_LOCAL_LOGIN")
     if value is None:
         value = os.environ.get("STAFF_LOCAL_LOGIN")
     return _bool(value, True)
+
+
+def staff_provider_configured() -> bool:
+    return any(p.staff for p in providers())
 
 
 def local_login_allowed(user: User | None) -> bool:

@@ -53,6 +53,7 @@ STAFF_PAGES = [
     ("admin.audit", {}),
     ("admin.pages", {}),
     ("admin.edit_page", {"slug": "impressum", "locale": "de"}),
+    ("admin.sign_in_settings", {}),
     ("pilots.workspace", {"proposal_id": "running"}),
     ("notifications.index", {}),
 ]

@@ -435,3 +435,9 @@ def test_organisation_website_other_than_http_is_not_linked(client):
     org.website = "javascript:alert(1)"
     db.session.commit()
     assert "javascript:" not in text(client.get(f"/organisations/{org.slug}"))
+
+
+def test_search_ignores_case_of_umlauts(app_ctx, client):
+    f.challenge(title="Öffentliche Ladesäulen im ländlichen Raum")
+    body = client.get("/challenges?q=öffentliche").get_data(as_text=True)
+    assert "Öffentliche Ladesäulen im ländlichen Raum" in body

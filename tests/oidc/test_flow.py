@@ -6,6 +6,7 @@ or a replayed state; these tests do, and check that each is refused without a 50
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import pytest
@@ -619,3 +620,37 @@ def test_staff_password_login_refused_when_local_passwords_are_off(app, client):
         assert allowed.status_code == 303
     finally:
         app.config["STAFF_LOCAL_LOGIN"] = True
+
+
+def _as_admin(app):
+    with ctx():
+        admin = factories.staff("admin", email="admin@zdmv.example")
+        token = admin.session_token
+    c = app.test_client()
+    with c.session_transaction() as s:
+        s["_user_id"] = token
+    return c
+
+
+def test_admin_switches_local_passwords_off_for_staff_and_on_again(app, client):
+    with ctx():
+        factories.staff("reviewer", email="gutachterin@zdmv.example")
+    admin = _as_admin(app)
+    page = admin.get("/admin/sign-in").get_data(as_text=True)
+    assert re.search(r'<input[^>]*\bchecked\b[^>]*value="on"', page)  # allowed so far
+
+    assert admin.post("/admin/sign-in", data={"staff_local_login": "off"}).status_code == 303
+    with ctx():
+        assert identities.staff_local_login_enabled() is False
+        event = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "setting.change")).scalar_one()
+        assert event.details["after"] == "false"
+    refused = client.post("/login", data={"email": "gutachterin@zdmv.example",
+                                          "password": factories.PASSWORD})
+    assert refused.status_code == 422
+    assert "über die Anmeldung für Beschäftigte" in refused.get_data(as_text=True)
+
+    assert admin.post("/admin/sign-in", data={"staff_local_login": "on"}).status_code == 303
+    allowed = app.test_client().post("/login", data={"email": "gutachterin@zdmv.example",
+                                                     "password": factories.PASSWORD})
+    assert allowed.status_code == 303
