@@ -27,13 +27,6 @@ def _admins_only():
     return None
 
 
-def _get(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
 # ------------------------------------------------------------------ dashboard
 
 
@@ -123,7 +116,7 @@ def invite_staff():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user(user_id):
     """One account: its roles (give and take) and whether it is active."""
-    user = _get(User, user_id)
+    user = db.get_or_404(User, user_id)
     roles_form = RolesForm(data={"roles": [r.role for r in user.role_rows]})
     status_form = AccountStatusForm()
     status = 200
@@ -228,7 +221,7 @@ def authorities():
 
 @bp.route("/authorities/<int:authority_id>", methods=["GET", "POST"])
 def edit_authority(authority_id):
-    authority = _get(Authority, authority_id)
+    authority = db.get_or_404(Authority, authority_id)
     form = AuthorityForm(obj=authority)
     done = _save_entry(
         form, form.name,
@@ -245,7 +238,7 @@ def edit_authority(authority_id):
 
 @bp.post("/authorities/<int:authority_id>/delete")
 def delete_authority(authority_id):
-    authority = _get(Authority, authority_id)
+    authority = db.get_or_404(Authority, authority_id)
     return _delete_entry(lambda: domain.delete_authority(current_user, authority),
                          _("Die Behörde „%(name)s“ wurde gelöscht.", name=authority.name),
                          "admin.authorities")
@@ -268,7 +261,7 @@ def topics():
 
 @bp.route("/topics/<int:topic_id>", methods=["GET", "POST"])
 def edit_topic(topic_id):
-    topic = _get(Topic, topic_id)
+    topic = db.get_or_404(Topic, topic_id)
     form = TopicForm(obj=topic)
     done = _save_entry(
         form, form.slug,
@@ -284,7 +277,7 @@ def edit_topic(topic_id):
 
 @bp.post("/topics/<int:topic_id>/delete")
 def delete_topic(topic_id):
-    topic = _get(Topic, topic_id)
+    topic = db.get_or_404(Topic, topic_id)
     return _delete_entry(lambda: domain.delete_topic(current_user, topic),
                          _("Das Thema „%(name)s“ wurde gelöscht.", name=topic.name_de),
                          "admin.topics")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..domain import permissions, uploads, workflow
 from ..domain import review as rv
 from ..domain.states import BY_ACTION, MEMBER
-from ..extensions import db, htmx, login_manager
+from ..extensions import db, login_manager
 from ..models import Challenge, Proposal, Role, User
 from ..web import page_number, redirect_to, render, require
 from . import bp
@@ -64,8 +64,7 @@ def inbox():
                        error_out=False)
     # the query arguments the pagination links keep (defaults left out)
     args = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "submitted_desc")}
-    block = "results" if htmx and not htmx.history_restore_request else None
-    return render("review/inbox.html", block=block, form=form, page=page, args=args,
+    return render("review/inbox.html", block="results", form=form, page=page, args=args,
                   filtered=any(filters[k] for k in ("q", "status", "challenge")),
                   check_states=rv.check_states, outcome_labels=rv.OUTCOME_LABELS)
 

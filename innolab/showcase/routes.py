@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..domain import audit
 from ..domain import pages as page_texts
 from ..domain import showcase
-from ..extensions import db, htmx
+from ..extensions import db
 from ..web import page_number, render, safe_next
 from . import bp
 from .forms import ChallengeFilterForm, PilotFilterForm, ResultsFilterForm
@@ -23,12 +23,6 @@ def _locale() -> str:
 
     return str(get_locale() or "de")
 
-
-def _results_block() -> str | None:
-    """Only the results block for an htmx request; the whole page when htmx restores history."""
-    if htmx and not htmx.history_restore_request:
-        return "results"
-    return None
 
 
 @bp.get("/")
@@ -58,8 +52,7 @@ def challenges():
     form.set_choices(showcase.topics(), showcase.challenge_authorities(), _locale())
     f = showcase.ChallengeFilter(**form.cleaned())
     page = showcase.search_challenges(f, page=page_number())
-    block = _results_block()
-    return render("showcase/challenges.html", block=block, partial=block is not None, form=form,
+    return render("showcase/challenges.html", block="results", form=form,
                   page=page, args=form.args(), filtered=bool(form.args()))
 
 
@@ -78,8 +71,7 @@ def pilots():
     form.set_choices(showcase.topics(), showcase.pilot_authorities(), _locale())
     f = showcase.PilotFilter(**form.cleaned())
     page = showcase.search_pilots(f, page=page_number())
-    block = _results_block()
-    return render("showcase/pilots.html", block=block, partial=block is not None, form=form,
+    return render("showcase/pilots.html", block="results", form=form,
                   page=page, args=form.args(), filtered=bool(form.args()))
 
 
@@ -105,8 +97,7 @@ def results():
     form.set_choices(showcase.topics(), showcase.pilot_authorities(), _locale())
     f = showcase.ResultsFilter(**form.filters())
     page = showcase.search_results(f, page=page_number())
-    block = _results_block()
-    return render("showcase/results.html", block=block, partial=block is not None, form=form,
+    return render("showcase/results.html", block="results", form=form,
                   page=page, args=form.args(), filtered=bool(form.args()),
                   recommendation_label=_recommendation_label)
 

@@ -16,7 +16,9 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     """
     from flask import render_template
 
-    if block and htmx and not htmx.history_restore_request:
+    partial = bool(block and htmx and not htmx.history_restore_request)
+    context.setdefault("partial", partial)  # templates may add out-of-band parts to a block
+    if partial:
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
