@@ -40,10 +40,11 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     _init_templates(app)
 
-    from .web import errors, security
+    from .web import errors, once, security
 
     security.init_app(app)
     errors.init_app(app)
+    once.init_app(app)
 
     import importlib
 

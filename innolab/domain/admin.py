@@ -17,6 +17,7 @@ from ..models import (
     Proposal, Role, SitePage, Status, Topic, User, UserRole, challenge_topics, proposal_topics,
 )
 from . import DomainError, accounts, audit, mailer, pages
+from .locking import lock_query
 
 # In the order the admin sees them.
 ROLE_LABELS = {
@@ -151,6 +152,13 @@ def active_admins() -> list[User]:
     ).scalars().unique())
 
 
+def _lock_with_admins(user: User) -> None:
+    """Take `user`'s row and every admin's, so that "the last admin" is decided on what is
+    committed: two admins taking each other's admin role at once leave one admin."""
+    admins = select(UserRole.user_id).where(UserRole.role == Role.ADMIN.value)
+    lock_query(select(User).where(or_(User.id == user.id, User.id.in_(admins))))
+
+
 def is_last_admin(user: User) -> bool:
     admins = active_admins()
     return user.active and user.has_role(Role.ADMIN) and [a.id for a in admins] == [user.id]
@@ -234,6 +242,7 @@ def _grant(user: User, roles: list[str]) -> list[str]:
 
 def set_roles(actor: User, user: User, roles) -> tuple[list[str], list[str]]:
     """Give `user` exactly `roles`. Returns (added, removed)."""
+    _lock_with_admins(user)
     wanted = _clean_roles(roles)
     mine = [r.role for r in user.role_rows]
     removed = [r for r in mine if r not in wanted]
@@ -250,6 +259,7 @@ def set_roles(actor: User, user: User, roles) -> tuple[list[str], list[str]]:
 
 
 def deactivate(actor: User, user: User) -> None:
+    _lock_with_admins(user)
     if user.id == actor.id:
         raise DomainError(_l("Sie können Ihr eigenes Konto nicht deaktivieren."))
     if not user.active:
@@ -262,6 +272,7 @@ def deactivate(actor: User, user: User) -> None:
 
 
 def reactivate(actor: User, user: User) -> None:
+    _lock_with_admins(user)
     if user.active:
         raise DomainError(_l("Das Konto ist bereits aktiv."))
     user.active = True

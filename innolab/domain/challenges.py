@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Authority, Challenge, ChallengeStatus, Proposal, Status, Topic
 from ..models._base import utcnow
 from . import DomainError, audit
+from .locking import lock
 
 CS = ChallengeStatus
 
@@ -140,6 +141,7 @@ def publish_refusal(c: Challenge, today: date | None = None):
 
 
 def publish(user, c: Challenge, today: date | None = None) -> Challenge:
+    lock(c)
     reason = publish_refusal(c, today)
     if reason is not None:
         raise ChallengeRefused(reason)
@@ -156,6 +158,7 @@ def close_refusal(c: Challenge):
 
 
 def close(user, c: Challenge) -> Challenge:
+    lock(c)
     reason = close_refusal(c)
     if reason is not None:
         raise ChallengeRefused(reason)

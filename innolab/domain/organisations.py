@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Invitation, MemberRole, Membership, Organisation, OrganisationKind, User
 from ..models._base import utcnow
 from . import DomainError, audit, mailer, permissions
+from .locking import lock
 from .accounts import hash_token, normalise_email, random_token, user_by_email
 
 INVITATION_DAYS = 14
@@ -234,6 +235,7 @@ INVITATION_PROBLEMS = {
 
 def accept(inv: Invitation, user: User) -> Membership:
     """`user` joins the organisation as a member; the invitation is used up."""
+    lock(inv.organisation, inv)
     problem = invitation_problem(inv)
     if problem is not None:
         raise DomainError(INVITATION_PROBLEMS[problem])
@@ -248,6 +250,7 @@ def accept(inv: Invitation, user: User) -> Membership:
 
 
 def revoke(inv: Invitation, actor: User) -> None:
+    lock(inv.organisation, inv)
     if invitation_problem(inv) is not None:
         raise DomainError(_l("Diese Einladung ist nicht mehr offen."))
     inv.revoked_at = utcnow()
@@ -258,6 +261,7 @@ def revoke(inv: Invitation, actor: User) -> None:
 # ------------------------------------------------------------------ members
 
 def remove_member(org: Organisation, actor: User, membership: Membership) -> None:
+    lock(org)
     if membership.role == MemberRole.OWNER.value and owner_count(org) <= 1:
         raise DomainError(LAST_OWNER)
     user_id, email = membership.user_id, membership.user.email
@@ -266,6 +270,7 @@ def remove_member(org: Organisation, actor: User, membership: Membership) -> Non
 
 
 def leave(org: Organisation, user: User) -> None:
+    lock(org)
     membership = org.membership_of(user)
     if membership is None:
         raise DomainError(_l("Sie sind nicht Mitglied dieser Organisation."))
@@ -277,6 +282,7 @@ def leave(org: Organisation, user: User) -> None:
 
 def transfer_ownership(org: Organisation, actor: User, target: Membership) -> None:
     """`target` becomes owner; `actor` (an owner) becomes a member."""
+    lock(org)
     mine = org.membership_of(actor)
     if mine is None or mine.role != MemberRole.OWNER.value:
         raise DomainError(_l("Nur Eigentümerinnen und Eigentümer der Organisation dürfen das."))

@@ -30,6 +30,7 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import DomainError, audit, permissions, workflow
+from .locking import lock
 from .notifications import notify
 from .notify import members, staff_with
 
@@ -210,6 +211,7 @@ def _link(p: Proposal) -> str:
 
 
 def submit(p: Proposal, user) -> ResultsReport:
+    lock(p)
     allowed = permissions.submit_report(user, p)
     if not allowed:
         raise ReportRefused(allowed.reason)
@@ -229,6 +231,7 @@ def submit(p: Proposal, user) -> ResultsReport:
 
 
 def send_back(p: Proposal, user, comment: str | None) -> ResultsReport:
+    lock(p)
     allowed = permissions.review_report(user, p)
     if not allowed:
         raise ReportRefused(allowed.reason)
@@ -249,6 +252,7 @@ def send_back(p: Proposal, user, comment: str | None) -> ResultsReport:
 
 def accept(p: Proposal, user) -> ResultsReport:
     """Accept the report; this completes the pilot (through the workflow)."""
+    lock(p)
     allowed = permissions.review_report(user, p)
     if not allowed:
         raise ReportRefused(allowed.reason)
@@ -271,6 +275,7 @@ def accept(p: Proposal, user) -> ResultsReport:
 def publish(p: Proposal, user) -> ResultsReport:
     """Publish the accepted report (partner consent needed). If the pilot is not in the
     showcase yet but may be (partner consented to that too), it is published with it."""
+    lock(p)
     allowed = permissions.publish_results(user, p)
     if not allowed:
         raise ReportRefused(allowed.reason)
@@ -289,6 +294,7 @@ def publish(p: Proposal, user) -> ResultsReport:
 
 
 def unpublish(p: Proposal, user) -> ResultsReport:
+    lock(p)
     allowed = permissions.unpublish_results(user, p)
     if not allowed:
         raise ReportRefused(allowed.reason)

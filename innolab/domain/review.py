@@ -21,6 +21,7 @@ from ..models import (
 from ..models._base import utcnow
 from . import DomainError, audit, notify
 from . import states
+from .locking import lock
 from .states import latest_check, required_checks
 
 
@@ -92,6 +93,7 @@ def eligible_reviewers(p: Proposal) -> list[User]:
 
 
 def assign(p: Proposal, reviewer: User, actor, due_date: date | None = None) -> ReviewAssignment:
+    lock(p)
     if reviewer not in eligible_reviewers(p):
         raise ReviewRefused(_l("Diese Person kann dem Vorschlag nicht als Gutachterin oder "
                                "Gutachter zugewiesen werden."))
@@ -115,6 +117,7 @@ def review_of(p: Proposal, user) -> Review | None:
 
 
 def unassign(p: Proposal, reviewer: User, actor) -> None:
+    lock(p)
     assignment = next((a for a in p.assignments if a.reviewer_id == reviewer.id), None)
     if assignment is None:
         raise ReviewRefused(_l("Diese Person ist dem Vorschlag nicht zugewiesen."))
@@ -131,6 +134,7 @@ def unassign(p: Proposal, reviewer: User, actor) -> None:
 
 
 def declare_conflict(p: Proposal, reviewer, reason: str) -> ReviewAssignment:
+    lock(p)
     reason = (reason or "").strip()
     if not reason:
         raise ReviewRefused(_l("Bitte nennen Sie den Grund für den Interessenkonflikt."))
@@ -155,6 +159,7 @@ def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | No
     `scores` maps criteria to 1..5 or None. Submitting needs every score and a
     recommendation.
     """
+    lock(p)
     review = review_of(p, reviewer)
     if review is not None and review.completed:
         raise ReviewRefused(_l("Ihr Gutachten ist abgeschlossen und kann nicht mehr geändert "
@@ -211,11 +216,23 @@ def average_scores(reviews: list[Review]) -> dict[str, float | None]:
 # ---------------------------------------------------------------- checks
 
 
-def record_check(p: Proposal, officer, kind: str, outcome: str, comment: str | None) -> Check:
+def record_check(p: Proposal, officer, kind: str, outcome: str, comment: str | None,
+                 seen_latest: int | None = None) -> Check:
+    """Record a check's result. `seen_latest` is the id of the latest result of this kind the
+    officer saw on the page (0 for none): if another one was recorded since, this one is
+    refused, so two officers never record a result each without seeing the other's."""
+    lock(p)
     if kind not in CHECK_LABELS:
         raise ReviewRefused(_l("Diese Prüfung gibt es nicht."))
     if outcome not in OUTCOME_LABELS:
         raise ReviewRefused(_l("Bitte wählen Sie ein Ergebnis aus."))
+    current = latest_check(p, kind)
+    if seen_latest is not None and (current.id if current else 0) != seen_latest:
+        raise ReviewRefused(_l(
+            "Inzwischen hat %(name)s ein Ergebnis dieser Prüfung erfasst (%(outcome)s). Bitte "
+            "sehen Sie es sich an, bevor Sie ein weiteres erfassen.",
+            name=current.officer.name if current and current.officer else "",
+            outcome=OUTCOME_LABELS.get(current.outcome, "") if current else ""))
     comment = (comment or "").strip() or None
     if outcome == CheckOutcome.FAILED.value and not comment:
         raise ReviewRefused(_l("Bitte begründen Sie, warum die Prüfung nicht bestanden ist."))
@@ -259,6 +276,7 @@ def check_states(p: Proposal) -> list[CheckState]:
 
 
 def publish(p: Proposal, actor) -> None:
+    lock(p)
     if p.published_at is not None:
         raise ReviewRefused(_l("Der Pilot ist bereits im Schaufenster veröffentlicht."))
     p.published_at = utcnow()
@@ -268,6 +286,7 @@ def publish(p: Proposal, actor) -> None:
 
 
 def unpublish(p: Proposal, actor) -> None:
+    lock(p)
     if p.published_at is None:
         raise ReviewRefused(_l("Der Pilot ist nicht im Schaufenster veröffentlicht."))
     p.published_at = None

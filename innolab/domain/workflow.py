@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Proposal, ProposalVersion, ReferenceCounter, Role, TimelineEntry
 from ..models._base import utcnow
 from . import DomainError, audit, notify
+from .locking import lock
 from .states import BY_ACTION, MEMBER, TRANSITIONS, Move, Transition
 
 
@@ -73,7 +74,18 @@ def options(p: Proposal, user) -> list[Option]:
 
 
 def apply(p: Proposal, action: str, user, *, message: str | None = None,
-          start_date: date | None = None) -> TimelineEntry:
+          start_date: date | None = None, seen_status: str | None = None) -> TimelineEntry:
+    """Make the move, once: the proposal's row is locked first, and the status and every guard
+    are checked on what is committed, so of two moves at the same moment one goes through and
+    the other is refused with the reason. `seen_status` is the status the user saw on the page
+    (the forms send it); if another person has moved the proposal since, the refusal says so.
+    """
+    lock(p)
+    if seen_status and seen_status != p.status:
+        raise TransitionRefused(_l(
+            "Der Vorschlag wurde inzwischen bearbeitet und hat jetzt den Status "
+            "„%(status)s“. Bitte prüfen Sie den aktuellen Stand.",
+            status=status_label(p.status)))
     reason = check(p, action, user, message=message, start_date=start_date)
     if reason is not None:
         raise TransitionRefused(reason)

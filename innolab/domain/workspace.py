@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import DomainError, audit, notifications, permissions, uploads
+from .locking import lock
 
 
 class WorkspaceRefused(DomainError):
@@ -59,6 +60,7 @@ def _check_goals_editable(p: Proposal) -> None:
 
 def add_goal(p: Proposal, user, *, title: str, baseline: str, target: str,
              measurement: str) -> PilotGoal:
+    lock(p)  # the pilot's start and the number of goals are checked on what is committed
     _check_goals_editable(p)
     if len(p.goals) >= MAX_GOALS:
         raise WorkspaceRefused(_l("Ein Pilot hat höchstens %(n)d Ziele. Konzentrieren Sie sich "
@@ -84,6 +86,7 @@ def update_goal(goal: PilotGoal, user, *, title: str, baseline: str, target: str
 
 def delete_goal(goal: PilotGoal, user) -> None:
     p = goal.proposal
+    lock(p)
     _check_goals_editable(p)
     audit.record(user, "goal.delete", goal, proposal_id=p.id, title=goal.title)
     p.goals.remove(goal)
@@ -221,11 +224,11 @@ def update_milestone(m: Milestone, user, *, title: str, due_date: date,
 
 
 def set_milestone_done(m: Milestone, user, done: bool) -> Milestone:
+    lock(m)
     _refuse_unless(permissions.edit_milestones(user, m.proposal))
-    if done and m.done_at is None:
-        m.done_at = utcnow()
-    elif not done:
-        m.done_at = None
+    if done == (m.done_at is not None):
+        return m  # already so (e.g. two people ticked it at once): nothing to record
+    m.done_at = utcnow() if done else None
     audit.record(user, "milestone.done" if done else "milestone.reopen", m,
                  proposal_id=m.proposal_id, title=m.title)
     return m

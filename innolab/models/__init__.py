@@ -9,6 +9,7 @@ from .proposals import (
     CONTENT_FIELDS, PILOT_STATES, Attachment, Proposal, ProposalVersion, ReferenceCounter, Status,
     TimelineEntry, proposal_topics,
 )
+from .receipts import FormReceipt
 from .reviews import CRITERIA, Check, CheckKind, CheckOutcome, Recommendation, Review, ReviewAssignment
 from .notifications import Delivery, Notification, NotificationPreference
 from .pilots import (
@@ -25,5 +26,5 @@ __all__ = [
     "Check", "CheckKind", "CheckOutcome", "Recommendation", "Review", "ReviewAssignment", "Role",
     "User", "UserRole", "Delivery", "Notification", "NotificationPreference", "Document",
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
-    "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity",
+    "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
 ]

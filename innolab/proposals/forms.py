@@ -5,7 +5,7 @@ from innolab.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, EmailField, IntegerField, RadioField, SelectField, SelectMultipleField,
+    BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField,
     StringField, TextAreaField,
 )
 from wtforms.validators import (
@@ -149,6 +149,7 @@ class ProposalForm(FlaskForm):
 class ActionForm(FlaskForm):
     action = SelectField(choices=[SelectChoice(a, a) for a in ACTIONS],
                          validators=[InputRequired()])
+    seen_status = HiddenField()  # the status the page showed: a later move elsewhere is told
     message = TextAreaField(_l("Nachricht an das InnoLab-Team"),
                             validators=[Optional(), Length(max=5000)])
 

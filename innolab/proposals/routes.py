@@ -214,7 +214,8 @@ def act(proposal_id: int):
     if not form.validate():
         abort(400)
     try:
-        workflow.apply(p, form.action.data, current_user, message=form.message.data)
+        workflow.apply(p, form.action.data, current_user, message=form.message.data,
+                       seen_status=form.seen_status.data)
     except workflow.TransitionRefused as exc:
         flash(str(exc.reason), "error")
         return redirect_to(url_for(".show", proposal_id=p.id))

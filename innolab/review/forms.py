@@ -107,6 +107,7 @@ class InboxFilterForm(Form):
 
 class ActForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
+    seen_status = HiddenField()  # the status the page showed: a later move elsewhere is told
     message = TextAreaField(_l("Nachricht"), validators=[Optional(), Length(max=10000)])
     start_date = DateField(_l("Startdatum des Piloten"), validators=[Optional()],
                            format="%Y-%m-%d")
@@ -201,6 +202,14 @@ class CheckForm(FlaskForm):
                           choices=_opts(rv.OUTCOME_LABELS.items()),
                           validators=[InputRequired(_l("Bitte wählen Sie ein Ergebnis aus."))])
     comment = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=20000)])
+    # the latest result the officer saw (0: none); one recorded since is shown, not overwritten
+    seen_latest = HiddenField()
+
+    def seen_latest_id(self) -> int | None:
+        try:
+            return int(self.seen_latest.data)
+        except (TypeError, ValueError):
+            return None
 
     def validate_outcome(self, field):
         if field.data is None:

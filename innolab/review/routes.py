@@ -126,7 +126,7 @@ def act(proposal_id):
         return _page(p, 422, act_form=form)
     try:
         workflow.apply(p, t.action, current_user, message=form.message.data,
-                       start_date=form.start_date.data)
+                       start_date=form.start_date.data, seen_status=form.seen_status.data)
     except workflow.TransitionRefused as exc:
         return _page(p, 422, act_form=form, act_error=str(exc.reason))
     db.session.commit()
@@ -234,8 +234,10 @@ def check(proposal_id, kind):
     form = CheckForm()
     if form.validate_on_submit():
         try:
-            rv.record_check(p, current_user, kind, form.outcome.data, form.comment.data)
+            rv.record_check(p, current_user, kind, form.outcome.data, form.comment.data,
+                            seen_latest=form.seen_latest_id())
         except rv.ReviewRefused as exc:
+            db.session.rollback()
             form.comment.errors.append(str(exc.reason))
         else:
             db.session.commit()
@@ -244,6 +246,7 @@ def check(proposal_id, kind):
             return _back(p)
     status = 422 if request.method == "POST" else 200
     state = next(s for s in rv.check_states(p) if s.kind == kind)
+    form.seen_latest.data = str(state.latest.id if state.latest else 0)
     return render("review/check.html", status=status, p=p, form=form, kind=kind, state=state,
                   rv=rv)
 
