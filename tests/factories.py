@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from innolab.domain.accounts import hash_password
 from innolab.extensions import db
 from innolab.models import (
-    Authority, Challenge, ChallengeStatus, Membership, MemberRole, Organisation, PilotGoal,
-    Proposal, Role, Topic, User, UserRole,
+    Authority, Challenge, ChallengeStatus, Check, GoalResult, Membership, MemberRole,
+    Organisation, PilotGoal, Proposal, ResultsReport, Review, ReviewAssignment, Role, Topic, User,
+    UserRole,
 )
 from innolab.models._base import utcnow
 
@@ -124,3 +125,34 @@ def goal(p: Proposal, title="Bearbeitungszeit je Antrag", baseline="14 Tage", ta
     db.session.add(g)
     db.session.commit()
     return g
+
+
+def ready_for_decision(p: Proposal, reviewer: User, officer: User) -> Proposal:
+    """An assigned reviewer's completed review and a passed security check (and a data
+    protection check where personal data is processed): what a decision needs."""
+    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+    db.session.add(Review(proposal_id=p.id, reviewer_id=reviewer.id, innovation=4, benefit=4,
+                          feasibility=4, cost_effectiveness=4, privacy_security=4,
+                          recommendation="approve", comment="Solide Idee.",
+                          submitted_at=utcnow()))
+    kinds = ["information_security"] + (["data_protection"] if p.personal_data else [])
+    for kind in kinds:
+        db.session.add(Check(proposal_id=p.id, kind=kind, officer_id=officer.id,
+                             outcome="passed", comment="geprüft"))
+    db.session.commit()
+    return p
+
+
+def results_report(p: Proposal, status="submitted") -> ResultsReport:
+    """A complete results report of a running pilot, with a result for every goal."""
+    report = ResultsReport(
+        proposal=p, status=status, summary="Die Bearbeitungszeit wurde halbiert.",
+        what_worked="Die Vorprüfung.", what_did_not_work="Die alte Schnittstelle.",
+        lessons_learned="Früh mit der Fachaufsicht sprechen.", recommendation="roll_out",
+        reuse_requirements="Eine Schnittstelle zum Fachverfahren.", publication_consent=True,
+        submitted_at=utcnow() if status != "draft" else None)
+    for g in p.goals:
+        report.goal_results.append(GoalResult(goal=g, value_reached="6 Tage", reached=True))
+    db.session.add(report)
+    db.session.commit()
+    return report

@@ -453,6 +453,8 @@ def review_report(user, p: Proposal) -> Permission:
     if p.organisation.is_member(user):
         return deny(_l("Sie gehören der vorschlagenden Organisation an (Interessenkonflikt)."))
     report = _report(p)
+    if report is not None and report.status == "accepted":
+        return deny(_l("Der Ergebnisbericht wurde bereits angenommen."))
     if report is None or report.status != "submitted":
         return deny(_l("Es liegt kein eingereichter Ergebnisbericht zur Prüfung vor."))
     if p.status != S.RUNNING.value:

@@ -128,11 +128,17 @@ def _same_site(url: str | None) -> bool:
 
 
 def _location(response) -> str | None:
+    """Where a second post with the same token is sent: the first one's result page."""
     if response.headers.get("HX-Redirect"):
         return response.headers["HX-Redirect"]
     if 300 <= response.status_code < 400:
         return response.headers.get("Location")
-    return None
+    if 200 <= response.status_code < 300:
+        # e.g. an htmx post answered with the updated part of its page: that page
+        for url in (request.headers.get("HX-Current-URL"), request.referrer):
+            if _same_site(url):
+                return url
+    return None  # a form to correct: a second post of it runs again
 
 
 def _record(response):
