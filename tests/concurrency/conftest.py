@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from html.parser import HTMLParser
 
 import pytest
 import requests
@@ -84,3 +85,57 @@ def page_token(server):
         return found.group(1)
 
     return _token
+
+
+class _Forms(HTMLParser):
+    """The forms of a page with what a browser would send for them (no button pressed)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict] = []
+        self._field = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "fields": []})
+        elif not self.forms:
+            return
+        elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "file"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.forms[-1]["fields"].append((a["name"], a.get("value", "on")))
+        elif tag == "textarea" and a.get("name"):
+            self._field = [a["name"], ""]
+            self.forms[-1]["fields"].append(self._field)
+        elif tag == "select" and a.get("name"):
+            self._field = None
+            self.forms[-1]["fields"].append([a["name"], None])
+        elif tag == "option" and self.forms[-1]["fields"] and \
+                self.forms[-1]["fields"][-1][1] is None and "selected" in a:
+            self.forms[-1]["fields"][-1][1] = a.get("value", "")
+
+    def handle_data(self, data):
+        if self._field is not None:
+            self._field[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._field = None
+
+
+@pytest.fixture
+def form_of(server):
+    """form_of(session, path, action_part) -> (url, fields) of the form on that page whose
+    action contains `action_part`, filled as the page shows it (fields as a list of pairs)."""
+
+    def _form(session: requests.Session, path: str, action_part: str):
+        parser = _Forms()
+        parser.feed(session.get(server + path, timeout=30).text)
+        for form in parser.forms:
+            if action_part in form["action"]:
+                fields = [(k, v or "") for k, v in form["fields"] if v is not None]
+                return server + form["action"], fields
+        raise AssertionError(f"no form with {action_part!r} on {path}")
+
+    return _form

@@ -1,0 +1,129 @@
+"""A form sent twice (a double click, a resend) leaves one result, and both answers show the
+result page with its confirmation, as one click would."""
+from __future__ import annotations
+
+from datetime import date
+from html import unescape
+
+from innolab.extensions import db
+from innolab.models import Attachment, Message, Proposal, ProposalVersion, TimelineEntry
+from tests import factories as f
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def _count(model, **by):
+    db.session.expire_all()
+    return db.session.query(model).filter_by(**by).count()
+
+
+def _both_show(answers, url, text):
+    for a in answers:
+        assert a.status_code == 200, a.status_code
+        assert a.url == url
+        assert text in unescape(a.text)
+
+
+def test_double_click_on_submit_in_the_form_submits_once(app_ctx, server, signed_in, at_once,
+                                                         form_of):
+    owner = f.user()
+    p = f.proposal(org=f.organisation(owner=owner), status="draft")
+    partner = signed_in(owner)
+    url, fields = form_of(partner, f"/proposals/{p.id}/edit", "/edit")
+    fields.append(("save", "submit"))
+
+    answers = at_once(lambda: partner.post(url, data=fields, timeout=60),
+                      lambda: partner.post(url, data=fields, timeout=60))
+
+    _both_show(answers, f"{server}/proposals/{p.id}", "wurde eingereicht")
+    assert _count(TimelineEntry, proposal_id=p.id, action="submit") == 1
+    assert _count(ProposalVersion, proposal_id=p.id) == 1
+    assert db.session.get(Proposal, p.id).status == "submitted"
+
+
+def test_double_click_on_start_pilot_starts_once(app_ctx, server, signed_in, at_once,
+                                                 page_token):
+    p = f.proposal(status="approved")
+    f.goal(p)
+    coordinator = signed_in(f.staff("coordinator"))
+    page = f"/staff/review/proposals/{p.id}"
+    data = {"action": "start_pilot", "seen_status": "approved",
+            "start_date": date.today().isoformat(), "_once": page_token(coordinator, page)}
+    url = f"{server}/staff/review/proposals/{p.id}/act"
+
+    answers = at_once(lambda: coordinator.post(url, data=data, timeout=60),
+                      lambda: coordinator.post(url, data=data, timeout=60))
+
+    _both_show(answers, server + page, "Der Pilot wurde gestartet.")
+    assert _count(TimelineEntry, proposal_id=p.id, action="start_pilot") == 1
+
+
+def test_double_click_on_send_message_sends_once(app_ctx, server, signed_in, at_once, form_of):
+    owner = f.user()
+    p = f.proposal(org=f.organisation(owner=owner), status="running")
+    partner = signed_in(owner)
+    page = f"/workspace/{p.id}"
+    url, fields = form_of(partner, page, "/messages")
+    fields = [(k, v) for k, v in fields if k != "message-body"]
+    fields.append(("message-body", "Die Schnittstelle ist fertig."))
+
+    answers = at_once(lambda: partner.post(url, data=fields, timeout=60),
+                      lambda: partner.post(url, data=fields, timeout=60))
+
+    for a in answers:
+        assert a.status_code == 200 and "Ihre Nachricht wurde gesendet." in unescape(a.text)
+    assert _count(Message, proposal_id=p.id) == 1
+
+
+def test_double_click_on_upload_stores_one_file(app_ctx, server, signed_in, at_once, form_of,
+                                                app):
+    owner = f.user()
+    p = f.proposal(org=f.organisation(owner=owner), status="draft")
+    partner = signed_in(owner)
+    url, fields = form_of(partner, f"/proposals/{p.id}", "/attachments")
+
+    def upload():
+        return partner.post(url, data=fields, timeout=60,
+                            files={"file": ("konzept.pdf", PDF, "application/pdf")})
+
+    answers = at_once(upload, upload)
+
+    for a in answers:
+        assert a.status_code == 200
+        assert "Die Datei „konzept.pdf“ wurde hochgeladen." in unescape(a.text)
+    assert _count(Attachment, proposal_id=p.id) == 1
+
+
+def test_form_sent_again_later_shows_the_first_result(app_ctx, server, signed_in, page_token):
+    p = f.proposal(status="in_review")
+    reviewer, iso = f.staff("reviewer"), f.staff("iso")
+    f.ready_for_decision(p, reviewer, iso)
+    decider = signed_in(f.staff("decider"))
+    page = f"/staff/review/proposals/{p.id}"
+    data = {"action": "reject", "seen_status": "in_review", "message": "Zu teuer.",
+            "_once": page_token(decider, page)}
+    url = f"{server}/staff/review/proposals/{p.id}/act"
+
+    first = decider.post(url, data=data, timeout=60)
+    again = decider.post(url, data=data, timeout=60)  # e.g. the browser sent it once more
+
+    _both_show([first, again], server + page, "Der Vorschlag wurde abgelehnt")
+    assert _count(TimelineEntry, proposal_id=p.id, action="reject") == 1
+
+
+def test_form_refused_can_be_sent_again_with_the_same_token(app_ctx, server, signed_in,
+                                                            page_token):
+    p = f.proposal(status="in_review")
+    decider = signed_in(f.staff("decider"))
+    page = f"/staff/review/proposals/{p.id}"
+    token = page_token(decider, page)
+    url = f"{server}/staff/review/proposals/{p.id}/act"
+
+    refused = decider.post(url, data={"action": "reject", "seen_status": "in_review",
+                                      "message": "", "_once": token}, timeout=60)
+    fixed = decider.post(url, data={"action": "reject", "seen_status": "in_review",
+                                    "message": "Zu teuer.", "_once": token}, timeout=60)
+
+    assert refused.status_code == 422 and "Bitte begründen Sie" in unescape(refused.text)
+    assert fixed.status_code == 200 and "Der Vorschlag wurde abgelehnt" in unescape(fixed.text)
+    assert _count(TimelineEntry, proposal_id=p.id, action="reject") == 1
