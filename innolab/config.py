@@ -73,6 +73,9 @@ def load_config(instance_path: Path) -> dict:
         # between two passes of `flask innolab worker`.
         "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
         "WORKER_INTERVAL": _int("WORKER_INTERVAL", 30),
+        # Seconds between two comparisons of the upload folder with the database in the
+        # worker (0: never; `flask innolab check-files` does the same on demand).
+        "FILE_CHECK_INTERVAL": _int("FILE_CHECK_INTERVAL", 3600),
         # Uploads
         "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
         # the request may carry a few form fields beside the largest file
