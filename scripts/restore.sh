@@ -48,7 +48,7 @@ pg_restore --clean --if-exists --no-owner --no-acl --single-transaction --exit-o
 #    were there are moved aside and the restored ones moved in.
 umask 077
 mkdir -p "$UPLOAD_FOLDER"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+stamp=$(date -u +%Y%m%dT%H%M%SZ)-$$
 staging=$UPLOAD_FOLDER/.restore-$stamp
 aside=$UPLOAD_FOLDER/.before-restore-$stamp
 mkdir "$staging"

@@ -161,21 +161,34 @@ def test_restore_refuses_a_damaged_backup_and_changes_nothing(app, app_ctx, fold
         target.dispose()
 
 
-def test_restore_over_an_existing_folder_puts_the_old_files_aside(app, app_ctx, folder,
-                                                                 restore_db, tmp_path):
+def test_restore_over_an_earlier_restore_gives_the_backup_again(app, app_ctx, folder,
+                                                                restore_db, tmp_path):
     _some_data()
     backups = tmp_path / "backups"
     url = _plain(make_url(app.config["SQLALCHEMY_DATABASE_URI"]))
     assert _run(BACKUP, backups, DATABASE_URL=url, UPLOAD_FOLDER=folder).returncode == 0
     (made,) = [p for p in backups.iterdir() if p.name.startswith("innolab-")]
     restored = tmp_path / "restored-uploads"
-    restored.mkdir()
-    (restored / ("f" * 32)).write_bytes(b"war vorher da")
-    done = _run(RESTORE, made, DATABASE_URL=_plain(restore_db), UPLOAD_FOLDER=restored)
-    assert done.returncode == 0, done.stderr
+    target_url = _plain(restore_db)
+    assert _run(RESTORE, made, DATABASE_URL=target_url, UPLOAD_FOLDER=restored).returncode == 0
+    # what happens after a backup: a row more, one less, a file that came later
+    target = create_engine(restore_db)
+    try:
+        with target.begin() as conn:
+            conn.execute(text("UPDATE users SET name = 'Geändert'"))
+            conn.execute(text("DELETE FROM attachments WHERE id = (SELECT min(id) FROM "
+                              "attachments)"))
+        (restored / ("f" * 32)).write_bytes(b"kam nach der Sicherung")
+        done = _run(RESTORE, made, DATABASE_URL=target_url, UPLOAD_FOLDER=restored,
+                    UPLOAD_OWNER=f"{os.getuid()}:{os.getgid()}")
+        assert done.returncode == 0, done.stderr
+        assert _rows(target) == _rows(db.engine)
+    finally:
+        target.dispose()
     assert _files(restored) == _files(folder)
     (aside,) = [p for p in restored.iterdir() if p.name.startswith(".before-restore-")]
-    assert (aside / ("f" * 32)).read_bytes() == b"war vorher da"
+    assert (aside / ("f" * 32)).read_bytes() == b"kam nach der Sicherung"
+    assert len(list(aside.iterdir())) == len(_files(folder)) + 1
 
 
 def test_backup_reads_the_settings_file_and_keeps_the_newest_backups(app, app_ctx, folder,
