@@ -21,7 +21,6 @@ import errno
 import io
 import logging
 import os
-import re
 import secrets
 import time
 import unicodedata
@@ -220,11 +219,10 @@ def path_of(attachment) -> Path:
 # A file on its way in: ".tmp-" + the stored name it gets after the commit. The leading dot
 # keeps it from ever being served (path_of refuses such names).
 TEMP_PREFIX = ".tmp-"
-STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
 _PENDING = "innolab_pending_files"  # key in Session.info
 
 
-@dataclass
+@dataclass(eq=False)
 class _Pending:
     final: Path
     temp: Path | None  # None: remove `final` after the commit
