@@ -66,7 +66,9 @@ def worker(once: bool, interval: int | None, digest_now: bool) -> None:
     """Deliver the outbox, send daily digests and create reminders – in a loop.
 
     Several workers may run at once: a mail is taken by one worker only. Stop with SIGTERM or
-    Ctrl+C; the current pass is finished first.
+    Ctrl+C; the current pass is finished first. Without --once it also compares the upload
+    folder with the database at start and then every FILE_CHECK_INTERVAL seconds (an hour)
+    and logs a warning when they differ (see `check-files`).
     """
     import signal
     import time
@@ -74,6 +76,8 @@ def worker(once: bool, interval: int | None, digest_now: bool) -> None:
     from .domain.notifications import run_pass
 
     interval = interval or current_app.config.get("WORKER_INTERVAL", 30)
+    file_check_every = current_app.config.get("FILE_CHECK_INTERVAL", 3600)
+    next_file_check = time.monotonic()
     stopping = {"now": False}
 
     def _stop(signum, frame):
@@ -93,6 +97,15 @@ def worker(once: bool, interval: int | None, digest_now: bool) -> None:
                 counts = None
             finally:
                 db.session.remove()
+            if not once and file_check_every and time.monotonic() >= next_file_check:
+                next_file_check = time.monotonic() + file_check_every
+                try:
+                    _check_files_in_worker()
+                except Exception:
+                    db.session.rollback()
+                    current_app.logger.exception("Upload folder check failed")
+                finally:
+                    db.session.remove()
         if counts and (once or any(counts.values())):
             click.echo("{sent} mail(s) sent, {digests} digest(s), {reminders} reminder(s).".format(
                 **counts))
@@ -105,6 +118,54 @@ def worker(once: bool, interval: int | None, digest_now: bool) -> None:
         if stopping["now"]:
             click.echo("Worker stopped.")
             return
+
+
+def _file_check_summary(result) -> str:
+    return ("{orphans} file(s) without a row, {missing} row(s) without a file, "
+            "{stale} stale temporary file(s)").format(
+        orphans=len(result.orphans), missing=len(result.missing), stale=len(result.stale))
+
+
+@group.command("check-files")
+@click.option("--fix", is_flag=True,
+              help="Remove files without a row and temporary files older than an hour.")
+def check_files(fix: bool) -> None:
+    """Compare the upload folder with the database: files without a row, rows without a file,
+    stale temporary files. Exits with 1 while something is still wrong."""
+    from .domain import uploads
+
+    result = uploads.check_files(fix=fix)
+    folder = uploads.folder()
+    for name in result.orphans:
+        click.echo(f"file without a row: {folder / name}"
+                   + (" (removed)" if name in result.removed else ""))
+    for table, row_id, name in result.missing:
+        click.echo(f"row without a file: {table} id {row_id} ({folder / name})")
+    for name in result.stale:
+        click.echo(f"stale temporary file: {folder / name}"
+                   + (" (removed)" if name in result.removed else ""))
+    click.echo(f"{_file_check_summary(result)}.")
+    if result.ok:
+        click.echo("Upload folder and database match." if not result.removed
+                   else f"{len(result.removed)} file(s) removed; upload folder and database "
+                        "match now.")
+        return
+    if (result.orphans or result.stale) and not fix:
+        click.echo("Run with --fix to remove files without a row and stale temporary files.")
+    if result.missing:
+        click.echo("Rows without a file need the file back from a backup.")
+    raise SystemExit(1)
+
+
+def _check_files_in_worker() -> None:
+    """The worker's periodic check: a warning in the log when folder and database differ."""
+    from .domain import uploads
+
+    result = uploads.check_files()
+    if not result.ok:
+        current_app.logger.warning(
+            "Upload folder check: %s; run `flask --app wsgi innolab check-files` for the list.",
+            _file_check_summary(result))
 
 
 @group.command("seed-demo")

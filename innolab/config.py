@@ -73,6 +73,9 @@ def load_config(instance_path: Path) -> dict:
         # between two passes of `flask innolab worker`.
         "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
         "WORKER_INTERVAL": _int("WORKER_INTERVAL", 30),
+        # Seconds between two comparisons of the upload folder with the database in the
+        # worker (0: never; `flask innolab check-files` does the same on demand).
+        "FILE_CHECK_INTERVAL": _int("FILE_CHECK_INTERVAL", 3600),
         # Uploads
         "UPLOAD_MAX_BYTES": upload_mb * 1024 * 1024,
         # the request may carry a few form fields beside the largest file
@@ -84,6 +87,16 @@ def load_config(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis unreachable: count in this process's memory (and log a warning) until it is
+        # back, rather than answer with an error; never let a storage error end a request.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
+        # A Redis that does not answer must not hold up a request for long.
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 1, "socket_timeout": 1}
+            if os.environ.get("RATELIMIT_STORAGE_URI", "").startswith(("redis://", "rediss://"))
+            else {}),
         # Sessions and cookies
         "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -4,24 +4,41 @@ Nothing here reads the Flask request. A file arrives as a werkzeug `FileStorage`
 with `.filename` and `.stream`), is checked by what it really contains (not by the name or the
 browser's content type), and is written below `UPLOAD_FOLDER` (outside `static/`) under a random
 name. The original filename is only kept, cleaned, for display and as the download name.
+
+Files and rows change together. `save()` writes the file under a temporary name in the upload
+folder (same file system), fsyncs it and only moves it to its stored name (`os.replace`) once
+the database transaction that holds its row has been committed; a rollback, an error or a
+session closed without commit removes the temporary file. Removing a file (`remove_file`)
+likewise waits for the commit. This is tied to the Flask-SQLAlchemy session through session
+events, the pending work kept per session in `Session.info`, so every caller gets it without
+doing anything. A full disk or quota while writing is refused with a message for the user
+(`UploadRefused`), never a server error, and leaves nothing behind. `check_files()` (the
+`check-files` command, and the worker every hour) reports what still does not match.
 """
 from __future__ import annotations
 
+import errno
 import io
+import logging
 import os
 import secrets
+import time
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import filetype
 from flask import current_app
+from sqlalchemy import event, select
+
 from innolab.i18n import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Attachment, Proposal
+from ..models import Attachment, DocumentVersion, Proposal
 from . import DomainError, audit
+
+log = logging.getLogger("innolab.uploads")
 
 
 class UploadRefused(DomainError):
@@ -56,6 +73,12 @@ OOXML_MAIN = {
 }
 # Never inflate more than this from a ZIP member while looking at it (zip bombs).
 _MAX_MEMBER_BYTES = 1024 * 1024
+
+NO_SPACE = _l("Die Datei konnte nicht gespeichert werden, weil der Speicherplatz voll ist. "
+              "Bitte versuchen Sie es später noch einmal oder wenden Sie sich an das "
+              "InnoLab-Team.")
+NOT_STORED = _l("Die Datei konnte nicht gespeichert werden. Bitte versuchen Sie es später "
+                "noch einmal.")
 
 NOT_ALLOWED = _l("Dieser Dateityp ist nicht erlaubt. Erlaubt sind: %(types)s.",
                  types=ALLOWED_LABEL)
@@ -191,16 +214,151 @@ def path_of(attachment) -> Path:
     return folder() / name
 
 
+# ---------------------------------------------------------------- writing, tied to the commit
+
+# A file on its way in: ".tmp-" + the stored name it gets after the commit. The leading dot
+# keeps it from ever being served (path_of refuses such names).
+TEMP_PREFIX = ".tmp-"
+_PENDING = "innolab_pending_files"  # key in Session.info
+
+
+@dataclass(eq=False)
+class _Pending:
+    final: Path
+    temp: Path | None  # None: remove `final` after the commit
+    transaction: object = None  # the savepoint it was made in (None: the outer transaction)
+
+
+def _session():
+    return db.session()
+
+
+def _pending(session) -> list[_Pending]:
+    return session.info.setdefault(_PENDING, [])
+
+
+def _write_temp(data: bytes) -> tuple[str, Path, Path]:
+    """Write `data` to a temporary file in the upload folder and fsync it.
+
+    Returns the stored name, the temporary and the final path. On any error nothing is left
+    behind; a full disk or quota becomes an UploadRefused the user understands."""
+    where = folder()
+    stored_name = secrets.token_hex(16)
+    temp, final = where / (TEMP_PREFIX + stored_name), where / stored_name
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise _refusal(exc) from exc
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        _unlink(temp)
+        raise _refusal(exc) from exc
+    return stored_name, temp, final
+
+
+def _refusal(exc: OSError) -> UploadRefused:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        log.warning("Upload refused, no space left in the upload folder: %s", exc)
+        return UploadRefused(NO_SPACE)
+    log.error("Upload could not be written to the upload folder: %s", exc)
+    return UploadRefused(NOT_STORED)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.error("Could not remove %s: %s", path, exc)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _within(transaction, savepoint) -> bool:
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _after_commit(session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released; the files wait for the outer commit
+    done = session.info.pop(_PENDING, [])
+    folders = set()
+    for item in done:
+        try:
+            if item.temp is not None:
+                os.replace(item.temp, item.final)
+            else:
+                item.final.unlink(missing_ok=True)
+            folders.add(item.final.parent)
+        except OSError as exc:  # the row is committed; check-files will report it
+            log.error("Could not put %s in place after the commit: %s", item.final, exc)
+    for path in folders:
+        _fsync_dir(path)
+
+
+def _discard(session, items: list[_Pending]) -> None:
+    pending = session.info.get(_PENDING, [])
+    for item in items:
+        if item.temp is not None:
+            _unlink(item.temp)
+        pending.remove(item)
+
+
+def _after_soft_rollback(session, previous_transaction) -> None:
+    if previous_transaction.nested:  # a savepoint rolled back: only what was made inside it
+        _discard(session, [i for i in session.info.get(_PENDING, [])
+                           if _within(i.transaction, previous_transaction)])
+
+
+def _after_transaction_end(session, transaction) -> None:
+    # The outer transaction ended without a commit (rollback, close, error): nothing pending
+    # survives it. After a commit the list is already empty.
+    if transaction.parent is None and session.info.get(_PENDING):
+        _discard(session, list(session.info[_PENDING]))
+
+
+# Registered once, on the Flask-SQLAlchemy session: every session it hands out.
+event.listen(db.session, "after_commit", _after_commit)
+event.listen(db.session, "after_soft_rollback", _after_soft_rollback)
+event.listen(db.session, "after_transaction_end", _after_transaction_end)
+
+
 def save(file_storage) -> tuple[Checked, str]:
     """Check an uploaded file and write it below UPLOAD_FOLDER under a random name.
 
-    Returns what was checked and the stored name (for any model with a `stored_name`)."""
+    The file is there under its stored name once the current transaction is committed, and is
+    gone if it is rolled back. Returns what was checked and the stored name (for any model
+    with a `stored_name`)."""
     checked = check(file_storage)
-    stored_name = secrets.token_hex(16)
-    path = folder() / stored_name
-    with open(path, "xb") as fh:
-        fh.write(checked.data)
-    os.chmod(path, 0o600)
+    session = _session()
+    if not session.in_transaction():
+        session.begin()  # so that the end of this very transaction decides about the file
+    stored_name, temp, final = _write_temp(checked.data)
+    _pending(session).append(_Pending(final=final, temp=temp,
+                                      transaction=session.get_nested_transaction()))
     return checked, stored_name
 
 
@@ -228,11 +386,15 @@ def store(proposal: Proposal, file_storage, user, internal: bool = False,
     return attachment
 
 
-def remove_file(attachment: Attachment) -> None:
+def remove_file(attachment) -> None:
+    """Remove the file of an Attachment or DocumentVersion once the transaction is committed."""
     try:
-        path_of(attachment).unlink()
-    except (FileNotFoundError, OSError):
-        pass
+        path = path_of(attachment)
+    except FileNotFoundError:
+        return
+    session = _session()
+    _pending(session).append(_Pending(final=path, temp=None,
+                                      transaction=session.get_nested_transaction()))
 
 
 def delete(attachment: Attachment, user) -> None:
@@ -250,3 +412,82 @@ def visible_attachments(proposal: Proposal, internal: bool) -> list[Attachment]:
     """The attachments a viewer sees: internal ones only in the staff view."""
     return [a for a in proposal.attachments
             if a.message_id is None and (internal or not a.internal)]
+
+
+# ---------------------------------------------------------------- do files and rows match?
+
+STALE_AFTER_SECONDS = 3600
+
+
+@dataclass
+class FileCheck:
+    """What `check_files` found. `orphans`: files without a row; `missing`: rows without a
+    file, as (table, id, stored name); `stale`: temporary files older than an hour (an upload
+    that never finished); `removed`: what `fix` deleted."""
+
+    orphans: list[str] = field(default_factory=list)
+    missing: list[tuple[str, int, str]] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> int:
+        """How many things are still wrong (what `fix` removed no longer counts)."""
+        left = [n for n in [*self.orphans, *self.stale] if n not in self.removed]
+        return len(left) + len(self.missing)
+
+    @property
+    def ok(self) -> bool:
+        return self.problems == 0
+
+
+def _stored_names() -> dict[str, tuple[str, int]]:
+    names: dict[str, tuple[str, int]] = {}
+    for model in (Attachment, DocumentVersion):
+        for row_id, name in db.session.execute(select(model.id, model.stored_name)):
+            names[name] = (model.__tablename__, row_id)
+    return names
+
+
+def check_files(fix: bool = False, now: float | None = None) -> FileCheck:
+    """Compare the upload folder with the rows that name its files.
+
+    The folder is listed before the rows are read: a file is only moved into place after its
+    row was committed, so every file listed has its row in what is read afterwards, and a
+    file without a row really is an orphan. With `fix`, orphans and stale temporary files are
+    removed; rows without a file are only reported (the file has to come from a backup)."""
+    where = folder()
+    now = time.time() if now is None else now
+    result = FileCheck()
+    files, temps = set(), []
+    for entry in os.scandir(where):
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        if entry.name.startswith(TEMP_PREFIX):
+            temps.append(entry)
+        else:
+            files.add(entry.name)
+    rows = _stored_names()
+    result.orphans = sorted(files - rows.keys())
+    for entry in temps:
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except FileNotFoundError:  # its upload finished or was given up meanwhile
+            continue
+        if age > STALE_AFTER_SECONDS:
+            result.stale.append(entry.name)
+    result.stale.sort()
+    absent = [name for name in rows if name not in files and not (where / name).exists()]
+    if absent:  # read again: a row deleted meanwhile has lost its file with good reason
+        again = _stored_names()
+        result.missing = sorted((again[n][0], again[n][1], n) for n in absent if n in again)
+    if fix:
+        for name in [*result.orphans, *result.stale]:
+            try:
+                (where / name).unlink()
+                result.removed.append(name)
+            except FileNotFoundError:
+                result.removed.append(name)
+            except OSError as exc:
+                log.error("Could not remove %s: %s", where / name, exc)
+    return result
