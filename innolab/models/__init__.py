@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see every table."""
 from .audit import AuditEvent
 from .challenges import Authority, Challenge, ChallengeStatus, Topic, challenge_topics
+from .editing import EditSnapshot
 from .content import PAGE_SLUGS, PlatformSetting, SitePage
 from .identities import ExternalIdentity
 from .mail import OutboxMail
@@ -18,7 +19,7 @@ from .pilots import (
 from .users import Role, User, UserRole
 
 __all__ = [
-    "AuditEvent", "Authority", "Challenge", "ChallengeStatus", "Topic", "challenge_topics",
+    "AuditEvent", "EditSnapshot", "Authority", "Challenge", "ChallengeStatus", "Topic", "challenge_topics",
     "PAGE_SLUGS", "PlatformSetting", "SitePage", "OutboxMail", "Invitation", "MemberRole", "Membership",
     "Organisation", "OrganisationKind", "CONTENT_FIELDS", "PILOT_STATES", "Attachment", "Proposal",
     "ProposalVersion", "ReferenceCounter", "Status", "TimelineEntry", "proposal_topics", "CRITERIA",
