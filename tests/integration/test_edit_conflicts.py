@@ -385,3 +385,53 @@ def test_the_same_text_saved_twice_at_the_same_moment_is_no_conflict(app, race_w
     with app.app_context():
         assert db.session.get(Organisation, org_id).description == A_TEXT
         db.session.remove()
+
+
+def test_two_admins_creating_the_same_page_at_the_same_moment_lose_nothing(app):
+    """Both start from the default text; the unique (slug, locale) lets only one INSERT win,
+    the other is compared with the winner's text."""
+    from sqlalchemy import event
+
+    from innolab.domain import admin as admin_domain
+
+    with app.app_context():
+        users = [f.staff("admin", name="Anna Ahrens").id, f.staff("admin", name="Bernd Brandt").id]
+        db.session.remove()
+    barrier = threading.Barrier(2)
+    waited = threading.local()
+    outcome = {}
+
+    def flush_together(session, flush_context, instances):
+        if threading.current_thread().name.startswith("racer") and not getattr(waited, "x", 0):
+            waited.x = 1
+            barrier.wait(timeout=10)  # both have found no page and insert one now
+
+    def person(user_id, body):
+        with app.test_request_context():
+            user = db.session.get(User, user_id)
+            try:
+                admin_domain.save_page(user, "kontakt", "de", "Kontakt", body, seen_version=0)
+                db.session.commit()
+                outcome[user_id] = "saved"
+            except editing.EditConflict as conflict:
+                outcome[user_id] = conflict
+            finally:
+                db.session.remove()
+
+    event.listen(db.session, "before_flush", flush_together)
+    try:
+        threads = [threading.Thread(target=person, args=(u, t), name=f"racer-{u}")
+                   for u, t in zip(users, (A_TEXT, B_TEXT))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    finally:
+        event.remove(db.session, "before_flush", flush_together)
+    assert sorted(type(v).__name__ for v in outcome.values()) == ["EditConflict", "str"]
+    conflict = next(v for v in outcome.values() if v != "saved")
+    with app.app_context():
+        page = db.session.execute(select(SitePage)).scalar_one()
+        assert [c.name for c in conflict.changes] == ["body"]
+        assert page.body.strip() in (A_TEXT, B_TEXT)
+        db.session.remove()
