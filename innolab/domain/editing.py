@@ -11,9 +11,10 @@ and `edit` decides, in one place for every record:
 - the version is current: the changes are saved (flushed); the database refuses the UPDATE if
   another save got in between (SQLAlchemy's StaleDataError), which becomes the same
   EditConflict as below;
-- the version is old and someone has changed the edited fields since: EditConflict with what
-  changed (field, label, the value then, the value now, who and when) – unless what was
-  typed is exactly what is stored now (e.g. a double click), which is no conflict;
+- the version is old and saving would undo a change someone made since (a field differs from
+  what the person saw, and what was typed is not the new value): EditConflict with what
+  changed (field, label, the value then, the value now, who and when). What was typed being
+  exactly what is stored now (e.g. a double click) is no conflict;
 - the version is old but only other things changed (a workflow move, a reminder mark): the
   edited fields are as the person saw them, so the save goes through.
 
@@ -150,6 +151,11 @@ def _seen(record, seen_version: int, stored: dict):
     return earlier[-1].data, True
 
 
+def _undoes(seen: dict, stored: dict, typed: dict) -> bool:
+    """Would saving `typed` undo a change someone made since `seen`?"""
+    return any(seen.get(k) != now and typed.get(k) != now for k, now in stored.items())
+
+
 def _changes(spec: Editable, record, seen: dict | None, stored: dict, typed: dict,
              since: int) -> list[Change]:
     later = _snapshots(record, after_version=since)
@@ -214,7 +220,7 @@ def edit(spec: Editable, record, user, seen_version: int | None, reload=None):
             typed = plain(spec.fields(record))
             if seen_version is not None and seen_version != start and typed != before:
                 seen, known = _seen(record, seen_version, before)
-                if not known or seen != before:
+                if not known or _undoes(seen, before, typed):
                     changes = _changes(spec, record, seen, before, typed, since=seen_version)
                     db.session.rollback()
                     raise EditConflict(record, start, changes)

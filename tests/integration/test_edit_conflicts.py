@@ -298,6 +298,18 @@ def test_two_admins_changing_a_default_page_the_second_sees_the_first(app_ctx, t
     assert page.body.strip() == A_TEXT
 
 
+def test_save_that_already_holds_the_other_change_goes_through(app_ctx, two):
+    """Bernd's form has Anna's new text too (he typed the same): nothing of hers is undone."""
+    x = _organisation_case()
+    anna, bernd = two(x)
+    seen = version_in(bernd.get(x.url).get_data(as_text=True))
+    anna.post(x.url, data={**x.form, x.field_a: A_TEXT, "version": seen})
+    saved = bernd.post(x.url, data={**x.form, x.field_a: A_TEXT, x.field_b: B_TEXT,
+                                    "version": seen})
+    assert saved.status_code == 303
+    assert x.stored() == {x.field_a: A_TEXT, x.field_b: B_TEXT}
+
+
 def test_a_form_without_version_is_saved_as_before(app_ctx, two):
     x = _organisation_case()
     anna, _ = two(x)
