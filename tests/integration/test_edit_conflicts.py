@@ -447,3 +447,33 @@ def test_two_admins_creating_the_same_page_at_the_same_moment_lose_nothing(app):
         assert [c.name for c in conflict.changes] == ["body"]
         assert page.body.strip() in (A_TEXT, B_TEXT)
         db.session.remove()
+
+
+def test_a_move_overtaken_by_another_save_gets_a_clear_page_not_an_error(app_ctx, login,
+                                                                         client):
+    """Outside the edit forms (here: submitting) a save that another one overtook between
+    reading and writing is refused with a 409 page; nothing is half saved."""
+    from sqlalchemy import event, text
+
+    anna = f.user(name="Anna Ahrens")
+    p = f.proposal(f.organisation(owner=anna), status="draft")
+    login(anna)
+    done = []
+
+    def someone_saves_first(session, flush_context, instances):
+        if not done:
+            done.append(1)
+            with db.engine.begin() as conn:  # another person's transaction commits now
+                conn.execute(text("UPDATE proposals SET lock_version = lock_version + 1, "
+                                  "problem = 'Neu' WHERE id = :id"), {"id": p.id})
+
+    event.listen(db.session, "before_flush", someone_saves_first)
+    try:
+        response = client.post(url_for("proposals.act", proposal_id=p.id),
+                               data={"action": "submit"})
+    finally:
+        event.remove(db.session, "before_flush", someone_saves_first)
+    assert response.status_code == 409
+    assert "im selben Moment geändert" in response.get_data(as_text=True)
+    p = _fresh(Proposal, p.id)
+    assert p.status == "draft" and p.problem == "Neu" and p.reference is None
