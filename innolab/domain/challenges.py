@@ -131,7 +131,8 @@ def _show(c: Challenge, name: str, value) -> str:
         from flask_babel import get_locale
 
         locale = str(get_locale() or "de")
-        return ", ".join(t.name_for(locale) for t in sorted(_topics(value), key=lambda t: t.name_de))
+        topics = sorted(_topics(value), key=lambda t: t.name_de)
+        return ", ".join(t.name_for(locale) for t in topics)
     return editing.show_value(value)
 
 

@@ -19,12 +19,12 @@ from .pilots import (
 from .users import Role, User, UserRole
 
 __all__ = [
-    "AuditEvent", "EditSnapshot", "Authority", "Challenge", "ChallengeStatus", "Topic", "challenge_topics",
+    "AuditEvent", "Authority", "Challenge", "ChallengeStatus", "Topic", "challenge_topics",
     "PAGE_SLUGS", "PlatformSetting", "SitePage", "OutboxMail", "Invitation", "MemberRole", "Membership",
     "Organisation", "OrganisationKind", "CONTENT_FIELDS", "PILOT_STATES", "Attachment", "Proposal",
     "ProposalVersion", "ReferenceCounter", "Status", "TimelineEntry", "proposal_topics", "CRITERIA",
     "Check", "CheckKind", "CheckOutcome", "Recommendation", "Review", "ReviewAssignment", "Role",
     "User", "UserRole", "Delivery", "Notification", "NotificationPreference", "Document",
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
-    "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity",
+    "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "EditSnapshot",
 ]

@@ -22,8 +22,8 @@ from innolab.domain import organisations as orgs
 from innolab.domain import proposals as proposal_domain
 from innolab.extensions import db
 from innolab.models import (
-    Challenge, EditSnapshot, Membership, Milestone, Organisation, PilotGoal, Proposal, ResultsReport,
-    SitePage, User,
+    Challenge, EditSnapshot, Membership, Milestone, Organisation, PilotGoal, Proposal,
+    ResultsReport, SitePage, User,
 )
 from tests import factories as f
 
