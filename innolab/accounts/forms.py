@@ -10,6 +10,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField, URLFiel
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ..domain.organisations import KIND_LABELS
+from ..web.forms import VersionedForm
 
 try:  # WTForms 3.3 deprecates plain tuples as choices
     from wtforms import SelectChoice
@@ -44,7 +45,7 @@ def web_address(form, field):
                                  "oder https:// beginnt, z. B. https://www.beispiel.de."))
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(VersionedForm, FlaskForm):
     name = StringField(
         _l("Name der Organisation"), filters=[_strip],
         validators=[DataRequired(_l("Bitte geben Sie den Namen der Organisation ein.")),

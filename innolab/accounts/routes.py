@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..domain import DomainError, organisations as orgs, permissions
+from ..domain.editing import EditConflict
 from ..extensions import db, limiter
 from ..models import Invitation, Organisation
 from ..web import redirect_to, render, require
@@ -79,9 +80,16 @@ def organisation(org_id: int):
 def edit_organisation(org_id: int):
     org = _managed(org_id)
     form = OrganisationForm(obj=org)
+    if not form.is_submitted():
+        form.start_from(org)
     if form.validate_on_submit():
         try:
-            changed = orgs.update(org, current_user, **form.profile())
+            changed = orgs.update(org, current_user, seen_version=form.seen_version,
+                                  **form.profile())
+        except EditConflict as conflict:
+            form.continue_from(conflict)
+            return render("accounts/organisation_form.html", form=form, org=org,
+                          conflict=conflict, status=409)
         except DomainError as exc:
             form.name.errors.append(str(exc.reason))
         else:

@@ -11,6 +11,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, U
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.admin import ROLE_LABELS
+from ..web.forms import VersionedForm
 
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
 
@@ -76,7 +77,7 @@ class TopicForm(FlaskForm):
     ])
 
 
-class PageForm(FlaskForm):
+class PageForm(VersionedForm, FlaskForm):
     title = StringField(_l("Überschrift"), validators=[InputRequired(REQUIRED), Length(max=200)])
     body = TextAreaField(_l("Text (Markdown)"), validators=[InputRequired(REQUIRED),
                                                              Length(max=50000)])

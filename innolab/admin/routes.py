@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..domain import DomainError, permissions
+from ..domain.editing import EditConflict
 from ..domain import admin as domain
 from ..extensions import db, htmx, login_manager
 from ..models import PAGE_SLUGS, AuditEvent, Authority, Topic, User
@@ -331,12 +332,22 @@ def edit_page(slug, locale):
         title, body = domain.page_defaults(slug, locale)
         data = {"title": title, "body": body}
     form = PageForm(data=data)
+    if not form.is_submitted():
+        form.start_from(page)
+    conflict = None
     if form.validate_on_submit():
-        domain.save_page(current_user, slug, locale, form.title.data, form.body.data)
-        db.session.commit()
-        flash(_("Die Seite „%(title)s“ (%(lang)s) wurde gespeichert.", title=form.title.data,
-                lang=domain.LOCALE_LABELS[locale]), "success")
-        return redirect_to(url_for("admin.pages"))
-    return render("admin/edit_page.html", status=422 if form.errors else 200, form=form,
+        try:
+            domain.save_page(current_user, slug, locale, form.title.data, form.body.data,
+                             seen_version=form.seen_version)
+        except EditConflict as exc:
+            form.continue_from(exc)
+            conflict, page = exc, domain.site_page(slug, locale)
+        else:
+            db.session.commit()
+            flash(_("Die Seite „%(title)s“ (%(lang)s) wurde gespeichert.",
+                    title=form.title.data, lang=domain.LOCALE_LABELS[locale]), "success")
+            return redirect_to(url_for("admin.pages"))
+    status = 409 if conflict else 422 if form.errors else 200
+    return render("admin/edit_page.html", status=status, form=form, conflict=conflict,
                   slug=slug, locale=locale, page=page, label=domain.PAGE_LABELS[slug],
                   locale_label=domain.LOCALE_LABELS[locale])

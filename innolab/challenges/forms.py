@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.challenges import PAST_DEADLINE, ChallengeData
+from ..web.forms import VersionedForm
 
 
 def _int_or_none(value):
@@ -20,7 +21,7 @@ def _int_or_none(value):
         return None
 
 
-class ChallengeForm(FlaskForm):
+class ChallengeForm(VersionedForm, FlaskForm):
     title = StringField(_l("Titel"), validators=[
         DataRequired(_l("Bitte geben Sie einen Titel ein.")),
         Length(max=200, message=_l("Höchstens %(max)d Zeichen."))])

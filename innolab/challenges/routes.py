@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..domain import challenges as domain
 from ..domain import permissions
+from ..domain.editing import EditConflict
 from ..extensions import db
 from ..web import redirect_to, render, require
 from . import bp
@@ -60,9 +61,16 @@ def new():
 def edit(challenge_id: int):
     c = _challenge(challenge_id)
     form = _form(c, obj=_initial(c))
+    if not form.is_submitted():
+        form.start_from(c)
     if form.validate_on_submit():
         try:
-            changed = domain.update(current_user, c, form.data_object())
+            changed = domain.update(current_user, c, form.data_object(),
+                                    seen_version=form.seen_version)
+        except EditConflict as conflict:
+            form.continue_from(conflict)
+            return render("challenges/form.html", status=409, form=form, challenge=c,
+                          labels=domain.STATUS_LABELS, conflict=conflict)
         except domain.ChallengeRefused as exc:
             form.deadline.errors = list(form.deadline.errors) + [exc.reason]
         else:

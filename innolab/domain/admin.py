@@ -16,7 +16,7 @@ from ..models import (
     PAGE_SLUGS, AuditEvent, Authority, Challenge, ExternalIdentity, Organisation, OutboxMail,
     Proposal, Role, SitePage, Status, Topic, User, UserRole, challenge_topics, proposal_topics,
 )
-from . import DomainError, accounts, audit, mailer, pages
+from . import DomainError, accounts, audit, editing, mailer, pages
 from .locking import lock_query
 
 # In the order the admin sees them.
@@ -434,18 +434,31 @@ def pages_overview() -> list[dict]:
             for slug in PAGE_SLUGS for locale in LOCALES]
 
 
-def save_page(actor: User, slug: str, locale: str, title: str, body: str) -> SitePage:
+# What the page form edits, for domain.editing.
+PAGE = editing.Editable(fields=lambda page: {"title": page.title, "body": page.body},
+                        labels=lambda page: {"title": _l("Überschrift"),
+                                             "body": _l("Text (Markdown)")})
+
+
+def save_page(actor: User, slug: str, locale: str, title: str, body: str,
+              seen_version: int | None = None) -> SitePage:
+    """Save a footer page's text. `seen_version`: the version the form was opened with, 0
+    while the default text was shown (editing.EditConflict if another admin saved other
+    text since)."""
     if slug not in PAGE_SLUGS or locale not in LOCALES:
         raise DomainError(_l("Diese Seite gibt es nicht."))
     page = site_page(slug, locale)
     if page is None:
-        page = SitePage(slug=slug, locale=locale, title="", body="")
+        # starts from the default text: that is what the editor was shown
+        default_title, default_body = page_defaults(slug, locale)
+        page = SitePage(slug=slug, locale=locale, title=default_title, body=default_body)
         db.session.add(page)
-    page.title = title.strip()
-    page.body = body.replace("\r\n", "\n").strip() + "\n"
-    page.updated_by_id = actor.id
-    db.session.flush()
-    audit.record(actor, "page.update", page, slug=slug, locale=locale)
+    with editing.edit(PAGE, page, actor, seen_version,
+                      reload=lambda: site_page(slug, locale)):
+        page.title = title.strip()
+        page.body = body.replace("\r\n", "\n").strip() + "\n"
+        page.updated_by_id = actor.id
+        audit.record(actor, "page.update", page, slug=slug, locale=locale)
     return page
 
 

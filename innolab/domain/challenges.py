@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Authority, Challenge, ChallengeStatus, Proposal, Status, Topic
 from ..models._base import utcnow
-from . import DomainError, audit
+from . import DomainError, audit, editing
 from .locking import lock
 
 CS = ChallengeStatus
@@ -102,8 +102,52 @@ def create(user, data: ChallengeData) -> Challenge:
     return c
 
 
-def update(user, c: Challenge, data: ChallengeData, today: date | None = None) -> list[str]:
-    """Change the texts, authority, topics and deadline; returns the names of changed fields."""
+FIELD_LABELS = {
+    "title": _l("Titel"),
+    "summary": _l("Kurzbeschreibung"),
+    "description": _l("Beschreibung"),
+    "authority_id": _l("Behörde"),
+    "topics": _l("Themen"),
+    "deadline": _l("Frist"),
+}
+
+
+def _edited_fields(c: Challenge) -> dict:
+    data = {name: getattr(c, name) for name in EDITABLE}
+    data["topics"] = sorted(t.id for t in c.topics)
+    return data
+
+
+def _show(c: Challenge, name: str, value) -> str:
+    if value in (None, "", []):
+        return editing.show_value(None)
+    if name == "authority_id":
+        a = db.session.get(Authority, value)
+        return a.name if a is not None else str(value)
+    if name == "deadline":
+        from flask_babel import format_date
+
+        return format_date(date.fromisoformat(value), "medium")
+    if name == "topics":
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or "de")
+        topics = sorted(_topics(value), key=lambda t: t.name_de)
+        return ", ".join(t.name_for(locale) for t in topics)
+    return editing.show_value(value)
+
+
+# What the challenge form edits (not its status), for domain.editing.
+EDIT = editing.Editable(fields=_edited_fields, labels=lambda c: FIELD_LABELS, show=_show)
+
+
+def update(user, c: Challenge, data: ChallengeData, today: date | None = None,
+           seen_version: int | None = None) -> list[str]:
+    """Change the texts, authority, topics and deadline; returns the names of changed fields.
+
+    `seen_version`: the version the form was opened with (editing.EditConflict if another
+    coordinator saved other values since).
+    """
     _check_authority(data.authority_id)
     reason = deadline_problem(c.status, data.deadline, today)
     if reason is not None:
@@ -112,14 +156,15 @@ def update(user, c: Challenge, data: ChallengeData, today: date | None = None) -
                description=data.description.strip(), authority_id=data.authority_id,
                deadline=data.deadline)
     changed = [k for k, v in new.items() if getattr(c, k) != v]
-    for k in changed:
-        setattr(c, k, new[k])
-    topics = _topics(data.topic_ids)
-    if {t.id for t in topics} != {t.id for t in c.topics}:
-        c.topics = topics
-        changed.append("topics")
-    if changed:
-        audit.record(user, "challenge.update", c, fields=changed)
+    with editing.edit(EDIT, c, user, seen_version):
+        for k in changed:
+            setattr(c, k, new[k])
+        topics = _topics(data.topic_ids)
+        if {t.id for t in topics} != {t.id for t in c.topics}:
+            c.topics = topics
+            changed.append("topics")
+        if changed:
+            audit.record(user, "challenge.update", c, fields=changed)
     return changed
 
 

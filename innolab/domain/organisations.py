@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Invitation, MemberRole, Membership, Organisation, OrganisationKind, User
 from ..models._base import utcnow
-from . import DomainError, audit, mailer, permissions
+from . import DomainError, audit, editing, mailer, permissions
 from .locking import lock
 from .accounts import hash_token, normalise_email, random_token, user_by_email
 
@@ -36,6 +36,14 @@ ROLE_LABELS = {
 }
 
 PROFILE_FIELDS = ("name", "kind", "website", "city", "description")
+
+PROFILE_LABELS = {
+    "name": _l("Name der Organisation"),
+    "kind": _l("Art der Organisation"),
+    "website": _l("Website"),
+    "city": _l("Ort"),
+    "description": _l("Beschreibung"),
+}
 
 LAST_OWNER = permissions.LAST_OWNER
 ALREADY_MEMBER = _l("Diese Person ist bereits Mitglied der Organisation.")
@@ -145,10 +153,13 @@ def create(actor: User, *, name: str, kind: str, website: str | None = None,
     return org
 
 
-def update(org: Organisation, actor: User, **fields) -> list[str]:
+def update(org: Organisation, actor: User, seen_version: int | None = None,
+           **fields) -> list[str]:
     """Change the profile; returns the names of the changed fields.
 
     The slug stays as it is, so links to the public page keep working after a rename.
+    `seen_version`: the version the form was opened with (editing.EditConflict if another
+    owner saved other values since).
     """
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
@@ -158,14 +169,23 @@ def update(org: Organisation, actor: User, **fields) -> list[str]:
     if "name" in fields and not _clean(fields["name"]):
         raise DomainError(_l("Bitte geben Sie den Namen der Organisation ein."))
     changed = []
-    for key, value in fields.items():
-        value = _clean(value)
-        if getattr(org, key) != value:
-            setattr(org, key, value)
-            changed.append(key)
-    if changed:
-        audit.record(actor, "organisation.update", org, fields=changed)
+    with editing.edit(EDIT, org, actor, seen_version):
+        for key, value in fields.items():
+            value = _clean(value)
+            if getattr(org, key) != value:
+                setattr(org, key, value)
+                changed.append(key)
+        if changed:
+            audit.record(actor, "organisation.update", org, fields=changed)
     return changed
+
+
+# What an owner edits in the profile form, for domain.editing.
+EDIT = editing.Editable(
+    fields=lambda org: {name: getattr(org, name) for name in PROFILE_FIELDS},
+    labels=lambda org: PROFILE_LABELS,
+    show=lambda org, name, value: (str(kind_label(value)) if name == "kind" and value
+                                   else editing.show_value(value)))
 
 
 # ------------------------------------------------------------------ invitations

@@ -16,7 +16,7 @@ from ..models import (
     User,
 )
 from ..models._base import utcnow
-from . import DomainError, audit, uploads
+from . import DomainError, audit, editing, uploads
 
 EDITABLE = (Status.DRAFT.value, Status.CHANGES_REQUESTED.value)
 
@@ -122,6 +122,35 @@ def submit_action(p: Proposal) -> str:
 # ---------------------------------------------------------------- drafts
 
 
+def _edited_fields(p: Proposal) -> dict:
+    data = p.snapshot()
+    data["topics"] = sorted(t.id for t in p.topics)
+    return data
+
+
+def _show(p: Proposal, name: str, value) -> str:
+    """A value of the proposal as the edit conflict notice shows it."""
+    if value in (None, "", []):
+        return editing.show_value(None)
+    if name == "trl" and value in TRL_LEVELS:
+        return str(_l("TRL %(level)d – %(text)s", level=value, text=TRL_LEVELS[value]))
+    if name == "challenge_id":
+        ch = db.session.get(Challenge, value)
+        return ch.title if ch is not None else str(value)
+    if name == "topics":
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or "de")
+        topics = db.session.execute(select(Topic).where(Topic.id.in_(value))
+                                    .order_by(Topic.name_de)).scalars()
+        return ", ".join(t.name_for(locale) for t in topics)
+    return editing.show_value(value)
+
+
+# What a member edits in the proposal form, for domain.editing.
+EDIT = editing.Editable(fields=_edited_fields, labels=lambda p: FIELD_LABELS, show=_show)
+
+
 def _clean(value):
     if isinstance(value, str):
         value = value.strip()
@@ -177,19 +206,24 @@ def create_draft(org: Organisation, user: User, data: dict, topic_ids=()) -> Pro
     return p
 
 
-def update_draft(p: Proposal, user: User, data: dict, topic_ids=None) -> Proposal:
-    """Save what the partner wrote, as a draft or while changes are requested."""
+def update_draft(p: Proposal, user: User, data: dict, topic_ids=None,
+                 seen_version: int | None = None) -> Proposal:
+    """Save what the partner wrote, as a draft or while changes are requested.
+
+    `seen_version`: the version the form was opened with; raises editing.EditConflict when
+    another member saved other values since.
+    """
     if not is_editable(p):
         raise DomainError(_l("Der Vorschlag ist eingereicht und gesperrt."))
     if "title" in data and not (data.get("title") or "").strip():
         raise DomainError(_l("Bitte geben Sie einen Titel an."))
-    before = p.snapshot()
-    _apply(p, data, topic_ids)
-    p.updated_at = utcnow()
-    after = p.snapshot()
-    changed = sorted(k for k in after if after[k] != before.get(k))
-    db.session.flush()
-    audit.record(user, "proposal.update", p, fields=changed)
+    with editing.edit(EDIT, p, user, seen_version):
+        before = p.snapshot()
+        _apply(p, data, topic_ids)
+        p.updated_at = utcnow()
+        after = p.snapshot()
+        changed = sorted(k for k in after if after[k] != before.get(k))
+        audit.record(user, "proposal.update", p, fields=changed)
     return p
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from innolab.i18n import lazy_gettext as _l
 
+from sqlalchemy import select
+
 from ..extensions import db
 from ..models import (
     GoalResult,
@@ -29,7 +31,7 @@ from ..models import (
     TimelineEntry,
 )
 from ..models._base import utcnow
-from . import DomainError, audit, permissions, workflow
+from . import DomainError, audit, editing, permissions, workflow
 from .locking import lock
 from .notifications import notify
 from .notify import members, staff_with
@@ -136,9 +138,51 @@ def _clean(value):
     return value
 
 
-def save_draft(p: Proposal, user, content: dict, goal_results: dict[int, dict]) -> ResultsReport:
+CONSENT_LABEL = _l("Zustimmung zur Veröffentlichung")
+REACHED_LABELS = {True: _l("Ja, erreicht"), False: _l("Nein, nicht (vollständig) erreicht")}
+
+
+def _edited_fields(report: ResultsReport) -> dict:
+    data = {name: getattr(report, name) for name in FIELD_LABELS}
+    data["publication_consent"] = bool(report.publication_consent)
+    by_goal = {r.goal_id: r for r in report.goal_results}
+    for g in goals_of(report.proposal):
+        r = by_goal.get(g.id)
+        data[f"goal_{g.id}_value"] = r.value_reached if r is not None else None
+        data[f"goal_{g.id}_reached"] = r.reached if r is not None else None
+        data[f"goal_{g.id}_comment"] = r.comment if r is not None else None
+    return data
+
+
+def _edited_labels(report: ResultsReport) -> dict:
+    labels = {}
+    for g in goals_of(report.proposal):
+        labels[f"goal_{g.id}_value"] = _l("Erreichter Wert für „%(goal)s“", goal=g.title)
+        labels[f"goal_{g.id}_reached"] = _l("Zielwert erreicht? – %(goal)s", goal=g.title)
+        labels[f"goal_{g.id}_comment"] = _l("Erläuterung zu „%(goal)s“", goal=g.title)
+    labels.update(FIELD_LABELS)
+    labels["publication_consent"] = CONSENT_LABEL
+    return labels
+
+
+def _show(report, name: str, value) -> str:
+    if name == "recommendation" and value in RECOMMENDATION_LABELS:
+        return str(RECOMMENDATION_LABELS[value])
+    if name.endswith("_reached") and value in REACHED_LABELS:
+        return str(REACHED_LABELS[value])
+    return editing.show_value(value)
+
+
+# What the report form edits (not its status or the coordinator's comment), for editing.
+EDIT = editing.Editable(fields=_edited_fields, labels=_edited_labels, show=_show)
+
+
+def save_draft(p: Proposal, user, content: dict, goal_results: dict[int, dict],
+               seen_version: int | None = None) -> ResultsReport:
     """Save what the partner wrote (complete or not). `goal_results`: goal id -> dict with
-    value_reached, reached (True/False/None) and comment."""
+    value_reached, reached (True/False/None) and comment. `seen_version`: the version the
+    form was opened with, 0 when there was no report yet (editing.EditConflict if another
+    member saved other values since)."""
     allowed = permissions.write_report(user, p)
     if not allowed:
         raise ReportRefused(allowed.reason)
@@ -147,6 +191,16 @@ def save_draft(p: Proposal, user, content: dict, goal_results: dict[int, dict]) 
     if created:
         report = ResultsReport(proposal=p, status=R.DRAFT.value)
         db.session.add(report)
+    with editing.edit(EDIT, report, user, seen_version,
+                      reload=lambda: db.session.execute(select(ResultsReport).where(
+                          ResultsReport.proposal_id == p.id)).scalar_one_or_none()):
+        _write(p, report, content, goal_results)
+        audit.record(user, "report.create" if created else "report.save", report,
+                     reference=p.reference)
+    return report
+
+
+def _write(p: Proposal, report: ResultsReport, content: dict, goal_results: dict) -> None:
     for name in TEXT_FIELDS:
         if name in content:
             setattr(report, name, _clean(content[name]))
@@ -168,10 +222,6 @@ def save_draft(p: Proposal, user, content: dict, goal_results: dict[int, dict]) 
         row.reached = data.get("reached")
         row.comment = _clean(data.get("comment"))
     report.updated_at = utcnow()
-    db.session.flush()
-    audit.record(user, "report.create" if created else "report.save", report,
-                 reference=p.reference)
-    return report
 
 
 def missing(p: Proposal) -> list[tuple[str, object]]:

@@ -28,7 +28,7 @@ from ..models import (
     UserRole,
 )
 from ..models._base import utcnow
-from . import DomainError, audit, notifications, permissions, uploads
+from . import DomainError, audit, editing, notifications, permissions, uploads
 from .locking import lock
 
 
@@ -75,12 +75,27 @@ def add_goal(p: Proposal, user, *, title: str, baseline: str, target: str,
     return goal
 
 
+GOAL_LABELS = {
+    "title": _l("Ziel"),
+    "baseline": _l("Ausgangswert"),
+    "target": _l("Zielwert"),
+    "measurement": _l("Wie wird gemessen?"),
+}
+
+# What the goal form edits, for domain.editing.
+GOAL = editing.Editable(fields=lambda g: {name: getattr(g, name) for name in GOAL_LABELS},
+                        labels=lambda g: GOAL_LABELS)
+
+
 def update_goal(goal: PilotGoal, user, *, title: str, baseline: str, target: str,
-                measurement: str) -> PilotGoal:
+                measurement: str, seen_version: int | None = None) -> PilotGoal:
+    """Change a goal; editing.EditConflict if someone saved other values since
+    `seen_version` (the version the form was opened with)."""
     _check_goals_editable(goal.proposal)
-    goal.title, goal.baseline = title.strip(), baseline.strip()
-    goal.target, goal.measurement = target.strip(), measurement.strip()
-    audit.record(user, "goal.update", goal, proposal_id=goal.proposal_id, title=goal.title)
+    with editing.edit(GOAL, goal, user, seen_version):
+        goal.title, goal.baseline = title.strip(), baseline.strip()
+        goal.target, goal.measurement = target.strip(), measurement.strip()
+        audit.record(user, "goal.update", goal, proposal_id=goal.proposal_id, title=goal.title)
     return goal
 
 
@@ -210,16 +225,41 @@ def add_milestone(p: Proposal, user, *, title: str, due_date: date,
     return m
 
 
+MILESTONE_LABELS = {
+    "title": _l("Meilenstein"),
+    "due_date": _l("Fällig am"),
+    "description": _l("Beschreibung"),
+}
+
+
+def _show_milestone(m, name: str, value) -> str:
+    if name == "due_date" and value:
+        from flask_babel import format_date
+
+        return format_date(date.fromisoformat(value), "medium")
+    return editing.show_value(value)
+
+
+# What the milestone form edits (not done or the reminder marks), for domain.editing.
+MILESTONE = editing.Editable(
+    fields=lambda m: {name: getattr(m, name) for name in MILESTONE_LABELS},
+    labels=lambda m: MILESTONE_LABELS, show=_show_milestone)
+
+
 def update_milestone(m: Milestone, user, *, title: str, due_date: date,
-                     description: str | None = None) -> Milestone:
+                     description: str | None = None,
+                     seen_version: int | None = None) -> Milestone:
+    """Change a milestone; editing.EditConflict if someone saved other values since
+    `seen_version` (the version the form was opened with)."""
     _refuse_unless(permissions.edit_milestones(user, m.proposal))
-    if m.due_date != due_date:
-        # a new date: the reminders for it go out again
-        m.reminded_due_at = m.reminded_late_at = None
-    m.title, m.due_date = title.strip(), due_date
-    m.description = (description or "").strip() or None
-    audit.record(user, "milestone.update", m, proposal_id=m.proposal_id, title=m.title,
-                 due_date=due_date.isoformat())
+    with editing.edit(MILESTONE, m, user, seen_version):
+        if m.due_date != due_date:
+            # a new date: the reminders for it go out again
+            m.reminded_due_at = m.reminded_late_at = None
+        m.title, m.due_date = title.strip(), due_date
+        m.description = (description or "").strip() or None
+        audit.record(user, "milestone.update", m, proposal_id=m.proposal_id, title=m.title,
+                     due_date=due_date.isoformat())
     return m
 
 

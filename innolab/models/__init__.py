@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see every table."""
 from .audit import AuditEvent
 from .challenges import Authority, Challenge, ChallengeStatus, Topic, challenge_topics
+from .editing import EditSnapshot
 from .content import PAGE_SLUGS, PlatformSetting, SitePage
 from .identities import ExternalIdentity
 from .mail import OutboxMail
@@ -27,4 +28,5 @@ __all__ = [
     "User", "UserRole", "Delivery", "Notification", "NotificationPreference", "Document",
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
+    "EditSnapshot",
 ]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, Integer, TypeDecorator
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
 def utcnow() -> datetime:
@@ -25,3 +26,20 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
+
+
+class Versioned:
+    """A record several people edit: every UPDATE checks and raises `lock_version`.
+
+    SQLAlchemy's version counter adds ``WHERE lock_version = <the version loaded>`` to each
+    UPDATE (and DELETE) and raises StaleDataError when no row matched, so a concurrent save
+    based on an old version can never overwrite a newer one. Every change of the row raises
+    the version, also a workflow move; what a person edits is compared in domain.editing.
+    """
+
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1,
+                                              server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.__table__.c.lock_version}

@@ -8,7 +8,7 @@ from sqlalchemy import Column, Date, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import UTCDateTime, utcnow
+from ._base import UTCDateTime, Versioned, utcnow
 
 
 class Authority(db.Model):
@@ -51,7 +51,7 @@ class ChallengeStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
-class Challenge(db.Model):
+class Challenge(Versioned, db.Model):
     __tablename__ = "challenges"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,12 +7,12 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ._base import UTCDateTime, utcnow
+from ._base import UTCDateTime, Versioned, utcnow
 
 PAGE_SLUGS = ("impressum", "datenschutz", "barrierefreiheit", "kontakt")
 
 
-class SitePage(db.Model):
+class SitePage(Versioned, db.Model):
     __tablename__ = "site_pages"
     __table_args__ = (UniqueConstraint("slug", "locale"),)
 

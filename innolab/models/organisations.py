@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import UTCDateTime, utcnow
+from ._base import UTCDateTime, Versioned, utcnow
 
 
 class OrganisationKind(str, enum.Enum):
@@ -24,7 +24,7 @@ class MemberRole(str, enum.Enum):
     MEMBER = "member"
 
 
-class Organisation(db.Model):
+class Organisation(Versioned, db.Model):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,10 +8,10 @@ from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import UTCDateTime, utcnow
+from ._base import UTCDateTime, Versioned, utcnow
 
 
-class PilotGoal(db.Model):
+class PilotGoal(Versioned, db.Model):
     """A measurable goal the pilot must show, agreed before it starts."""
 
     __tablename__ = "pilot_goals"
@@ -55,7 +55,7 @@ class MilestoneStatus(str, enum.Enum):
     LATE = "late"
 
 
-class Milestone(db.Model):
+class Milestone(Versioned, db.Model):
     __tablename__ = "milestones"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,7 +134,7 @@ class ReportRecommendation(str, enum.Enum):
     STOP = "stop"
 
 
-class ResultsReport(db.Model):
+class ResultsReport(Versioned, db.Model):
     __tablename__ = "results_reports"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Table, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ._base import UTCDateTime, utcnow
+from ._base import UTCDateTime, Versioned, utcnow
 
 
 class Status(str, enum.Enum):
@@ -44,7 +44,7 @@ CONTENT_FIELDS = (
 )
 
 
-class Proposal(db.Model):
+class Proposal(Versioned, db.Model):
     __tablename__ = "proposals"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,8 +8,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from innolab.i18n import lazy_gettext as _l
 
+from ..web.forms import VersionedForm
 
-class GoalForm(FlaskForm):
+
+class GoalForm(VersionedForm, FlaskForm):
     title = StringField(_l("Ziel"), validators=[
         DataRequired(_l("Bitte beschreiben Sie das Ziel.")), Length(max=200)])
     baseline = StringField(_l("Ausgangswert"), validators=[
@@ -28,7 +30,7 @@ class MessageForm(FlaskForm):
     internal = BooleanField(_l("Interne Notiz (nur für das InnoLab-Team sichtbar)"))
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(VersionedForm, FlaskForm):
     title = StringField(_l("Meilenstein"), validators=[
         DataRequired(_l("Bitte benennen Sie den Meilenstein.")), Length(max=200)])
     due_date = DateField(_l("Fällig am"), validators=[

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from ..domain import permissions, uploads
+from ..domain.editing import EditConflict
 from ..domain import workspace as domain
 from ..extensions import db, htmx
 from ..models import Document, DocumentVersion, Milestone, PilotGoal, Proposal
@@ -161,17 +162,27 @@ def goal(proposal_id: int, goal_id: int):
     g = _child(PilotGoal, goal_id, p)
     require(permissions.edit_goals(current_user, p))
     form = GoalForm(obj=g) if request.method == "GET" else GoalForm()
-    status = 200
+    if request.method == "GET":
+        form.start_from(g)
+    status, conflict = 200, None
     if request.method == "POST":
         if form.validate():
-            domain.update_goal(g, current_user, title=form.title.data,
-                               baseline=form.baseline.data, target=form.target.data,
-                               measurement=form.measurement.data)
-            db.session.commit()
-            flash(_("Das Ziel „%(title)s“ wurde geändert.", title=g.title), "success")
-            return redirect_to(url_for(".goals", proposal_id=p.id))
-        status = 422
-    return render("pilots/goal.html", status=status, p=p, goal=g, form=form)
+            try:
+                domain.update_goal(g, current_user, title=form.title.data,
+                                   baseline=form.baseline.data, target=form.target.data,
+                                   measurement=form.measurement.data,
+                                   seen_version=form.seen_version)
+            except EditConflict as exc:
+                form.continue_from(exc)
+                status, conflict = 409, exc
+            else:
+                db.session.commit()
+                flash(_("Das Ziel „%(title)s“ wurde geändert.", title=g.title), "success")
+                return redirect_to(url_for(".goals", proposal_id=p.id))
+        else:
+            status = 422
+    return render("pilots/goal.html", status=status, p=p, goal=g, form=form,
+                  conflict=conflict)
 
 
 @bp.post("/<int:proposal_id>/goals/<int:goal_id>/delete")
@@ -287,17 +298,28 @@ def milestone(proposal_id: int, milestone_id: int):
     if action not in (None, "save"):
         abort(400)
     form = MilestoneForm(obj=m) if action is None else MilestoneForm()
-    status = 200
+    if action is None:
+        form.start_from(m)
+    status, conflict = 200, None
     if action == "save":
         if form.validate():
-            domain.update_milestone(m, current_user, title=form.title.data,
-                                    due_date=form.due_date.data,
-                                    description=form.description.data)
-            db.session.commit()
-            flash(_("Der Meilenstein „%(title)s“ wurde geändert.", title=m.title), "success")
-            return redirect_to(_workspace_url(p, "milestones"))
-        status = 422
-    return render("pilots/milestone.html", status=status, p=p, milestone=m, form=form)
+            try:
+                domain.update_milestone(m, current_user, title=form.title.data,
+                                        due_date=form.due_date.data,
+                                        description=form.description.data,
+                                        seen_version=form.seen_version)
+            except EditConflict as exc:
+                form.continue_from(exc)
+                status, conflict = 409, exc
+            else:
+                db.session.commit()
+                flash(_("Der Meilenstein „%(title)s“ wurde geändert.", title=m.title),
+                      "success")
+                return redirect_to(_workspace_url(p, "milestones"))
+        else:
+            status = 422
+    return render("pilots/milestone.html", status=status, p=p, milestone=m, form=form,
+                  conflict=conflict)
 
 
 # ---------------------------------------------------------------- documents

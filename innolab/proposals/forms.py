@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - older WTForms
         return (value, label)
 
 from ..domain.proposals import FIELD_LABELS, TRL_LEVELS
+from ..web.forms import VersionedForm
 
 L = FIELD_LABELS
 
@@ -37,7 +38,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(VersionedForm, FlaskForm):
     title = StringField(L["title"], validators=[
         DataRequired(_l("Bitte geben Sie einen Titel an.")), Length(max=200)])
     organisation_id = SelectField(_l("Organisation"), coerce=_int_or_none, validators=[

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..domain import DomainError, permissions, uploads, workflow
+from ..domain.editing import EditConflict
 from ..domain import proposals as domain
 from ..domain.states import MEMBER, missing_fields
 from ..extensions import db, htmx
@@ -72,9 +73,9 @@ def _wants_submit() -> bool:
     return request.form.get("save") == "submit"
 
 
-def _render_form(form, proposal=None, refusal=None, status=200):
+def _render_form(form, proposal=None, refusal=None, status=200, conflict=None):
     return render("proposals/form.html", form=form, proposal=proposal, refusal=refusal,
-                  status=status)
+                  conflict=conflict, status=status)
 
 
 def _submit_after_save(p: Proposal, form: ProposalForm):
@@ -140,9 +141,14 @@ def edit(proposal_id: int):
     form = _form(proposal=p)
     if request.method == "GET":
         form.fill_from(p)
+        form.start_from(p)
     if form.validate_on_submit():
         try:
-            domain.update_draft(p, current_user, form.content(), form.topic_ids.data)
+            domain.update_draft(p, current_user, form.content(), form.topic_ids.data,
+                                seen_version=form.seen_version)
+        except EditConflict as conflict:
+            form.continue_from(conflict)
+            return _render_form(form, proposal=p, conflict=conflict, status=409)
         except DomainError as exc:
             db.session.rollback()
             form.challenge_id.errors = list(form.challenge_id.errors) + [exc.reason]

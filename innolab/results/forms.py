@@ -10,6 +10,7 @@ from wtforms.validators import Length, Optional
 from innolab.i18n import lazy_gettext as _l
 
 from ..domain.results import FIELD_LABELS, RECOMMENDATION_LABELS
+from ..web.forms import VersionedForm
 
 L = FIELD_LABELS
 TEXT_MAX = 20000
@@ -22,7 +23,7 @@ def _reached(value):
     return {"yes": True, "no": False, True: True, False: False}.get(value)
 
 
-class ReportForm(FlaskForm):
+class ReportForm(VersionedForm, FlaskForm):
     """The static part; `for_goals(goals)` adds value, reached and comment per goal."""
 
     summary = TextAreaField(L["summary"], validators=[Optional(), Length(max=TEXT_MAX)])

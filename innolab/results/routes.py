@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..domain import permissions
+from ..domain.editing import EditConflict
 from ..domain import results as domain
 from ..domain.states import timeline_label
 from ..extensions import db
@@ -33,13 +34,14 @@ def _workspace_url(p: Proposal) -> str | None:
 
 
 def _page(p: Proposal, form: ReportForm | None = None, send_back_form: SendBackForm | None = None,
-          refusal=None, status: int = 200):
+          refusal=None, status: int = 200, conflict=None):
     user = current_user
     report = p.results_report
     can_write = permissions.write_report(user, p)
     if form is None and can_write:
         form = ReportForm.for_goals(domain.goals_of(p))
         form.fill_from(report)
+        form.start_from(report)
     return render(
         "results/report.html", status=status,
         p=p, report=report,
@@ -55,6 +57,7 @@ def _page(p: Proposal, form: ReportForm | None = None, send_back_form: SendBackF
         send_back_form=send_back_form or SendBackForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
         refusal=refusal,
+        conflict=conflict,
         workspace_url=_workspace_url(p),
         status_label_of=domain.status_label,
         timeline_label=timeline_label,
@@ -70,7 +73,11 @@ def _save(p: Proposal, submit: bool):
     if not form.validate_on_submit():
         return _page(p, form=form, status=422)
     try:
-        domain.save_draft(p, current_user, form.content(), form.goal_results())
+        domain.save_draft(p, current_user, form.content(), form.goal_results(),
+                          seen_version=form.seen_version)
+    except EditConflict as conflict:
+        form.continue_from(conflict)
+        return _page(p, form=form, conflict=conflict, status=409)
     except domain.ReportRefused as exc:
         db.session.rollback()
         return _page(p, form=form, refusal=exc.reason, status=422)

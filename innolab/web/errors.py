@@ -6,6 +6,7 @@ import logging
 from flask import render_template, request
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..extensions import db
@@ -17,6 +18,7 @@ TITLES = {
     403: _l("Zugriff verweigert"),
     404: _l("Seite nicht gefunden"),
     405: _l("Aktion nicht möglich"),
+    409: _l("Gleichzeitig geändert"),
     413: _l("Datei zu groß"),
     429: _l("Zu viele Anfragen"),
     500: _l("Interner Fehler"),
@@ -27,6 +29,8 @@ TEXTS = {
     403: _l("Sie haben keine Berechtigung für diese Seite oder Aktion."),
     404: _l("Die Seite gibt es nicht oder sie ist nicht öffentlich."),
     405: _l("Diese Aktion ist auf diesem Weg nicht möglich."),
+    409: _l("Jemand anderes hat diesen Datensatz im selben Moment geändert. Es wurde nichts "
+            "gespeichert. Bitte laden Sie die Seite neu und versuchen Sie es erneut."),
     413: _l("Die hochgeladene Datei ist größer als erlaubt."),
     429: _l("Sie haben zu viele Anfragen in kurzer Zeit gesendet. Bitte warten Sie einen "
             "Moment und versuchen Sie es dann erneut."),
@@ -52,6 +56,14 @@ def init_app(app) -> None:
         # The Host header is not among TRUSTED_HOSTS: no page can be built (every link would
         # need that host), so answer plainly.
         return "400 Bad Request: untrusted host", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.errorhandler(StaleDataError)
+    def _overtaken(exc):
+        # A versioned record changed between reading and saving, outside an edit form
+        # (those show domain.editing.EditConflict), e.g. a workflow move at the same moment.
+        db.session.rollback()
+        log.info("Concurrent change refused on %s %s: %s", request.method, request.path, exc)
+        return _page(409)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -1,7 +1,7 @@
 """form receipts: a form sent twice has one effect
 
 Revision ID: 9c3e2a7f4b32
-Revises: d2546e82fe14
+Revises: 8b2d1f6e3a21
 Create Date: 2026-12-01 15:45:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '9c3e2a7f4b32'
-down_revision = 'd2546e82fe14'
+down_revision = '8b2d1f6e3a21'
 branch_labels = None
 depends_on = None
 

@@ -62,9 +62,11 @@
     }
   });
 
-  // A form with an error summary: focus it so screen readers read the errors first.
+  // A form with an edit conflict notice or an error summary: focus it so screen readers
+  // read it first.
   document.addEventListener("DOMContentLoaded", function () {
-    var summary = document.getElementById("error-summary");
+    var summary = document.getElementById("edit-conflict") ||
+      document.getElementById("error-summary");
     if (summary) { summary.focus(); }
   });
 })();
