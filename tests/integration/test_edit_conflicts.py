@@ -449,31 +449,31 @@ def test_two_admins_creating_the_same_page_at_the_same_moment_lose_nothing(app):
         db.session.remove()
 
 
-def test_a_move_overtaken_by_another_save_gets_a_clear_page_not_an_error(app_ctx, login,
-                                                                         client):
-    """Outside the edit forms (here: submitting) a save that another one overtook between
-    reading and writing is refused with a 409 page; nothing is half saved."""
-    from sqlalchemy import event, text
+def test_a_move_after_another_save_works_on_what_was_saved(app_ctx, login, client,
+                                                          monkeypatch):
+    """Another person saves the draft after this page was loaded, just before the move: the
+    move locks the proposal and reads it afresh, so it hands in what is saved now, the other
+    person's change included; nothing is lost and nothing fails."""
+    from sqlalchemy import text
+
+    from innolab.domain import workflow
 
     anna = f.user(name="Anna Ahrens")
     p = f.proposal(f.organisation(owner=anna), status="draft")
     login(anna)
-    done = []
+    real_lock = workflow.lock
 
-    def someone_saves_first(session, flush_context, instances):
-        if not done:
-            done.append(1)
-            with db.engine.begin() as conn:  # another person's transaction commits now
-                conn.execute(text("UPDATE proposals SET lock_version = lock_version + 1, "
-                                  "problem = 'Neu' WHERE id = :id"), {"id": p.id})
+    def someone_saves_first(*rows):
+        with db.engine.begin() as conn:  # another person's transaction commits now
+            conn.execute(text("UPDATE proposals SET lock_version = lock_version + 1, "
+                              "problem = 'Neu' WHERE id = :id"), {"id": p.id})
+        real_lock(*rows)
 
-    event.listen(db.session, "before_flush", someone_saves_first)
-    try:
-        response = client.post(url_for("proposals.act", proposal_id=p.id),
-                               data={"action": "submit"})
-    finally:
-        event.remove(db.session, "before_flush", someone_saves_first)
-    assert response.status_code == 409
-    assert "im selben Moment geändert" in response.get_data(as_text=True)
+    monkeypatch.setattr(workflow, "lock", someone_saves_first)
+    response = client.post(url_for("proposals.act", proposal_id=p.id),
+                           data={"action": "submit"})
+
+    assert response.status_code == 303
     p = _fresh(Proposal, p.id)
-    assert p.status == "draft" and p.problem == "Neu" and p.reference is None
+    assert p.status == "submitted" and p.problem == "Neu" and p.reference is not None
+    assert p.versions[-1].content["problem"] == "Neu"
