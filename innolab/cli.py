@@ -49,10 +49,10 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
 @group.command("send-mail")
 def send_mail() -> None:
     """Deliver the mails waiting in the outbox (SMTP, or the log without SMTP_HOST)."""
-    from .domain.mailer import deliver_pending
+    from .domain.mailer import deliver_all
 
     with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or None):
-        sent = deliver_pending(limit=1000)
+        sent = deliver_all()
     click.echo(f"{sent} mail(s) sent.")
 
 
