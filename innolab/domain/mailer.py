@@ -253,8 +253,9 @@ def _reason(exc: BaseException) -> str:
     return single_line(text, 1000)
 
 
-def _fail(mail: OutboxMail, reason: str) -> None:
-    mail.attempts += 1
+def _fail(mail: OutboxMail, reason: str, *, attempt: bool = True) -> None:
+    if attempt:
+        mail.attempts += 1
     mail.failed_at = utcnow()
     mail.last_error = single_line(reason, 1000)
     log.error("Mail %s to %s failed for good: %s", mail.id, mail.recipient, mail.last_error)
@@ -265,7 +266,8 @@ def _retry_later(mail: OutboxMail, exc: BaseException) -> None:
     mail.last_error = _reason(exc)
     mail.next_attempt_at = utcnow() + timedelta(minutes=2 ** mail.attempts)
     if mail.attempts >= MAX_ATTEMPTS:
-        _fail(mail, f"given up after {mail.attempts} attempts: {mail.last_error}")
+        _fail(mail, f"given up after {mail.attempts} attempts: {mail.last_error}",
+              attempt=False)
     else:
         log.warning("Mail %s to %s not delivered (attempt %s): %s", mail.id, mail.recipient,
                     mail.attempts, mail.last_error)

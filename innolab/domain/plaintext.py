@@ -32,10 +32,11 @@ _SPACES = re.compile(r"\s+")
 
 
 def single_line(text, max_length: int | None = None) -> str:
-    """`text` on one line: each forbidden character becomes a space, runs of white space one
-    space, no white space at either end; at most `max_length` characters (an ellipsis marks
-    the cut)."""
-    cleaned = "".join(" " if is_forbidden(c) else c for c in str(text if text is not None else ""))
+    """`text` on one line: bidi overrides are dropped, every other forbidden character becomes a
+    space, runs of white space one space, no white space at either end; at most `max_length`
+    characters (an ellipsis marks the cut)."""
+    text = str(text if text is not None else "")
+    cleaned = "".join("" if c in BIDI_CONTROLS else " " if is_forbidden(c) else c for c in text)
     cleaned = _SPACES.sub(" ", cleaned).strip()
     if max_length is not None and len(cleaned) > max_length:
         cleaned = cleaned[:max_length - 1].rstrip() + "…"
