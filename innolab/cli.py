@@ -27,6 +27,11 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
         email = normalise_email(validate_email(email, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         raise click.BadParameter(str(exc), param_hint="EMAIL") from exc
+    from .domain.plaintext import has_forbidden
+
+    if name is not None and has_forbidden(name):
+        raise click.BadParameter("no line breaks or other control characters",
+                                 param_hint="--name")
     user = user_by_email(email)
     if user is None:
         if password is None:

@@ -33,33 +33,22 @@ class DeliveryThread:
         self._pid: int | None = None
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
-        self._idle = threading.Event()
-        self._idle.set()
 
     def wake(self) -> None:
         with self._lock:
             if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
                 self._pid = os.getpid()
                 self._wake = threading.Event()
-                self._idle = threading.Event()
-                self._thread = threading.Thread(target=self._run, args=(self._wake, self._idle),
+                self._thread = threading.Thread(target=self._run, args=(self._wake,),
                                                 name="innolab-mail-delivery", daemon=True)
                 self._thread.start()
-            self._idle.clear()
             self._wake.set()
 
-    def wait_idle(self, timeout: float) -> bool:
-        """Until the thread has nothing left to do (for tests and commands); False on timeout."""
-        return self._idle.wait(timeout)
-
-    def _run(self, wake: threading.Event, idle: threading.Event) -> None:
+    def _run(self, wake: threading.Event) -> None:
         while True:
             wake.wait()
-            wake.clear()
+            wake.clear()  # a wake-up during the delivery below means one more round
             self._deliver()
-            with self._lock:  # a wake-up meanwhile means: another round, not idle yet
-                if not wake.is_set():
-                    idle.set()
 
     def _deliver(self) -> None:
         from ..domain.mailer import deliver_all
