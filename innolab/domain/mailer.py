@@ -258,7 +258,7 @@ def _fail(mail: OutboxMail, reason: str, *, attempt: bool = True) -> None:
         mail.attempts += 1
     mail.failed_at = utcnow()
     mail.last_error = single_line(reason, 1000)
-    log.error("Mail %s to %s failed for good: %s", mail.id, mail.recipient, mail.last_error)
+    log.error("Mail %s to %r failed for good: %s", mail.id, mail.recipient, mail.last_error)
 
 
 def _retry_later(mail: OutboxMail, exc: BaseException) -> None:
@@ -269,7 +269,7 @@ def _retry_later(mail: OutboxMail, exc: BaseException) -> None:
         _fail(mail, f"given up after {mail.attempts} attempts: {mail.last_error}",
               attempt=False)
     else:
-        log.warning("Mail %s to %s not delivered (attempt %s): %s", mail.id, mail.recipient,
+        log.warning("Mail %s to %r not delivered (attempt %s): %s", mail.id, mail.recipient,
                     mail.attempts, mail.last_error)
 
 
