@@ -99,31 +99,20 @@ def _init_extensions(app: Flask) -> None:
 
     @app.after_request
     def _deliver_mail(response):
-        # After the response went out, so that how long a request takes never tells whether
-        # a mail was sent (e.g. to a known address on registration).
+        # Once the response went out, wake the process's delivery thread: the request never
+        # waits for the mail server, so how long it takes never tells whether a mail was sent
+        # (e.g. to a known address on registration), and a slow server never slows a page.
         if g.get("innolab_mail_queued") and app.config["MAIL_SEND_AFTER_REQUEST"]:
+            from .web.mail_delivery import delivery_thread
+
             g.innolab_mail_queued = False
-            response.call_on_close(lambda: _deliver_outbox(app))
+            response.call_on_close(delivery_thread(app).wake)
         return response
 
     @app.teardown_request
     def _rollback_on_error(exc):
         if exc is not None:
             db.session.rollback()
-
-
-def _deliver_outbox(app: Flask) -> None:
-    from .domain.mailer import deliver_pending
-    from .extensions import db
-
-    with app.test_request_context(base_url=app.config.get("BASE_URL") or None):
-        try:
-            deliver_pending()
-        except Exception:  # the mail stays in the outbox for the next run
-            db.session.rollback()
-            logging.getLogger("innolab.mail").exception("Outbox delivery failed")
-        finally:
-            db.session.remove()
 
 
 def _select_locale() -> str:

@@ -27,6 +27,11 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
         email = normalise_email(validate_email(email, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         raise click.BadParameter(str(exc), param_hint="EMAIL") from exc
+    from .domain.plaintext import has_forbidden
+
+    if name is not None and has_forbidden(name):
+        raise click.BadParameter("no line breaks or other control characters",
+                                 param_hint="--name")
     user = user_by_email(email)
     if user is None:
         if password is None:
@@ -49,10 +54,10 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
 @group.command("send-mail")
 def send_mail() -> None:
     """Deliver the mails waiting in the outbox (SMTP, or the log without SMTP_HOST)."""
-    from .domain.mailer import deliver_pending
+    from .domain.mailer import deliver_all
 
     with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or None):
-        sent = deliver_pending(limit=1000)
+        sent = deliver_all()
     click.echo(f"{sent} mail(s) sent.")
 
 

@@ -66,9 +66,13 @@ def load_config(instance_path: Path) -> dict:
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), False),
         "SMTP_SSL": _bool(os.environ.get("SMTP_SSL"), False),
         "SMTP_TIMEOUT": _int("SMTP_TIMEOUT", 10),
-        # Deliver queued mail right after the request that queued it (else only by the
-        # `send-mail` command).
-        "MAIL_SEND_AFTER_REQUEST": _bool(os.environ.get("MAIL_SEND_AFTER_REQUEST"), True),
+        # The domain of every Message-ID (else BASE_URL's host, else MAIL_FROM's domain).
+        "MAIL_MESSAGE_ID_DOMAIN": os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "").strip(),
+        # Deliver queued mail right after the request that queued it, in a background thread
+        # of the web process (else only by the worker or the `send-mail` command). Off in
+        # production, where the worker delivers.
+        "MAIL_SEND_AFTER_REQUEST": _bool(os.environ.get("MAIL_SEND_AFTER_REQUEST"),
+                                         not production),
         # Notifications: the daily digest goes out from this hour (local time); seconds
         # between two passes of `flask innolab worker`.
         "DIGEST_HOUR": _int("DIGEST_HOUR", 7),

@@ -31,6 +31,9 @@ def app(tmp_path_factory):
         "UPLOAD_FOLDER": str(uploads),
         "SMTP_HOST": "",
         "SERVER_NAME": None,
+        # Mail waits in the outbox until a test delivers it; the tests of the delivery after
+        # the response switch it on.
+        "MAIL_SEND_AFTER_REQUEST": False,
     })
     with app.app_context():
         _db.drop_all()

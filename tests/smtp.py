@@ -2,14 +2,25 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
 
 
 class Inbox:
+    """What the server received; `refuse[address] = "550 …"` makes it reject a recipient."""
+
     def __init__(self):
         self.messages = []
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content,
@@ -53,3 +64,43 @@ def running_server(app):
         server.stop()
 
     return server, restore
+
+
+class Tarpit:
+    """A mail server that accepts connections and never answers (not even the greeting)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, name="smtp-tarpit", daemon=True)
+        self._thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed
+                return
+            self.connections.append(conn)  # held open, never written to
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() above
+        except OSError:
+            pass
+        self.sock.close()
+        for conn in self.connections:
+            conn.close()
+
+
+def wait_for(condition, timeout: float, interval: float = 0.05):
+    """Poll `condition()` until it is true (returns it) or `timeout` seconds passed (None)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result or time.monotonic() > deadline:
+            return result or None
+        time.sleep(interval)

@@ -10,7 +10,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField, URLFiel
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ..domain.organisations import KIND_LABELS
-from ..web.forms import VersionedForm
+from ..web.forms import VersionedForm, single_line
 
 try:  # WTForms 3.3 deprecates plain tuples as choices
     from wtforms import SelectChoice
@@ -49,7 +49,8 @@ class OrganisationForm(VersionedForm, FlaskForm):
     name = StringField(
         _l("Name der Organisation"), filters=[_strip],
         validators=[DataRequired(_l("Bitte geben Sie den Namen der Organisation ein.")),
-                    Length(max=200, message=_l("Bitte höchstens %(max)d Zeichen."))])
+                    Length(max=200, message=_l("Bitte höchstens %(max)d Zeichen.")),
+                    single_line])
     kind = SelectField(
         _l("Art der Organisation"),
         choices=[SelectChoice("", _l("Bitte wählen"))]
@@ -62,7 +63,8 @@ class OrganisationForm(VersionedForm, FlaskForm):
                     web_address])
     city = StringField(
         _l("Ort"), filters=[_strip],
-        validators=[Optional(), Length(max=120, message=_l("Bitte höchstens %(max)d Zeichen."))])
+        validators=[Optional(), Length(max=120, message=_l("Bitte höchstens %(max)d Zeichen.")),
+                    single_line])
     description = TextAreaField(
         _l("Beschreibung"), filters=[_strip],
         validators=[Optional(),

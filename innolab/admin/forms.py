@@ -11,7 +11,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, U
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.admin import ROLE_LABELS
-from ..web.forms import VersionedForm
+from ..web.forms import VersionedForm, single_line
 
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
 
@@ -36,7 +36,8 @@ class InviteStaffForm(FlaskForm):
         InputRequired(REQUIRED), Length(max=254),
         Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an."), check_deliverability=False),
     ])
-    name = StringField(_l("Name"), validators=[InputRequired(REQUIRED), Length(max=200)])
+    name = StringField(_l("Name"), validators=[InputRequired(REQUIRED), Length(max=200),
+                                               single_line])
     roles = MultiCheckboxField(_l("Rollen"), choices=_role_choices)
 
     def validate_roles(self, field):
@@ -54,8 +55,9 @@ class AccountStatusForm(FlaskForm):
 
 class AuthorityForm(FlaskForm):
     name = StringField(_l("Name der Behörde"), validators=[InputRequired(REQUIRED),
-                                                           Length(max=250)])
-    short_name = StringField(_l("Kurzname"), validators=[Optional(), Length(max=40)])
+                                                           Length(max=250), single_line])
+    short_name = StringField(_l("Kurzname"), validators=[Optional(), Length(max=40),
+                                                         single_line])
     website = URLField(_l("Website"), validators=[
         Optional(), Length(max=300),
         URL(message=_l("Bitte geben Sie eine vollständige Adresse mit https:// an.")),
@@ -68,9 +70,9 @@ class AuthorityForm(FlaskForm):
 
 class TopicForm(FlaskForm):
     name_de = StringField(_l("Name (Deutsch)"), validators=[InputRequired(REQUIRED),
-                                                             Length(max=120)])
+                                                             Length(max=120), single_line])
     name_en = StringField(_l("Name (Englisch)"), validators=[InputRequired(REQUIRED),
-                                                              Length(max=120)])
+                                                              Length(max=120), single_line])
     slug = StringField(_l("Kennung"), validators=[
         Optional(), Length(max=80),
         Regexp(r"^[a-z0-9-]+$", message=_l("Nur Kleinbuchstaben, Ziffern und Bindestriche.")),
@@ -78,7 +80,8 @@ class TopicForm(FlaskForm):
 
 
 class PageForm(VersionedForm, FlaskForm):
-    title = StringField(_l("Überschrift"), validators=[InputRequired(REQUIRED), Length(max=200)])
+    title = StringField(_l("Überschrift"), validators=[InputRequired(REQUIRED), Length(max=200),
+                                                      single_line])
     body = TextAreaField(_l("Text (Markdown)"), validators=[InputRequired(REQUIRED),
                                                              Length(max=50000)])
 

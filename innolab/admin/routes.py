@@ -1,4 +1,5 @@
-"""The administration: staff accounts and roles, authorities, topics, pages, audit log."""
+"""The administration: staff accounts and roles, authorities, topics, pages, failed mails,
+audit log."""
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
@@ -9,7 +10,7 @@ from ..domain import DomainError, permissions
 from ..domain.editing import EditConflict
 from ..domain import admin as domain
 from ..extensions import db, htmx, login_manager
-from ..models import PAGE_SLUGS, AuditEvent, Authority, Topic, User
+from ..models import PAGE_SLUGS, AuditEvent, Authority, OutboxMail, Topic, User
 from ..web import page_number, redirect_to, render, require
 from . import bp
 from .forms import (
@@ -34,6 +35,31 @@ def _admins_only():
 @bp.get("/")
 def index():
     return render("admin/index.html", counts=domain.dashboard_counts())
+
+
+# ------------------------------------------------------------------ mails not delivered
+
+
+@bp.get("/mails")
+def mails():
+    page = db.paginate(domain.failed_mails(), page=page_number(), per_page=PER_PAGE,
+                       error_out=False)
+    return render("admin/mails.html", page=page, retrying=domain.retrying_mails())
+
+
+@bp.post("/mails/<int:mail_id>/send-again")
+def send_mail_again(mail_id):
+    mail = db.get_or_404(OutboxMail, mail_id)
+    try:
+        domain.send_mail_again(current_user, mail)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+    else:
+        db.session.commit()
+        flash(_("Die E-Mail an %(recipient)s wird erneut gesendet.", recipient=mail.recipient),
+              "success")
+    return redirect_to(url_for("admin.mails"))
 
 
 # ------------------------------------------------------------------ sign-in settings

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.challenges import PAST_DEADLINE, ChallengeData
-from ..web.forms import VersionedForm
+from ..web.forms import VersionedForm, single_line
 
 
 def _int_or_none(value):
@@ -24,7 +24,7 @@ def _int_or_none(value):
 class ChallengeForm(VersionedForm, FlaskForm):
     title = StringField(_l("Titel"), validators=[
         DataRequired(_l("Bitte geben Sie einen Titel ein.")),
-        Length(max=200, message=_l("Höchstens %(max)d Zeichen."))])
+        Length(max=200, message=_l("Höchstens %(max)d Zeichen.")), single_line])
     summary = TextAreaField(_l("Kurzbeschreibung"), validators=[
         DataRequired(_l("Bitte geben Sie eine Kurzbeschreibung ein.")),
         Length(max=500, message=_l("Höchstens %(max)d Zeichen."))])

@@ -105,7 +105,32 @@ def dashboard_counts() -> dict:
         "outbox": count(select(func.count(OutboxMail.id)).where(OutboxMail.sent_at.is_(None))),
         "outbox_failed": count(select(func.count(OutboxMail.id)).where(
             OutboxMail.sent_at.is_(None), OutboxMail.attempts > 0)),
+        "mails_failed": count(select(func.count(OutboxMail.id)).where(
+            OutboxMail.sent_at.is_(None), OutboxMail.failed_at.is_not(None))),
     }
+
+
+# ------------------------------------------------------------------ mails that were not delivered
+
+
+def failed_mails():
+    """The query of the failed mails (the latest first)."""
+    return mailer.failed_query()
+
+
+def retrying_mails() -> list[OutboxMail]:
+    return list(db.session.execute(mailer.retrying_query().limit(200)).scalars())
+
+
+def send_mail_again(actor: User, mail: OutboxMail) -> None:
+    """A failed mail goes out again with the next delivery (with its Message-ID)."""
+    if mail.sent_at is not None or mail.failed_at is None:
+        raise DomainError(_l("Diese E-Mail ist nicht fehlgeschlagen und wird nicht erneut "
+                             "gesendet."))
+    reason = mail.last_error
+    mailer.send_again(mail)
+    audit.record(actor, "mail.send_again", mail, recipient=mail.recipient,
+                 message_id=mail.message_id, reason=reason)
 
 
 # ------------------------------------------------------------------ users and roles

@@ -482,24 +482,21 @@ def _milestone_notice(m: Milestone, kind: str) -> None:
 
 
 def run_pass(now: datetime | None = None, *, force_digest: bool = False) -> dict[str, int]:
-    """One pass of the worker: deliver, digests, reminders, deliver what they queued."""
+    """One pass of the worker: deliver, digests, reminders, deliver what they queued.
+
+    Each step runs whatever the one before did: a mail that fails is recorded on its row by
+    the mailer, and should a step raise (the database or the configuration fails), the others
+    still run; the failed step runs again next pass.
+    """
     counts = {"sent": 0, "digests": 0, "reminders": 0}
-    counts["sent"] += _deliver_all()
-    for name, step in (("digests", lambda: send_digests(now, force=force_digest)),
-                       ("reminders", lambda: create_reminders(now))):
+    steps = (("sent", mailer.deliver_all),
+             ("digests", lambda: send_digests(now, force=force_digest)),
+             ("reminders", lambda: create_reminders(now)),
+             ("sent", mailer.deliver_all))
+    for name, step in steps:
         try:
-            counts[name] = step()
+            counts[name] += step()
         except Exception:  # one failing step does not stop the others; it runs again next pass
             db.session.rollback()
             log.exception("Worker step %s failed", name)
-    counts["sent"] += _deliver_all()
     return counts
-
-
-def _deliver_all(batch: int = 50) -> int:
-    total = 0
-    while True:
-        sent = mailer.deliver_pending(limit=batch)
-        total += sent
-        if sent < batch:
-            return total

@@ -8,12 +8,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from innolab.i18n import lazy_gettext as _l
 
-from ..web.forms import VersionedForm
+from ..web.forms import VersionedForm, single_line
+
 
 
 class GoalForm(VersionedForm, FlaskForm):
     title = StringField(_l("Ziel"), validators=[
-        DataRequired(_l("Bitte beschreiben Sie das Ziel.")), Length(max=200)])
+        DataRequired(_l("Bitte beschreiben Sie das Ziel.")), Length(max=200), single_line])
     baseline = StringField(_l("Ausgangswert"), validators=[
         DataRequired(_l("Bitte geben Sie den heutigen Stand an.")), Length(max=200)])
     target = StringField(_l("Zielwert"), validators=[
@@ -32,7 +33,7 @@ class MessageForm(FlaskForm):
 
 class MilestoneForm(VersionedForm, FlaskForm):
     title = StringField(_l("Meilenstein"), validators=[
-        DataRequired(_l("Bitte benennen Sie den Meilenstein.")), Length(max=200)])
+        DataRequired(_l("Bitte benennen Sie den Meilenstein.")), Length(max=200), single_line])
     due_date = DateField(_l("Fällig am"), validators=[
         InputRequired(_l("Bitte geben Sie ein gültiges Datum an (TT.MM.JJJJ)."))])
     description = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=2000)])
@@ -40,7 +41,7 @@ class MilestoneForm(VersionedForm, FlaskForm):
 
 class DocumentForm(FlaskForm):
     title = StringField(_l("Titel des Dokuments"), validators=[
-        DataRequired(_l("Bitte geben Sie einen Titel an.")), Length(max=200)])
+        DataRequired(_l("Bitte geben Sie einen Titel an.")), Length(max=200), single_line])
     file = FileField(_l("Datei"))
     note = StringField(_l("Hinweis zu dieser Fassung"), validators=[Optional(), Length(max=500)])
     internal = BooleanField(_l("Intern (für die Partnerorganisation nicht sichtbar)"))

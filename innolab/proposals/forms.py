@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - older WTForms
         return (value, label)
 
 from ..domain.proposals import FIELD_LABELS, TRL_LEVELS
-from ..web.forms import VersionedForm
+from ..web.forms import VersionedForm, single_line
 
 L = FIELD_LABELS
 
@@ -40,7 +40,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 class ProposalForm(VersionedForm, FlaskForm):
     title = StringField(L["title"], validators=[
-        DataRequired(_l("Bitte geben Sie einen Titel an.")), Length(max=200)])
+        DataRequired(_l("Bitte geben Sie einen Titel an.")), Length(max=200), single_line])
     organisation_id = SelectField(_l("Organisation"), coerce=_int_or_none, validators=[
         InputRequired(_l("Bitte wählen Sie eine Organisation."))])
     challenge_id = SelectField(L["challenge_id"], coerce=_int_or_none, validate_choice=False)
@@ -63,7 +63,8 @@ class ProposalForm(VersionedForm, FlaskForm):
                                           validators=[Optional(), Length(max=5000)])
     hosting_location = StringField(L["hosting_location"], validators=[Optional(), Length(max=300)])
     security_notes = TextAreaField(L["security_notes"], validators=[Optional(), Length(max=5000)])
-    contact_name = StringField(L["contact_name"], validators=[Optional(), Length(max=200)])
+    contact_name = StringField(L["contact_name"], validators=[Optional(), Length(max=200),
+                                                               single_line])
     contact_email = EmailField(L["contact_email"], validators=[
         Optional(), Length(max=254),
         Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an."), check_deliverability=False)])

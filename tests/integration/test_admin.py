@@ -54,15 +54,32 @@ def _audit(action):
 GET_PAGES = ["/admin/", "/admin/users", "/admin/users/invite", "/admin/users/{user}",
              "/admin/authorities", "/admin/authorities/{authority}", "/admin/topics",
              "/admin/topics/{topic}", "/admin/audit", "/admin/pages",
-             "/admin/pages/impressum/de"]
+             "/admin/pages/impressum/de", "/admin/mails"]
 POSTS = ["/admin/users/invite", "/admin/users/{user}", "/admin/authorities",
          "/admin/authorities/{authority}", "/admin/authorities/{authority}/delete",
-         "/admin/topics", "/admin/topics/{topic}/delete", "/admin/pages/kontakt/en"]
+         "/admin/topics", "/admin/topics/{topic}/delete", "/admin/pages/kontakt/en",
+         "/admin/mails/{mail}/send-again"]
 
 
 @pytest.fixture
 def targets():
-    return {"user": f.user().id, "authority": f.authority().id, "topic": f.topic().id}
+    return {"user": f.user().id, "authority": f.authority().id, "topic": f.topic().id,
+            "mail": _failed_mail().id}
+
+
+def _failed_mail(**values):
+    from innolab.domain import mailer
+    from innolab.models import OutboxMail
+    from innolab.models._base import utcnow
+
+    mail = OutboxMail(**{"recipient": "weg@example.org", "subject": "Einladung", "kind": "general",
+                         "body_text": "Text", "attempts": 1, "failed_at": utcnow(),
+                         "message_id": mailer.new_message_id(),
+                         "last_error": "SMTPRecipientsRefused: 550 Mailbox unavailable",
+                         **values})
+    db.session.add(mail)
+    db.session.commit()
+    return mail
 
 
 def test_admin_pages_visitor_redirected_to_login(client, targets):
@@ -391,3 +408,47 @@ def test_user_page_shows_roles_memberships_and_history(client, admin):
     assert "Dora Daten" in html and "Datenfirma GmbH" in html
     assert "Interessenkonflikt" in html
     assert "user.roles_change" in html
+
+
+# ------------------------------------------------------------------ mails not delivered
+
+
+def test_admin_sees_failed_mail_and_sends_it_again_with_the_same_message_id(app, client, admin):
+    from innolab.domain import mailer
+    from innolab.models import OutboxMail
+    from tests.smtp import running_server
+
+    mail = _failed_mail()
+    mail_id, message_id = mail.id, mail.message_id
+    page = client.get("/admin/mails").get_data(as_text=True)
+    assert "weg@example.org" in page and "Einladung" in page
+    assert "550 Mailbox unavailable" in page and "Erneut senden" in page
+    assert "1 E-Mail(s) konnten bisher nicht zugestellt werden." in \
+        client.get("/admin/").get_data(as_text=True)
+
+    response = client.post(f"/admin/mails/{mail_id}/send-again", follow_redirects=True)
+    assert "Die E-Mail an weg@example.org wird erneut gesendet." in \
+        response.get_data(as_text=True)
+    assert _audit("mail.send_again")[0].details["message_id"] == message_id
+
+    server, restore = running_server(app)
+    try:
+        assert mailer.deliver_pending() == 1
+    finally:
+        restore()
+    (_, msg), = server.inbox.messages
+    assert msg["Message-ID"] == message_id
+    db.session.expire_all()
+    assert db.session.get(OutboxMail, mail_id).sent_at is not None
+    assert "Keine fehlgeschlagenen E-Mails." in client.get("/admin/mails").get_data(as_text=True)
+
+
+def test_admin_cannot_send_again_a_mail_that_did_not_fail(client, admin):
+    from innolab.models import OutboxMail
+
+    mail = _failed_mail(failed_at=None, attempts=0)
+    response = client.post(f"/admin/mails/{mail.id}/send-again", follow_redirects=True)
+    assert "Diese E-Mail ist nicht fehlgeschlagen" in response.get_data(as_text=True)
+    assert _audit("mail.send_again") == []
+    db.session.expire_all()
+    assert db.session.get(OutboxMail, mail.id).attempts == 0

@@ -52,3 +52,23 @@ def test_migrations_upgrade_matches_models_and_downgrade_removes_all(empty_datab
         remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert remaining == set()
         db.engine.dispose()
+
+
+def test_migration_gives_every_queued_mail_its_own_message_id(empty_database):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True,
+                      "BASE_URL": "https://innolab.zdmv.example"})
+    with app.app_context():
+        upgrade(revision="d2546e82fe14")
+        with db.engine.begin() as conn:
+            for n in range(3):
+                conn.execute(text(
+                    "INSERT INTO outbox_mails (recipient, subject, body_text, kind, created_at,"
+                    " next_attempt_at, attempts) VALUES (:r, 'Betreff', 'Text', 'general',"
+                    " '2026-12-01 10:00:00', '2026-12-01 10:00:00', 0)"), {"r": f"p{n}@example.org"})
+        upgrade()
+        with db.engine.connect() as conn:
+            ids = conn.execute(text("SELECT message_id FROM outbox_mails")).scalars().all()
+        assert len(ids) == 3 and len(set(ids)) == 3
+        assert all(i.startswith("<") and i.endswith("@innolab.zdmv.example>") for i in ids)
+        downgrade(revision="base")
+        db.engine.dispose()

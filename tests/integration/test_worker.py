@@ -184,6 +184,61 @@ def test_two_workers_in_parallel_send_each_mail_once(app, smtp):
         assert db.session.query(OutboxMail).filter(OutboxMail.sent_at.is_(None)).count() == 0
 
 
+def test_poisoned_mails_fail_alone_and_the_pass_still_sends_digests_and_reminders(
+        app, app_ctx, smtp, login, client):
+    admin = SimpleNamespace(session_token=f.staff("admin").session_token)
+    user = f.user(email="digest@example.org")
+    _prefer(user, "new_message", "digest")
+    nt.notify([user], "new_message", proposal=f.proposal(status="running"))
+    _, reviewer, _ = _assignment(_today() + timedelta(days=1))
+    reviewer_email = reviewer.email
+    # Rows as old data holds them, past the forms; the bad ones come first in the outbox.
+    broken = OutboxMail(recipient="eve@example.org\r\nBcc: victim@example.org",
+                        subject="Einladung zu Nordlicht", body_text="Text", kind="general")
+    crlf = OutboxMail(recipient="anna@example.org", subject="Nordlicht\r\nBcc: victim@example.org",
+                      body_text="Text", kind="general")
+    db.session.add(broken)
+    db.session.flush()
+    db.session.add(crlf)
+    mailer.queue("good@example.org", "notification", "Gut", subject_text="Gut")
+    db.session.commit()
+    broken_id = broken.id
+
+    output = _worker(app, "--digest-now")
+
+    assert "1 digest(s)" in output and "1 reminder(s)" in output
+    received = {r: msg for (r,), msg in smtp.inbox.messages}
+    assert sorted(received) == sorted(["anna@example.org", "good@example.org",
+                                       "digest@example.org", reviewer_email])
+    assert received["anna@example.org"]["Subject"] == "Nordlicht Bcc: victim@example.org"
+    assert all(rcpts != ["victim@example.org"] for rcpts, _ in smtp.inbox.messages)
+    failed = db.session.get(OutboxMail, broken_id)
+    assert failed.failed_at is not None and failed.sent_at is None
+    assert "invalid recipient address" in failed.last_error
+
+    page = login(admin).get("/admin/mails").get_data(as_text=True)
+    assert "Einladung zu Nordlicht" in page and "eve@example.org" in page
+    assert "invalid recipient address" in page and "Erneut senden" in page
+
+
+def test_worker_pass_sends_digests_and_reminders_when_delivery_itself_fails(app, app_ctx,
+                                                                             smtp):
+    app.config["MAIL_FROM"], saved = "kein Absender", app.config["MAIL_FROM"]
+    try:
+        user = f.user()
+        _prefer(user, "new_message", "digest")
+        nt.notify([user], "new_message", proposal=f.proposal(status="running"))
+        _assignment(_today() + timedelta(days=1))
+        output = _worker(app, "--digest-now")
+    finally:
+        app.config["MAIL_FROM"] = saved
+    assert "1 digest(s)" in output and "1 reminder(s)" in output
+    assert smtp.inbox.messages == []
+    db.session.expire_all()
+    waiting = db.session.query(OutboxMail).all()
+    assert len(waiting) == 2 and all(m.sent_at is None and m.failed_at is None for m in waiting)
+
+
 # ---------------------------------------------------------------- digests
 
 
