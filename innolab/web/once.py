@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import FormReceipt
-from ..models._base import utcnow
 
 FIELD = "_once"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -157,11 +156,3 @@ def _record(response):
         log.exception("Could not record the result of a form post")
     return response
 
-
-def prune(older_than_hours: int = 24) -> int:
-    """Forget receipts older than a day (the worker calls this)."""
-    from datetime import timedelta
-
-    result = db.session.execute(delete(FormReceipt).where(
-        FormReceipt.created_at < utcnow() - timedelta(hours=older_than_hours)))
-    return result.rowcount or 0

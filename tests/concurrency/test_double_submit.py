@@ -127,3 +127,25 @@ def test_form_refused_can_be_sent_again_with_the_same_token(app_ctx, server, sig
     assert refused.status_code == 422 and "Bitte begründen Sie" in unescape(refused.text)
     assert fixed.status_code == 200 and "Der Vorschlag wurde abgelehnt" in unescape(fixed.text)
     assert _count(TimelineEntry, proposal_id=p.id, action="reject") == 1
+
+
+def test_receipts_older_than_a_day_are_forgotten_by_the_worker(app_ctx, server, signed_in,
+                                                               page_token):
+    from datetime import timedelta
+
+    from innolab.domain.notifications import run_pass
+    from innolab.models import FormReceipt
+    from innolab.models._base import utcnow
+
+    p = f.proposal(status="submitted")
+    coordinator = signed_in(f.staff("coordinator"))
+    page = f"/staff/review/proposals/{p.id}"
+    coordinator.post(f"{server}/staff/review/proposals/{p.id}/act", timeout=60,
+                     data={"action": "request_changes", "seen_status": "submitted",
+                           "message": "Bitte ergänzen.", "_once": page_token(coordinator, page)})
+    assert _count(FormReceipt) == 1
+
+    run_pass(utcnow() + timedelta(hours=23))
+    assert _count(FormReceipt) == 1
+    run_pass(utcnow() + timedelta(hours=25))
+    assert _count(FormReceipt) == 0
