@@ -61,7 +61,7 @@ def _claim():
     if token is None:
         return None
     deadline = time.monotonic() + current_app.config.get("ONCE_WAIT_SECONDS", 15)
-    while True:
+    for _attempt in range(5):
         db.session.add(FormReceipt(token=token, user_id=current_user.id,
                                    endpoint=request.endpoint))
         try:
@@ -77,6 +77,8 @@ def _claim():
         if answer is not None:
             return answer
         # The first post ended without effect: its receipt is gone, so this one may act.
+    log.warning("Could not claim the one-time token of a form post; it runs unguarded")
+    return None
 
 
 def _replay(token: str, deadline: float):
