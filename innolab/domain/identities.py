@@ -571,6 +571,9 @@ def sign_in(provider: Provider, claims: Claims, fallback_locale: str = "de") -> 
         user = _create_account(provider, claims, fallback_locale)
         identity = _add_identity(user, provider, claims)
         if not user.email_confirmed:
+            from .registration import send_confirmation
+
+            send_confirmation(user)  # after linking: the mail names the provider
             raise CheckMailbox(provider, user.email)
         result = SignInResult(user, created=True)
     user = result.user
@@ -628,10 +631,6 @@ def _create_account(provider: Provider, claims: Claims, fallback_locale: str) ->
     db.session.flush()
     audit.record(user, "user.register_external", user, provider=provider.key,
                  email_verified=claims.email_verified, address_trusted=trusted)
-    if not trusted:
-        from .registration import send_confirmation
-
-        send_confirmation(user)
     return user
 
 
