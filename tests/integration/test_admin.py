@@ -255,6 +255,80 @@ def test_invite_staff_existing_account_gets_roles_only_through_the_link(client, 
     assert existing.roles == {Role.COORDINATOR}
 
 
+@pytest.mark.parametrize("confirmed", [False, True], ids=["unconfirmed", "confirmed"])
+def test_staff_roles_cannot_be_captured_by_registering_the_address_first(
+        client, admin, outbox, new_client, confirmed):
+    # someone registers the address of a future coordinator, with a password they know
+    attacker = new_client()
+    attacker.post("/register", data={"email": "kuenftig@zdmv.example", "name": "Mallory",
+                                     "password": "mallorys-Passwort-123",
+                                     "password_confirm": "mallorys-Passwort-123",
+                                     "consent": "y"})
+    account = db.session.execute(
+        select(User).where(User.email == "kuenftig@zdmv.example")).scalar_one()
+    if confirmed:  # even an account that got confirmed somehow gets nothing without the link
+        account.email_confirmed_at = account.created_at
+        db.session.commit()
+    client.post("/admin/users/invite", data={"email": "kuenftig@zdmv.example", "name": "K",
+                                             "roles": ["coordinator", "admin"]})
+    db.session.refresh(account)
+    assert account.roles == set()
+    attacker.post("/login", data={"email": "kuenftig@zdmv.example",
+                                  "password": "mallorys-Passwort-123"})
+    assert attacker.get("/admin/").status_code in (302, 303, 403)
+    assert attacker.get("/staff/review/").status_code in (302, 303, 403, 404)
+    db.session.refresh(account)
+    assert account.roles == set()
+    # the link went to the mailbox only
+    (invitation,) = [m for m in outbox("kuenftig@zdmv.example")
+                     if "/account/staff-invitation/" in m.body_text]
+    assert "Koordination" in invitation.body_text
+
+
+def test_staff_invitation_link_for_another_account_gives_nothing(client, admin, outbox,
+                                                                 new_client, login):
+    invited = f.user(email="eingeladen@zdmv.example")
+    other = f.user(email="andere@example.org")
+    client.post("/admin/users/invite", data={"email": invited.email, "name": "E",
+                                             "roles": ["reviewer"]})
+    (mail,) = outbox(invited.email)
+    intruder = login(other, new_client())
+    assert intruder.post(_link(mail)).status_code == 403
+    db.session.refresh(other)
+    db.session.refresh(invited)
+    assert other.roles == set() and invited.roles == set()
+
+
+def test_staff_invitation_link_invalid_or_expired(client, admin, outbox, new_client):
+    from datetime import timedelta
+
+    from innolab.models import PendingRoleGrant
+
+    assert new_client().get("/account/staff-invitation/erfunden").status_code == 400
+    client.post("/admin/users/invite", data={"email": "neu@zdmv.example", "name": "N",
+                                             "roles": ["reviewer"]})
+    (mail,) = outbox("neu@zdmv.example")
+    grant = db.session.execute(select(PendingRoleGrant)).scalar_one()
+    grant.expires_at = grant.created_at - timedelta(seconds=1)
+    db.session.commit()
+    response = new_client().get(_link(mail))
+    assert response.status_code == 400
+    assert "Einladungslink ist abgelaufen" in response.get_data(as_text=True)
+
+
+def test_staff_invitation_password_errors_keep_the_page(client, admin, outbox, new_client):
+    client.post("/admin/users/invite", data={"email": "neu@zdmv.example", "name": "N",
+                                             "roles": ["reviewer"]})
+    (mail,) = outbox("neu@zdmv.example")
+    response = new_client().post(_link(mail), data={"password": "kurz",
+                                                    "password_confirm": "anders"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Bitte prüfen Sie Ihre Eingaben" in html or "Zeichen lang" in html
+    user = db.session.execute(select(User).where(User.email == "neu@zdmv.example")).scalar_one()
+    assert user.roles == set() and user.password_hash is None
+
+
 def test_invite_staff_same_roles_again_changes_nothing(client, admin, outbox):
     f.staff("reviewer", email="rita@zdmv.example")
     response = client.post("/admin/users/invite", data={
