@@ -589,9 +589,6 @@ def sign_in(provider: Provider, claims: Claims, fallback_locale: str = "de") -> 
     return result
 
 
-SUBJECT_KNOWN_ADDRESS = _l("Anmeldeversuch über %(provider)s beim InnoLab")
-
-
 def _create_account(provider: Provider, claims: Claims, fallback_locale: str) -> User:
     email = normalise_email(claims.email or "")
     if not email or len(email) > 254 or not EMAIL_PATTERN.match(email):
@@ -612,7 +609,8 @@ def _create_account(provider: Provider, claims: Claims, fallback_locale: str) ->
             from . import mailer
 
             mailer.queue(existing, "external_known_address",
-                         SUBJECT_KNOWN_ADDRESS % {"provider": provider.display_name},
+                         _l("Anmeldeversuch über %(provider)s beim InnoLab",
+                            provider=provider.display_name),
                          kind="account", provider=provider.display_name,
                          login_url=mailer.external_url("auth.login"),
                          forgot_url=mailer.external_url("auth.forgot_password"),
