@@ -5,6 +5,8 @@ Revises: 7a1c0e5d2f10
 Create Date: 2026-12-01 16:20:00.000000
 
 """
+import secrets
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -56,6 +58,17 @@ def upgrade():
                  .where(identities.c.user_id.in_(
                      sa.select(users.c.id).where(users.c.email_confirmed_at.is_(None))))
                  .values(unconfirmed=True))
+    # Such accounts could be signed in through the provider before; from now on they wait for
+    # the confirmation, so their open sessions end.
+    sessions = sa.table('users', sa.column('id', sa.Integer),
+                        sa.column('session_token', sa.String))
+    waiting = conn.execute(
+        sa.select(users.c.id).where(users.c.email_confirmed_at.is_(None),
+                                    users.c.id.in_(sa.select(identities.c.user_id)))
+    ).scalars().all()
+    for user_id in waiting:
+        conn.execute(sessions.update().where(sessions.c.id == user_id)
+                     .values(session_token=secrets.token_urlsafe(32)))
     # Roles a staff provider handed out (the audit log says so: the latest grant of that role
     # came from "oidc:<key>") are that provider's from now on.
     roles = sa.table('user_roles', sa.column('id', sa.Integer), sa.column('user_id', sa.Integer),
