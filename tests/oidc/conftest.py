@@ -8,7 +8,7 @@ Two kinds of test live here:
   Debian's Chromium through Playwright.
 
 Both apps have their own database: a fresh SQLite file, or the PostgreSQL databases
-`innolab_oidc` / `innolab_oidc_live` next to TEST_DATABASE_URL.
+`<test database>_innolab_oidc` / `<test database>_innolab_oidc_live` next to TEST_DATABASE_URL.
 """
 from __future__ import annotations
 
@@ -69,6 +69,8 @@ def own_database(name: str, tmp_path_factory):
     url = make_url(test_url)
     if url.drivername != "postgresql":
         url = url.set(drivername="postgresql")
+    # named after the test database, so two people's runs on one server never meet
+    name = f"{url.database}_{name}"
     admin = url.set(database="postgres").render_as_string(hide_password=False)
     own = url.set(database=name).render_as_string(hide_password=False)
 
