@@ -236,16 +236,17 @@ def staff_invitation(token):
         if current_user.id != user.id:
             return render("auth/link_invalid.html", status=403, kind="staff_invitation")
     form = ResetPasswordForm() if new_account else None
-    if request.method == "POST":
+    status = 200
+    if request.method == "POST" and form is not None and not form.validate_on_submit():
+        status = 422
+    elif request.method == "POST":
         try:
             if new_account:
-                if not form.validate_on_submit():
-                    raise PasswordRejected("")
                 registration.reset_password(user, form.password.data)
             admin_domain.accept_grant(user, token)
         except PasswordRejected as exc:
-            if str(exc.reason):
-                form.password.errors = [*form.password.errors, str(exc.reason)]
+            form.password.errors = [*form.password.errors, str(exc.reason)]
+            status = 422
         except DomainError as exc:
             db.session.rollback()
             flash(str(exc.reason), "error")
@@ -260,9 +261,6 @@ def staff_invitation(token):
             flash(_("Sie haben die Einladung angenommen. Ihre Rollen: %(roles)s",
                     roles=", ".join(roles)), "success")
             return redirect_to(url_for("auth.settings"))
-        status = 422
-    else:
-        status = 200
     return render("auth/staff_invitation.html", form=form, user=user, token=token, roles=roles,
                   status=status, min_password_length=MIN_PASSWORD_LENGTH)
 
