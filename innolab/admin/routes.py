@@ -6,7 +6,7 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..domain import DomainError, permissions
+from ..domain import DomainError, identities, permissions
 from ..domain.editing import EditConflict
 from ..domain import admin as domain
 from ..extensions import db, htmx, login_manager
@@ -68,7 +68,7 @@ def send_mail_again(mail_id):
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in_settings():
     """Switch local passwords off for staff (they then use the staff identity provider)."""
-    from ..domain import identities, settings
+    from ..domain import settings
 
     staff_provider = identities.staff_provider_configured()
     enabled = identities.staff_local_login_enabled()
@@ -126,11 +126,10 @@ def invite_staff():
             messages = {
                 "created": _("Das Konto für %(email)s wurde angelegt. Eine Einladung mit einem "
                              "Link zum Festlegen des Passworts ist unterwegs.", email=user.email),
-                "granted": _("Für %(email)s gibt es bereits ein Konto. Es hat die gewählten "
-                             "Rollen erhalten; die Person wurde per E-Mail benachrichtigt.",
+                "pending": _("Für %(email)s gibt es bereits ein Konto. Die gewählten Rollen "
+                             "gelten erst, wenn die Person sie über den Link in der E-Mail "
+                             "annimmt, die jetzt an diese Adresse unterwegs ist.",
                              email=user.email),
-                "reinvited": _("Für %(email)s gibt es bereits ein Konto ohne Passwort. Die "
-                               "Einladung wurde erneut gesendet.", email=user.email),
                 "unchanged": _("Das Konto von %(email)s hat diese Rollen bereits; es wurde "
                                "nichts geändert.", email=user.email),
             }
@@ -156,7 +155,12 @@ def user(user_id):
                 roles_form.roles.errors.append(str(exc.reason))
             else:
                 db.session.commit()
-                if added or removed:
+                if added:
+                    flash(_("Die Rollen von %(name)s wurden gespeichert. Neue Rollen gelten "
+                            "erst, wenn die Person sie über den Link in der E-Mail annimmt, "
+                            "die an %(email)s unterwegs ist.", name=user.name,
+                            email=user.email), "success")
+                elif removed:
                     flash(_("Die Rollen von %(name)s wurden gespeichert.", name=user.name),
                           "success")
                 else:
@@ -180,6 +184,23 @@ def user(user_id):
             db.session.commit()
             flash(message, "success")
         return redirect_to(url_for("admin.user", user_id=user.id))
+    elif which == "identity":
+        try:  # CSRFProtect has checked the token of every POST
+            identity_id = int(request.form.get("identity", ""))
+        except ValueError:
+            abort(400)
+        try:
+            key = identities.admin_remove_identity(current_user, user, identity_id)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.reason), "error")
+        else:
+            db.session.commit()
+            provider = identities.get_provider(key)
+            flash(_("Die Verknüpfung mit %(provider)s wurde entfernt; die Rollen aus diesem "
+                    "Anbieter und alle Sitzungen des Kontos sind beendet.",
+                    provider=provider.display_name if provider else key), "success")
+        return redirect_to(url_for("admin.user", user_id=user.id))
     elif request.method == "POST":
         abort(400)
     memberships = [(m.organisation, m.role) for m in user.memberships]
@@ -191,7 +212,10 @@ def user(user_id):
                   status_form=status_form, role_labels=domain.role_labels,
                   hints=domain.ROLE_HINTS, memberships=memberships, events=events,
                   is_last_admin=domain.is_last_admin(user),
-                  external=domain.with_external_login([user.id]))
+                  external=domain.with_external_login([user.id]),
+                  role_sources=domain.role_sources(user), pending=domain.pending_grants(user),
+                  identities=identities.identities_of(user),
+                  provider_names={p.key: p.display_name for p in identities.providers()})
 
 
 # ------------------------------------------------------------------ authorities and topics

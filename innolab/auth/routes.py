@@ -6,7 +6,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
-from ..domain import identities, registration
+from ..domain import DomainError, identities, registration
+from ..domain import admin as admin_domain
 from ..domain.admin import role_labels
 from ..domain.accounts import MIN_PASSWORD_LENGTH, normalise_email
 from ..domain.registration import LoginRefused, PasswordRejected
@@ -109,6 +110,13 @@ def confirm(token):
         return render("auth/link_invalid.html", status=400, kind="confirm")
     db.session.commit()
     flash(_("Vielen Dank, Ihre E-Mail-Adresse ist bestätigt."), "success")
+    if not admin_domain.can_sign_in(user):
+        # No way in is left (a provider linked before the confirmation was removed): the link
+        # has just shown that this person reads the mailbox, so a password can be set now.
+        flash(_("Bitte legen Sie jetzt ein Passwort fest. Eine Anmeldung über einen anderen "
+                "Anbieter können Sie danach unter „Mein Konto“ verknüpfen."), "info")
+        return redirect_to(url_for("auth.reset_password",
+                                   token=registration.make_token("reset", user)))
     if current_user.is_authenticated:
         return redirect_to(url_for("auth.settings"))
     return redirect_to(url_for("auth.login"))
@@ -207,6 +215,54 @@ def reset_password(token):
     status = 422 if form.is_submitted() else 200
     return render("auth/reset_password.html", form=form, user=user, token=token, status=status,
                   min_password_length=MIN_PASSWORD_LENGTH)
+
+
+@bp.route("/account/staff-invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def staff_invitation(token):
+    """The link of a staff invitation: the roles take effect only here, for the account
+    holder (a new account sets its password here; an existing one signs in first)."""
+    grant = admin_domain.grant_by_token(token)
+    if grant is None:
+        return render("auth/link_invalid.html", status=400, kind="staff_invitation")
+    user = grant.user
+    roles = [str(label) for label in role_labels(grant.role_values)]
+    new_account = not admin_domain.can_sign_in(user)
+    if not new_account:
+        if not current_user.is_authenticated:
+            flash(_("Bitte melden Sie sich mit Ihrem Konto an, um die Einladung anzunehmen."),
+                  "info")
+            return redirect_to(url_for("auth.login", next=request.path))
+        if current_user.id != user.id:
+            return render("auth/link_invalid.html", status=403, kind="staff_invitation")
+    form = ResetPasswordForm() if new_account else None
+    status = 200
+    if request.method == "POST" and form is not None and not form.validate_on_submit():
+        status = 422
+    elif request.method == "POST":
+        try:
+            if new_account:
+                registration.reset_password(user, form.password.data)
+            admin_domain.accept_grant(user, token)
+        except PasswordRejected as exc:
+            form.password.errors = [*form.password.errors, str(exc.reason)]
+            status = 422
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.reason), "error")
+            return redirect_to(url_for("auth.settings" if current_user.is_authenticated
+                                       else "auth.login"))
+        else:
+            if new_account:
+                if current_user.is_authenticated:
+                    logout_user()
+                _sign_in(user, method="staff_invitation")
+            db.session.commit()
+            flash(_("Sie haben die Einladung angenommen. Ihre Rollen: %(roles)s",
+                    roles=", ".join(roles)), "success")
+            return redirect_to(url_for("auth.settings"))
+    return render("auth/staff_invitation.html", form=form, user=user, token=token, roles=roles,
+                  status=status, min_password_length=MIN_PASSWORD_LENGTH)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

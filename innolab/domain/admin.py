@@ -13,11 +13,12 @@ from sqlalchemy import Select, exists, func, or_, select
 
 from ..extensions import db
 from ..models import (
-    PAGE_SLUGS, AuditEvent, Authority, Challenge, ExternalIdentity, Organisation, OutboxMail,
+    ADMIN_SOURCE, PAGE_SLUGS, PendingRoleGrant, AuditEvent, Authority, Challenge, ExternalIdentity, Organisation, OutboxMail,
     Proposal, Role, SitePage, Status, Topic, User, UserRole, challenge_topics, proposal_topics,
 )
 from . import DomainError, accounts, audit, editing, mailer, pages
-from .locking import lock_query
+from ..models._base import utcnow
+from .locking import lock, lock_query
 
 # In the order the admin sees them.
 ROLE_LABELS = {
@@ -204,12 +205,21 @@ def can_sign_in(user: User) -> bool:
     return bool(user.password_hash) or bool(with_external_login([user.id]))
 
 
-def invite_staff(actor: User, email: str, name: str, roles) -> tuple[User, str]:
-    """Create a staff account (no password yet) and mail a link to set one.
+GRANT_DAYS = 7  # how long a staff invitation link can be used
 
-    If the address already has an account, that account gets the roles and a notice (or,
-    if it never set a password, the invitation again). Returns (user, outcome) with
-    outcome "created", "granted", "reinvited" or "unchanged".
+SUBJECT_NEW_STAFF = _l("Einladung zum InnoLab des ZDMV")
+SUBJECT_NEW_ROLES = _l("Neue Rollen im InnoLab des ZDMV annehmen")
+
+
+def invite_staff(actor: User, email: str, name: str, roles) -> tuple[User, str]:
+    """Invite someone to staff roles: the roles wait in a pending grant until the link mailed
+    to the address is followed by the account holder (`accept_grant`).
+
+    An account for an unknown address is created without password and without roles; its link
+    sets the password. An existing account, confirmed or not, gets nothing now: whoever
+    registered the address may not own the mailbox. Returns (user, outcome) with outcome
+    "created", "pending" (a link went to an existing account) or "unchanged" (it already
+    holds these roles from an admin).
     """
     roles = _clean_roles(roles)
     if not roles:
@@ -217,70 +227,122 @@ def invite_staff(actor: User, email: str, name: str, roles) -> tuple[User, str]:
     email = accounts.normalise_email(email)
     user = accounts.user_by_email(email)
     if user is not None:
-        added = _grant(user, roles)
-        if added:
-            audit.record(actor, "user.roles_change", user, email=user.email, added=added,
-                         removed=[], via="invite")
-        if not can_sign_in(user):
-            db.session.flush()
-            audit.record(actor, "user.invite_staff", user, email=user.email,
-                         roles=[r.role for r in user.role_rows], again=True)
-            _mail_invitation(actor, user)
-            return user, "reinvited"
-        if not added:
+        lock(user)
+        granted = {r.role for r in user.role_rows if r.source == ADMIN_SOURCE}
+        missing = [r for r in roles if r not in granted]
+        if not missing:
             return user, "unchanged"
-        mailer.queue(user, "staff_invitation", _l("Ihre Rollen im InnoLab des ZDMV"),
-                     kind="staff_invitation", existing=True, roles=role_labels(user.roles),
-                     added=role_labels(added), inviter=actor,
-                     login_url=mailer.external_url("auth.login"))
-        return user, "granted"
+        _pending_grant(actor, user, missing, via="invite")
+        return user, "pending"
 
     user = User(email=email, name=(name or "").strip() or email.split("@")[0],
                 password_hash=None, email_confirmed_at=None,
                 locale=current_app.config.get("BABEL_DEFAULT_LOCALE", "de"))
-    for role in roles:
-        user.role_rows.append(UserRole(role=role))
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "user.invite_staff", user, email=email, roles=roles)
-    _mail_invitation(actor, user)
+    _pending_grant(actor, user, roles, via="invite")
     return user, "created"
 
 
-def _mail_invitation(actor: User, user: User) -> None:
-    """The invitation with a link to set the password (auth's reset page, valid for 7 days)."""
-    link = mailer.external_url("auth.reset_password",
-                               token=accounts.make_token("staff-invite", user))
-    mailer.queue(user, "staff_invitation", _l("Einladung zum InnoLab des ZDMV"),
-                 kind="staff_invitation", existing=False,
-                 roles=role_labels(r.role for r in user.role_rows), link=link, inviter=actor,
-                 login_url=mailer.external_url("auth.login"))
+def _pending_grant(actor: User, user: User, roles: list[str], via: str) -> PendingRoleGrant:
+    """Store the roles as pending and mail the link that makes them take effect."""
+    token, digest = accounts.random_token()
+    grant = PendingRoleGrant(user_id=user.id, roles=" ".join(roles), token_hash=digest,
+                             granted_by_id=actor.id,
+                             expires_at=utcnow() + timedelta(days=GRANT_DAYS))
+    db.session.add(grant)
+    db.session.flush()
+    audit.record(actor, "user.roles_pending", user, email=user.email, roles=roles,
+                 grant_id=grant.id, via=via)
+    existing = can_sign_in(user)
+    mailer.queue(user, "staff_invitation", SUBJECT_NEW_ROLES if existing else SUBJECT_NEW_STAFF,
+                 kind="staff_invitation", existing=existing, added=role_labels(roles),
+                 inviter=actor, link=mailer.external_url("auth.staff_invitation", token=token),
+                 forgot_url=mailer.external_url("auth.forgot_password"))
+    return grant
 
 
-def _grant(user: User, roles: list[str]) -> list[str]:
-    mine = {r.role for r in user.role_rows}
-    added = [r for r in roles if r not in mine]
-    for role in added:
-        user.role_rows.append(UserRole(role=role))
+def pending_grants(user: User) -> list[PendingRoleGrant]:
+    now = utcnow()
+    return [g for g in sorted(user.pending_grants, key=lambda g: g.id) if g.expires_at > now]
+
+
+def grant_by_token(token: str) -> PendingRoleGrant | None:
+    """The open (unused, unexpired) grant of a staff invitation link, else None."""
+    if not token or len(token) > 200:
+        return None
+    grant = db.session.execute(
+        select(PendingRoleGrant).where(PendingRoleGrant.token_hash == accounts.hash_token(token))
+    ).scalar_one_or_none()
+    if grant is None or grant.expires_at <= utcnow() or not grant.user.active:
+        return None
+    return grant
+
+
+def accept_grant(user: User, token: str) -> list[str]:
+    """The account holder followed the link: the roles take effect (as the admin's).
+
+    The link reached the mailbox, so the address counts as confirmed too (identities linked
+    before are removed, as on every confirmation). Returns the roles added.
+    """
+    from .identities import remove_unconfirmed_identities
+
+    lock(user)
+    grant = grant_by_token(token)
+    if grant is None or grant.user_id != user.id:
+        raise DomainError(GRANT_INVALID)
+    have = {r.role: r for r in user.role_rows}
+    added = []
+    for role in _clean_roles(grant.role_values):
+        row = have.get(role)
+        if row is None:
+            user.role_rows.append(UserRole(role=role, source=ADMIN_SOURCE))
+            added.append(role)
+        elif row.source != ADMIN_SOURCE:
+            row.source = ADMIN_SOURCE  # now the admin's: it stays without the provider
+            added.append(role)
+    if not user.email_confirmed:
+        user.email_confirmed_at = utcnow()
+        audit.record(user, "user.confirm_email", user, via="staff_invitation")
+        remove_unconfirmed_identities(user, reason="email_confirmed")
+    audit.record(user, "user.roles_accepted", user, email=user.email, roles=added,
+                 grant_id=grant.id, granted_by=grant.granted_by_id)
+    db.session.delete(grant)
+    db.session.flush()
     return added
 
 
+GRANT_INVALID = _l("Dieser Einladungslink ist ungültig, abgelaufen oder wurde bereits "
+                   "verwendet. Bitte wenden Sie sich an die Administration des InnoLab.")
+
+
+def role_sources(user: User) -> list[tuple[str, object, str | None]]:
+    """(role value, label, provider key or None for the admin) in the admin's order."""
+    rows = {r.role: r for r in user.role_rows}
+    return [(value, label, rows[value].provider_key) for value, label in ROLE_LABELS.items()
+            if value in rows]
+
+
 def set_roles(actor: User, user: User, roles) -> tuple[list[str], list[str]]:
-    """Give `user` exactly `roles`. Returns (added, removed)."""
+    """Give `user` exactly `roles`: roles taken away go now; new roles wait for the link
+    mailed to the account's address (a pending grant). Returns (pending, removed)."""
     _lock_with_admins(user)
     wanted = _clean_roles(roles)
     mine = [r.role for r in user.role_rows]
     removed = [r for r in mine if r not in wanted]
     if Role.ADMIN.value in removed and is_last_admin(user):
         raise DomainError(LAST_ADMIN)
-    added = _grant(user, wanted)
+    pending = [r for r in wanted if r not in mine]
     for row in list(user.role_rows):
         if row.role in removed:
             user.role_rows.remove(row)
-    if added or removed:
-        audit.record(actor, "user.roles_change", user, email=user.email, added=added,
+    if removed:
+        audit.record(actor, "user.roles_change", user, email=user.email, added=[],
                      removed=removed)
-    return added, removed
+    if pending:
+        _pending_grant(actor, user, pending, via="roles")
+    return pending, removed
 
 
 def deactivate(actor: User, user: User) -> None:

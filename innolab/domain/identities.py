@@ -6,11 +6,19 @@ issuer) and "github" (plain OAuth 2 plus GitHub's user API).
 
 Rules kept here (the web layer in innolab/oidc only speaks HTTP):
 - A person is found again by (provider, subject) only, never by the email address alone.
-- A first sign-in creates an account from the verified claims. When the address already
-  belongs to an account, nothing is created or taken over (`EmailInUse`): the owner signs in
-  to that account first and links the provider from the account page.
-- A provider marked `staff` brings the staff roles up to date at every sign-in: roles its
-  `role_map` hands out are added or removed; other roles are left alone.
+- A first sign-in creates an account if the provider's sign-up policy allows it (`signup`,
+  `signup_domains`). The address counts as the person's only when the provider is trusted
+  for it (`email_trust`: the `email_verified: true` claim, or the operator's explicit
+  "always"); otherwise the account cannot be used until the address is confirmed through the
+  mailed link, like a local registration, and the identity is marked `unconfirmed` (removed
+  again when the address is confirmed or the password is reset).
+- When the address already belongs to an account, nothing is created or taken over
+  (`EmailInUse`): the address gets a mail, and the page says the same as for an unknown
+  address.
+- A provider marked `staff` brings the staff roles up to date at every sign-in: the role rows
+  it hands out carry `source = "provider:<key>"`; rows granted by an admin are left alone.
+  Those rows belong to sessions signed in through that provider: signing in any other way
+  removes them (`drop_provider_roles`).
 - An identity is unlinked only while another way to sign in remains.
 
 No function here reads the request. The caller commits.
@@ -18,6 +26,7 @@ No function here reads the request. The caller commits.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -29,12 +38,15 @@ from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ExternalIdentity, Role, User, UserRole
+from ..models import ADMIN_SOURCE, ExternalIdentity, Role, User, UserRole, provider_source
 from ..models._base import utcnow
 from . import audit
 from .accounts import normalise_email, user_by_email
 
 KINDS = ("oidc", "github")
+SIGNUP_POLICIES = ("open", "link-only")
+EMAIL_TRUST = ("claim", "always", "never")
+DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 GITHUB_DEFAULTS = {
     "authorize_url": "https://github.com/login/oauth/authorize",
     "token_url": "https://github.com/login/oauth/access_token",
@@ -50,6 +62,8 @@ LOCALES = ("de", "en")
 LOGOUT_SESSION_KEY = "oidc_logout"
 
 EXTENSION = "innolab_identities"
+
+log = logging.getLogger("innolab.oidc")
 
 
 class ConfigurationError(RuntimeError):
@@ -74,6 +88,24 @@ class Provider:
     authorize_url: str | None = None
     token_url: str | None = None
     api_base_url: str | None = None
+    signup: str = "open"  # "open" or "link-only" (no new accounts through this provider)
+    signup_domains: tuple = ()  # new accounts only for these address domains (empty: any)
+    email_trust: str = "claim"  # "claim" (email_verified: true), "always" or "never"
+
+    def trusts_address(self, claims: "Claims") -> bool:
+        """Does the provider's word prove the person owns the address it reports?"""
+        if self.email_trust == "never":
+            return False
+        if self.email_trust == "always":
+            return True
+        return claims.email_verified
+
+    def signup_allowed(self, email: str) -> bool:
+        if self.signup != "open":
+            return False
+        if not self.signup_domains:
+            return True
+        return email.rpartition("@")[2] in self.signup_domains
 
     @property
     def display_name(self) -> str:
@@ -158,7 +190,7 @@ def _parse_one(entry) -> Provider:
             f"OIDC_PROVIDERS: key {key!r} must be 1-40 lower-case letters, digits, - or _")
     known = {"key", "kind", "client_id", "client_secret", "display_name", "button_label",
              "issuer", "staff", "roles_claim", "role_map", "scopes", "authorize_url",
-             "token_url", "api_base_url"}
+             "token_url", "api_base_url", "signup", "signup_domains", "email_trust"}
     unknown = set(entry) - known
     if unknown:
         raise ConfigurationError(
@@ -227,8 +259,31 @@ def _parse_one(entry) -> Provider:
     if kind == "oidc" and "openid" not in scopes:
         scopes = ["openid", *scopes]
 
+    signup = entry.get("signup", "open")
+    if signup not in SIGNUP_POLICIES:
+        raise ConfigurationError(
+            f"OIDC_PROVIDERS: signup of {key!r} must be one of {SIGNUP_POLICIES}")
+    domains = entry.get("signup_domains") or []
+    if isinstance(domains, str):
+        domains = [domains]
+    if not isinstance(domains, list) or not all(
+            isinstance(d, str) and DOMAIN_PATTERN.match(d.strip().lower().lstrip("@"))
+            for d in domains):
+        raise ConfigurationError(
+            f"OIDC_PROVIDERS: signup_domains of {key!r} must be a list of domain names "
+            f"such as \"zdmv.de\"")
+    email_trust = entry.get("email_trust", "claim")
+    if email_trust not in EMAIL_TRUST:
+        raise ConfigurationError(
+            f"OIDC_PROVIDERS: email_trust of {key!r} must be one of {EMAIL_TRUST}")
+    if kind == "github" and email_trust == "always":
+        raise ConfigurationError(
+            f"OIDC_PROVIDERS: email_trust \"always\" is not possible for GitHub ({key!r}); "
+            f"only its verified primary address counts")
+
     return Provider(
-        key=key, kind=kind, client_id=client_id, client_secret=client_secret,
+        key=key, signup=signup, email_trust=email_trust,
+        signup_domains=tuple(d.strip().lower().lstrip("@") for d in domains), kind=kind, client_id=client_id, client_secret=client_secret,
         display_names=_texts(entry.get("display_name"), "display_name", key) or {"de": key},
         button_labels=_texts(entry.get("button_label"), "button_label", key),
         issuer=issuer if kind == "oidc" else None, staff=staff, roles_claim=roles_claim,
@@ -277,6 +332,9 @@ class Claims:
     name: str | None = None
     locale: str | None = None
     groups: list[str] = field(default_factory=list)
+    # The token says the groups are too many to list (Entra ID's overage: `_claim_names`
+    # names the claim, or `hasgroups`): the groups are unknown, not empty.
+    groups_incomplete: bool = False
 
 
 def _claim_path(data: dict, path: str):
@@ -326,7 +384,13 @@ def claims_from_oidc(provider: Provider, data: dict) -> Claims:
         parts = [_clean_text(data.get(k), 100) for k in ("given_name", "family_name")]
         name = " ".join(p for p in parts if p) or _clean_text(data.get("preferred_username"), 200)
     verified = data.get("email_verified")
+    incomplete = False
+    if provider.roles_claim:
+        claim_names = data.get("_claim_names")
+        incomplete = (isinstance(claim_names, dict) and provider.roles_claim in claim_names) \
+            or data.get("hasgroups") in (True, "true")
     return Claims(
+        groups_incomplete=incomplete,
         subject=subject,
         email=_clean_text(data.get("email"), 254),
         email_verified=verified is True
@@ -342,14 +406,16 @@ def claims_from_github(user: dict, emails) -> Claims:
     subject = user.get("id")
     if not isinstance(subject, int) or isinstance(subject, bool):
         raise ValueError("no usable GitHub id")
+    # Only the primary address counts, and only when GitHub has verified it; another verified
+    # address of the GitHub account says nothing about the address the account is known by.
     email, verified = None, False
     if isinstance(emails, list):
-        rows = [e for e in emails if isinstance(e, dict) and isinstance(e.get("email"), str)]
-        ranked = sorted(rows, key=lambda e: (not e.get("verified"), not e.get("primary")))
-        if ranked:
-            email, verified = ranked[0]["email"], ranked[0].get("verified") is True
+        rows = [e for e in emails if isinstance(e, dict) and isinstance(e.get("email"), str)
+                and e.get("primary") is True]
+        if rows:
+            email, verified = rows[0]["email"], rows[0].get("verified") is True
     if email is None:
-        email = user.get("email") if isinstance(user.get("email"), str) else None
+        email = user.get("email") if isinstance(user.get("email"), str) else None  # unverified
     return Claims(
         subject=str(subject),
         email=_clean_text(email, 254),
@@ -368,13 +434,22 @@ class SignInRefused(Exception):
         self.reason = reason
 
 
-class EmailInUse(SignInRefused):
-    """The provider's address belongs to an account not linked to this identity."""
+class CheckMailbox(SignInRefused):
+    """Nobody is signed in; a mail went (or may have gone) to the address the provider gave.
+
+    The same answer whether the address has an account or not: a new account that waits for
+    its confirmation, an address already in use (`EmailInUse`), or an identity whose account
+    is not confirmed yet.
+    """
 
     def __init__(self, provider: Provider, email: str):
-        super().__init__(_l("Zu dieser E-Mail-Adresse gibt es bereits ein Konto."))
+        super().__init__(_l("Bitte prüfen Sie Ihr Postfach."))
         self.provider = provider
         self.email = email
+
+
+class EmailInUse(CheckMailbox):
+    """The provider's address belongs to an account not linked to this identity."""
 
 
 class LinkRefused(SignInRefused):
@@ -388,6 +463,11 @@ class UnlinkRefused(SignInRefused):
 DEACTIVATED = _l("Ihr Konto ist gesperrt. Bitte wenden Sie sich an das InnoLab-Team.")
 NO_EMAIL = _l("Der Anbieter hat keine gültige E-Mail-Adresse übermittelt. Ohne E-Mail-Adresse "
               "können wir kein Konto für Sie anlegen.")
+SIGNUP_CLOSED = _l("Über %(provider)s können keine neuen Konten angelegt werden. Wenn Sie "
+                   "bereits ein Konto beim InnoLab haben, melden Sie sich damit an und "
+                   "verknüpfen Sie %(provider)s unter „Mein Konto“.")
+SIGNUP_DOMAIN = _l("Über %(provider)s können nur Konten für bestimmte E-Mail-Adressen angelegt "
+                   "werden. Bitte registrieren Sie sich mit E-Mail-Adresse und Passwort.")
 STAFF_PROVIDER_ONLY = _l("Mitarbeiterinnen und Mitarbeiter des ZDMV melden sich bitte über "
                          "die Anmeldung für Beschäftigte an.")
 
@@ -465,7 +545,12 @@ class SignInResult:
 
 
 def sign_in(provider: Provider, claims: Claims, fallback_locale: str = "de") -> SignInResult:
-    """The account for this identity, created on the first sign-in. Raises SignInRefused."""
+    """The account for this identity, created on the first sign-in. Raises SignInRefused.
+
+    `CheckMailbox` (a SignInRefused) means: nobody is signed in, a mail went to the address
+    (a new account to confirm, an address in use, an account still unconfirmed). The caller
+    commits in every case.
+    """
     identity = identity_for(provider.key, claims.subject)
     if identity is not None:
         user = db.session.get(User, identity.user_id)
@@ -473,15 +558,30 @@ def sign_in(provider: Provider, claims: Claims, fallback_locale: str = "de") -> 
             audit.record(None, "user.login_refused_deactivated", user, method="external",
                          provider=provider.key)
             raise SignInRefused(DEACTIVATED)
+        if not user.email_confirmed:
+            # Like a local account: not usable before the address is confirmed.
+            from .registration import send_confirmation
+
+            send_confirmation(user)
+            audit.record(user, "user.login_refused_unconfirmed", user, method="external",
+                         provider=provider.key)
+            raise CheckMailbox(provider, user.email)
         result = SignInResult(user)
     else:
-        result = SignInResult(_create_account(provider, claims, fallback_locale), created=True)
-        identity = _add_identity(result.user, provider, claims)
+        user = _create_account(provider, claims, fallback_locale)
+        identity = _add_identity(user, provider, claims)
+        if not user.email_confirmed:
+            from .registration import send_confirmation
+
+            send_confirmation(user)  # after linking: the mail names the provider
+            raise CheckMailbox(provider, user.email)
+        result = SignInResult(user, created=True)
     user = result.user
     result.roles_added, result.roles_removed = sync_staff_roles(user, provider, claims)
     if not external_login_allowed(user, provider):
         audit.record(user, "user.login_refused_staff_provider_only", user, provider=provider.key)
         raise SignInRefused(STAFF_PROVIDER_ONLY)
+    result.roles_removed += drop_provider_roles(user, keep=provider.key)
     now = utcnow()
     identity.last_login_at = now
     user.last_login_at = now
@@ -495,35 +595,98 @@ def _create_account(provider: Provider, claims: Claims, fallback_locale: str) ->
         audit.record(None, "user.external_signup_refused", None, provider=provider.key,
                      reason="no_email")
         raise SignInRefused(NO_EMAIL)
+    # The sign-up policy first: its answer is the same for known and unknown addresses.
+    if not provider.signup_allowed(email):
+        reason = "link_only" if provider.signup != "open" else "domain"
+        audit.record(None, "user.external_signup_refused", None, provider=provider.key,
+                     reason=reason)
+        message = SIGNUP_CLOSED if reason == "link_only" else SIGNUP_DOMAIN
+        raise SignInRefused(message % {"provider": provider.display_name})
     existing = user_by_email(email)
     if existing is not None:
-        # Never taken over: the owner must sign in to that account and link from there.
+        # Never taken over: the owner gets a mail; the page is the one of a new account.
+        if existing.active:
+            from . import mailer
+
+            mailer.queue(existing, "external_known_address",
+                         _l("Anmeldeversuch über %(provider)s beim InnoLab",
+                            provider=provider.display_name),
+                         kind="account", provider=provider.display_name,
+                         login_url=mailer.external_url("auth.login"),
+                         forgot_url=mailer.external_url("auth.forgot_password"),
+                         account_url=mailer.external_url("auth.settings"))
         audit.record(None, "user.external_signup_email_in_use", existing, provider=provider.key)
         raise EmailInUse(provider, email)
+    trusted = provider.trusts_address(claims)
     user = User(
         email=email,
         name=claims.name or email.split("@", 1)[0],
         password_hash=None,
         locale=claims.locale or (fallback_locale if fallback_locale in LOCALES else "de"),
-        email_confirmed_at=utcnow() if claims.email_verified else None,
+        email_confirmed_at=utcnow() if trusted else None,
     )
     db.session.add(user)
     db.session.flush()
     audit.record(user, "user.register_external", user, provider=provider.key,
-                 email_verified=claims.email_verified)
-    if not claims.email_verified:
-        from .registration import send_confirmation
-
-        send_confirmation(user)
+                 email_verified=claims.email_verified, address_trusted=trusted)
     return user
 
 
 def _add_identity(user: User, provider: Provider, claims: Claims) -> ExternalIdentity:
     identity = ExternalIdentity(user_id=user.id, provider=provider.key, subject=claims.subject,
-                                email=normalise_email(claims.email or "") or None)
+                                email=normalise_email(claims.email or "") or None,
+                                unconfirmed=not user.email_confirmed)
     db.session.add(identity)
     db.session.flush()
     return identity
+
+
+def sign_in_methods(user: User) -> list[str]:
+    """The ways into the account, as the mails name them (password, then providers)."""
+    methods = [str(_l("Passwort"))] if user.password_hash else []
+    for identity in identities_of(user):
+        provider = get_provider(identity.provider)
+        methods.append(provider.display_name if provider else identity.provider)
+    return methods
+
+
+def remove_unconfirmed_identities(user: User, reason: str) -> list[str]:
+    """The address was just proven (confirmation or reset link): identities linked before
+    that were linked by someone who may not own the mailbox, so they go (with their roles)."""
+    removed = []
+    for identity in identities_of(user):
+        if identity.unconfirmed:
+            _remove_identity(user, identity)
+            audit.record(None, "user.identity_removed", user, provider=identity.provider,
+                         reason=reason)
+            removed.append(identity.provider)
+    return removed
+
+
+def _remove_identity(user: User, identity: ExternalIdentity) -> None:
+    db.session.delete(identity)
+    source = provider_source(identity.provider)
+    for row in [r for r in user.role_rows if r.source == source]:
+        user.role_rows.remove(row)
+        audit.record(None, "user.role_revoked", user, role=row.role,
+                     source=f"unlink:{identity.provider}")
+    db.session.flush()
+
+
+def admin_remove_identity(actor: User, user: User, identity_id: int) -> str:
+    """An admin removes a linked identity (and the roles it brought). Returns its provider."""
+    from . import DomainError
+    from .locking import lock
+
+    lock(user)
+    identity = db.session.get(ExternalIdentity, identity_id)
+    if identity is None or identity.user_id != user.id:
+        raise DomainError(NOT_LINKED)
+    _remove_identity(user, identity)
+    user.end_all_sessions()  # a session opened through it ends too
+    audit.record(actor, "user.identity_removed", user, provider=identity.provider,
+                 reason="admin", email=user.email)
+    return identity.provider
 
 
 # ------------------------------------------------------------------ linking
@@ -554,6 +717,7 @@ def link(user: User, provider: Provider, claims: Claims) -> SignInResult:
         identity = _add_identity(user, provider, claims)
         audit.record(user, "user.identity_linked", user, provider=provider.key)
     identity.last_login_at = utcnow()
+    # The person has just signed in at the provider: its groups count for this session too.
     added, removed = sync_staff_roles(user, provider, claims)
     return SignInResult(user, roles_added=added, roles_removed=removed)
 
@@ -587,15 +751,8 @@ def unlink(user: User, provider_key: str) -> None:
     allowed = can_unlink(user, provider_key)
     if not allowed:
         raise UnlinkRefused(allowed.reason)
-    identity = _own_identity(user, provider_key)
-    db.session.delete(identity)
-    provider = get_provider(provider_key)
-    if provider is not None and provider.staff:
-        # The provider no longer keeps these roles up to date, so they go with it.
-        for row in [r for r in user.role_rows if r.role in provider.managed_roles]:
-            user.role_rows.remove(row)
-            audit.record(None, "user.role_revoked", user, role=row.role,
-                         source=f"unlink:{provider_key}")
+    # The provider no longer keeps its roles up to date, so they go with it.
+    _remove_identity(user, _own_identity(user, provider_key))
     audit.record(user, "user.identity_unlinked", user, provider=provider_key)
 
 
@@ -610,23 +767,51 @@ def mapped_roles(provider: Provider, groups: list[str]) -> set[str]:
 
 
 def sync_staff_roles(user: User, provider: Provider, claims: Claims) -> tuple[list[str], list[str]]:
-    """Bring the roles this staff provider manages up to date; audit every change."""
+    """Bring the role rows of this staff provider up to date; audit every change.
+
+    Only rows with `source = "provider:<key>"` are added or removed; a role an admin granted
+    stays. When the token says the groups did not fit into it (overage), nothing is taken
+    away: the roles stay as they are and a warning goes to the log and the audit log.
+    """
     if not provider.staff or not provider.role_map:
         return [], []
+    source = provider_source(provider.key)
+    if claims.groups_incomplete:
+        log.warning("Sign-in at %s: the token does not list the groups (overage); the roles "
+                    "of user %s are kept as they are", provider.key, user.id)
+        audit.record(None, "user.roles_claim_incomplete", user, provider=provider.key,
+                     kept=sorted(r.role for r in user.role_rows if r.source == source))
+        return [], []
     wanted = mapped_roles(provider, claims.groups)
-    managed = provider.managed_roles
     have = {r.role for r in user.role_rows}
     added = sorted(wanted - have)
-    removed = sorted((have & managed) - wanted)
+    removed = sorted(r.role for r in user.role_rows if r.source == source and r.role not in wanted)
     for role in added:
-        user.role_rows.append(UserRole(role=role))
-        audit.record(None, "user.role_granted", user, role=role, source=f"oidc:{provider.key}")
-    for row in [r for r in user.role_rows if r.role in removed]:
+        user.role_rows.append(UserRole(role=role, source=source))
+        audit.record(None, "user.role_granted", user, role=role, source=source)
+    for row in [r for r in user.role_rows if r.source == source and r.role in removed]:
         user.role_rows.remove(row)
-        audit.record(None, "user.role_revoked", user, role=row.role, source=f"oidc:{provider.key}")
+        audit.record(None, "user.role_revoked", user, role=row.role, source=source)
     if added or removed:
         db.session.flush()
     return added, removed
+
+
+def drop_provider_roles(user: User, keep: str | None = None) -> list[str]:
+    """The person signed in another way than through a staff provider: the roles that
+    provider's groups handed out are not theirs in this session, so they go (audited).
+    They come back at the next sign-in through the staff provider."""
+    keep_source = provider_source(keep) if keep else None
+    removed = []
+    for row in [r for r in user.role_rows
+                if r.source != ADMIN_SOURCE and r.source != keep_source]:
+        user.role_rows.remove(row)
+        audit.record(None, "user.role_revoked", user, role=row.role, source=row.source,
+                     reason="signed_in_otherwise")
+        removed.append(row.role)
+    if removed:
+        db.session.flush()
+    return sorted(removed)
 
 
 # ------------------------------------------------------------------ signing out at the provider

@@ -83,9 +83,18 @@ def register(email: str, name: str, password: str, locale: str) -> User | None:
     return user
 
 
+def _linked_methods(user: User) -> dict:
+    """What the confirmation and reset mails say about the ways into the account."""
+    from .identities import identities_of, sign_in_methods
+
+    return {"methods": sign_in_methods(user),
+            "unconfirmed_links": [i.provider for i in identities_of(user) if i.unconfirmed]}
+
+
 def send_confirmation(user: User) -> None:
     mailer.queue(user, "confirm_email", SUBJECT_CONFIRM, kind="account",
-                 url=mailer.external_url("auth.confirm", token=make_token("confirm", user)))
+                 url=mailer.external_url("auth.confirm", token=make_token("confirm", user)),
+                 **_linked_methods(user))
 
 
 def resend_confirmation(email: str) -> None:
@@ -104,13 +113,21 @@ def user_for_confirmation(token: str) -> User | None:
 
 
 def confirm_email(token: str) -> User | None:
-    """Mark the address of the token's user confirmed; None for an invalid or used link."""
+    """Mark the address of the token's user confirmed; None for an invalid or used link.
+
+    Sign-in identities linked while the address was unconfirmed are removed: whoever linked
+    them has not shown they own the mailbox the link was sent to.
+    """
+    from .identities import remove_unconfirmed_identities
+
     user = user_for_confirmation(token)
     if user is None:
         return None
     if not user.email_confirmed:
         user.email_confirmed_at = utcnow()
         audit.record(user, "user.confirm_email", user)
+        if remove_unconfirmed_identities(user, reason="email_confirmed"):
+            user.end_all_sessions()
     return user
 
 
@@ -145,6 +162,11 @@ def authenticate(email: str, password: str) -> LoginResult:
 
 
 def record_login(user: User, method: str = "password") -> None:
+    """A sign-in without an identity provider: roles of a staff provider's groups belong to
+    sessions opened through that provider, so they go (see identities.drop_provider_roles)."""
+    from .identities import drop_provider_roles
+
+    drop_provider_roles(user)
     user.last_login_at = utcnow()
     audit.record(user, "user.login", user, method=method)
 
@@ -169,7 +191,8 @@ def request_password_reset(email: str) -> None:
 def send_reset(user: User, invited: bool = False) -> None:
     """The mail with a link to set a (new) password; also used to invite staff."""
     mailer.queue(user, "reset_password", SUBJECT_RESET, kind="account", invited=invited,
-                 url=mailer.external_url("auth.reset_password", token=make_token("reset", user)))
+                 url=mailer.external_url("auth.reset_password", token=make_token("reset", user)),
+                 **_linked_methods(user))
 
 
 def user_for_reset(token: str) -> User | None:
@@ -181,9 +204,13 @@ def user_for_reset(token: str) -> User | None:
 def reset_password(user: User, password: str) -> None:
     """Set the new password from a reset link and end every other session.
 
-    The link reached the mailbox, so the address counts as confirmed too.
+    The link reached the mailbox, so the address counts as confirmed too, and sign-in
+    identities linked while it was unconfirmed are removed.
     """
+    from .identities import remove_unconfirmed_identities
+
     _set_password(user, password)
+    remove_unconfirmed_identities(user, reason="password_reset")
     if not user.email_confirmed:
         user.email_confirmed_at = utcnow()
     user.end_all_sessions()

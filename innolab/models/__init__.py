@@ -17,7 +17,7 @@ from .pilots import (
     Document, DocumentVersion, GoalResult, Message, Milestone, MilestoneStatus, PilotGoal,
     ReportRecommendation, ReportStatus, ResultsReport,
 )
-from .users import Role, User, UserRole
+from .users import ADMIN_SOURCE, PendingRoleGrant, Role, User, UserRole, provider_source
 
 __all__ = [
     "AuditEvent", "Authority", "Challenge", "ChallengeStatus", "Topic", "challenge_topics",
@@ -28,5 +28,5 @@ __all__ = [
     "User", "UserRole", "Delivery", "Notification", "NotificationPreference", "Document",
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
-    "EditSnapshot",
+    "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source",
 ]

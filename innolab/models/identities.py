@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -27,6 +27,10 @@ class ExternalIdentity(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))  # as the provider said at link time
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Linked while the account's address was not confirmed: whoever linked it has not shown
+    # they own the mailbox, so it is removed when the address is confirmed or the password
+    # is reset through a mailed link.
+    unconfirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped["User"] = relationship()  # noqa: F821
 

@@ -24,6 +24,13 @@ class Role(str, enum.Enum):
     ISO = "iso"  # information-security officer (Informationssicherheitsbeauftragte/r)
 
 
+ADMIN_SOURCE = "admin"
+
+
+def provider_source(key: str) -> str:
+    return f"provider:{key}"
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -61,6 +68,11 @@ class User(UserMixin, db.Model):
     def end_all_sessions(self) -> None:
         self.session_token = new_session_token()
 
+    pending_grants: Mapped[list["PendingRoleGrant"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan",
+        foreign_keys="PendingRoleGrant.user_id",
+    )
+
     @property
     def roles(self) -> set[Role]:
         return {Role(r.role) for r in self.role_rows}
@@ -89,5 +101,41 @@ class UserRole(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who keeps the role: "admin" (granted in the administration, through an invitation link)
+    # or "provider:<key>" (the groups of that staff provider; held only while the person signs
+    # in through it, see domain/identities.py).
+    source: Mapped[str] = mapped_column(String(60), default=ADMIN_SOURCE,
+                                        server_default=ADMIN_SOURCE)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+    def __init__(self, **kw):
+        kw.setdefault("source", ADMIN_SOURCE)
+        super().__init__(**kw)
+
+    @property
+    def provider_key(self) -> str | None:
+        return self.source.split(":", 1)[1] if self.source.startswith("provider:") else None
+
+
+class PendingRoleGrant(db.Model):
+    """Roles an admin granted that take effect only once the link mailed to the account's
+    address is followed by the account holder (a staff invitation)."""
+
+    __tablename__ = "pending_role_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    roles: Mapped[str] = mapped_column(String(200))  # space-separated role values
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    granted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="pending_grants", foreign_keys=[user_id])
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+    @property
+    def role_values(self) -> list[str]:
+        return self.roles.split()

@@ -4,7 +4,8 @@ POST /login/external/<provider>           oidc.login    start signing in (button
 POST /login/external/<provider>/link      oidc.link     start linking (account page, signed in)
 GET  /login/external/<provider>/callback  oidc.callback the provider sends the browser back here
 POST /login/external/<provider>/unlink    oidc.unlink   remove a linked provider
-GET  /login/external/<provider>/email-in-use            explains why no account was created
+GET  /login/external/<provider>/sent   oidc.check_mailbox  "please check your mailbox" (a new
+     account to confirm, or an address already in use: the same page for both)
 
 Every way out of the callback is an immediate 303 redirect, so the code does not stay in the
 address bar, and every failure ends on the sign-in page with a message (never a 500).
@@ -23,7 +24,7 @@ from joserfc.errors import JoseError
 from requests import RequestException
 
 from ..domain import identities
-from ..domain.identities import EmailInUse, SignInRefused
+from ..domain.identities import CheckMailbox, SignInRefused
 from ..extensions import db, limiter
 from ..web import redirect_to, render, safe_next, start_session
 from . import bp
@@ -33,7 +34,7 @@ from .forms import ButtonForm, StartForm
 log = logging.getLogger("innolab.oidc")
 
 START_LIMIT = "20/minute"
-CONFLICT_SESSION_KEY = "oidc_email_in_use"
+MAILBOX_SESSION_KEY = "oidc_check_mailbox"
 
 
 class CallbackRejected(Exception):
@@ -232,10 +233,12 @@ def callback(provider):
 def _finish_login(provider, stored, claims, logout_data):
     try:
         result = identities.sign_in(provider, claims, str(get_locale() or "de"))
-    except EmailInUse as exc:
-        db.session.commit()  # the audit event
-        session[CONFLICT_SESSION_KEY] = {"provider": provider.key, "email": exc.email}
-        return redirect_to(url_for("oidc.email_in_use", provider=provider.key))
+    except CheckMailbox:
+        # A new account waiting for its confirmation, or an address that already has an
+        # account (its owner got a mail): the same answer, so it tells nobody which it was.
+        db.session.commit()
+        session[MAILBOX_SESSION_KEY] = provider.key
+        return redirect_to(url_for("oidc.check_mailbox", provider=provider.key))
     except SignInRefused as exc:
         db.session.commit()  # the audit event (nothing else was changed)
         return _to_login(str(exc.reason))
@@ -246,9 +249,6 @@ def _finish_login(provider, stored, claims, logout_data):
     db.session.commit()
     if result.created:
         flash(_("Willkommen beim InnoLab! Ihr Konto wurde angelegt."), "success")
-        if not user.email_confirmed:
-            flash(_("Bitte bestätigen Sie Ihre E-Mail-Adresse über den Link, den wir Ihnen "
-                    "geschickt haben."), "info")
     else:
         flash(_("Sie sind angemeldet."), "success")
     return redirect_to(safe_next(stored.get("next"), _home()))
@@ -290,10 +290,14 @@ def unlink(provider):
                        "success")
 
 
-@bp.get("/<provider>/email-in-use")
-def email_in_use(provider):
+@bp.get("/<provider>/sent")
+def check_mailbox(provider):
     provider = _provider(provider)
-    data = session.get(CONFLICT_SESSION_KEY)
-    if not isinstance(data, dict) or data.get("provider") != provider.key:
+    if session.get(MAILBOX_SESSION_KEY) != provider.key:
         return redirect_to(url_for("auth.login"))
-    return render("oidc/email_in_use.html", provider=provider, email=data.get("email"))
+    return render(
+        "auth/sent.html", title=_("Bitte prüfen Sie Ihr Postfach"),
+        text=_("Wir haben Ihnen eine E-Mail an die Adresse geschickt, die %(provider)s uns "
+               "übermittelt hat. Bitte folgen Sie dem Link darin, um fortzufahren. Sollte die "
+               "E-Mail nicht ankommen, sehen Sie bitte auch im Spam-Ordner nach.",
+               provider=provider.display_name))

@@ -160,3 +160,27 @@ def test_two_admins_removing_each_others_admin_role_leave_one_admin(app_ctx, ser
     admins = [u for u in db.session.query(User) if u.has_role("admin")]
     assert len(admins) == 1
     assert sum(a.status_code == 422 for a in answers) == 1
+
+
+def test_staff_invitation_accepted_twice_at_once_grants_once(app_ctx, server, signed_in,
+                                                              at_once):
+    from innolab.models import PendingRoleGrant, UserRole
+
+    nele = f.user(name="Nele Neu")
+    admin = f.staff("admin")
+    token, digest = random_token()
+    db.session.add(PendingRoleGrant(user_id=nele.id, roles="reviewer", token_hash=digest,
+                                    granted_by_id=admin.id,
+                                    expires_at=utcnow() + timedelta(days=7)))
+    db.session.commit()
+    tab1, tab2 = signed_in(nele), signed_in(nele)
+    url = f"{server}/account/staff-invitation/{token}"
+
+    answers = at_once(lambda: tab1.post(url, timeout=60, allow_redirects=False),
+                      lambda: tab2.post(url, timeout=60, allow_redirects=False))
+
+    _fine(answers)
+    db.session.expire_all()
+    assert [r.role for r in db.session.query(UserRole).filter_by(user_id=nele.id)] == ["reviewer"]
+    assert db.session.query(AuditEvent).filter_by(action="user.roles_accepted").count() == 1
+    assert db.session.query(PendingRoleGrant).count() == 0

@@ -191,7 +191,8 @@ def test_users_htmx_request_gets_only_the_results(client, admin):
 # ------------------------------------------------------------------ invite staff
 
 def _link(mail):
-    return re.search(r"https?://\S+/password/reset/\S+", mail.body_text).group(0)
+    url = re.search(r"https?://\S+/account/staff-invitation/\S+", mail.body_text).group(0)
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
 def test_invite_staff_creates_account_and_mail_link_sets_password(client, admin, outbox,
@@ -203,19 +204,24 @@ def test_invite_staff_creates_account_and_mail_link_sets_password(client, admin,
     user = db.session.execute(
         select(User).where(User.email == "neue.kollegin@zdmv.example")).scalar_one()
     assert user.password_hash is None and not user.email_confirmed
-    assert user.roles == {Role.REVIEWER, Role.DPO}
+    assert user.roles == set()  # pending until the link is followed
     assert _audit("user.invite_staff")[0].actor_id == admin.id
+    assert _audit("user.roles_pending")[0].details["roles"] == ["reviewer", "dpo"]
     (mail,) = outbox("neue.kollegin@zdmv.example")
     assert "Begutachtung" in mail.body_text and "Datenschutzbeauftragte/r" in mail.body_text
 
     invited = new_client()
-    link = _link(mail).split("://", 1)[1].split("/", 1)[1]
-    assert invited.get("/" + link).status_code == 200
-    response = invited.post("/" + link, data={"password": "mein-neues-Passwort-1",
-                                              "password_confirm": "mein-neues-Passwort-1"})
+    link = _link(mail)
+    assert invited.get(link).status_code == 200
+    response = invited.post(link, data={"password": "mein-neues-Passwort-1",
+                                        "password_confirm": "mein-neues-Passwort-1"})
     assert response.status_code in (302, 303)
     db.session.refresh(user)
     assert user.password_hash and user.email_confirmed
+    assert user.roles == {Role.REVIEWER, Role.DPO}
+    assert {r.source for r in user.role_rows} == {"admin"}
+    assert _audit("user.roles_accepted")[0].actor_id == user.id
+    assert invited.get(link).status_code == 400  # used up
 
     fresh = new_client()
     response = fresh.post("/login", data={"email": "neue.kollegin@zdmv.example",
@@ -224,19 +230,103 @@ def test_invite_staff_creates_account_and_mail_link_sets_password(client, admin,
     assert fresh.get("/staff/review/").status_code == 200
 
 
-def test_invite_staff_existing_account_gets_roles_and_notice(client, admin, outbox):
+def test_invite_staff_existing_account_gets_roles_only_through_the_link(client, admin, outbox,
+                                                                       new_client, login):
     existing = f.user(email="paula@partner.example", name="Paula Partner")
     response = client.post("/admin/users/invite", data={
         "email": "PAULA@partner.example", "name": "Egal", "roles": ["coordinator"]})
     assert response.status_code == 303
     db.session.refresh(existing)
-    assert existing.roles == {Role.COORDINATOR}
+    assert existing.roles == set()
     assert existing.name == "Paula Partner"
     assert db.session.execute(select(User).where(User.email.ilike("paula%"))).scalars().all() \
         == [existing]
     (mail,) = outbox("paula@partner.example")
-    assert "neue Rollen" in mail.body_text and "Koordination" in mail.body_text
-    assert "/password/reset/" not in mail.body_text
+    assert "Koordination" in mail.body_text and "/password/reset/" not in mail.body_text
+    link = _link(mail)
+
+    paula = new_client()
+    response = paula.get(link)
+    assert response.status_code == 303 and "/login" in response.headers["Location"]
+    login(existing, paula)
+    assert paula.get(link).status_code == 200
+    assert paula.post(link).status_code == 303
+    db.session.refresh(existing)
+    assert existing.roles == {Role.COORDINATOR}
+
+
+@pytest.mark.parametrize("confirmed", [False, True], ids=["unconfirmed", "confirmed"])
+def test_staff_roles_cannot_be_captured_by_registering_the_address_first(
+        client, admin, outbox, new_client, confirmed):
+    # someone registers the address of a future coordinator, with a password they know
+    attacker = new_client()
+    attacker.post("/register", data={"email": "kuenftig@zdmv.example", "name": "Mallory",
+                                     "password": "mallorys-Passwort-123",
+                                     "password_confirm": "mallorys-Passwort-123",
+                                     "consent": "y"})
+    account = db.session.execute(
+        select(User).where(User.email == "kuenftig@zdmv.example")).scalar_one()
+    if confirmed:  # even an account that got confirmed somehow gets nothing without the link
+        account.email_confirmed_at = account.created_at
+        db.session.commit()
+    client.post("/admin/users/invite", data={"email": "kuenftig@zdmv.example", "name": "K",
+                                             "roles": ["coordinator", "admin"]})
+    db.session.refresh(account)
+    assert account.roles == set()
+    attacker.post("/login", data={"email": "kuenftig@zdmv.example",
+                                  "password": "mallorys-Passwort-123"})
+    assert attacker.get("/admin/").status_code in (302, 303, 403)
+    assert attacker.get("/staff/review/").status_code in (302, 303, 403, 404)
+    db.session.refresh(account)
+    assert account.roles == set()
+    # the link went to the mailbox only
+    (invitation,) = [m for m in outbox("kuenftig@zdmv.example")
+                     if "/account/staff-invitation/" in m.body_text]
+    assert "Koordination" in invitation.body_text
+
+
+def test_staff_invitation_link_for_another_account_gives_nothing(client, admin, outbox,
+                                                                 new_client, login):
+    invited = f.user(email="eingeladen@zdmv.example")
+    other = f.user(email="andere@example.org")
+    client.post("/admin/users/invite", data={"email": invited.email, "name": "E",
+                                             "roles": ["reviewer"]})
+    (mail,) = outbox(invited.email)
+    intruder = login(other, new_client())
+    assert intruder.post(_link(mail)).status_code == 403
+    db.session.refresh(other)
+    db.session.refresh(invited)
+    assert other.roles == set() and invited.roles == set()
+
+
+def test_staff_invitation_link_invalid_or_expired(client, admin, outbox, new_client):
+    from datetime import timedelta
+
+    from innolab.models import PendingRoleGrant
+
+    assert new_client().get("/account/staff-invitation/erfunden").status_code == 400
+    client.post("/admin/users/invite", data={"email": "neu@zdmv.example", "name": "N",
+                                             "roles": ["reviewer"]})
+    (mail,) = outbox("neu@zdmv.example")
+    grant = db.session.execute(select(PendingRoleGrant)).scalar_one()
+    grant.expires_at = grant.created_at - timedelta(seconds=1)
+    db.session.commit()
+    response = new_client().get(_link(mail))
+    assert response.status_code == 400
+    assert "Einladungslink ist abgelaufen" in response.get_data(as_text=True)
+
+
+def test_staff_invitation_password_errors_keep_the_page(client, admin, outbox, new_client):
+    client.post("/admin/users/invite", data={"email": "neu@zdmv.example", "name": "N",
+                                             "roles": ["reviewer"]})
+    (mail,) = outbox("neu@zdmv.example")
+    response = new_client().post(_link(mail), data={"password": "kurz",
+                                                    "password_confirm": "anders"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Bitte prüfen Sie Ihre Eingaben" in html or "Zeichen lang" in html
+    user = db.session.execute(select(User).where(User.email == "neu@zdmv.example")).scalar_one()
+    assert user.roles == set() and user.password_hash is None
 
 
 def test_invite_staff_same_roles_again_changes_nothing(client, admin, outbox):
@@ -247,19 +337,17 @@ def test_invite_staff_same_roles_again_changes_nothing(client, admin, outbox):
     assert outbox() == []
 
 
-def test_invite_staff_again_resends_link_when_no_password_set(client, admin, outbox):
+def test_invite_staff_again_sends_a_new_link_when_no_password_set(client, admin, outbox):
     client.post("/admin/users/invite", data={"email": "neu@zdmv.example", "name": "Nele Neu",
                                              "roles": ["decider"]})
-    response = client.post("/admin/users/invite", data={
-        "email": "neu@zdmv.example", "name": "Nele Neu", "roles": ["decider"]},
-        follow_redirects=True)
-    assert "Einladung wurde erneut gesendet" in response.get_data(as_text=True)
+    client.post("/admin/users/invite", data={
+        "email": "neu@zdmv.example", "name": "Nele Neu", "roles": ["decider"]})
     first, second = outbox("neu@zdmv.example")
-    assert "/password/reset/" in second.body_text and "Entscheidung" in second.body_text
+    assert "/account/staff-invitation/" in second.body_text and "Entscheidung" in second.body_text
+    assert "Passwort fest" in second.body_text
 
 
-def test_invite_staff_external_login_account_gets_notice_not_password_link(client, admin,
-                                                                          outbox):
+def test_invite_staff_external_login_account_gets_link_to_accept(client, admin, outbox):
     from innolab.models import ExternalIdentity
 
     user = f.user(email="oidc@partner.example")
@@ -269,7 +357,10 @@ def test_invite_staff_external_login_account_gets_notice_not_password_link(clien
     client.post("/admin/users/invite", data={"email": "oidc@partner.example", "name": "O",
                                              "roles": ["reviewer"]})
     (mail,) = outbox("oidc@partner.example")
-    assert "neue Rollen" in mail.body_text and "/password/reset/" not in mail.body_text
+    assert "/account/staff-invitation/" in mail.body_text
+    assert "/password/reset/" not in mail.body_text
+    db.session.refresh(user)
+    assert user.roles == set()
 
 
 def test_invite_staff_invalid_input_shows_errors(client, admin, outbox):
@@ -295,16 +386,23 @@ def test_invite_form_shows_german_role_labels(client, admin):
 
 # ------------------------------------------------------------------ roles
 
-def test_roles_give_and_take(client, admin):
+def test_roles_give_and_take(client, admin, outbox, login, new_client):
     user = f.staff("reviewer")
     response = client.post(f"/admin/users/{user.id}", data={
         "form": "roles", "roles": ["coordinator", "decider"]})
     assert response.status_code == 303
     db.session.refresh(user)
-    assert user.roles == {Role.COORDINATOR, Role.DECIDER}
+    # taken away at once; given only through the link mailed to the account's address
+    assert user.roles == set()
     (event,) = _audit("user.roles_change")
-    assert set(event.details["added"]) == {"coordinator", "decider"}
     assert event.details["removed"] == ["reviewer"]
+    (pending,) = _audit("user.roles_pending")
+    assert pending.details["roles"] == ["coordinator", "decider"]
+    (mail,) = outbox(user.email)
+    holder = login(user, new_client())
+    assert holder.post(_link(mail)).status_code == 303
+    db.session.refresh(user)
+    assert user.roles == {Role.COORDINATOR, Role.DECIDER}
 
 
 def test_roles_all_taken_makes_a_partner_account(client, admin):
@@ -330,7 +428,7 @@ def test_roles_admin_may_give_up_admin_role_when_another_admin_exists(client, ad
                                                              "roles": ["coordinator"]})
     assert response.status_code == 303
     db.session.refresh(admin)
-    assert admin.roles == {Role.COORDINATOR}
+    assert admin.roles == set()  # coordinator waits for the link mailed to the address
     assert client.get("/admin/").status_code == 403
 
 
@@ -407,7 +505,8 @@ def test_user_page_shows_roles_memberships_and_history(client, admin):
     html = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
     assert "Dora Daten" in html and "Datenfirma GmbH" in html
     assert "Interessenkonflikt" in html
-    assert "user.roles_change" in html
+    assert "user.roles_pending" in html
+    assert "Freigegebene Rollen, noch nicht angenommen" in html
 
 
 # ------------------------------------------------------------------ mails not delivered

@@ -8,7 +8,7 @@ Two kinds of test live here:
   Debian's Chromium through Playwright.
 
 Both apps have their own database: a fresh SQLite file, or the PostgreSQL databases
-`innolab_oidc` / `innolab_oidc_live` next to TEST_DATABASE_URL.
+`<test database>_innolab_oidc` / `<test database>_innolab_oidc_live` next to TEST_DATABASE_URL.
 """
 from __future__ import annotations
 
@@ -69,6 +69,8 @@ def own_database(name: str, tmp_path_factory):
     url = make_url(test_url)
     if url.drivername != "postgresql":
         url = url.set(drivername="postgresql")
+    # named after the test database, so two people's runs on one server never meet
+    name = f"{url.database}_{name}"
     admin = url.set(database="postgres").render_as_string(hide_password=False)
     own = url.set(database=name).render_as_string(hide_password=False)
 
@@ -143,6 +145,19 @@ def provider_config(fakes: FakeProviders) -> list[dict]:
          "client_secret": GITHUB_CLIENT_SECRET, "display_name": "GitHub",
          "authorize_url": fakes.github.authorize_url, "token_url": fakes.github.token_url,
          "api_base_url": fakes.github.api_base_url},
+        # sign-up policies, all against the partner realm
+        {"key": "closed", "kind": "oidc", "issuer": fakes.realm("partner").issuer,
+         "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+         "display_name": "Nur-Verknüpfen-Anbieter", "signup": "link-only"},
+        {"key": "domains", "kind": "oidc", "issuer": fakes.realm("partner").issuer,
+         "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+         "display_name": "Behörden-Anbieter", "signup_domains": ["zdmv.example"]},
+        {"key": "trusting", "kind": "oidc", "issuer": fakes.realm("partner").issuer,
+         "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+         "display_name": "Entra-Anbieter", "email_trust": "always"},
+        {"key": "distrusting", "kind": "oidc", "issuer": fakes.realm("partner").issuer,
+         "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+         "display_name": "Misstrauischer Anbieter", "email_trust": "never"},
         {"key": "down", "kind": "oidc", "issuer": f"http://127.0.0.1:{free_port()}/realms/down",
          "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
          "display_name": "Ausgefallener Anbieter"},

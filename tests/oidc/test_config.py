@@ -141,3 +141,60 @@ def test_app_refuses_to_start_with_a_broken_configuration(tmp_path):
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
         if "oidc" not in app.blueprints:
             app.register_blueprint(innolab.oidc.bp)
+
+
+def test_signup_policy_defaults_open_and_trusts_only_the_claim():
+    (p,) = parse_providers([KEYCLOAK])
+    assert (p.signup, p.signup_domains, p.email_trust) == ("open", (), "claim")
+    verified = identities.Claims(subject="1", email="a@b.example", email_verified=True)
+    unverified = identities.Claims(subject="1", email="a@b.example")
+    assert p.trusts_address(verified) and not p.trusts_address(unverified)
+
+
+def test_signup_policy_is_read():
+    (p,) = parse_providers([{**KEYCLOAK, "signup": "link-only", "email_trust": "never",
+                             "signup_domains": ["@ZDMV.example", "land-mv.de"]}])
+    assert p.signup == "link-only" and p.signup_domains == ("zdmv.example", "land-mv.de")
+    assert not p.signup_allowed("a@zdmv.example")
+    assert not p.trusts_address(identities.Claims(subject="1", email_verified=True))
+    (q,) = parse_providers([{**KEYCLOAK, "signup_domains": "zdmv.example",
+                             "email_trust": "always"}])
+    assert q.signup_allowed("a@zdmv.example") and not q.signup_allowed("a@evil-zdmv.example")
+    assert q.trusts_address(identities.Claims(subject="1"))
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"signup": "closed"}, "signup of 'land' must be one of"),
+    ({"signup_domains": ["not a domain"]}, "signup_domains of 'land'"),
+    ({"signup_domains": {"zdmv.example": True}}, "signup_domains of 'land'"),
+    ({"email_trust": True}, "email_trust of 'land' must be one of"),
+])
+def test_signup_policy_mistakes_are_named(setting, message):
+    with pytest.raises(ConfigurationError, match=message):
+        parse_providers([{**KEYCLOAK, **setting}])
+
+
+def test_github_cannot_be_told_to_trust_every_address():
+    with pytest.raises(ConfigurationError, match="verified primary address"):
+        parse_providers([{"key": "github", "kind": "github", "client_id": "a",
+                          "client_secret": "b", "email_trust": "always"}])
+
+
+def test_overage_claims_mark_the_groups_incomplete():
+    (p,) = parse_providers([{**KEYCLOAK, "staff": True, "roles_claim": "groups",
+                             "role_map": {"g": "reviewer"}}])
+    claims = identities.claims_from_oidc(p, {"sub": "1", "_claim_names": {"groups": "src1"}})
+    assert claims.groups_incomplete and claims.groups == []
+    assert identities.claims_from_oidc(p, {"sub": "1", "hasgroups": True}).groups_incomplete
+    assert not identities.claims_from_oidc(p, {"sub": "1", "groups": []}).groups_incomplete
+
+
+def test_github_only_the_verified_primary_address_counts():
+    user = {"id": 7, "login": "m"}
+    claims = identities.claims_from_github(user, [
+        {"email": "other@example.org", "primary": False, "verified": True},
+        {"email": "main@example.org", "primary": True, "verified": False}])
+    assert (claims.email, claims.email_verified) == ("main@example.org", False)
+    claims = identities.claims_from_github(user, [
+        {"email": "main@example.org", "primary": True, "verified": True}])
+    assert (claims.email, claims.email_verified) == ("main@example.org", True)

@@ -242,9 +242,9 @@ def test_existing_address_is_not_taken_over(live, new_page):
                                  name="Nicht Olga")
     page = new_page()
     _sign_in(page, live, LAND, "fake-olga")
-    assert urlsplit(page.url).path == "/login/external/land/email-in-use"
-    assert page.get_by_role("heading", level=1).inner_text() == \
-        "Zu Ihrer E-Mail-Adresse gibt es bereits ein Konto"
+    # the same answer as for an unknown address: a mail went to the address
+    assert urlsplit(page.url).path == "/login/external/land/sent"
+    assert page.get_by_role("heading", level=1).inner_text() == "Bitte prüfen Sie Ihr Postfach"
     _axe(page)
     assert page.get_by_role("button", name="Abmelden").count() == 0
     assert _identities(live, olga_id) == []
@@ -278,3 +278,68 @@ def test_sign_out_ends_the_session_at_the_provider_too(live, new_page):
     _press(page, live, LAND)
     page.wait_for_load_state("load")
     assert page.locator("input[name=login]").count() == 1
+
+
+def _outbox_link(live, email, route) -> str:
+    from innolab.models import OutboxMail
+
+    bodies = _query(live, lambda: [m.body_text for m in db.session.execute(
+        select(OutboxMail).where(OutboxMail.recipient == email)
+        .order_by(OutboxMail.id)).scalars()])
+    url = [re.search(rf"https?://\S+{route}\S+", b) for b in bodies]
+    return [u.group(0) for u in url if u][-1]
+
+
+def test_pre_hijack_with_an_unverified_address_ends_at_the_password_reset(live, new_page):
+    """The attacker's provider account reports the victim's address as unverified."""
+    live.provider.update_account("mallory-kc", email="vera@example.org", email_verified=False,
+                                 name="Mallory")
+    attacker = new_page()
+    _sign_in(attacker, live, LAND, "mallory-kc")
+    assert urlsplit(attacker.url).path == "/login/external/land/sent"
+    assert attacker.get_by_role("heading", level=1).inner_text() == "Bitte prüfen Sie Ihr Postfach"
+    _axe(attacker)
+    assert attacker.get_by_role("button", name="Abmelden").count() == 0
+    vera = _user(live, "vera@example.org")
+    assert not vera.email_confirmed and _identities(live, vera.id) == [("land", "mallory-kc")]
+
+    # the real owner asks for a new password; the mail names the linked provider
+    owner = new_page()
+    owner.goto(live.url + "/password/forgot")
+    owner.get_by_label("E-Mail-Adresse").fill("vera@example.org")
+    owner.get_by_role("button", name="Link anfordern").click()
+    owner.wait_for_load_state("load")
+    owner.goto(_outbox_link(live, "vera@example.org", "/password/reset/"))
+    owner.get_by_label("Passwort", exact=True).fill("veras-eigenes-Passwort-1")
+    owner.get_by_label("Passwort wiederholen").fill("veras-eigenes-Passwort-1")
+    owner.get_by_role("button", name="Passwort speichern").click()
+    owner.wait_for_load_state("load")
+    assert owner.get_by_role("button", name="Abmelden").count() == 1
+    assert _identities(live, vera.id) == []
+
+    # the attacker signs in through the provider again: no way into Vera's account
+    again = new_page()
+    _sign_in(again, live, LAND, "mallory-kc")
+    assert urlsplit(again.url).path == "/login/external/land/sent"
+    assert again.get_by_role("button", name="Abmelden").count() == 0
+    assert _identities(live, vera.id) == []
+
+
+def test_staff_provider_roles_are_not_kept_by_signing_in_with_a_password(live, new_page):
+    from tests import factories
+
+    live.provider.update_account("sina", email="sina@zdmv.example", email_verified=True,
+                                 name="Sina Staff", groups=["innolab-coordinators"])
+    _sign_in(new_page(), live, STAFF, "sina")
+    sina = _user(live, "sina@zdmv.example")
+    assert {r.value for r in sina.roles} == {"coordinator"}
+    with live.app.app_context():
+        db.session.get(User, sina.id).password_hash = factories._password_hash()
+        db.session.commit()
+        db.session.remove()
+    # the group is taken away at the provider; Sina uses the password instead
+    live.provider.update_account("sina", groups=[])
+    page = new_page()
+    _local_sign_in(page, live, "sina@zdmv.example", factories.PASSWORD)
+    assert _user(live, "sina@zdmv.example").roles == set()
+    assert page.get_by_role("link", name="Begutachtung").count() == 0

@@ -93,13 +93,15 @@ def test_sign_in_first_time_creates_account_from_verified_claims(flow, client):
 
 
 def test_sign_in_first_time_with_unverified_email_asks_for_confirmation(flow, client, outbox):
-    flow.sign_in(sub="p-2", email=EMAIL, email_verified=False, name="Erika")
+    response = flow.sign_in(sub="p-2", email=EMAIL, email_verified=False, name="Erika")
+    assert response.headers["Location"] == "/login/external/fake/sent"
     (user,) = _users(EMAIL)
     assert not user.email_confirmed
+    assert _signed_in_user(client) is None  # like a local account: confirm first
     with ctx():
         assert [m.recipient for m in outbox()] == [EMAIL]
-    page = client.get("/").get_data(as_text=True)
-    assert "Bitte bestätigen Sie Ihre E-Mail-Adresse" in page
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Bitte prüfen Sie Ihr Postfach" in page
 
 
 def test_sign_in_again_finds_account_by_subject_not_by_email(flow, client, app):
@@ -112,12 +114,12 @@ def test_sign_in_again_finds_account_by_subject_not_by_email(flow, client, app):
     assert _signed_in_user(other).email == EMAIL
 
 
-def test_sign_in_with_address_of_existing_account_does_not_take_it_over(flow, client):
+def test_sign_in_with_address_of_existing_account_does_not_take_it_over(flow, client, outbox):
     with ctx():
         owner_id = factories.user(email=EMAIL, name="Erika Eigentümerin").id
     response = flow.sign_in(sub="p-attacker", email=EMAIL, email_verified=True, name="Mallory")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/login/external/fake/email-in-use"
+    assert response.headers["Location"] == "/login/external/fake/sent"
     assert _signed_in_user(client) is None
     assert _identities() == []
     (user,) = _users(EMAIL)
@@ -125,13 +127,16 @@ def test_sign_in_with_address_of_existing_account_does_not_take_it_over(flow, cl
     page = client.get(response.headers["Location"])
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Zu Ihrer E-Mail-Adresse gibt es bereits ein Konto" in text
-    assert "Mit Test-Anbieter verknüpfen" in text
+    assert "Bitte prüfen Sie Ihr Postfach" in text
+    assert "bereits ein Konto" not in text
+    with ctx():
+        (mail,) = outbox()
+        assert mail.recipient == EMAIL and "Mit Test-Anbieter verknüpfen" in mail.body_text
     assert _audit("user.external_signup_email_in_use")
 
 
-def test_email_in_use_page_without_a_sign_in_goes_to_login(client):
-    response = client.get("/login/external/fake/email-in-use")
+def test_check_mailbox_page_without_a_sign_in_goes_to_login(client):
+    response = client.get("/login/external/fake/sent")
     assert response.status_code == 303 and response.headers["Location"] == "/login"
 
 
@@ -441,7 +446,7 @@ def test_staff_provider_maps_groups_to_roles_at_every_sign_in(flow, app):
     assert {r.value for r in user.roles} == {"reviewer", "coordinator"}
     granted = _audit("user.role_granted")
     assert sorted(e.details["role"] for e in granted) == ["coordinator", "reviewer"]
-    assert all(e.details["source"] == "oidc:fakestaff" for e in granted)
+    assert all(e.details["source"] == "provider:fakestaff" for e in granted)
 
     # a role the mapping does not hand out stays, whatever the provider says
     from innolab.models import UserRole

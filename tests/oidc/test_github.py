@@ -60,17 +60,43 @@ def test_github_second_sign_in_finds_the_account_by_id(flow, app, dbq):
     assert dbq.signed_in(other).email == "mona@example.org"
 
 
-def test_github_unverified_email_is_not_taken_as_confirmed(flow, dbq):
-    _github(flow, emails=[{"email": "mona@example.org", "primary": True, "verified": False}])
+def test_github_unverified_email_is_not_taken_as_confirmed(flow, client, dbq):
+    _, response = _github(flow, emails=[{"email": "mona@example.org", "primary": True,
+                                         "verified": False}])
     (user,) = dbq.users()
     assert not user.email_confirmed
+    assert response.headers["Location"] == "/login/external/github/sent"
+    assert dbq.signed_in(client) is None  # not usable before the address is confirmed
+
+
+def test_github_verified_non_primary_address_does_not_count(flow, client, dbq, outbox, app):
+    # the primary address is unverified; another verified one must not stand in for it
+    _, response = _github(flow, emails=[
+        {"email": "victim@example.org", "primary": True, "verified": False},
+        {"email": "mallory@example.org", "primary": False, "verified": True}])
+    (user,) = dbq.users()
+    assert user.email == "victim@example.org" and not user.email_confirmed
+    assert dbq.signed_in(client) is None
+    with app.app_context():
+        assert [m.recipient for m in outbox()] == ["victim@example.org"]
+
+
+def test_github_verified_secondary_of_an_existing_account_is_not_taken_over(flow, client,
+                                                                           dbq):
+    owner_id = dbq.make("user", email="victim@example.org")
+    _, response = _github(flow, emails=[
+        {"email": "mallory@example.org", "primary": True, "verified": True},
+        {"email": "victim@example.org", "primary": False, "verified": True}])
+    assert dbq.signed_in(client).email == "mallory@example.org"
+    assert dbq.identities(owner_id) == []
 
 
 def test_github_without_email_scope_falls_back_to_the_public_unconfirmed_email(flow, dbq):
     flow.fakes.github.emails_status = 403
-    _github(flow, user={**OCTO, "email": "public@example.org"})
+    _, response = _github(flow, user={**OCTO, "email": "public@example.org"})
     (user,) = dbq.users()
     assert user.email == "public@example.org" and not user.email_confirmed
+    assert response.headers["Location"] == "/login/external/github/sent"
 
 
 def test_github_name_falls_back_to_the_login(flow, dbq):

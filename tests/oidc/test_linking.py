@@ -214,7 +214,7 @@ def test_linked_partial_shows_identities_of_providers_no_longer_configured(app, 
 
 def test_buttons_partial_shows_one_button_per_provider(app):
     html = _render(app, "oidc/_buttons.html")
-    assert html.count('<button type="submit"') == 4
+    assert html.count('<button type="submit"') == 8
     assert "Mit dem Test-Anbieter anmelden" in html
     assert "Anmeldung für Beschäftigte des ZDMV" in html
     assert "Mit GitHub anmelden" in html  # the default label
