@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from html import unescape
+from urllib.parse import urljoin
 
 from innolab.extensions import db
 from innolab.models import Attachment, Message, Proposal, ProposalVersion, TimelineEntry
@@ -17,11 +18,16 @@ def _count(model, **by):
     return db.session.query(model).filter_by(**by).count()
 
 
-def _both_show(answers, url, text):
+def _both_show(session, answers, url, text):
+    """Both posts answer with the redirect to the result page; the page then shows the
+    confirmation. (The posts are sent without following the redirect: both share one cookie
+    jar, as a browser's tabs do, and the confirmation is shown once, on the page that follows.)
+    """
     for a in answers:
-        assert a.status_code == 200, a.status_code
-        assert a.url == url
-        assert text in unescape(a.text)
+        assert a.status_code == 303, a.status_code
+        assert urljoin(a.url, a.headers["Location"]) == url
+    page = session.get(url, timeout=60)
+    assert text in unescape(page.text)
 
 
 def test_double_click_on_submit_in_the_form_submits_once(app_ctx, server, signed_in, at_once,
@@ -32,10 +38,10 @@ def test_double_click_on_submit_in_the_form_submits_once(app_ctx, server, signed
     url, fields = form_of(partner, f"/proposals/{p.id}/edit", "/edit")
     fields.append(("save", "submit"))
 
-    answers = at_once(lambda: partner.post(url, data=fields, timeout=60),
-                      lambda: partner.post(url, data=fields, timeout=60))
+    answers = at_once(lambda: partner.post(url, data=fields, timeout=60, allow_redirects=False),
+                      lambda: partner.post(url, data=fields, timeout=60, allow_redirects=False))
 
-    _both_show(answers, f"{server}/proposals/{p.id}", "wurde eingereicht")
+    _both_show(partner, answers, f"{server}/proposals/{p.id}", "wurde eingereicht")
     assert _count(TimelineEntry, proposal_id=p.id, action="submit") == 1
     assert _count(ProposalVersion, proposal_id=p.id) == 1
     assert db.session.get(Proposal, p.id).status == "submitted"
@@ -51,10 +57,10 @@ def test_double_click_on_start_pilot_starts_once(app_ctx, server, signed_in, at_
             "start_date": date.today().isoformat(), "_once": page_token(coordinator, page)}
     url = f"{server}/staff/review/proposals/{p.id}/act"
 
-    answers = at_once(lambda: coordinator.post(url, data=data, timeout=60),
-                      lambda: coordinator.post(url, data=data, timeout=60))
+    answers = at_once(lambda: coordinator.post(url, data=data, timeout=60, allow_redirects=False),
+                      lambda: coordinator.post(url, data=data, timeout=60, allow_redirects=False))
 
-    _both_show(answers, server + page, "Der Pilot wurde gestartet.")
+    _both_show(coordinator, answers, server + page, "Der Pilot wurde gestartet.")
     assert _count(TimelineEntry, proposal_id=p.id, action="start_pilot") == 1
 
 
@@ -67,11 +73,11 @@ def test_double_click_on_send_message_sends_once(app_ctx, server, signed_in, at_
     fields = [(k, v) for k, v in fields if k != "message-body"]
     fields.append(("message-body", "Die Schnittstelle ist fertig."))
 
-    answers = at_once(lambda: partner.post(url, data=fields, timeout=60),
-                      lambda: partner.post(url, data=fields, timeout=60))
+    answers = at_once(lambda: partner.post(url, data=fields, timeout=60, allow_redirects=False),
+                      lambda: partner.post(url, data=fields, timeout=60, allow_redirects=False))
 
-    for a in answers:
-        assert a.status_code == 200 and "Ihre Nachricht wurde gesendet." in unescape(a.text)
+    _both_show(partner, answers, f"{server}/workspace/{p.id}#messages",
+               "Ihre Nachricht wurde gesendet.")
     assert _count(Message, proposal_id=p.id) == 1
 
 
@@ -83,14 +89,13 @@ def test_double_click_on_upload_stores_one_file(app_ctx, server, signed_in, at_o
     url, fields = form_of(partner, f"/proposals/{p.id}", "/attachments")
 
     def upload():
-        return partner.post(url, data=fields, timeout=60,
+        return partner.post(url, data=fields, timeout=60, allow_redirects=False,
                             files={"file": ("konzept.pdf", PDF, "application/pdf")})
 
     answers = at_once(upload, upload)
 
-    for a in answers:
-        assert a.status_code == 200
-        assert "Die Datei „konzept.pdf“ wurde hochgeladen." in unescape(a.text)
+    _both_show(partner, answers, f"{server}/proposals/{p.id}#attachments",
+               "Die Datei „konzept.pdf“ wurde hochgeladen.")
     assert _count(Attachment, proposal_id=p.id) == 1
 
 
@@ -107,7 +112,9 @@ def test_form_sent_again_later_shows_the_first_result(app_ctx, server, signed_in
     first = decider.post(url, data=data, timeout=60)
     again = decider.post(url, data=data, timeout=60)  # e.g. the browser sent it once more
 
-    _both_show([first, again], server + page, "Der Vorschlag wurde abgelehnt")
+    for answer in (first, again):  # one after the other: each shows the result page
+        assert answer.status_code == 200 and answer.url == server + page
+        assert "Der Vorschlag wurde abgelehnt" in unescape(answer.text)
     assert _count(TimelineEntry, proposal_id=p.id, action="reject") == 1
 
 
