@@ -17,6 +17,7 @@ from .pilots import (
     Document, DocumentVersion, GoalResult, Message, Milestone, MilestoneStatus, PilotGoal,
     ReportRecommendation, ReportStatus, ResultsReport,
 )
+from .security import MailSend, SignInThrottle
 from .users import Role, User, UserRole
 
 __all__ = [
@@ -28,5 +29,5 @@ __all__ = [
     "User", "UserRole", "Delivery", "Notification", "NotificationPreference", "Document",
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
-    "EditSnapshot",
+    "EditSnapshot", "MailSend", "SignInThrottle",
 ]
