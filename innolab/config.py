@@ -152,6 +152,10 @@ def load_config(instance_path: Path) -> dict:
         # production, where the worker delivers.
         "MAIL_SEND_AFTER_REQUEST": _bool(os.environ.get("MAIL_SEND_AFTER_REQUEST"),
                                          not production),
+        # Mails a stranger can cause (confirmation, reset, invitation): at most this many to
+        # one address per hour and per day (domain/mail_limits.py).
+        "MAIL_LIMIT_PER_HOUR": _int("MAIL_LIMIT_PER_HOUR", 3),
+        "MAIL_LIMIT_PER_DAY": _int("MAIL_LIMIT_PER_DAY", 10),
         # Notifications: the daily digest goes out from this hour (local time); seconds
         # between two passes of `flask innolab worker`.
         "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
