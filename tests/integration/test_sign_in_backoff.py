@@ -12,6 +12,7 @@ from innolab.extensions import db
 from innolab.models import AuditEvent, SignInThrottle
 from innolab.models._base import utcnow
 from tests import factories
+from tests.integration.test_auth_login import limited_client  # noqa: F401  (fixture)
 from tests.integration.test_auth_support import (  # noqa: F401  (fixtures)
     fast_hashing, client, link_in, new_client, page_text,
 )
@@ -115,3 +116,18 @@ def test_counters_hold_no_address_in_the_clear(client, app_ctx):
     keys = db.session.execute(select(SignInThrottle.key)).scalars().all()
     assert len(keys) == 2
     assert not any("erika" in k or "203.0.113" in k for k in keys)
+
+
+def test_twenty_failures_from_many_addresses_do_not_lock_the_owner_out(limited_client,
+                                                                       app_ctx):
+    """With the rate limits on, as in production: what used to lock the account for an hour."""
+    factories.user(email="erika@example.org")
+    for n in range(20):
+        answer = _sign_in(limited_client, WRONG, environ={"REMOTE_ADDR": f"10.0.{n}.1"})
+        assert answer.status_code in (422, 429)
+    first = _sign_in(limited_client, factories.PASSWORD)
+    if first.status_code == 429:
+        time.sleep(min(int(first.headers.get("Retry-After", 1)), 3) + 0.5)
+        first = _sign_in(limited_client, factories.PASSWORD)
+    assert first.status_code == 303
+    assert limited_client.get("/account", environ_base=OWNER).status_code == 200
