@@ -20,15 +20,19 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from .config import load_config
+    from .config import check_config, load_config
 
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
+    check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from . import logsafe
+
+    logsafe.install()  # no control character from a request reaches a log line as it is
     # Tokens, codes and verifiers must never reach the log.
     logging.getLogger("authlib").setLevel(logging.INFO)
 

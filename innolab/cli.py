@@ -39,6 +39,14 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise click.BadParameter(f"at least {MIN_PASSWORD_LENGTH} characters",
                                      param_hint="--password")
+        from flask_babel import force_locale
+
+        from .domain.passwords import problem
+
+        reason = problem(password, name=name or email.split("@")[0], email=email)
+        if reason is not None:
+            with current_app.test_request_context(), force_locale("en"):
+                raise click.BadParameter(str(reason), param_hint="--password")
         user = User(email=email, name=name or email.split("@")[0],
                     password_hash=hash_password(password), email_confirmed_at=utcnow())
         db.session.add(user)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -23,6 +24,84 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:  # a clear message at start-up rather than a crash later
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+ENVIRONMENTS = ("development", "production", "testing")
+MIN_SECRET_KEY_LENGTH = 32
+# Parts of keys copied from examples, tutorials and .env templates.
+_WEAK_KEY_PARTS = ("changeme", "change-me", "change_me", "secret", "password", "passwort",
+                   "example", "default", "development", "test", "innolab", "dummy", "xxxx")
+
+
+class ConfigError(RuntimeError):
+    """A setting that makes the app unsafe or unusable; the message names the variable."""
+
+
+def _environment() -> str:
+    env = os.environ.get("INNOLAB_ENV", "development")
+    if env not in ENVIRONMENTS:
+        # "Production", "prod", " production" would otherwise run with development defaults.
+        raise ConfigError(
+            f"INNOLAB_ENV must be one of {', '.join(ENVIRONMENTS)} (lower case), got {env!r}. "
+            "See docs/configuration.md.")
+    return env
+
+
+def weak_secret_key(key: str) -> str | None:
+    """Why `key` is not good enough for production, or None."""
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    lowered = key.lower()
+    if len(set(key)) < 12:
+        return "too few different characters"
+    for part in _WEAK_KEY_PARTS:
+        if part in lowered:
+            return f"contains {part!r}, as keys from examples do"
+    return None
+
+
+def workers() -> int:
+    """How many web processes serve the app: WEB_CONCURRENCY (read by gunicorn as its
+    default) or GUNICORN_WORKERS; 1 when neither is set."""
+    for name in ("WEB_CONCURRENCY", "GUNICORN_WORKERS"):
+        if os.environ.get(name):
+            return _int(name, 1)
+    return 1
+
+
+def check_config(config) -> None:
+    """Refuse to start with a configuration that is unsafe in production.
+
+    Runs in create_app() after every override; raises ConfigError naming the variable.
+    """
+    env = config.get("INNOLAB_ENV")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"INNOLAB_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}.")
+    if env != "production":
+        return
+    reason = weak_secret_key(config.get("SECRET_KEY") or "")
+    if reason:
+        raise ConfigError(
+            f"SECRET_KEY is not safe for production ({reason}). Generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`. "
+            "See docs/configuration.md.")
+    base = config.get("BASE_URL") or ""
+    if not base:
+        raise ConfigError(
+            "BASE_URL must be set in production (e.g. https://innolab.zdmv.example): every link "
+            "in a mail is built on it, never on the request's Host header.")
+    if not base.startswith("https://") or not urlsplit(base).hostname:
+        raise ConfigError(f"BASE_URL must be an https:// address in production, got {base!r}.")
+    if not config.get("TRUSTED_HOSTS"):
+        raise ConfigError(
+            "TRUSTED_HOSTS must be set in production (the host names of BASE_URL, comma "
+            "separated): requests for any other Host are refused.")
+    storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if storage.startswith("memory://") and workers() > 1 and config.get("RATELIMIT_ENABLED"):
+        raise ConfigError(
+            f"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY/GUNICORN_WORKERS says "
+            f"{workers()} workers: each would count on its own. Use Redis "
+            "(RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0).")
 
 
 def _secret_key(instance_path: Path, production: bool) -> str:
@@ -46,7 +125,7 @@ def _secret_key(instance_path: Path, production: bool) -> str:
 
 
 def load_config(instance_path: Path) -> dict:
-    env = os.environ.get("INNOLAB_ENV", "development")
+    env = _environment()
     production = env == "production"
     instance_path = Path(instance_path)
     default_db = f"sqlite:///{instance_path / 'innolab.sqlite'}"
@@ -73,6 +152,10 @@ def load_config(instance_path: Path) -> dict:
         # production, where the worker delivers.
         "MAIL_SEND_AFTER_REQUEST": _bool(os.environ.get("MAIL_SEND_AFTER_REQUEST"),
                                          not production),
+        # Mails a stranger can cause (confirmation, reset, invitation): at most this many to
+        # one address per hour and per day (domain/mail_limits.py).
+        "MAIL_LIMIT_PER_HOUR": _int("MAIL_LIMIT_PER_HOUR", 3),
+        "MAIL_LIMIT_PER_DAY": _int("MAIL_LIMIT_PER_DAY", 10),
         # Notifications: the daily digest goes out from this hour (local time); seconds
         # between two passes of `flask innolab worker`.
         "DIGEST_HOUR": _int("DIGEST_HOUR", 7),
@@ -115,7 +198,8 @@ def load_config(instance_path: Path) -> dict:
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ["de", "en"],
-        "TRUSTED_HOSTS": [h for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h] or None,
+        "TRUSTED_HOSTS": [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",")
+                          if h.strip()] or None,
         "PROXY_FIX": _bool(os.environ.get("PROXY_FIX"), False),
     }
 

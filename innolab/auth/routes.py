@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, logout_user
 from ..domain import DomainError, identities, registration
 from ..domain import admin as admin_domain
 from ..domain.admin import role_labels
-from ..domain.accounts import MIN_PASSWORD_LENGTH, normalise_email
+from ..domain.accounts import MIN_PASSWORD_LENGTH
 from ..domain.registration import LoginRefused, PasswordRejected
 from ..extensions import db, limiter
 from ..web import redirect_to, render, safe_next, start_session
@@ -19,26 +19,17 @@ from .forms import (
 )
 
 # Per client address. Sign-in attempts are the target of password guessing; the mail-sending
-# forms could be used to flood someone's mailbox.
+# forms could be used to flood someone's mailbox. Per account and per recipient the domain
+# counts in the database: the sign-in back-off (domain/throttle.py) and the mail limits
+# (domain/mail_limits.py), never a lock a stranger could set off.
 LOGIN_LIMIT = "10/minute"
 MAIL_LIMIT = "5/minute"
-# Per address, counting failed attempts only: slows down guessing one account's password
-# from many client addresses.
-ACCOUNT_LOGIN_LIMIT = "20/hour"
 
 LANG_COOKIE_AGE = 365 * 24 * 3600
 
 
 def _home() -> str:
     return url_for("showcase.home")
-
-
-def _login_address() -> str:
-    return "login:" + normalise_email(request.form.get("email", ""))[:254]
-
-
-def _failed(response) -> bool:
-    return response.status_code != 303
 
 
 def _sign_in(user, method: str | None = "password") -> None:
@@ -137,8 +128,6 @@ def resend_confirmation():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
-@limiter.limit(ACCOUNT_LOGIN_LIMIT, methods=["POST"], key_func=_login_address,
-               deduct_when=_failed)
 def login():
     wanted = safe_next(request.values.get("next"), "")  # "" unless it stays on this site
     target = wanted or _home()
@@ -160,6 +149,15 @@ def login():
         db.session.commit()  # the audit event of the failed attempt
         if result.refused is LoginRefused.UNCONFIRMED:
             unconfirmed_email = result.user.email
+        elif result.refused is LoginRefused.WAIT:
+            form.form_errors.append(_(
+                "Nach mehreren fehlgeschlagenen Anmeldeversuchen ist die nächste Anmeldung erst "
+                "in %(n)d Sekunden möglich. Bitte warten Sie so lange. Haben Sie Ihr Passwort "
+                "vergessen, können Sie jederzeit über „Passwort vergessen“ ein neues festlegen.",
+                n=result.wait))
+            response = render("auth/login.html", form=form, unconfirmed_email=None, status=429)
+            response.headers["Retry-After"] = str(result.wait)
+            return response
         else:
             form.form_errors.append(_("E-Mail-Adresse oder Passwort ist falsch."))
     status = 422 if form.is_submitted() else 200

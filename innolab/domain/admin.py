@@ -61,6 +61,8 @@ ACTION_PREFIX_LABELS = {
     "topic": _l("Themen"),
     "page": _l("Seiten"),
     "report": _l("Ergebnisberichte"),
+    # failed sign-ins, refused provider answers, 403, CSRF failures, 429, mail limits
+    "security": _l("Sicherheitsereignisse"),
 }
 
 OBJECT_TYPE_LABELS = {
@@ -554,7 +556,8 @@ def save_page(actor: User, slug: str, locale: str, title: str, body: str,
 
 def audit_prefixes() -> list[tuple[str, object]]:
     actions = db.session.execute(select(AuditEvent.action).distinct()).scalars().all()
-    prefixes = sorted({a.split(".", 1)[0] for a in actions if a})
+    # The security events are always offered: "none" is an answer an admin looks for too.
+    prefixes = sorted({a.split(".", 1)[0] for a in actions if a} | {"security"})
     return [(p, ACTION_PREFIX_LABELS.get(p, p)) for p in prefixes]
 
 

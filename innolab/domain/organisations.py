@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Invitation, MemberRole, Membership, Organisation, OrganisationKind, User
 from ..models._base import utcnow
-from . import DomainError, audit, editing, mailer, permissions
+from . import DomainError, audit, editing, mail_limits, mailer, permissions
 from .locking import lock
 from .accounts import hash_token, normalise_email, random_token, user_by_email
 
@@ -206,6 +206,13 @@ def invite(org: Organisation, actor: User, email: str) -> Invitation:
     db.session.add(inv)
     db.session.flush()
     recipient = existing if existing is not None else email
+    if mail_limits.allow(email, "invitation"):
+        _queue_invitation(org, actor, inv, existing, recipient, token)
+    audit.record(actor, "organisation.invite", org, invitation_id=inv.id, email=email)
+    return inv
+
+
+def _queue_invitation(org, actor, inv, existing, recipient, token) -> None:
     mailer.queue(recipient, "invitation",
                  _l("Einladung zur Organisation %(org)s", org=org.name),
                  locale=None if existing is not None else getattr(actor, "locale", None),
@@ -213,8 +220,6 @@ def invite(org: Organisation, actor: User, email: str) -> Invitation:
                  greeting_name=getattr(existing, "name", None),
                  url=mailer.external_url("accounts.join", token=token),
                  register_url=mailer.external_url("auth.register"))
-    audit.record(actor, "organisation.invite", org, invitation_id=inv.id, email=email)
-    return inv
 
 
 def invitation_by_token(token: str, lock: bool = False) -> Invitation | None:

@@ -15,13 +15,13 @@ from innolab.i18n import lazy_gettext as _l
 from ..extensions import db
 from ..models import User
 from ..models._base import utcnow
-from . import audit, mailer
+from . import audit, mail_limits, mailer, passwords, throttle
 from .accounts import (
-    MIN_PASSWORD_LENGTH, hash_password, make_token, normalise_email, read_token, user_by_email,
+    hash_password, make_token, normalise_email, read_token, user_by_email,
     verify_password,
 )
+from .passwords import MAX_PASSWORD_LENGTH  # noqa: F401  (the forms read it from here)
 
-MAX_PASSWORD_LENGTH = 256
 LOCALES = ("de", "en")
 
 SUBJECT_CONFIRM = _l("Bitte bestätigen Sie Ihre E-Mail-Adresse")
@@ -37,17 +37,16 @@ class PasswordRejected(ValueError):
         self.reason = reason
 
 
-def check_password_rules(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise PasswordRejected(_l("Das Passwort muss mindestens %(n)d Zeichen lang sein.",
-                                  n=MIN_PASSWORD_LENGTH))
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise PasswordRejected(_l("Das Passwort darf höchstens %(n)d Zeichen lang sein.",
-                                  n=MAX_PASSWORD_LENGTH))
+def check_password_rules(password: str, name: str | None = None,
+                         email: str | None = None) -> None:
+    """Raise PasswordRejected with the reason (see domain/passwords.py) for a weak password."""
+    reason = passwords.problem(password, name=name, email=email)
+    if reason is not None:
+        raise PasswordRejected(reason)
 
 
 def _set_password(user: User, password: str) -> None:
-    check_password_rules(password)
+    check_password_rules(password, name=user.name, email=user.email)
     user.password_hash = hash_password(password)
 
 
@@ -61,12 +60,12 @@ def register(email: str, name: str, password: str, locale: str) -> User | None:
     caller shows the same page either way.
     """
     email = normalise_email(email)
-    check_password_rules(password)
+    check_password_rules(password, name=name, email=email)
     # Hash before the lookup: a known address costs as much time as an unknown one.
     password_hash = hash_password(password)
     existing = user_by_email(email)
     if existing is not None:
-        if existing.active:
+        if existing.active and mail_limits.allow(existing.email, "already_registered"):
             mailer.queue(existing, "already_registered", SUBJECT_ALREADY, kind="account",
                          login_url=mailer.external_url("auth.login"),
                          forgot_url=mailer.external_url("auth.forgot_password"),
@@ -92,6 +91,9 @@ def _linked_methods(user: User) -> dict:
 
 
 def send_confirmation(user: User) -> None:
+    """The mail with the confirmation link, unless the address had enough of them today."""
+    if not mail_limits.allow(user.email, "confirm"):
+        return
     mailer.queue(user, "confirm_email", SUBJECT_CONFIRM, kind="account",
                  url=mailer.external_url("auth.confirm", token=make_token("confirm", user)),
                  **_linked_methods(user))
@@ -136,25 +138,41 @@ def confirm_email(token: str) -> User | None:
 class LoginRefused(enum.Enum):
     WRONG = "wrong"  # unknown address, wrong password, no password yet, deactivated
     UNCONFIRMED = "unconfirmed"  # right password, address not confirmed yet
+    WAIT = "wait"  # back-off after failures (domain/throttle.py): not checked at all
 
 
 @dataclass
 class LoginResult:
     user: User | None
     refused: LoginRefused | None = None
+    wait: int = 0  # seconds, for WAIT
 
     def __bool__(self) -> bool:
         return self.refused is None
 
 
 def authenticate(email: str, password: str) -> LoginResult:
-    """Check the credentials (constant time for unknown addresses) and record the outcome."""
+    """Check the credentials (constant time for unknown addresses) and record the outcome.
+
+    During a back-off (see domain/throttle.py) nothing is checked: the answer is WAIT with
+    the seconds left, whatever the password. Failures are security events, also for
+    addresses without an account (the typed address is kept, never the password).
+    """
+    typed = normalise_email(email)[:254]
+    wait = throttle.wait_seconds(email)
+    if wait:
+        audit.record(None, "security.login_delayed", None, email=typed, wait=wait)
+        return LoginResult(None, LoginRefused.WAIT, wait=wait)
     user = user_by_email(email)
     ok = verify_password(user, password or "")
     if not ok or user is None or not user.active:
+        throttle.failed(email)
         if user is not None:
-            audit.record(None, "user.login_failed", user)
+            audit.record(None, "security.login_failed", user)
+        else:
+            audit.record(None, "security.login_failed", None, email=typed, unknown=True)
         return LoginResult(None, LoginRefused.WRONG)
+    throttle.clear_account(email)
     if not user.email_confirmed:
         audit.record(user, "user.login_refused_unconfirmed", user)
         return LoginResult(user, LoginRefused.UNCONFIRMED)
@@ -189,7 +207,12 @@ def request_password_reset(email: str) -> None:
 
 
 def send_reset(user: User, invited: bool = False) -> None:
-    """The mail with a link to set a (new) password; also used to invite staff."""
+    """The mail with a link to set a (new) password; also used to invite staff.
+
+    A reset anyone can ask for counts against the address's mail limit; a staff invitation
+    (sent by an admin) does not."""
+    if not invited and not mail_limits.allow(user.email, "reset"):
+        return
     mailer.queue(user, "reset_password", SUBJECT_RESET, kind="account", invited=invited,
                  url=mailer.external_url("auth.reset_password", token=make_token("reset", user)),
                  **_linked_methods(user))
@@ -214,6 +237,7 @@ def reset_password(user: User, password: str) -> None:
     if not user.email_confirmed:
         user.email_confirmed_at = utcnow()
     user.end_all_sessions()
+    throttle.clear_account(user.email)  # the owner is back in at once, whatever a stranger tried
     audit.record(user, "user.password_reset", user)
 
 

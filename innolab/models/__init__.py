@@ -17,6 +17,7 @@ from .pilots import (
     Document, DocumentVersion, GoalResult, Message, Milestone, MilestoneStatus, PilotGoal,
     ReportRecommendation, ReportStatus, ResultsReport,
 )
+from .security import MailSend, SignInThrottle
 from .users import ADMIN_SOURCE, PendingRoleGrant, Role, User, UserRole, provider_source
 
 __all__ = [
@@ -28,5 +29,6 @@ __all__ = [
     "User", "UserRole", "Delivery", "Notification", "NotificationPreference", "Document",
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
-    "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source",
+    "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source", "MailSend",
+    "SignInThrottle",
 ]

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from joserfc.errors import JoseError
 from requests import RequestException
 
-from ..domain import identities
+from ..domain import audit, identities
 from ..domain.identities import CheckMailbox, SignInRefused
 from ..extensions import db, limiter
 from ..web import redirect_to, render, safe_next, start_session
@@ -39,6 +39,13 @@ MAILBOX_SESSION_KEY = "oidc_check_mailbox"
 
 class CallbackRejected(Exception):
     """The provider's answer is not acceptable; the message is for the log (no secrets)."""
+
+
+def _refused(provider, reason: str) -> None:
+    """A refused callback as a security event in the audit log (reason without secrets)."""
+    audit.record(None, "security.provider_callback_refused", None, provider=provider.key,
+                 reason=reason[:200])
+    db.session.commit()
 
 
 def _provider(key: str) -> identities.Provider:
@@ -201,6 +208,8 @@ def callback(provider):
     error = request.args.get("error")
     if error:
         log.info("Provider %s answered with error %r", provider.key, error[:64])
+        if error != "access_denied":  # a person who cancelled is no security event
+            _refused(provider, f"provider error {error[:64]!r}")
         if error == "access_denied":
             return back(_("Die Anmeldung über %(provider)s wurde abgebrochen.",
                           provider=provider.display_name), "info")
@@ -208,6 +217,7 @@ def callback(provider):
                       "noch einmal.", provider=provider.display_name))
     if stored is None:
         log.warning("Callback of %s with an unknown or used state", provider.key)
+        _refused(provider, "unknown or used state")
         return _to_login(_("Die Anmeldung ist abgelaufen oder wurde schon verwendet. Bitte "
                            "versuchen Sie es noch einmal."))
 
@@ -222,6 +232,7 @@ def callback(provider):
         # JOSE errors name the claim that failed; they never quote the token.
         detail = f" ({str(exc)[:200]})" if isinstance(exc, (CallbackRejected, JoseError)) else ""
         log.warning("Sign-in at %s rejected: %s%s", provider.key, type(exc).__name__, detail)
+        _refused(provider, f"{type(exc).__name__}{detail}")
         return back(_("Die Anmeldung über %(provider)s konnte nicht bestätigt werden. Bitte "
                       "versuchen Sie es noch einmal.", provider=provider.display_name))
 

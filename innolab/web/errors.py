@@ -10,8 +10,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..extensions import db
+from ..logsafe import escape
 
 log = logging.getLogger("innolab.errors")
+security_log = logging.getLogger("innolab.security")
 
 TITLES = {
     400: _l("Ungültige Anfrage"),
@@ -44,9 +46,34 @@ def _page(code: int, detail=None):
                            text=TEXTS.get(code, TEXTS[500]), detail=detail), code
 
 
+def security_event(action: str, **details) -> None:
+    """Record `security.<action>` for this request in the audit log and the log.
+
+    Called from error handlers: whatever the request changed is rolled back first (it was
+    never going to be committed), the event is committed on its own. It never fails the
+    answer."""
+    from flask_login import current_user
+
+    from ..domain import audit
+
+    path = escape(request.path)[:300]
+    try:
+        db.session.rollback()
+        actor = current_user._get_current_object() if current_user.is_authenticated else None
+        audit.record(actor, f"security.{action}", None, method=request.method, path=path,
+                     **details)
+        db.session.commit()
+    except Exception:  # the page must still answer, the log still tells
+        db.session.rollback()
+        log.exception("Security event %s could not be recorded", action)
+    security_log.warning("security.%s %s %s %s", action, request.method, path,
+                         " ".join(f"{k}={v}" for k, v in details.items()))
+
+
 def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
+        security_event("csrf_failed", reason=str(exc.description)[:200])
         return _page(400, _l("Das Formular ist abgelaufen oder wurde nicht von dieser Seite "
                              "gesendet. Bitte laden Sie die Seite neu und senden Sie es "
                              "erneut."))
@@ -70,6 +97,10 @@ def init_app(app) -> None:
         code = exc.code or 500
         if code not in TITLES:
             return exc
+        if code == 403:
+            security_event("forbidden")
+        elif code == 429:
+            security_event("rate_limited", limit=str(getattr(exc, "description", ""))[:100])
         detail = exc.description if code == 403 and exc.description != type(exc).description else None
         return _page(code, detail)
 

@@ -239,3 +239,22 @@ def test_unconfirmed_login_offers_resend_which_sends_the_mail(client, app_ctx, o
     assert 'name="email" value="erika@example.org"' in html
     client.post("/register/resend", data={"email": "erika@example.org"})
     assert len(outbox("erika@example.org")) == 1
+
+
+def test_register_refuses_a_breached_password_and_keeps_the_form(client):
+    response = client.post("/register", data={
+        "email": "nora@example.org", "name": "Nora Neu", "password": "password1234",
+        "password_confirm": "password1234", "consent": "y"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "steht auf einer Liste häufig verwendeter" in html
+    assert 'value="nora@example.org"' in html and 'value="Nora Neu"' in html
+    assert "password1234" not in html
+
+
+def test_register_refuses_a_password_made_of_the_name(client):
+    response = client.post("/register", data={
+        "email": "nora.neumann@example.org", "name": "Nora Neumann",
+        "password": "NoraNeumann2026", "password_confirm": "NoraNeumann2026", "consent": "y"})
+    assert response.status_code == 422
+    assert "besteht im Wesentlichen aus Ihrem Namen" in response.get_data(as_text=True)

@@ -107,3 +107,9 @@ def test_seed_demo_refuses_when_data_exists(app, cli):
     assert "nothing loaded" in result.output
     with app.app_context():
         assert db.session.execute(select(func.count(Proposal.id))).scalar_one() == 0
+
+
+def test_create_admin_refuses_a_common_password(app, cli):
+    result = cli("create-admin", "chefin@zdmv.example", "--password", "password1234")
+    assert result.exit_code != 0 and "--password" in result.output
+    assert "chefin@zdmv.example" not in _admins(app)
