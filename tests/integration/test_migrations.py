@@ -37,7 +37,8 @@ def empty_database(tmp_path):
 
 
 def test_migrations_upgrade_matches_models_and_downgrade_removes_all(empty_database):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True,
+                      "RATELIMIT_ENABLED": False})
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
@@ -56,6 +57,7 @@ def test_migrations_upgrade_matches_models_and_downgrade_removes_all(empty_datab
 
 def test_migration_gives_every_queued_mail_its_own_message_id(empty_database):
     app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True,
+                      "RATELIMIT_ENABLED": False,
                       "BASE_URL": "https://innolab.zdmv.example"})
     with app.app_context():
         upgrade(revision="d2546e82fe14")
@@ -75,7 +77,8 @@ def test_migration_gives_every_queued_mail_its_own_message_id(empty_database):
 
 
 def test_migration_marks_provider_roles_and_identities_linked_while_unconfirmed(empty_database):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True,
+                      "RATELIMIT_ENABLED": False})
     with app.app_context():
         upgrade(revision="7a1c0e5d2f10")
         with db.engine.begin() as conn:
