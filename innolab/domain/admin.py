@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from innolab.i18n import LOCALES
 from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select
 
@@ -18,6 +19,7 @@ from ..models import (
 )
 from . import DomainError, accounts, audit, editing, mailer, pages
 from .locking import lock_query
+from .search import contains, starts_with
 
 # In the order the admin sees them.
 ROLE_LABELS = {
@@ -138,18 +140,11 @@ def send_mail_again(actor: User, mail: OutboxMail) -> None:
 USER_FILTERS = ("all", "staff", "partners", "inactive")
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 def users_query(q: str = "", kind: str = "all") -> Select:
     stmt = select(User)
     q = (q or "").strip()
     if q:
-        pattern = _like(q)
-        stmt = stmt.where(or_(func.lower(User.name).like(pattern, escape="\\"),
-                              func.lower(User.email).like(pattern, escape="\\")))
+        stmt = stmt.where(or_(contains(User.name, q), contains(User.email, q)))
     staff_ids = select(UserRole.user_id)
     if kind == "staff":
         stmt = stmt.where(User.id.in_(staff_ids))
@@ -435,7 +430,6 @@ def delete_topic(actor: User, topic: Topic) -> None:
 
 # ------------------------------------------------------------------ footer pages
 
-LOCALES = ("de", "en")
 
 
 def page_defaults(slug: str, locale: str) -> tuple[str, str]:
@@ -515,11 +509,11 @@ def audit_query(prefix: str | None = None, actor: str | None = None,
     stmt = select(AuditEvent)
     if prefix:
         stmt = stmt.where(or_(AuditEvent.action == prefix,
-                              AuditEvent.action.like(prefix.replace("%", "") + ".%")))
+                              starts_with(AuditEvent.action, prefix + ".")))
     actor = (actor or "").strip()
     if actor:
         stmt = stmt.where(exists().where(User.id == AuditEvent.actor_id,
-                                         func.lower(User.email).like(_like(actor), escape="\\")))
+                                         contains(User.email, actor)))
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type)
     if date_from:

@@ -25,6 +25,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import current_app
 from flask_babel import get_locale
+from innolab.i18n import DEFAULT_LOCALE, LOCALES
 from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -44,7 +45,6 @@ DEFAULT_SCOPES = {"oidc": ["openid", "email", "profile"], "github": ["read:user"
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-LOCALES = ("de", "en")
 
 # Where the session keeps what RP-initiated logout needs (see provider_logout_url).
 LOGOUT_SESSION_KEY = "oidc_logout"
@@ -504,7 +504,7 @@ def _create_account(provider: Provider, claims: Claims, fallback_locale: str) ->
         email=email,
         name=claims.name or email.split("@", 1)[0],
         password_hash=None,
-        locale=claims.locale or (fallback_locale if fallback_locale in LOCALES else "de"),
+        locale=claims.locale or (fallback_locale if fallback_locale in LOCALES else DEFAULT_LOCALE),
         email_confirmed_at=utcnow() if claims.email_verified else None,
     )
     db.session.add(user)

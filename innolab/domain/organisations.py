@@ -113,14 +113,6 @@ def open_invitations(org: Organisation) -> list[Invitation]:
     ).scalars())
 
 
-def owner_count(org: Organisation) -> int:
-    return sum(1 for m in org.memberships if m.role == MemberRole.OWNER.value)
-
-
-def is_last_owner(org: Organisation, user) -> bool:
-    return org.is_owner(user) and owner_count(org) <= 1
-
-
 def transfer_candidates(org: Organisation, user) -> list[Membership]:
     """Members who could take over ownership from `user`."""
     return [m for m in members(org)
@@ -282,7 +274,7 @@ def revoke(inv: Invitation, actor: User) -> None:
 
 def remove_member(org: Organisation, actor: User, membership: Membership) -> None:
     lock(org)
-    if membership.role == MemberRole.OWNER.value and owner_count(org) <= 1:
+    if permissions.is_last_owner(org, membership.user):
         raise DomainError(LAST_OWNER)
     user_id, email = membership.user_id, membership.user.email
     org.memberships.remove(membership)
@@ -294,7 +286,7 @@ def leave(org: Organisation, user: User) -> None:
     membership = org.membership_of(user)
     if membership is None:
         raise DomainError(_l("Sie sind nicht Mitglied dieser Organisation."))
-    if membership.role == MemberRole.OWNER.value and owner_count(org) <= 1:
+    if permissions.is_last_owner(org, user):
         raise DomainError(LAST_OWNER)
     org.memberships.remove(membership)
     audit.record(user, "organisation.leave", org)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from innolab.i18n import DEFAULT_LOCALE, LOCALES
 from innolab.i18n import lazy_gettext as _l
 
 from ..extensions import db
@@ -22,7 +23,6 @@ from .accounts import (
 )
 
 MAX_PASSWORD_LENGTH = 256
-LOCALES = ("de", "en")
 
 SUBJECT_CONFIRM = _l("Bitte bestätigen Sie Ihre E-Mail-Adresse")
 SUBJECT_ALREADY = _l("Ihr Konto beim InnoLab")
@@ -75,7 +75,7 @@ def register(email: str, name: str, password: str, locale: str) -> User | None:
         audit.record(None, "user.register_known_address", existing)
         return None
     user = User(email=email, name=name.strip(), password_hash=password_hash,
-                locale=locale if locale in LOCALES else "de")
+                locale=locale if locale in LOCALES else DEFAULT_LOCALE)
     db.session.add(user)
     db.session.flush()
     send_confirmation(user)

@@ -307,14 +307,12 @@ def accept(p: Proposal, user) -> ResultsReport:
     if not allowed:
         raise ReportRefused(allowed.reason)
     report = p.results_report
-    # The status first: the workflow completes a pilot only with an accepted report.
+    try:
+        workflow.apply(p, "complete", user, accepting_report=True)
+    except workflow.TransitionRefused as exc:
+        raise ReportRefused(exc.reason) from exc
     report.status = R.ACCEPTED.value
     report.accepted_at = utcnow()
-    try:
-        workflow.apply(p, "complete", user)
-    except workflow.TransitionRefused as exc:
-        report.status, report.accepted_at = R.SUBMITTED.value, None
-        raise ReportRefused(exc.reason) from exc
     _timeline(p, user, "report_accepted")
     db.session.flush()
     audit.record(user, "report.accept", report, reference=p.reference)

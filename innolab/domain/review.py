@@ -20,8 +20,8 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import DomainError, audit, notify
-from . import states
 from .locking import lock
+from .search import contains
 from .states import latest_check, required_checks
 
 
@@ -62,12 +62,7 @@ OUTCOME_LABELS = {
     CheckOutcome.FAILED.value: _l("nicht bestanden"),
 }
 
-# Timeline entries of this module (the lifecycle moves are labelled by states.TRANSITIONS).
-def timeline_label(entry: TimelineEntry):
-    """What a timeline entry is called on the page (see states.timeline_label)."""
-    return states.timeline_label(entry.action)
-
-
+# Timeline entries of this module are labelled in states.TIMELINE_LABELS too.
 def _timeline(p: Proposal, actor, action: str, message: str | None = None,
               internal: bool = True) -> TimelineEntry:
     entry = TimelineEntry(proposal=p, actor_id=getattr(actor, "id", None), action=action,
@@ -197,12 +192,6 @@ def submitted_reviews(p: Proposal) -> list[Review]:
     return sorted((r for r in p.reviews if r.completed), key=lambda r: (r.submitted_at, r.id))
 
 
-def counting_reviews(p: Proposal) -> list[Review]:
-    """Submitted reviews of reviewers without a conflict of interest: these count."""
-    active = {a.reviewer_id for a in p.assignments if a.active}
-    return [r for r in submitted_reviews(p) if r.reviewer_id in active]
-
-
 def average_scores(reviews: list[Review]) -> dict[str, float | None]:
     result = {}
     for name in CRITERIA:
@@ -321,10 +310,8 @@ def inbox_query(q: str = "", status: str = "", challenge: str = "",
     elif challenge:
         stmt = stmt.where(Proposal.challenge_id == int(challenge))
     if q:
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Proposal.title.ilike(like, escape="\\"),
-                              Proposal.reference.ilike(like, escape="\\"),
-                              Organisation.name.ilike(like, escape="\\")))
+        stmt = stmt.where(or_(contains(Proposal.title, q), contains(Proposal.reference, q),
+                              contains(Organisation.name, q)))
     return stmt.order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["submitted_desc"]))
 
 
