@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from innolab.i18n import LOCALES
 from innolab.i18n import lazy_gettext as _l
+from innolab.links import external_url
 from sqlalchemy import Select, exists, func, or_, select
 
 from ..extensions import db
@@ -227,7 +228,7 @@ def invite_staff(actor: User, email: str, name: str, roles) -> tuple[User, str]:
         mailer.queue(user, "staff_invitation", _l("Ihre Rollen im InnoLab des ZDMV"),
                      kind="staff_invitation", existing=True, roles=role_labels(user.roles),
                      added=role_labels(added), inviter=actor,
-                     login_url=mailer.external_url("auth.login"))
+                     login_url=external_url("auth.login"))
         return user, "granted"
 
     user = User(email=email, name=(name or "").strip() or email.split("@")[0],
@@ -244,12 +245,12 @@ def invite_staff(actor: User, email: str, name: str, roles) -> tuple[User, str]:
 
 def _mail_invitation(actor: User, user: User) -> None:
     """The invitation with a link to set the password (auth's reset page, valid for 7 days)."""
-    link = mailer.external_url("auth.reset_password",
+    link = external_url("auth.reset_password",
                                token=accounts.make_token("staff-invite", user))
     mailer.queue(user, "staff_invitation", _l("Einladung zum InnoLab des ZDMV"),
                  kind="staff_invitation", existing=False,
                  roles=role_labels(r.role for r in user.role_rows), link=link, inviter=actor,
-                 login_url=mailer.external_url("auth.login"))
+                 login_url=external_url("auth.login"))
 
 
 def _grant(user: User, roles: list[str]) -> list[str]:

@@ -654,7 +654,7 @@ def provider_logout_url(session, post_logout_redirect_uri: str | None = None) ->
     if provider is None or not endpoint or not data.get("id_token"):
         return None
     if post_logout_redirect_uri is None:
-        from .mailer import external_url
+        from ..links import external_url
 
         post_logout_redirect_uri = external_url("showcase.home")
     params = {"id_token_hint": data["id_token"], "client_id": provider.client_id,

@@ -25,7 +25,7 @@ from ..models._base import utcnow
 from . import review as rv
 from . import states
 from . import showcase
-from .mailer import external_url
+from ..links import external_url
 
 # ---------------------------------------------------------------- formats
 

@@ -10,6 +10,7 @@ import unicodedata
 from datetime import timedelta
 
 from innolab.i18n import lazy_gettext as _l
+from innolab.links import external_url
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -203,8 +204,8 @@ def invite(org: Organisation, actor: User, email: str) -> Invitation:
                  locale=None if existing is not None else getattr(actor, "locale", None),
                  kind="invitation", organisation=org, invitation=inv, inviter=actor,
                  greeting_name=getattr(existing, "name", None),
-                 url=mailer.external_url("accounts.join", token=token),
-                 register_url=mailer.external_url("auth.register"))
+                 url=external_url("accounts.join", token=token),
+                 register_url=external_url("auth.register"))
     audit.record(actor, "organisation.invite", org, invitation_id=inv.id, email=email)
     return inv
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from innolab.i18n import DEFAULT_LOCALE, LOCALES
 from innolab.i18n import lazy_gettext as _l
+from innolab.links import external_url
 
 from ..extensions import db
 from ..models import User
@@ -68,10 +69,10 @@ def register(email: str, name: str, password: str, locale: str) -> User | None:
     if existing is not None:
         if existing.active:
             mailer.queue(existing, "already_registered", SUBJECT_ALREADY, kind="account",
-                         login_url=mailer.external_url("auth.login"),
-                         forgot_url=mailer.external_url("auth.forgot_password"),
+                         login_url=external_url("auth.login"),
+                         forgot_url=external_url("auth.forgot_password"),
                          confirm_url=None if existing.email_confirmed else
-                         mailer.external_url("auth.confirm", token=make_token("confirm", existing)))
+                         external_url("auth.confirm", token=make_token("confirm", existing)))
         audit.record(None, "user.register_known_address", existing)
         return None
     user = User(email=email, name=name.strip(), password_hash=password_hash,
@@ -85,7 +86,7 @@ def register(email: str, name: str, password: str, locale: str) -> User | None:
 
 def send_confirmation(user: User) -> None:
     mailer.queue(user, "confirm_email", SUBJECT_CONFIRM, kind="account",
-                 url=mailer.external_url("auth.confirm", token=make_token("confirm", user)))
+                 url=external_url("auth.confirm", token=make_token("confirm", user)))
 
 
 def resend_confirmation(email: str) -> None:
@@ -169,7 +170,7 @@ def request_password_reset(email: str) -> None:
 def send_reset(user: User, invited: bool = False) -> None:
     """The mail with a link to set a (new) password; also used to invite staff."""
     mailer.queue(user, "reset_password", SUBJECT_RESET, kind="account", invited=invited,
-                 url=mailer.external_url("auth.reset_password", token=make_token("reset", user)))
+                 url=external_url("auth.reset_password", token=make_token("reset", user)))
 
 
 def user_for_reset(token: str) -> User | None:

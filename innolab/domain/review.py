@@ -19,7 +19,7 @@ from ..models import (
     ReviewAssignment, Role, Status, TimelineEntry, User, UserRole,
 )
 from ..models._base import utcnow
-from . import DomainError, audit, notify
+from . import DomainError, audit, notifications
 from .locking import lock
 from .search import contains
 from .states import latest_check, required_checks
@@ -93,16 +93,14 @@ def assign(p: Proposal, reviewer: User, actor, due_date: date | None = None) -> 
         raise ReviewRefused(_l("Diese Person kann dem Vorschlag nicht als Gutachterin oder "
                                "Gutachter zugewiesen werden."))
     if due_date is None:
-        from .notifications import review_due_date
-
-        due_date = review_due_date()
+        due_date = notifications.review_due_date()
     assignment = ReviewAssignment(proposal=p, reviewer=reviewer, assigned_by_id=actor.id,
                                   due_date=due_date)
     db.session.add(assignment)
     _timeline(p, actor, "reviewer_assigned", reviewer.name)
     db.session.flush()
     audit.record(actor, "review.assign", p, reference=p.reference, reviewer_id=reviewer.id)
-    notify.reviewer_assigned(p, reviewer, due_date)
+    notifications.reviewer_assigned(p, reviewer, due_date)
     return assignment
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Proposal, ProposalVersion, ReferenceCounter, Role, TimelineEntry
 from ..models._base import utcnow
-from . import DomainError, audit, notify
+from . import DomainError, audit, notifications
 from .locking import lock
 from .states import BY_ACTION, MEMBER, TRANSITIONS, Move, Refusal, Transition, status_label
 
@@ -109,7 +109,7 @@ def apply(p: Proposal, action: str, user, *, message: str | None = None,
     db.session.flush()
     audit.record(user, f"proposal.{action}", p, reference=p.reference, status_from=source,
                  status_to=t.target)
-    notify.transition(p, action, user, message)
+    notifications.transition(p, action, user, message)
     return entry
 
 
