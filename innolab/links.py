@@ -33,6 +33,13 @@ def base_url() -> str:
     return DEV_BASE_URL
 
 
+def command_context(app):
+    """A request context for commands, the worker and the delivery thread, so url_for works:
+    its host is BASE_URL, in development without it DEV_BASE_URL (in production without
+    BASE_URL the links themselves refuse)."""
+    return app.test_request_context(base_url=app.config.get("BASE_URL") or DEV_BASE_URL)
+
+
 def absolute(path: str | None) -> str | None:
     """A path on this site (as url_for gives it) as a link for outside; None stays None."""
     if not path:

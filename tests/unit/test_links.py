@@ -44,3 +44,13 @@ def test_link_in_production_without_base_url_is_refused(app, config):
             links.external_url("auth.login")
     with app.app_context(), pytest.raises(links.NoBaseURL):
         links.absolute("/login")
+
+
+def test_commands_and_the_worker_link_to_base_url_or_the_dev_default(app, config):
+    config["INNOLAB_ENV"] = "development"
+    config["BASE_URL"] = ""
+    with links.command_context(app):
+        assert links.external_url("auth.login") == "http://127.0.0.1:5000/login"
+    config["BASE_URL"] = "https://innolab.zdmv.example"
+    with links.command_context(app):
+        assert links.external_url("auth.login") == "https://innolab.zdmv.example/login"
