@@ -134,7 +134,7 @@ def _select_locale() -> str:
 
 def _init_templates(app: Flask) -> None:
     from .domain import permissions
-    from .domain.states import STATUS_LABELS
+    from .domain.states import status_label, timeline_label
     from .web.text import markdown
 
     app.jinja_env.trim_blocks = True
@@ -150,7 +150,8 @@ def _init_templates(app: Flask) -> None:
     def _globals():
         return {
             "can": permissions,
-            "status_label": lambda s: STATUS_LABELS.get(s, s),
+            "status_label": status_label,
+            "timeline_label": timeline_label,
             "current_locale": str(get_locale() or "de"),
         }
 

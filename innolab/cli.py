@@ -5,6 +5,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from . import links
 from .extensions import db
 
 group = AppGroup("innolab", help="InnoLab administration commands.")
@@ -64,7 +65,7 @@ def send_mail() -> None:
     """Deliver the mails waiting in the outbox (SMTP, or the log without SMTP_HOST)."""
     from .domain.mailer import deliver_all
 
-    with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or None):
+    with links.command_context(current_app):
         sent = deliver_all()
     click.echo(f"{sent} mail(s) sent.")
 
@@ -101,7 +102,7 @@ def worker(once: bool, interval: int | None, digest_now: bool) -> None:
         signal.signal(signal.SIGINT, _stop)
         click.echo(f"Worker started; a pass every {interval} s.")
     while True:
-        with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or None):
+        with links.command_context(current_app):
             try:
                 counts = run_pass(force_digest=digest_now)
             except Exception:  # the database may be away for a moment; try again next pass
@@ -187,7 +188,7 @@ def seed_demo(reset: bool) -> None:
     """Load the demo data (authorities, topics, challenges, organisations, proposals, staff)."""
     from .demo import seed
 
-    with current_app.test_request_context(base_url=current_app.config.get("BASE_URL") or None):
+    with links.command_context(current_app):
         created = seed(force=reset)
     click.echo("Demo data loaded." if created else "Database already has data; nothing loaded.")
 

@@ -9,6 +9,8 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .i18n import DEFAULT_LOCALE, LOCALES
+
 
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
@@ -195,9 +197,9 @@ def load_config(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # bound to the session instead of a clock
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # Languages
-        "BABEL_DEFAULT_LOCALE": "de",
+        "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
-        "LANGUAGES": ["de", "en"],
+        "LANGUAGES": list(LOCALES),
         "TRUSTED_HOSTS": [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",")
                           if h.strip()] or None,
         "PROXY_FIX": _bool(os.environ.get("PROXY_FIX"), False),

@@ -11,6 +11,11 @@ from flask_babel import gettext
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
 
+# The languages of the platform (config LANGUAGES, page texts, account and sign-in languages),
+# German first: it is the language of every source string.
+LOCALES = ("de", "en")
+DEFAULT_LOCALE = "de"
+
 
 class LazyText(LazyString):
     def __html__(self) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..domain import audit, opendata, permissions, showcase
 from ..domain import review as rv
-from ..domain.mailer import external_url
+from ..links import external_url
 from ..extensions import db, login_manager
 from ..models import Challenge
 from ..models._base import utcnow

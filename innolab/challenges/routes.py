@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from ..domain import challenges as domain
 from ..domain import permissions
 from ..domain.editing import EditConflict
+from ..domain.topics import all_topics
 from ..extensions import db
 from ..web import redirect_to, render, require
 from . import bp
@@ -29,7 +30,7 @@ def _challenge(challenge_id: int):
 
 
 def _form(challenge=None, **kw) -> ChallengeForm:
-    return ChallengeForm(authorities=domain.authorities(), topics=domain.topics(),
+    return ChallengeForm(authorities=domain.authorities(), topics=all_topics(),
                          locale=str(get_locale() or "de"),
                          status=challenge.status if challenge is not None else None, **kw)
 

@@ -8,7 +8,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from innolab.i18n import LOCALES
 from innolab.i18n import lazy_gettext as _l
+from innolab.links import external_url
 from sqlalchemy import Select, exists, func, or_, select
 
 from ..extensions import db
@@ -19,6 +21,7 @@ from ..models import (
 from . import DomainError, accounts, audit, editing, mailer, pages
 from ..models._base import utcnow
 from .locking import lock, lock_query
+from .search import contains, starts_with
 
 # In the order the admin sees them.
 ROLE_LABELS = {
@@ -141,18 +144,11 @@ def send_mail_again(actor: User, mail: OutboxMail) -> None:
 USER_FILTERS = ("all", "staff", "partners", "inactive")
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 def users_query(q: str = "", kind: str = "all") -> Select:
     stmt = select(User)
     q = (q or "").strip()
     if q:
-        pattern = _like(q)
-        stmt = stmt.where(or_(func.lower(User.name).like(pattern, escape="\\"),
-                              func.lower(User.email).like(pattern, escape="\\")))
+        stmt = stmt.where(or_(contains(User.name, q), contains(User.email, q)))
     staff_ids = select(UserRole.user_id)
     if kind == "staff":
         stmt = stmt.where(User.id.in_(staff_ids))
@@ -260,8 +256,8 @@ def _pending_grant(actor: User, user: User, roles: list[str], via: str) -> Pendi
     existing = can_sign_in(user)
     mailer.queue(user, "staff_invitation", SUBJECT_NEW_ROLES if existing else SUBJECT_NEW_STAFF,
                  kind="staff_invitation", existing=existing, added=role_labels(roles),
-                 inviter=actor, link=mailer.external_url("auth.staff_invitation", token=token),
-                 forgot_url=mailer.external_url("auth.forgot_password"))
+                 inviter=actor, link=external_url("auth.staff_invitation", token=token),
+                 forgot_url=external_url("auth.forgot_password"))
     return grant
 
 
@@ -499,7 +495,6 @@ def delete_topic(actor: User, topic: Topic) -> None:
 
 # ------------------------------------------------------------------ footer pages
 
-LOCALES = ("de", "en")
 
 
 def page_defaults(slug: str, locale: str) -> tuple[str, str]:
@@ -580,11 +575,11 @@ def audit_query(prefix: str | None = None, actor: str | None = None,
     stmt = select(AuditEvent)
     if prefix:
         stmt = stmt.where(or_(AuditEvent.action == prefix,
-                              AuditEvent.action.like(prefix.replace("%", "") + ".%")))
+                              starts_with(AuditEvent.action, prefix + ".")))
     actor = (actor or "").strip()
     if actor:
         stmt = stmt.where(exists().where(User.id == AuditEvent.actor_id,
-                                         func.lower(User.email).like(_like(actor), escape="\\")))
+                                         contains(User.email, actor)))
     if object_type:
         stmt = stmt.where(AuditEvent.object_type == object_type)
     if date_from:

@@ -48,10 +48,6 @@ def authorities() -> list[Authority]:
     return list(db.session.execute(select(Authority).order_by(Authority.name)).scalars())
 
 
-def topics() -> list[Topic]:
-    return list(db.session.execute(select(Topic).order_by(Topic.name_de)).scalars())
-
-
 def get(challenge_id: int) -> Challenge | None:
     return db.session.get(Challenge, challenge_id)
 

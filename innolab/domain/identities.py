@@ -34,7 +34,9 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import current_app
 from flask_babel import get_locale
+from innolab.i18n import DEFAULT_LOCALE, LOCALES
 from innolab.i18n import lazy_gettext as _l
+from innolab.links import external_url
 from sqlalchemy import select
 
 from ..extensions import db
@@ -56,7 +58,6 @@ DEFAULT_SCOPES = {"oidc": ["openid", "email", "profile"], "github": ["read:user"
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-LOCALES = ("de", "en")
 
 # Where the session keeps what RP-initiated logout needs (see provider_logout_url).
 LOGOUT_SESSION_KEY = "oidc_logout"
@@ -612,9 +613,9 @@ def _create_account(provider: Provider, claims: Claims, fallback_locale: str) ->
                          _l("Anmeldeversuch über %(provider)s beim InnoLab",
                             provider=provider.display_name),
                          kind="account", provider=provider.display_name,
-                         login_url=mailer.external_url("auth.login"),
-                         forgot_url=mailer.external_url("auth.forgot_password"),
-                         account_url=mailer.external_url("auth.settings"))
+                         login_url=external_url("auth.login"),
+                         forgot_url=external_url("auth.forgot_password"),
+                         account_url=external_url("auth.settings"))
         audit.record(None, "user.external_signup_email_in_use", existing, provider=provider.key)
         raise EmailInUse(provider, email)
     trusted = provider.trusts_address(claims)
@@ -622,7 +623,7 @@ def _create_account(provider: Provider, claims: Claims, fallback_locale: str) ->
         email=email,
         name=claims.name or email.split("@", 1)[0],
         password_hash=None,
-        locale=claims.locale or (fallback_locale if fallback_locale in LOCALES else "de"),
+        locale=claims.locale or (fallback_locale if fallback_locale in LOCALES else DEFAULT_LOCALE),
         email_confirmed_at=utcnow() if trusted else None,
     )
     db.session.add(user)
@@ -839,8 +840,6 @@ def provider_logout_url(session, post_logout_redirect_uri: str | None = None) ->
     if provider is None or not endpoint or not data.get("id_token"):
         return None
     if post_logout_redirect_uri is None:
-        from .mailer import external_url
-
         post_logout_redirect_uri = external_url("showcase.home")
     params = {"id_token_hint": data["id_token"], "client_id": provider.client_id,
               "post_logout_redirect_uri": post_logout_redirect_uri}

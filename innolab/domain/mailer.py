@@ -17,14 +17,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from urllib.parse import urlsplit
 
-from flask import (
-    current_app,
-    g,
-    has_app_context,
-    has_request_context,
-    render_template,
-    url_for,
-)
+from flask import current_app, g, has_app_context, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 from markupsafe import Markup, escape
@@ -74,16 +67,6 @@ def message_id_domain() -> str:
 
 def new_message_id() -> str:
     return make_msgid(domain=message_id_domain())
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for a mail: BASE_URL when set, else the current request's host."""
-    base = current_app.config.get("BASE_URL")
-    if base:
-        return base + url_for(endpoint, **values)
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    return "http://127.0.0.1:5000" + url_for(endpoint, **values)
 
 
 def queue(recipient, template: str, subject, *, locale: str | None = None, kind: str = "general",

@@ -16,12 +16,15 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dataclasses import dataclass
+
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
-from innolab.i18n import LazyText
+from innolab.i18n import DEFAULT_LOCALE, LazyText
 from innolab.i18n import lazy_gettext as _l
+from innolab.links import absolute, external_url
 
 from ..extensions import db
 from ..models import (
@@ -42,55 +45,110 @@ from . import audit, mailer, receipts
 
 log = logging.getLogger("innolab.notifications")
 
-# Every kind of event, with the German text shown in-app and used as the mail subject.
-# The text may use the params given to notify() (%(reference)s, %(title)s, ...).
-KINDS = {
-    "submission_received": _l("Pilotvorschlag %(reference)s eingegangen"),
-    "reviewer_assigned": _l("Neues Gutachten: %(reference)s"),
-    "review_due_soon": _l("Gutachten zu %(reference)s bald fällig"),
-    "review_overdue": _l("Gutachten zu %(reference)s überfällig"),
-    "changes_requested": _l("Nachbesserung zu %(reference)s angefordert"),
-    "decision": _l("Entscheidung zu %(reference)s"),
-    "pilot_started": _l("Pilot %(reference)s hat begonnen"),
-    "new_message": _l("Neue Nachricht im Piloten %(reference)s"),
-    "milestone_due_soon": _l("Meilenstein „%(title)s“ bald fällig"),
-    "milestone_late": _l("Meilenstein „%(title)s“ ist überfällig"),
-    "report_submitted": _l("Ergebnisbericht zu %(reference)s eingereicht"),
-    "report_returned": _l("Ergebnisbericht zu %(reference)s zurückgegeben"),
-    "report_accepted": _l("Ergebnisbericht zu %(reference)s angenommen"),
-    "report_published": _l("Ergebnisse von %(reference)s veröffentlicht"),
-    "proposal_resubmitted": _l("Pilotvorschlag %(reference)s erneut eingereicht"),
-    "proposal_withdrawn": _l("Pilotvorschlag %(reference)s zurückgezogen"),
-    "pilot_cancelled": _l("Pilot %(reference)s abgebrochen"),
+@dataclass(frozen=True)
+class Kind:
+    """A kind of notification, as one row: everything the platform knows about it."""
+
+    text: object        # in-app text, mail subject and digest line; may use the params of
+                        # notify() (%(reference)s, %(title)s, ...), filled in when shown
+    label: object       # what the preferences page calls it
+    recipients: str     # who receives it, and the function that sends it
+    process: bool = False       # part of a process: always mailed at once, cannot be switched off
+    staff_only: bool = False    # only staff can receive it (preferences shown to staff only)
+    # templates/mail/<template>.txt (and .html when it exists); a template other than
+    # "notification" tells about a proposal, so a call without one gets "notification"
+    template: str = "notification"
+
+    def template_for(self, proposal) -> str:
+        return self.template if proposal is not None else "notification"
+
+
+MEMBERS, COORDINATORS = "members", "coordinators"
+
+# Every kind of notification. The lifecycle moves that notify (TRANSITION_KINDS) send theirs
+# through `transition` to the audiences named in `audiences`.
+KINDS: dict[str, Kind] = {
+    "submission_received": Kind(
+        _l("Pilotvorschlag %(reference)s eingegangen"),
+        _l("Ein Pilotvorschlag ist eingegangen"),
+        "Partnerorganisation und Koordination (transition: submit)", template="transition"),
+    "reviewer_assigned": Kind(
+        _l("Neues Gutachten: %(reference)s"), _l("Ihnen wurde ein Gutachten zugewiesen"),
+        "die zugewiesene Gutachterin (review.assign)", staff_only=True,
+        template="reviewer_assigned"),
+    "review_due_soon": Kind(
+        _l("Gutachten zu %(reference)s bald fällig"), _l("Ein Gutachten ist bald fällig"),
+        "die Gutachterin (create_reminders)", staff_only=True),
+    "review_overdue": Kind(
+        _l("Gutachten zu %(reference)s überfällig"), _l("Ein Gutachten ist überfällig"),
+        "die Gutachterin und wer sie zugewiesen hat (create_reminders)", staff_only=True),
+    "changes_requested": Kind(
+        _l("Nachbesserung zu %(reference)s angefordert"),
+        _l("Eine Nachbesserung wurde angefordert"),
+        "Partnerorganisation (transition: request_changes)", process=True,
+        template="transition"),
+    "decision": Kind(
+        _l("Entscheidung zu %(reference)s"), _l("Über einen Pilotvorschlag wurde entschieden"),
+        "Partnerorganisation (transition: approve, reject)", process=True,
+        template="transition"),
+    "pilot_started": Kind(
+        _l("Pilot %(reference)s hat begonnen"), _l("Ein Pilot hat begonnen"),
+        "Partnerorganisation (transition: start_pilot)", template="transition"),
+    "new_message": Kind(
+        _l("Neue Nachricht im Piloten %(reference)s"),
+        _l("Neue Nachricht im Arbeitsbereich eines Piloten"),
+        "Team des Piloten außer der Verfasserin (workspace.post_message)"),
+    "milestone_due_soon": Kind(
+        _l("Meilenstein „%(title)s“ bald fällig"), _l("Ein Meilenstein ist bald fällig"),
+        "Partnerorganisation und Koordination (create_reminders)"),
+    "milestone_late": Kind(
+        _l("Meilenstein „%(title)s“ ist überfällig"), _l("Ein Meilenstein ist überfällig"),
+        "Partnerorganisation und Koordination (create_reminders)"),
+    "report_submitted": Kind(
+        _l("Ergebnisbericht zu %(reference)s eingereicht"),
+        _l("Ein Ergebnisbericht wurde eingereicht"),
+        "Koordination (results.submit)", staff_only=True),
+    "report_returned": Kind(
+        _l("Ergebnisbericht zu %(reference)s zurückgegeben"),
+        _l("Ein Ergebnisbericht wurde zur Überarbeitung zurückgegeben"),
+        "Partnerorganisation (results.send_back)", process=True),
+    "report_accepted": Kind(
+        _l("Ergebnisbericht zu %(reference)s angenommen"),
+        _l("Ein Ergebnisbericht wurde angenommen"),
+        "Partnerorganisation (results.accept)"),
+    "report_published": Kind(
+        _l("Ergebnisse von %(reference)s veröffentlicht"), _l("Ergebnisse wurden veröffentlicht"),
+        "Partnerorganisation (results.publish)"),
+    "proposal_resubmitted": Kind(
+        _l("Pilotvorschlag %(reference)s erneut eingereicht"),
+        _l("Ein Pilotvorschlag wurde überarbeitet und erneut eingereicht"),
+        "Partnerorganisation und Koordination (transition: resubmit)", template="transition"),
+    "proposal_withdrawn": Kind(
+        _l("Pilotvorschlag %(reference)s zurückgezogen"),
+        _l("Ein Pilotvorschlag wurde zurückgezogen"),
+        "Koordination (transition: withdraw)", staff_only=True, template="transition"),
+    "pilot_cancelled": Kind(
+        _l("Pilot %(reference)s abgebrochen"), _l("Ein Pilot wurde abgebrochen"),
+        "Partnerorganisation (transition: cancel)", process=True, template="transition"),
 }
 
-# What each kind is called on the preferences page.
-KIND_LABELS = {
-    "submission_received": _l("Ein Pilotvorschlag ist eingegangen"),
-    "reviewer_assigned": _l("Ihnen wurde ein Gutachten zugewiesen"),
-    "review_due_soon": _l("Ein Gutachten ist bald fällig"),
-    "review_overdue": _l("Ein Gutachten ist überfällig"),
-    "changes_requested": _l("Eine Nachbesserung wurde angefordert"),
-    "decision": _l("Über einen Pilotvorschlag wurde entschieden"),
-    "pilot_started": _l("Ein Pilot hat begonnen"),
-    "new_message": _l("Neue Nachricht im Arbeitsbereich eines Piloten"),
-    "milestone_due_soon": _l("Ein Meilenstein ist bald fällig"),
-    "milestone_late": _l("Ein Meilenstein ist überfällig"),
-    "report_submitted": _l("Ein Ergebnisbericht wurde eingereicht"),
-    "report_returned": _l("Ein Ergebnisbericht wurde zur Überarbeitung zurückgegeben"),
-    "report_accepted": _l("Ein Ergebnisbericht wurde angenommen"),
-    "report_published": _l("Ergebnisse wurden veröffentlicht"),
-    "proposal_resubmitted": _l("Ein Pilotvorschlag wurde überarbeitet und erneut eingereicht"),
-    "proposal_withdrawn": _l("Ein Pilotvorschlag wurde zurückgezogen"),
-    "pilot_cancelled": _l("Ein Pilot wurde abgebrochen"),
+# Views of the table, for the preferences page and its form.
+KIND_LABELS = {key: kind.label for key, kind in KINDS.items()}
+PROCESS_KINDS = frozenset(key for key, kind in KINDS.items() if kind.process)
+STAFF_KINDS = frozenset(key for key, kind in KINDS.items() if kind.staff_only)
+
+# Lifecycle move -> (kind, audiences). Moves not listed notify nobody ("start_review" is
+# internal; "complete" follows accepting the results report, which notifies "report_accepted").
+TRANSITION_KINDS = {
+    "submit": ("submission_received", (MEMBERS, COORDINATORS)),
+    "resubmit": ("proposal_resubmitted", (MEMBERS, COORDINATORS)),
+    "request_changes": ("changes_requested", (MEMBERS,)),
+    "approve": ("decision", (MEMBERS,)),
+    "reject": ("decision", (MEMBERS,)),
+    "start_pilot": ("pilot_started", (MEMBERS,)),
+    "withdraw": ("proposal_withdrawn", (COORDINATORS,)),
+    "cancel": ("pilot_cancelled", (MEMBERS,)),
 }
-
-# Mails that are part of a process; a user cannot switch these off (always mailed at once).
-PROCESS_KINDS = {"decision", "changes_requested", "report_returned", "pilot_cancelled"}
-
-# Kinds only staff can receive (the preferences page shows them to staff only).
-STAFF_KINDS = {"reviewer_assigned", "review_due_soon", "review_overdue", "proposal_withdrawn",
-               "report_submitted"}
 
 DELIVERY_LABELS = {
     Delivery.IMMEDIATE.value: _l("Sofort per E-Mail"),
@@ -117,13 +175,16 @@ class _Params(dict):
 
 
 def _render(kind: str, params: dict | None) -> str:
-    source = KINDS[kind]._args[0] if kind in KINDS else "%(kind)s"
     values = _Params(params or {})
     values.setdefault("kind", kind)
+    row = KINDS.get(kind)
+    if row is None:
+        return "%(kind)s" % values
     try:
-        return gettext(source) % values
-    except (TypeError, ValueError):  # a broken translation never breaks a page
-        return source % values
+        return str(row.text) % values
+    except (TypeError, ValueError):  # a broken translation never breaks a page: German then
+        with force_locale(DEFAULT_LOCALE):
+            return str(row.text) % values
 
 
 def text(kind: str, params: dict | None) -> LazyText:
@@ -132,16 +193,6 @@ def text(kind: str, params: dict | None) -> LazyText:
 
 
 _subject = text
-
-
-def _absolute(link: str | None) -> str | None:
-    if not link:
-        return None
-    from flask import has_request_context, request
-
-    base = current_app.config.get("BASE_URL") or (
-        request.host_url.rstrip("/") if has_request_context() else "http://127.0.0.1:5000")
-    return base + link
 
 
 # ---------------------------------------------------------------- preferences
@@ -206,14 +257,15 @@ def set_preferences(user, choices: dict[str, str]) -> dict[str, str]:
 
 
 def notify(recipients, kind: str, *, proposal=None, params: dict | None = None,
-           link: str | None = None, mail_template: str = "notification", internal: bool = False,
+           link: str | None = None, internal: bool = False,
            **mail_context) -> list[Notification]:
     """Tell each of `recipients` (Users) about an event of `kind`.
 
     `link` is a path on this site (url_for(...)); `params` fill the kind's text.
     `internal=True` (e.g. an internal note) reaches staff only: anyone without a staff role is
     dropped from the recipients, whatever the caller passed.
-    Extra keyword arguments go to the mail template (templates/mail/<mail_template>.txt).
+    Extra keyword arguments go to the kind's mail template (KINDS[kind].template), with `link`
+    made absolute (innolab.links).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -238,9 +290,10 @@ def notify(recipients, kind: str, *, proposal=None, params: dict | None = None,
         created.append(n)
         if delivery == Delivery.IMMEDIATE.value:
             n.mailed_at = now
-            mailer.queue(user, mail_template, _subject(kind, params), kind=kind,
+            mailer.queue(user, KINDS[kind].template_for(proposal), _subject(kind, params),
+                         kind=kind,
                          subject_text=_subject(kind, params),
-                         link=_absolute(link), params=params, proposal=proposal,
+                         link=absolute(link), params=params, proposal=proposal,
                          notification_kind=kind, **mail_context)
     return created
 
@@ -341,10 +394,10 @@ def send_digests(now: datetime | None = None, *, force: bool = False) -> int:
         if user is None or not user.active or not unread:
             continue
         mailer.queue(user, "digest", _l("Ihre Benachrichtigungen im InnoLab"), kind="digest",
-                     items=[(text(n.kind, n.params), _absolute(n.link), n.created_at)
+                     items=[(text(n.kind, n.params), absolute(n.link), n.created_at)
                             for n in unread],
-                     centre=mailer.external_url("notifications.index"),
-                     preferences=mailer.external_url("notifications.preferences"))
+                     centre=external_url("notifications.index"),
+                     preferences=external_url("notifications.preferences"))
         sent += 1
     db.session.commit()
     return sent
@@ -363,16 +416,41 @@ def _url(endpoint: str, **values) -> str | None:
         return None
 
 
-def coordinators() -> list[User]:
+def staff_with(role: Role) -> list[User]:
+    """Active staff with `role`."""
     return list(db.session.execute(
         select(User).join(UserRole)
-        .where(UserRole.role == Role.COORDINATOR.value, User.active.is_(True))
+        .where(UserRole.role == role.value, User.active.is_(True))
         .order_by(User.id)
     ).scalars().unique())
 
 
-def partner_members(p: Proposal) -> list[User]:
+def members(p: Proposal) -> list[User]:
+    """Active members of the proposing organisation."""
     return [m.user for m in p.organisation.memberships if m.user.active]
+
+
+def transition(p: Proposal, action: str, actor, message: str | None) -> None:
+    """Tell the audiences of a lifecycle move (TRANSITION_KINDS) about it; workflow.apply calls
+    this. Coordinators who are members of the organisation hear it as members."""
+    if action not in TRANSITION_KINDS:
+        return
+    kind, audiences = TRANSITION_KINDS[action]
+    partner = members(p)
+    if MEMBERS in audiences and partner:
+        endpoint = "pilots.workspace" if action == "start_pilot" else "proposals.show"
+        notify(partner, kind, proposal=p, link=_url(endpoint, proposal_id=p.id),
+               action=action, message=message, as_staff=False)
+    if COORDINATORS in audiences:
+        member_ids = {u.id for u in partner}
+        staff = [u for u in staff_with(Role.COORDINATOR) if u.id not in member_ids]
+        notify(staff, kind, proposal=p, link=_url("review.proposal", proposal_id=p.id),
+               action=action, message=message, as_staff=True)
+
+
+def reviewer_assigned(p: Proposal, reviewer: User, due_date=None) -> None:
+    notify([reviewer], "reviewer_assigned", proposal=p,
+           link=_url("review.proposal", proposal_id=p.id), due_date=due_date)
 
 
 def review_due_date(today: date | None = None) -> date:
@@ -471,10 +549,10 @@ def _milestone_notice(m: Milestone, kind: str) -> None:
             or _url("pilots.workspace", proposal_id=p.id)
             or _url("proposals.show", proposal_id=p.id))
     params = {"title": m.title, "due_date": m.due_date.isoformat()}
-    members = partner_members(p)
-    member_ids = {u.id for u in members}
-    notify(members, kind, proposal=p, params=params, link=link, due_date=m.due_date)
-    notify([u for u in coordinators() if u.id not in member_ids], kind, proposal=p,
+    team = members(p)
+    member_ids = {u.id for u in team}
+    notify(team, kind, proposal=p, params=params, link=link, due_date=m.due_date)
+    notify([u for u in staff_with(Role.COORDINATOR) if u.id not in member_ids], kind, proposal=p,
            params=params, link=link, due_date=m.due_date)
 
 

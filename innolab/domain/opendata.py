@@ -23,8 +23,9 @@ from innolab.i18n import lazy_gettext as _l
 from ..models import CRITERIA, Challenge, OrganisationKind, Proposal, ReportRecommendation
 from ..models._base import utcnow
 from . import review as rv
+from . import states
 from . import showcase
-from .mailer import external_url
+from ..links import external_url
 
 # ---------------------------------------------------------------- formats
 
@@ -415,9 +416,7 @@ def _number(value: float | None) -> str:
 
 
 def proposal_row(p: Proposal) -> list[str]:
-    from .states import STATUS_LABELS
-
-    counting = rv.counting_reviews(p)
+    counting = states.counting_reviews(p)
     averages = rv.average_scores(counting)
     recommendations = Counter(r.recommendation for r in counting if r.recommendation)
     checks = []
@@ -431,7 +430,7 @@ def proposal_row(p: Proposal) -> list[str]:
         "title": p.title,
         "organisation": p.organisation.name,
         "challenge": p.challenge.title if p.challenge else _l("Initiativvorschlag"),
-        "status": STATUS_LABELS.get(p.status, p.status),
+        "status": states.status_label(p.status),
         "submitted": format_date(p.submitted_at, "dd.MM.yyyy") if p.submitted_at else "",
         "reviews": len(counting),
         **{f"avg_{c}": _number(averages[c]) for c in CRITERIA},

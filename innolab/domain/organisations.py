@@ -10,6 +10,7 @@ import unicodedata
 from datetime import timedelta
 
 from innolab.i18n import lazy_gettext as _l
+from innolab.links import external_url
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -113,14 +114,6 @@ def open_invitations(org: Organisation) -> list[Invitation]:
     ).scalars())
 
 
-def owner_count(org: Organisation) -> int:
-    return sum(1 for m in org.memberships if m.role == MemberRole.OWNER.value)
-
-
-def is_last_owner(org: Organisation, user) -> bool:
-    return org.is_owner(user) and owner_count(org) <= 1
-
-
 def transfer_candidates(org: Organisation, user) -> list[Membership]:
     """Members who could take over ownership from `user`."""
     return [m for m in members(org)
@@ -218,8 +211,8 @@ def _queue_invitation(org, actor, inv, existing, recipient, token) -> None:
                  locale=None if existing is not None else getattr(actor, "locale", None),
                  kind="invitation", organisation=org, invitation=inv, inviter=actor,
                  greeting_name=getattr(existing, "name", None),
-                 url=mailer.external_url("accounts.join", token=token),
-                 register_url=mailer.external_url("auth.register"))
+                 url=external_url("accounts.join", token=token),
+                 register_url=external_url("auth.register"))
 
 
 def invitation_by_token(token: str, lock: bool = False) -> Invitation | None:
@@ -287,7 +280,7 @@ def revoke(inv: Invitation, actor: User) -> None:
 
 def remove_member(org: Organisation, actor: User, membership: Membership) -> None:
     lock(org)
-    if membership.role == MemberRole.OWNER.value and owner_count(org) <= 1:
+    if permissions.is_last_owner(org, membership.user):
         raise DomainError(LAST_OWNER)
     user_id, email = membership.user_id, membership.user.email
     org.memberships.remove(membership)
@@ -299,7 +292,7 @@ def leave(org: Organisation, user: User) -> None:
     membership = org.membership_of(user)
     if membership is None:
         raise DomainError(_l("Sie sind nicht Mitglied dieser Organisation."))
-    if membership.role == MemberRole.OWNER.value and owner_count(org) <= 1:
+    if permissions.is_last_owner(org, user):
         raise DomainError(LAST_OWNER)
     org.memberships.remove(membership)
     audit.record(user, "organisation.leave", org)

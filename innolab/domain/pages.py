@@ -13,10 +13,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import DEFAULT_LOCALE, LOCALES
 from ..models import SitePage
 
-LOCALES = ("de", "en")
-DEFAULT_LOCALE = "de"
 
 CONTACT_EMAIL = "poststelle@zd.mv-regierung.de"
 CONTACT_PHONE = "0385 588 57777"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from innolab.i18n import lazy_gettext as _l
 
 from ..models import CheckKind, Proposal, Role, Status
+from .states import is_editable
 
 S = Status
 
@@ -80,7 +81,7 @@ def edit_proposal(user, p: Proposal) -> Permission:
     if not p.organisation.is_member(user):
         return deny(_l("Nur Mitglieder der vorschlagenden Organisation können den Vorschlag "
                        "bearbeiten."))
-    if p.status not in (S.DRAFT.value, S.CHANGES_REQUESTED.value):
+    if not is_editable(p):
         return deny(_l("Der Vorschlag ist eingereicht und gesperrt. Bearbeiten ist nur als "
                        "Entwurf oder nach einer angeforderten Nachbesserung möglich."))
     return ALLOW
@@ -214,7 +215,9 @@ def view_organisation(user, org) -> Permission:
     return ALLOW
 
 
-def _only_owner(org, user) -> bool:
+def is_last_owner(org, user) -> bool:
+    """The rule "an organisation always has an owner": `user` is its only owner, so they can
+    neither leave nor be removed (also checked by the domain, under the organisation's lock)."""
     return org.is_owner(user) and len(org.owners) <= 1
 
 
@@ -227,7 +230,7 @@ def remove_member(user, org, member) -> Permission:
     allowed = manage_organisation(user, org)
     if not allowed:
         return allowed
-    if _only_owner(org, member):
+    if is_last_owner(org, member):
         return deny(LAST_OWNER)
     return ALLOW
 
@@ -236,7 +239,7 @@ def leave_organisation(user, org) -> Permission:
     allowed = view_organisation(user, org)
     if not allowed:
         return allowed
-    if _only_owner(org, user):
+    if is_last_owner(org, user):
         return deny(LAST_OWNER)
     return ALLOW
 

@@ -17,30 +17,8 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import DomainError, audit, editing, uploads
-
-EDITABLE = (Status.DRAFT.value, Status.CHANGES_REQUESTED.value)
-
-# Labels of every field a partner writes (used by the form, the detail page and the diff).
-FIELD_LABELS = {
-    "title": _l("Titel"),
-    "public_summary": _l("Öffentliche Kurzbeschreibung"),
-    "problem": _l("Problem"),
-    "solution": _l("Lösungsvorschlag"),
-    "benefit": _l("Nutzen für die Verwaltung"),
-    "trl": _l("Reifegrad (TRL)"),
-    "duration_months": _l("Geplante Dauer (Monate)"),
-    "cost_estimate": _l("Kostenschätzung (Euro)"),
-    "personal_data": _l("Verarbeitung personenbezogener Daten"),
-    "personal_data_details": _l("Art der Verarbeitung personenbezogener Daten"),
-    "hosting_location": _l("Hosting-Standort"),
-    "security_notes": _l("Hinweise zur Informationssicherheit"),
-    "contact_name": _l("Ansprechperson"),
-    "contact_email": _l("E-Mail der Ansprechperson"),
-    "contact_phone": _l("Telefon der Ansprechperson"),
-    "publication_consent": _l("Zustimmung zur Veröffentlichung"),
-    "challenge_id": _l("Herausforderung"),
-    "topics": _l("Themen"),
-}
+from .proposal_fields import FIELD_LABELS
+from .states import is_editable
 
 # Technology readiness levels, short German descriptions.
 TRL_LEVELS = {
@@ -87,31 +65,6 @@ def open_challenges(today: date | None = None) -> list[Challenge]:
                                 Challenge.deadline >= today)
         .order_by(Challenge.deadline, Challenge.title)
     ).scalars().unique())
-
-
-def all_topics() -> list[Topic]:
-    return list(db.session.execute(select(Topic).order_by(Topic.name_de)).scalars())
-
-
-def is_editable(p: Proposal) -> bool:
-    return p.status in EDITABLE
-
-
-def missing_field_names(p: Proposal) -> list[str]:
-    """Names of the fields the submit guard (states.missing_fields) finds empty."""
-    from .states import MISSING_FOR_SUBMIT
-
-    names = [name for name in MISSING_FOR_SUBMIT if getattr(p, name) in (None, "")]
-    if p.personal_data and not (p.personal_data_details or "").strip():
-        names.append("personal_data_details")
-    return names
-
-
-def action_label(action: str):
-    """How a timeline entry reads (what happened, not the button): states.timeline_label."""
-    from .states import timeline_label
-
-    return timeline_label(action)
 
 
 def submit_action(p: Proposal) -> str:

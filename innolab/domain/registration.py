@@ -10,7 +10,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from innolab.i18n import DEFAULT_LOCALE, LOCALES
 from innolab.i18n import lazy_gettext as _l
+from innolab.links import external_url
 
 from ..extensions import db
 from ..models import User
@@ -22,7 +24,6 @@ from .accounts import (
 )
 from .passwords import MAX_PASSWORD_LENGTH  # noqa: F401  (the forms read it from here)
 
-LOCALES = ("de", "en")
 
 SUBJECT_CONFIRM = _l("Bitte bestätigen Sie Ihre E-Mail-Adresse")
 SUBJECT_ALREADY = _l("Ihr Konto beim InnoLab")
@@ -67,14 +68,14 @@ def register(email: str, name: str, password: str, locale: str) -> User | None:
     if existing is not None:
         if existing.active and mail_limits.allow(existing.email, "already_registered"):
             mailer.queue(existing, "already_registered", SUBJECT_ALREADY, kind="account",
-                         login_url=mailer.external_url("auth.login"),
-                         forgot_url=mailer.external_url("auth.forgot_password"),
+                         login_url=external_url("auth.login"),
+                         forgot_url=external_url("auth.forgot_password"),
                          confirm_url=None if existing.email_confirmed else
-                         mailer.external_url("auth.confirm", token=make_token("confirm", existing)))
+                         external_url("auth.confirm", token=make_token("confirm", existing)))
         audit.record(None, "user.register_known_address", existing)
         return None
     user = User(email=email, name=name.strip(), password_hash=password_hash,
-                locale=locale if locale in LOCALES else "de")
+                locale=locale if locale in LOCALES else DEFAULT_LOCALE)
     db.session.add(user)
     db.session.flush()
     send_confirmation(user)
@@ -95,7 +96,7 @@ def send_confirmation(user: User) -> None:
     if not mail_limits.allow(user.email, "confirm"):
         return
     mailer.queue(user, "confirm_email", SUBJECT_CONFIRM, kind="account",
-                 url=mailer.external_url("auth.confirm", token=make_token("confirm", user)),
+                 url=external_url("auth.confirm", token=make_token("confirm", user)),
                  **_linked_methods(user))
 
 
@@ -214,7 +215,7 @@ def send_reset(user: User, invited: bool = False) -> None:
     if not invited and not mail_limits.allow(user.email, "reset"):
         return
     mailer.queue(user, "reset_password", SUBJECT_RESET, kind="account", invited=invited,
-                 url=mailer.external_url("auth.reset_password", token=make_token("reset", user)),
+                 url=external_url("auth.reset_password", token=make_token("reset", user)),
                  **_linked_methods(user))
 
 

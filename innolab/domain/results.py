@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import url_for
 from innolab.i18n import lazy_gettext as _l
 
 from sqlalchemy import select
@@ -33,8 +34,7 @@ from ..models import (
 from ..models._base import utcnow
 from . import DomainError, audit, editing, permissions, workflow
 from .locking import lock
-from .notifications import notify
-from .notify import members, staff_with
+from .notifications import members, notify, staff_with
 
 R = ReportStatus
 
@@ -252,12 +252,9 @@ def _timeline(p: Proposal, actor, action: str, message: str | None = None) -> Ti
 
 
 def _link(p: Proposal) -> str:
-    from flask import url_for
-
-    try:
-        return url_for("results.edit", proposal_id=p.id)
-    except RuntimeError:  # no request (e.g. the demo seed on the command line)
-        return f"/workspace/{p.id}/report"
+    """The report's page, the link of every notification about it (notify makes it absolute
+    for the mail through innolab.links)."""
+    return url_for("results.edit", proposal_id=p.id)
 
 
 def submit(p: Proposal, user) -> ResultsReport:
@@ -307,14 +304,12 @@ def accept(p: Proposal, user) -> ResultsReport:
     if not allowed:
         raise ReportRefused(allowed.reason)
     report = p.results_report
-    # The status first: the workflow completes a pilot only with an accepted report.
+    try:
+        workflow.apply(p, "complete", user, accepting_report=True)
+    except workflow.TransitionRefused as exc:
+        raise ReportRefused(exc.reason) from exc
     report.status = R.ACCEPTED.value
     report.accepted_at = utcnow()
-    try:
-        workflow.apply(p, "complete", user)
-    except workflow.TransitionRefused as exc:
-        report.status, report.accepted_at = R.SUBMITTED.value, None
-        raise ReportRefused(exc.reason) from exc
     _timeline(p, user, "report_accepted")
     db.session.flush()
     audit.record(user, "report.accept", report, reference=p.reference)

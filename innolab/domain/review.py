@@ -19,9 +19,9 @@ from ..models import (
     ReviewAssignment, Role, Status, TimelineEntry, User, UserRole,
 )
 from ..models._base import utcnow
-from . import DomainError, audit, notify
-from . import states
+from . import DomainError, audit, notifications
 from .locking import lock
+from .search import contains
 from .states import latest_check, required_checks
 
 
@@ -62,12 +62,7 @@ OUTCOME_LABELS = {
     CheckOutcome.FAILED.value: _l("nicht bestanden"),
 }
 
-# Timeline entries of this module (the lifecycle moves are labelled by states.TRANSITIONS).
-def timeline_label(entry: TimelineEntry):
-    """What a timeline entry is called on the page (see states.timeline_label)."""
-    return states.timeline_label(entry.action)
-
-
+# Timeline entries of this module are labelled in states.TIMELINE_LABELS too.
 def _timeline(p: Proposal, actor, action: str, message: str | None = None,
               internal: bool = True) -> TimelineEntry:
     entry = TimelineEntry(proposal=p, actor_id=getattr(actor, "id", None), action=action,
@@ -98,16 +93,14 @@ def assign(p: Proposal, reviewer: User, actor, due_date: date | None = None) -> 
         raise ReviewRefused(_l("Diese Person kann dem Vorschlag nicht als Gutachterin oder "
                                "Gutachter zugewiesen werden."))
     if due_date is None:
-        from .notifications import review_due_date
-
-        due_date = review_due_date()
+        due_date = notifications.review_due_date()
     assignment = ReviewAssignment(proposal=p, reviewer=reviewer, assigned_by_id=actor.id,
                                   due_date=due_date)
     db.session.add(assignment)
     _timeline(p, actor, "reviewer_assigned", reviewer.name)
     db.session.flush()
     audit.record(actor, "review.assign", p, reference=p.reference, reviewer_id=reviewer.id)
-    notify.reviewer_assigned(p, reviewer, due_date)
+    notifications.reviewer_assigned(p, reviewer, due_date)
     return assignment
 
 
@@ -195,12 +188,6 @@ def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | No
 
 def submitted_reviews(p: Proposal) -> list[Review]:
     return sorted((r for r in p.reviews if r.completed), key=lambda r: (r.submitted_at, r.id))
-
-
-def counting_reviews(p: Proposal) -> list[Review]:
-    """Submitted reviews of reviewers without a conflict of interest: these count."""
-    active = {a.reviewer_id for a in p.assignments if a.active}
-    return [r for r in submitted_reviews(p) if r.reviewer_id in active]
 
 
 def average_scores(reviews: list[Review]) -> dict[str, float | None]:
@@ -321,10 +308,8 @@ def inbox_query(q: str = "", status: str = "", challenge: str = "",
     elif challenge:
         stmt = stmt.where(Proposal.challenge_id == int(challenge))
     if q:
-        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(Proposal.title.ilike(like, escape="\\"),
-                              Proposal.reference.ilike(like, escape="\\"),
-                              Organisation.name.ilike(like, escape="\\")))
+        stmt = stmt.where(or_(contains(Proposal.title, q), contains(Proposal.reference, q),
+                              contains(Organisation.name, q)))
     return stmt.order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["submitted_desc"]))
 
 

@@ -291,9 +291,6 @@ def pilot_authorities() -> list[Authority]:
     return list(db.session.execute(stmt).scalars())
 
 
-def topics() -> list[Topic]:
-    return list(db.session.execute(select(Topic).order_by(Topic.name_de)).scalars())
-
 
 
 # ---------------------------------------------------------------- published results

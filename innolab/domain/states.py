@@ -11,9 +11,11 @@ from datetime import date
 from typing import Callable
 
 from flask import current_app
+from markupsafe import escape
 from innolab.i18n import lazy_gettext as _l
 
 from ..models import CheckKind, CheckOutcome, ChallengeStatus, Proposal, Role, Status
+from .proposal_fields import FIELD_LABELS, missing_fields
 
 MEMBER = "member"  # a member of the proposing organisation
 
@@ -27,9 +29,26 @@ class Move:
     message: str | None = None
     start_date: date | None = None
     today: date = field(default_factory=date.today)
+    # True only while results.accept completes the pilot: the one way to complete it.
+    accepting_report: bool = False
 
 
-Guard = Callable[[Move], "str | None"]
+class Refusal:
+    """What a guard found against a move: the reason for the user and, where the guard found
+    them, the names of the fields still missing. Shown, it is its reason."""
+
+    def __init__(self, reason, *, missing: tuple[str, ...] = ()):
+        self.reason = reason
+        self.missing = missing
+
+    def __str__(self) -> str:
+        return str(self.reason)
+
+    def __html__(self) -> str:
+        return str(escape(self.reason))
+
+
+Guard = Callable[[Move], "str | Refusal | None"]
 
 
 @dataclass(frozen=True)
@@ -44,35 +63,12 @@ class Transition:
 
 # ---------------------------------------------------------------- guards
 
-MISSING_FOR_SUBMIT = {
-    "title": _l("Titel"),
-    "public_summary": _l("Öffentliche Kurzbeschreibung"),
-    "problem": _l("Problem"),
-    "solution": _l("Lösungsvorschlag"),
-    "benefit": _l("Nutzen für die Verwaltung"),
-    "trl": _l("Reifegrad (TRL)"),
-    "duration_months": _l("Geplante Dauer"),
-    "cost_estimate": _l("Kostenschätzung"),
-    "hosting_location": _l("Hosting-Standort"),
-    "contact_name": _l("Ansprechperson"),
-    "contact_email": _l("E-Mail der Ansprechperson"),
-}
-
-
-def missing_fields(p: Proposal) -> list:
-    """Labels of the required fields that are still empty."""
-    missing = [label for name, label in MISSING_FOR_SUBMIT.items()
-               if getattr(p, name) in (None, "")]
-    if p.personal_data and not (p.personal_data_details or "").strip():
-        missing.append(_l("Art der Verarbeitung personenbezogener Daten"))
-    return missing
-
-
 def required_fields_complete(m: Move):
     missing = missing_fields(m.proposal)
     if missing:
-        return _l("Bitte füllen Sie noch aus: %(fields)s",
-                  fields=", ".join(str(x) for x in missing))
+        return Refusal(_l("Bitte füllen Sie noch aus: %(fields)s",
+                          fields=", ".join(str(FIELD_LABELS[name]) for name in missing)),
+                       missing=tuple(missing))
     return None
 
 
@@ -124,14 +120,18 @@ def goals_agreed(m: Move):
     return None
 
 
-def completed_reviews(p: Proposal):
+def counting_reviews(p: Proposal) -> list:
+    """The reviews that count: submitted by a reviewer without a conflict of interest, in the
+    order they were submitted. The decision guard, the staff page, the inbox and the export
+    count these."""
     active = {a.reviewer_id for a in p.assignments if a.active}
-    return [r for r in p.reviews if r.completed and r.reviewer_id in active]
+    return sorted((r for r in p.reviews if r.completed and r.reviewer_id in active),
+                  key=lambda r: (r.submitted_at, r.id))
 
 
 def enough_reviews(m: Move):
     needed = current_app.config.get("MIN_COMPLETED_REVIEWS", 1)
-    done = completed_reviews(m.proposal)
+    done = counting_reviews(m.proposal)
     if len(done) < needed:
         return _l("Es liegen %(done)d von mindestens %(needed)d abgeschlossenen Gutachten vor.",
                   done=len(done), needed=needed)
@@ -175,10 +175,11 @@ def no_conflict_of_interest(m: Move):
 
 def results_report_submitted(m: Move):
     report = getattr(m.proposal, "results_report", None)
-    if report is None or getattr(report, "submitted_at", None) is None:
+    if report is None or getattr(report, "submitted_at", None) is None \
+            or getattr(report, "status", None) != "submitted":
         return _l("Der Ergebnisbericht wurde noch nicht eingereicht.")
-    if getattr(report, "status", None) != "accepted":
-        # results.accept sets the status first and then completes the pilot: the one way.
+    if not m.accepting_report:
+        # results.accept completes the pilot as it accepts the report: the one way.
         return _l("Der Pilot wird abgeschlossen, indem Sie den Ergebnisbericht annehmen.")
     return None
 
@@ -213,6 +214,13 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}
+
+# The statuses in which the partner may still change the proposal (and its attachments).
+EDITABLE = frozenset({S.DRAFT.value, S.CHANGES_REQUESTED.value})
+
+
+def is_editable(p: Proposal) -> bool:
+    return p.status in EDITABLE
 
 STATUS_LABELS = {
     S.DRAFT.value: _l("Entwurf"),
@@ -258,5 +266,11 @@ TIMELINE_LABELS = {
 }
 
 
+def status_label(status: str):
+    """What a proposal's status is called (the one lookup: pages, forms, mails, open data)."""
+    return STATUS_LABELS.get(status, status)
+
+
 def timeline_label(action: str):
+    """What a timeline entry is called, by its action (the one lookup for every timeline)."""
     return TIMELINE_LABELS.get(action, action)

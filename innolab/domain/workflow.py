@@ -10,13 +10,19 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Proposal, ProposalVersion, ReferenceCounter, Role, TimelineEntry
 from ..models._base import utcnow
-from . import DomainError, audit, notify
+from . import DomainError, audit, notifications
 from .locking import lock
-from .states import BY_ACTION, MEMBER, TRANSITIONS, Move, Transition
+from .states import BY_ACTION, MEMBER, TRANSITIONS, Move, Refusal, Transition, status_label
 
 
 class TransitionRefused(DomainError):
-    pass
+    """A move refused; `missing` names the fields the guard found empty (for the form)."""
+
+    def __init__(self, reason, missing: tuple[str, ...] = ()):
+        if isinstance(reason, Refusal):
+            reason, missing = reason.reason, reason.missing
+        super().__init__(reason)
+        self.missing = tuple(missing)
 
 
 @dataclass
@@ -74,11 +80,13 @@ def options(p: Proposal, user) -> list[Option]:
 
 
 def apply(p: Proposal, action: str, user, *, message: str | None = None,
-          start_date: date | None = None, seen_status: str | None = None) -> TimelineEntry:
+          start_date: date | None = None, seen_status: str | None = None,
+          accepting_report: bool = False) -> TimelineEntry:
     """Make the move, once: the proposal's row is locked first, and the status and every guard
     are checked on what is committed, so of two moves at the same moment one goes through and
     the other is refused with the reason. `seen_status` is the status the user saw on the page
     (the forms send it); if another person has moved the proposal since, the refusal says so.
+    `accepting_report`: only results.accept sets it, completing the pilot with its report.
     """
     lock(p)
     if seen_status and seen_status != p.status:
@@ -86,7 +94,8 @@ def apply(p: Proposal, action: str, user, *, message: str | None = None,
             "Der Vorschlag wurde inzwischen bearbeitet und hat jetzt den Status "
             "„%(status)s“. Bitte prüfen Sie den aktuellen Stand.",
             status=status_label(p.status)))
-    reason = check(p, action, user, message=message, start_date=start_date)
+    reason = check(p, action, user, message=message, start_date=start_date,
+                   accepting_report=accepting_report)
     if reason is not None:
         raise TransitionRefused(reason)
     t = BY_ACTION[action]
@@ -100,7 +109,7 @@ def apply(p: Proposal, action: str, user, *, message: str | None = None,
     db.session.flush()
     audit.record(user, f"proposal.{action}", p, reference=p.reference, status_from=source,
                  status_to=t.target)
-    notify.transition(p, action, user, message)
+    notifications.transition(p, action, user, message)
     return entry
 
 
@@ -164,12 +173,6 @@ _EFFECTS = {
     "complete": _end,
     "cancel": _end,
 }
-
-
-def status_label(status: str):
-    from .states import STATUS_LABELS
-
-    return STATUS_LABELS.get(status, status)
 
 
 def version_diff(old: dict | None, new: dict) -> list[tuple[str, object, object]]:

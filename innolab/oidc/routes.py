@@ -16,13 +16,14 @@ import logging
 import secrets
 
 from authlib.common.errors import AuthlibBaseError
-from flask import abort, current_app, flash, request, session, url_for
+from flask import abort, flash, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from joserfc.errors import JoseError
 from requests import RequestException
 
+from .. import links
 from ..domain import audit, identities
 from ..domain.identities import CheckMailbox, SignInRefused
 from ..extensions import db, limiter
@@ -70,18 +71,13 @@ def _to_account(message: str, category: str = "error"):
 
 
 def _absolute(endpoint: str, **values) -> str | None:
-    """An absolute URL for the provider that does not follow the request's Host header.
-
-    BASE_URL when set; else the request's host when Flask checks it against TRUSTED_HOSTS,
-    or outside production (development, tests). Else None: refuse rather than trust Host.
-    """
-    base = current_app.config.get("BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    config = current_app.config
-    if config.get("TRUSTED_HOSTS") or config.get("INNOLAB_ENV") != "production":
-        return url_for(endpoint, _external=True, **values)
-    return None
+    """The redirect URI for the provider (innolab.links: BASE_URL, the request's host only in
+    development and tests), or None when production lacks BASE_URL: refuse rather than trust
+    the Host header."""
+    try:
+        return links.external_url(endpoint, **values)
+    except links.NoBaseURL:
+        return None
 
 
 def _unavailable_message(provider) -> str:
@@ -114,7 +110,7 @@ def _start(provider: identities.Provider, **data):
         return back(_unavailable_message(provider))
     redirect_uri = _absolute("oidc.callback", provider=provider.key)
     if redirect_uri is None:
-        log.error("Sign-in at %s refused: set BASE_URL (or TRUSTED_HOSTS) in production",
+        log.error("Sign-in at %s refused: set BASE_URL in production",
                   provider.key)
         return back(_unavailable_message(provider))
     client = client_for(provider)

@@ -9,6 +9,7 @@ from ..domain import DomainError, permissions, uploads, workflow
 from ..domain.editing import EditConflict
 from ..domain import proposals as domain
 from ..domain.states import MEMBER, missing_fields
+from ..domain.topics import all_topics
 from ..extensions import db, htmx
 from ..models import Attachment, Organisation, Proposal
 from ..web import page_number, redirect_to, render, require, safe_next, send_stored_file
@@ -62,7 +63,7 @@ def _form(proposal: Proposal | None = None, organisations=()) -> ProposalForm:
     return ProposalForm(
         organisations=organisations,
         challenges=domain.open_challenges(),
-        topics=domain.all_topics(),
+        topics=all_topics(),
         locale=_locale(),
         current_challenge=proposal.challenge if proposal is not None else None,
         with_organisation=proposal is None,
@@ -86,7 +87,7 @@ def _submit_after_save(p: Proposal, form: ProposalForm):
         db.session.commit()  # what was typed is kept as a draft
         if "organisation_id" in form:
             del form.organisation_id
-        form.mark_missing(domain.missing_field_names(p))
+        form.mark_missing(exc.missing)
         return _render_form(form, proposal=p, refusal=exc.reason, status=422)
     db.session.commit()
     flash(_("Ihr Pilotvorschlag %(ref)s wurde eingereicht. Sie erhalten eine Bestätigung per "
@@ -182,7 +183,6 @@ def _show(p: Proposal, upload_form: UploadForm | None = None, upload_error=None,
         upload_error=upload_error,
         notice=notice,
         act_form=ActionForm(formdata=None),
-        action_label=domain.action_label,
         field_labels=domain.FIELD_LABELS,
         trl_levels=domain.TRL_LEVELS,
         **uploads.form_limits(),

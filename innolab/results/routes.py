@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 from ..domain import permissions
 from ..domain.editing import EditConflict
 from ..domain import results as domain
-from ..domain.states import timeline_label
 from ..extensions import db
 from ..models import Proposal
 from ..web import redirect_to, render, require
@@ -59,8 +58,7 @@ def _page(p: Proposal, form: ReportForm | None = None, send_back_form: SendBackF
         refusal=refusal,
         conflict=conflict,
         workspace_url=_workspace_url(p),
-        status_label_of=domain.status_label,
-        timeline_label=timeline_label,
+        report_status_label=domain.status_label,
         recommendation_label=domain.recommendation_label,
         recommendation_hints=domain.RECOMMENDATION_HINTS,
         missing=domain.missing(p) if can_write and report is not None else [],

@@ -8,7 +8,7 @@ from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..domain import review as rv
-from ..domain.states import STATUS_LABELS
+from ..domain.states import status_label
 from ..models import CRITERIA, CheckOutcome, Status
 
 try:  # WTForms >= 3.3 wants SelectChoice objects instead of tuples
@@ -89,7 +89,7 @@ class InboxFilterForm(Form):
     def __init__(self, formdata, challenges, **kw):
         super().__init__(formdata, **kw)
         self.status.choices = _opts([("", _l("Alle"))] + [
-            (s.value, STATUS_LABELS[s.value]) for s in Status if s != Status.DRAFT])
+            (s.value, status_label(s.value)) for s in Status if s != Status.DRAFT])
         self.challenge.choices = _opts([("", _l("Alle")), ("none", _l("Ohne Herausforderung"))] + [
             (str(c.id), c.title) for c in challenges])
 

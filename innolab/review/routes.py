@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..domain import permissions, uploads, workflow
 from ..domain import review as rv
+from ..domain import states
 from ..domain.states import BY_ACTION, MEMBER
 from ..extensions import db, login_manager
 from ..models import Challenge, Proposal, Role, User
@@ -66,7 +67,8 @@ def inbox():
     args = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "submitted_desc")}
     return render("review/inbox.html", block="results", form=form, page=page, args=args,
                   filtered=any(filters[k] for k in ("q", "status", "challenge")),
-                  check_states=rv.check_states, outcome_labels=rv.OUTCOME_LABELS)
+                  check_states=rv.check_states, outcome_labels=rv.OUTCOME_LABELS,
+                  counting_reviews=states.counting_reviews)
 
 
 @bp.get("/mine")
@@ -86,7 +88,7 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
         assign_form = AssignForm(rv.eligible_reviewers(p), formdata=None)
     see_reviews = permissions.see_reviews(user, p)
     reviews = rv.submitted_reviews(p) if see_reviews else []
-    counting = {r.id for r in rv.counting_reviews(p)}
+    counting = {r.id for r in states.counting_reviews(p)}
     return render(
         "review/proposal.html", status=status,
         p=p,
@@ -101,7 +103,6 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
         may_publish=permissions.publish_pilot(user, p),
         may_unpublish=permissions.unpublish_pilot(user, p),
         timeline=sorted(p.timeline, key=lambda e: e.id, reverse=True),
-        timeline_label=rv.timeline_label,
         rv=rv,
         can_upload=permissions.upload_attachment(user, p),
         accept=uploads.ACCEPT, allowed_types=uploads.ALLOWED_LABEL,

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from ..domain.showcase import CLOSED, OPEN, PUBLIC_PILOT_STATES
-from ..domain.states import STATUS_LABELS
+from ..domain.states import status_label
 
 ALL = ""
 
@@ -52,7 +52,7 @@ class ChallengeFilterForm(_FilterForm):
 class PilotFilterForm(_FilterForm):
     status = SelectField(_l("Status"), validators=[Optional()], choices=[
         SelectChoice(ALL, _l("Alle"))] + [
-        SelectChoice(s, STATUS_LABELS[s]) for s in PUBLIC_PILOT_STATES])
+        SelectChoice(s, status_label(s)) for s in PUBLIC_PILOT_STATES])
 
 
 class ResultsFilterForm(_FilterForm):

@@ -10,6 +10,8 @@ from flask_login import current_user
 from ..domain import audit
 from ..domain import pages as page_texts
 from ..domain import showcase
+from ..domain.topics import all_topics
+from ..i18n import LOCALES
 from ..extensions import db
 from ..web import page_number, render, safe_next
 from . import bp
@@ -35,7 +37,7 @@ def home():
 def set_language():
     lang = request.form.get("lang")
     response = make_response(redirect(safe_next(request.form.get("next"), "/"), code=303))
-    if lang in ("de", "en"):
+    if lang in LOCALES:
         response.set_cookie("lang", lang, max_age=LANG_COOKIE_MAX_AGE, samesite="Lax",
                             httponly=True)
         if current_user.is_authenticated and current_user.locale != lang:
@@ -49,7 +51,7 @@ def set_language():
 @bp.get("/challenges")
 def challenges():
     form = ChallengeFilterForm(request.args)
-    form.set_choices(showcase.topics(), showcase.challenge_authorities(), _locale())
+    form.set_choices(all_topics(), showcase.challenge_authorities(), _locale())
     f = showcase.ChallengeFilter(**form.cleaned())
     page = showcase.search_challenges(f, page=page_number())
     return render("showcase/challenges.html", block="results", form=form,
@@ -68,7 +70,7 @@ def challenge(challenge_id: int):
 @bp.get("/pilots")
 def pilots():
     form = PilotFilterForm(request.args)
-    form.set_choices(showcase.topics(), showcase.pilot_authorities(), _locale())
+    form.set_choices(all_topics(), showcase.pilot_authorities(), _locale())
     f = showcase.PilotFilter(**form.cleaned())
     page = showcase.search_pilots(f, page=page_number())
     return render("showcase/pilots.html", block="results", form=form,
@@ -94,7 +96,7 @@ def _recommendation_label(value):
 def results():
     """Every published results report of a public pilot, with search and filters."""
     form = ResultsFilterForm(request.args)
-    form.set_choices(showcase.topics(), showcase.pilot_authorities(), _locale())
+    form.set_choices(all_topics(), showcase.pilot_authorities(), _locale())
     f = showcase.ResultsFilter(**form.filters())
     page = showcase.search_results(f, page=page_number())
     return render("showcase/results.html", block="results", form=form,

@@ -15,6 +15,8 @@ import threading
 
 from flask import Flask
 
+from .. import links
+
 log = logging.getLogger("innolab.mail")
 
 _EXTENSION = "innolab_mail_delivery"
@@ -56,7 +58,7 @@ class DeliveryThread:
 
         app = self.app
         try:
-            with app.test_request_context(base_url=app.config.get("BASE_URL") or None):
+            with links.command_context(app):
                 try:
                     deliver_all()
                 except Exception:  # the mail stays in the outbox for the next run

@@ -28,7 +28,7 @@ def test_outbox_mail_reaches_smtp_server_in_recipients_language(app_ctx, smtp):
     _, inbox = smtp
     user = factories.user(email="anna@example.org", name="Anna Beispiel", locale="en")
     p = factories.proposal(status="submitted")
-    mailer.queue(user, "reviewer_assigned", "Subject", proposal=p, url="http://x/1")
+    mailer.queue(user, "reviewer_assigned", "Subject", proposal=p, link="http://x/1")
     db.session.commit()
 
     assert mailer.deliver_pending() == 1
@@ -45,7 +45,7 @@ def test_outbox_keeps_mail_while_server_down_and_sends_exactly_once(app_ctx, smt
     controller, inbox = smtp
     controller.stop()
     mailer.queue("bernd@example.org", "reviewer_assigned", "Betreff",
-                 proposal=factories.proposal(status="submitted"), url="http://x/2")
+                 proposal=factories.proposal(status="submitted"), link="http://x/2")
     db.session.commit()
 
     assert mailer.deliver_pending() == 0
@@ -64,7 +64,7 @@ def test_outbox_keeps_mail_while_server_down_and_sends_exactly_once(app_ctx, smt
 
 def test_outbox_without_smtp_host_writes_mail_to_log(app_ctx, caplog):
     mailer.queue("carla@example.org", "reviewer_assigned", "Betreff",
-                 proposal=factories.proposal(status="submitted"), url="http://x/3")
+                 proposal=factories.proposal(status="submitted"), link="http://x/3")
     db.session.commit()
     with caplog.at_level("INFO", logger="innolab.mail"):
         assert mailer.deliver_pending() == 1

@@ -305,14 +305,12 @@ def test_submission_notifies_partner_members_and_coordinators(client, login, app
 
 
 def test_decision_mailed_to_partner_even_with_everything_off(app_ctx, outbox):
-    from innolab.domain import notify
-
     owner, org, _ = _people()
     for kind in nt.KINDS:
         _prefer(owner, kind, "off")
     p = f.proposal(org=org, status="approved")
-    notify.transition(p, "approve", None, "Passt gut.")
-    notify.transition(p, "start_pilot", None, None)
+    nt.transition(p, "approve", None, "Passt gut.")
+    nt.transition(p, "start_pilot", None, None)
     db.session.commit()
     assert [n.kind for n in _notes(owner)] == ["decision", "pilot_started"]
     (mail,) = outbox(owner.email)  # pilot_started is off, the decision cannot be

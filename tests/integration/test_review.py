@@ -473,9 +473,9 @@ def test_conflict_takes_reviewer_off(client, login, people):
     db.session.refresh(a)
     assert a.conflict_declared_at is not None
     assert c.get(f"/staff/review/proposals/{p.id}/review").status_code == 403
-    from innolab.domain.states import completed_reviews
+    from innolab.domain.states import counting_reviews
 
-    assert completed_reviews(_reload(p)) == []
+    assert counting_reviews(_reload(p)) == []
     html = _as(client, login, people["coordinator"]).get(
         f"/staff/review/proposals/{p.id}").get_data(as_text=True)
     assert "Interessenkonflikt" in html and "Ich habe dort früher gearbeitet." in html

@@ -91,8 +91,8 @@ def test_worker_html_part_escapes_user_text(app, app_ctx, smtp):
 def test_mail_in_recipients_language(app, app_ctx, smtp):
     user = f.user(name="Jane Doe", locale="en")
     p = f.proposal(status="in_review")
-    nt.notify([user], "decision", proposal=p, mail_template="transition", action="approve",
-              as_staff=False, url="http://localhost/x", message="Gut.")
+    nt.notify([user], "decision", proposal=p, link="/x", action="approve", as_staff=False,
+              message="Gut.")
     db.session.commit()
     _worker(app)
     (_, msg), = smtp.inbox.messages

@@ -576,11 +576,15 @@ def test_production_without_base_url_or_trusted_hosts_refuses_external_sign_in(
     assert "gerade nicht möglich" in _login_page(client)
 
 
-def test_trusted_hosts_give_the_redirect_uri_from_a_checked_host(client, without_base_url):
+def test_production_takes_the_redirect_uri_from_base_url_never_from_the_host(
+        client, without_base_url):
     without_base_url["INNOLAB_ENV"] = "production"
     without_base_url["TRUSTED_HOSTS"] = ["innolab.example"]
     response = client.post("/login/external/fake", headers={"Host": "innolab.example"})
-    assert "redirect_uri=http%3A%2F%2Finnolab.example%2Flogin%2Fexternal%2Ffake%2Fcallback" \
+    assert response.headers["Location"] == "/login"  # a checked host is still no BASE_URL
+    without_base_url["BASE_URL"] = "https://innolab.zdmv.example"
+    response = client.post("/login/external/fake", headers={"Host": "innolab.example"})
+    assert "redirect_uri=https%3A%2F%2Finnolab.zdmv.example%2Flogin%2Fexternal%2Ffake%2Fcallback" \
         in response.headers["Location"]
 
 

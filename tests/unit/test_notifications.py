@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from innolab.domain import mailer
 from innolab.domain import notifications as nt
@@ -11,6 +12,37 @@ def test_every_kind_has_a_preferences_label():
     assert set(nt.KINDS) == set(nt.KIND_LABELS)
     assert nt.PROCESS_KINDS <= set(nt.KINDS) and nt.STAFF_KINDS <= set(nt.KINDS)
     assert {"decision", "changes_requested", "report_returned"} <= nt.PROCESS_KINDS
+
+
+def test_every_kind_has_text_label_recipients_and_an_existing_mail_template(app):
+    templates = Path(app.template_folder) / "mail"
+    for key, kind in nt.KINDS.items():
+        assert str(kind.text).strip() and str(kind.label).strip() and kind.recipients, key
+        assert (templates / f"{kind.template}.txt").is_file(), key
+
+
+def test_process_kinds_cannot_be_switched_off(app_ctx):
+    from tests import factories as f
+
+    user = f.user()
+    changed = nt.set_preferences(user, {kind: "off" for kind in nt.KINDS})
+    assert not set(changed) & nt.PROCESS_KINDS
+    assert set(changed) == set(nt.KINDS) - nt.PROCESS_KINDS
+    prefs = nt.preferences(user)
+    assert all(prefs[kind] == "immediate" for kind in nt.PROCESS_KINDS)
+    assert {"decision", "changes_requested", "report_returned", "pilot_cancelled"} \
+        == nt.PROCESS_KINDS
+
+
+def test_every_lifecycle_kind_is_a_kind_of_the_table():
+    for action, (kind, audiences) in nt.TRANSITION_KINDS.items():
+        assert kind in nt.KINDS and audiences, action
+
+
+def test_kind_text_fills_its_params_and_shows_missing_ones_as_ellipsis(app_ctx):
+    assert str(nt.text("decision", {"reference": "IL-2026-0001"})) == \
+        "Entscheidung zu IL-2026-0001"
+    assert str(nt.text("milestone_late", {})) == "Meilenstein „…“ ist überfällig"
 
 
 def test_partner_sees_no_staff_kinds():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from innolab.domain import review as rv
+from innolab.domain import states as lifecycle
 from innolab.extensions import db
 from innolab.models import AuditEvent, Membership, TimelineEntry
 from tests import factories as f
@@ -47,7 +48,7 @@ def test_assign_records_internal_timeline_and_audit(setting):
     db.session.commit()
     entry = db.session.query(TimelineEntry).one()
     assert entry.internal and entry.action == "reviewer_assigned"
-    assert str(rv.timeline_label(entry)) == "Gutachter/in zugewiesen"
+    assert str(lifecycle.timeline_label(entry.action)) == "Gutachter/in zugewiesen"
     assert db.session.query(AuditEvent).filter_by(action="review.assign").count() == 1
 
 
@@ -86,9 +87,9 @@ def test_conflict_stops_review_counting(setting):
     p, coordinator, reviewer = setting
     rv.assign(p, reviewer, coordinator)
     rv.save_review(p, reviewer, scores=ALL, recommendation="approve", comment=None, submit=True)
-    assert len(rv.counting_reviews(p)) == 1
+    assert len(lifecycle.counting_reviews(p)) == 1
     rv.declare_conflict(p, reviewer, "Früher dort angestellt")
-    assert rv.counting_reviews(p) == [] and len(rv.submitted_reviews(p)) == 1
+    assert lifecycle.counting_reviews(p) == [] and len(rv.submitted_reviews(p)) == 1
     with pytest.raises(rv.ReviewRefused):
         rv.declare_conflict(p, reviewer, "noch einmal")
 
@@ -126,7 +127,7 @@ def test_check_states_latest_counts_and_failed_needs_comment(setting):
     assert security.passed and len(security.history) == 2
     assert states["information_security"].required
     assert not states["data_protection"].required  # no personal data
-    labels = [str(rv.timeline_label(e)) for e in p.timeline]
+    labels = [str(lifecycle.timeline_label(e.action)) for e in p.timeline]
     assert labels == ["Prüfung der Informationssicherheit nicht bestanden",
                       "Prüfung der Informationssicherheit bestanden"]
 

@@ -63,13 +63,14 @@ def make_world(status: str = Status.DRAFT.value, **fields) -> World:
                      _passed(CheckKind.INFORMATION_SECURITY.value, 2)])
     p.goals.append(PilotGoal(id=1, title="Bearbeitungszeit", baseline="14 Tage", target="7 Tage",
                              measurement="Fachverfahren"))
-    p.results_report = ResultsReport(id=1, submitted_at=NOW, status="accepted")
+    p.results_report = ResultsReport(id=1, submitted_at=NOW, status="submitted")
     return World(p=p, users=users, writer=writer, org=org)
 
 
 def _check(w: World, action: str, role_or_user, message="Eine Begründung.", start_date=date.today(),
            **kw):
     user = w.users[role_or_user] if isinstance(role_or_user, str) else role_or_user
+    kw.setdefault("accepting_report", True)  # completing is only ever the report's acceptance
     return workflow.check(w.p, action, user, message=message, start_date=start_date, **kw)
 
 
@@ -318,6 +319,21 @@ def test_complete_refused_without_submitted_results_report(app_ctx):
     assert "Ergebnisbericht" in str(_check(w, "complete", "coordinator"))
     w.p.results_report = None
     assert "Ergebnisbericht" in str(_check(w, "complete", "coordinator"))
+
+
+def test_complete_refused_unless_the_report_is_being_accepted(app_ctx):
+    w = make_world(Status.RUNNING.value)
+    reason = _check(w, "complete", "coordinator", accepting_report=False)
+    assert "indem Sie den Ergebnisbericht annehmen" in str(reason)
+    assert _check(w, "complete", "coordinator") is None
+
+
+def test_submit_refusal_names_the_missing_fields_with_their_form_labels(app_ctx):
+    w = make_world(duration_months=None, cost_estimate=None)
+    reason = _check(w, "submit", "member")
+    assert reason.missing == ("duration_months", "cost_estimate")
+    assert str(reason) == ("Bitte füllen Sie noch aus: Geplante Dauer (Monate), "
+                           "Kostenschätzung (Euro)")
 
 
 # ---------------------------------------------------------------- options
