@@ -460,8 +460,6 @@ def external_login_allowed(user: User, provider: Provider) -> bool:
 class SignInResult:
     user: User
     created: bool = False
-    roles_added: list[str] = field(default_factory=list)
-    roles_removed: list[str] = field(default_factory=list)
 
 
 def sign_in(provider: Provider, claims: Claims, fallback_locale: str = "de") -> SignInResult:
@@ -478,7 +476,7 @@ def sign_in(provider: Provider, claims: Claims, fallback_locale: str = "de") -> 
         result = SignInResult(_create_account(provider, claims, fallback_locale), created=True)
         identity = _add_identity(result.user, provider, claims)
     user = result.user
-    result.roles_added, result.roles_removed = sync_staff_roles(user, provider, claims)
+    sync_staff_roles(user, provider, claims)
     if not external_login_allowed(user, provider):
         audit.record(user, "user.login_refused_staff_provider_only", user, provider=provider.key)
         raise SignInRefused(STAFF_PROVIDER_ONLY)
@@ -554,8 +552,8 @@ def link(user: User, provider: Provider, claims: Claims) -> SignInResult:
         identity = _add_identity(user, provider, claims)
         audit.record(user, "user.identity_linked", user, provider=provider.key)
     identity.last_login_at = utcnow()
-    added, removed = sync_staff_roles(user, provider, claims)
-    return SignInResult(user, roles_added=added, roles_removed=removed)
+    sync_staff_roles(user, provider, claims)
+    return SignInResult(user)
 
 
 def other_ways_to_sign_in(user: User, provider_key: str) -> bool:

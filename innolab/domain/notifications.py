@@ -16,7 +16,7 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext
 from sqlalchemy import func, select, update
 
@@ -353,16 +353,6 @@ def send_digests(now: datetime | None = None, *, force: bool = False) -> int:
 # ---------------------------------------------------------------- reminders
 
 
-def _url(endpoint: str, **values) -> str | None:
-    from flask import url_for
-    from werkzeug.routing import BuildError
-
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def coordinators() -> list[User]:
     return list(db.session.execute(
         select(User).join(UserRole)
@@ -414,11 +404,11 @@ def create_reminders(now: datetime | None = None) -> int:
         p = a.proposal
         params = {"due_date": a.due_date.isoformat()}
         notify([a.reviewer], "review_overdue", proposal=p, params=params,
-               link=_url("review.review", proposal_id=p.id), due_date=a.due_date)
+               link=url_for("review.review", proposal_id=p.id), due_date=a.due_date)
         assigner = db.session.get(User, a.assigned_by_id) if a.assigned_by_id else None
         if assigner is not None and assigner.id != a.reviewer_id:
             notify([assigner], "review_overdue", proposal=p, params=params,
-                   link=_url("review.proposal", proposal_id=p.id), due_date=a.due_date,
+                   link=url_for("review.proposal", proposal_id=p.id), due_date=a.due_date,
                    reviewer_name=a.reviewer.name)
         count += 1
     due_soon = db.session.execute(
@@ -433,7 +423,7 @@ def create_reminders(now: datetime | None = None) -> int:
         p = a.proposal
         notify([a.reviewer], "review_due_soon", proposal=p,
                params={"due_date": a.due_date.isoformat()},
-               link=_url("review.review", proposal_id=p.id), due_date=a.due_date)
+               link=url_for("review.review", proposal_id=p.id), due_date=a.due_date)
         count += 1
 
     # Milestones of running pilots that are not done.
@@ -467,9 +457,7 @@ def create_reminders(now: datetime | None = None) -> int:
 
 def _milestone_notice(m: Milestone, kind: str) -> None:
     p = m.proposal
-    link = (_url("pilots.milestone", proposal_id=p.id, milestone_id=m.id)
-            or _url("pilots.workspace", proposal_id=p.id)
-            or _url("proposals.show", proposal_id=p.id))
+    link = url_for("pilots.milestone", proposal_id=p.id, milestone_id=m.id)
     params = {"title": m.title, "due_date": m.due_date.isoformat()}
     members = partner_members(p)
     member_ids = {u.id for u in members}

@@ -1,6 +1,7 @@
 """Who hears about what when something happens to a proposal (through notifications.notify)."""
 from __future__ import annotations
 
+from flask import url_for
 from sqlalchemy import select
 
 from ..extensions import db
@@ -37,11 +38,6 @@ TO_MEMBERS = {"submit", "resubmit", "request_changes", "approve", "reject", "sta
 TO_COORDINATORS = {"submit", "resubmit", "withdraw"}
 
 
-def _link(endpoint: str, fallback: str, proposal_id: int) -> str:
-    return (notifications._url(endpoint, proposal_id=proposal_id)
-            or notifications._url(fallback, proposal_id=proposal_id))
-
-
 def transition(p: Proposal, action: str, actor, message: str | None) -> None:
     kind = KIND_OF.get(action)
     if kind is None:
@@ -49,21 +45,21 @@ def transition(p: Proposal, action: str, actor, message: str | None) -> None:
     partner = members(p) if action in TO_MEMBERS else []
     if partner:
         endpoint = "pilots.workspace" if action == "start_pilot" else "proposals.show"
-        link = _link(endpoint, "proposals.show", p.id)
+        link = url_for(endpoint, proposal_id=p.id)
         notifications.notify(partner, kind, proposal=p, link=link, mail_template="transition",
                              action=action, message=message, as_staff=False,
                              url=notifications._absolute(link))
     if action in TO_COORDINATORS:
         member_ids = {u.id for u in members(p)}
         staff = [u for u in staff_with(Role.COORDINATOR) if u.id not in member_ids]
-        link = _link("review.proposal", "review.proposal", p.id)
+        link = url_for("review.proposal", proposal_id=p.id)
         notifications.notify(staff, kind, proposal=p, link=link, mail_template="transition",
                              action=action, message=message, as_staff=True,
                              url=notifications._absolute(link))
 
 
 def reviewer_assigned(p: Proposal, reviewer: User, due_date=None) -> None:
-    link = _link("review.proposal", "review.proposal", p.id)
+    link = url_for("review.proposal", proposal_id=p.id)
     notifications.notify([reviewer], "reviewer_assigned", proposal=p, link=link,
                          mail_template="reviewer_assigned", url=notifications._absolute(link),
                          due_date=due_date)

@@ -117,10 +117,6 @@ def owner_count(org: Organisation) -> int:
     return sum(1 for m in org.memberships if m.role == MemberRole.OWNER.value)
 
 
-def is_last_owner(org: Organisation, user) -> bool:
-    return org.is_owner(user) and owner_count(org) <= 1
-
-
 def transfer_candidates(org: Organisation, user) -> list[Membership]:
     """Members who could take over ownership from `user`."""
     return [m for m in members(org)

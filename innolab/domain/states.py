@@ -174,10 +174,10 @@ def no_conflict_of_interest(m: Move):
 
 
 def results_report_submitted(m: Move):
-    report = getattr(m.proposal, "results_report", None)
-    if report is None or getattr(report, "submitted_at", None) is None:
+    report = m.proposal.results_report
+    if report is None or report.submitted_at is None:
         return _l("Der Ergebnisbericht wurde noch nicht eingereicht.")
-    if getattr(report, "status", None) != "accepted":
+    if report.status != "accepted":
         # results.accept sets the status first and then completes the pilot: the one way.
         return _l("Der Pilot wird abgeschlossen, indem Sie den Ergebnisbericht annehmen.")
     return None

@@ -321,10 +321,6 @@ def add_version(document: Document, user, file_storage, note: str | None = None)
     return version
 
 
-def documents_stamp(documents: list[Document]) -> str:
-    return fingerprint((d.id, d.title, len(d.versions)) for d in documents)
-
-
 def author_label(p: Proposal, author, internal_viewer: bool) -> str:
     """How an author is shown: partners see coordinators by name, other staff as the team."""
     team = str(_l("InnoLab-Team"))
