@@ -282,7 +282,12 @@ def milestone(proposal_id: int, milestone_id: int):
     if action in ("done", "reopen"):
         if not ConfirmForm().validate():
             abort(400)
-        domain.set_milestone_done(m, current_user, action == "done")
+        try:
+            domain.set_milestone_done(m, current_user, action == "done")
+        except domain.WorkspaceRefused as exc:
+            db.session.rollback()
+            flash(str(exc.reason), "warning")
+            return redirect_to(_workspace_url(p, "milestones"))
         db.session.commit()
         flash(_("Der Meilenstein „%(title)s“ ist erledigt.", title=m.title) if action == "done"
               else _("Der Meilenstein „%(title)s“ ist wieder offen.", title=m.title), "success")
