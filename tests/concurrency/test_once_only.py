@@ -160,3 +160,44 @@ def test_two_admins_removing_each_others_admin_role_leave_one_admin(app_ctx, ser
     admins = [u for u in db.session.query(User) if u.has_role("admin")]
     assert len(admins) == 1
     assert sum(a.status_code == 422 for a in answers) == 1
+
+
+def test_two_owners_leaving_at_once_leave_one_owner(app_ctx, server, signed_in, at_once):
+    olga, otto = f.user(name="Olga"), f.user(name="Otto")
+    org = f.organisation(owner=olga, name="Zwei Köpfe GmbH")
+    db.session.add(Membership(organisation=org, user=otto, role="owner"))
+    db.session.commit()
+    url = f"{server}/account/organisations/{org.id}/leave"
+    first, second = signed_in(olga), signed_in(otto)
+
+    answers = at_once(lambda: first.post(url, timeout=60), lambda: second.post(url, timeout=60))
+
+    _fine(answers)
+    db.session.expire_all()
+    owners = db.session.query(Membership).filter_by(organisation_id=org.id, role="owner").all()
+    assert len(owners) == 1
+    assert db.session.query(AuditEvent).filter_by(action="organisation.leave").count() == 1
+    # the one who stays is told why, on the organisation's page
+    stayed = first if owners[0].user_id == olga.id else second
+    page = unescape(stayed.get(f"{server}/account/organisations/{org.id}", timeout=30).text)
+    assert "Die Organisation braucht mindestens eine Eigentümerin oder einen Eigentümer." in page
+
+
+def test_two_owners_removing_each_other_at_once_leave_one_owner(app_ctx, server, signed_in,
+                                                                 at_once):
+    olga, otto = f.user(name="Olga"), f.user(name="Otto")
+    org = f.organisation(owner=olga, name="Zwei Köpfe GmbH")
+    db.session.add(Membership(organisation=org, user=otto, role="owner"))
+    db.session.commit()
+    base = f"{server}/account/organisations/{org.id}/members"
+    first, second = signed_in(olga), signed_in(otto)
+
+    answers = at_once(lambda: first.post(f"{base}/{otto.id}/remove", timeout=60),
+                      lambda: second.post(f"{base}/{olga.id}/remove", timeout=60))
+
+    _fine(answers)
+    db.session.expire_all()
+    owners = db.session.query(Membership).filter_by(organisation_id=org.id, role="owner").all()
+    assert len(owners) == 1
+    assert db.session.query(AuditEvent).filter_by(
+        action="organisation.remove_member").count() == 1
