@@ -100,7 +100,14 @@ def test_reset_link_of_a_deactivated_account_is_refused(client, app_ctx, outbox)
     link = _request_reset(client, outbox)
     user.active = False
     db.session.commit()
-    assert client.get(link).status_code == 400
+    response = client.get(link)
+    assert response.status_code == 400
+    assert "Dieser Link ist nicht mehr gültig" in page_text(response)
+    response = client.post(link, data={"password": "Ein ganz neues Passwort 7",
+                                       "password_confirm": "Ein ganz neues Passwort 7"})
+    assert response.status_code == 400
+    db.session.refresh(user)
+    assert accounts.verify_password(user, factories.PASSWORD)  # the password stays as it was
 
 
 def test_reset_ends_every_other_session(client, new_client, app_ctx, outbox, login):

@@ -187,14 +187,18 @@ def test_organisation_page_hidden_from_partner_of_other_organisation(client, log
     other = f.user()
     f.organisation(owner=other)
     login(other)
-    assert client.get(f"/account/organisations/{org.id}").status_code == 404
+    response = client.get(f"/account/organisations/{org.id}")
+    assert response.status_code == 404
+    assert "Seite nicht gefunden" in response.text and org.name not in response.text
 
 
 @pytest.mark.parametrize("role", STAFF_ROLES)
 def test_organisation_page_hidden_from_staff(client, login, role):
     org = f.organisation(owner=f.user())
     login(f.staff(role))
-    assert client.get(f"/account/organisations/{org.id}").status_code == 404
+    response = client.get(f"/account/organisations/{org.id}")
+    assert response.status_code == 404
+    assert "Seite nicht gefunden" in response.text and org.name not in response.text
 
 
 def test_organisation_page_unknown_id_404(client, login):

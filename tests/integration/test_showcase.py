@@ -274,7 +274,9 @@ def test_pilot_hidden_for_signed_in_members_and_staff_too(client, login):
     p = f.proposal(org=f.organisation(owner=owner), status="approved")
     for user in (owner, f.staff("coordinator"), f.staff("admin")):
         login(user)
-        assert client.get(f"/pilots/{p.id}").status_code == 404
+        response = client.get(f"/pilots/{p.id}")
+        assert response.status_code == 404
+        assert p.title not in response.text
 
 
 def test_pilot_unknown_id_is_404(client):
