@@ -162,11 +162,8 @@ def test_two_admins_removing_each_others_admin_role_leave_one_admin(app_ctx, ser
     assert sum(a.status_code == 422 for a in answers) == 1
 
 
-def test_two_owners_leaving_at_once_leave_one_owner(app_ctx, server, signed_in, at_once):
-    olga, otto = f.user(name="Olga"), f.user(name="Otto")
-    org = f.organisation(owner=olga, name="Zwei Köpfe GmbH")
-    db.session.add(Membership(organisation=org, user=otto, role="owner"))
-    db.session.commit()
+def test_two_owners_leaving_at_once_leave_one_owner(two_owners, server, signed_in, at_once):
+    org, olga, otto = two_owners
     url = f"{server}/account/organisations/{org.id}/leave"
     first, second = signed_in(olga), signed_in(otto)
 
@@ -183,12 +180,9 @@ def test_two_owners_leaving_at_once_leave_one_owner(app_ctx, server, signed_in, 
     assert "Die Organisation braucht mindestens eine Eigentümerin oder einen Eigentümer." in page
 
 
-def test_two_owners_removing_each_other_at_once_leave_one_owner(app_ctx, server, signed_in,
+def test_two_owners_removing_each_other_at_once_leave_one_owner(two_owners, server, signed_in,
                                                                  at_once):
-    olga, otto = f.user(name="Olga"), f.user(name="Otto")
-    org = f.organisation(owner=olga, name="Zwei Köpfe GmbH")
-    db.session.add(Membership(organisation=org, user=otto, role="owner"))
-    db.session.commit()
+    org, olga, otto = two_owners
     base = f"{server}/account/organisations/{org.id}/members"
     first, second = signed_in(olga), signed_in(otto)
 
