@@ -97,9 +97,6 @@ def _init_extensions(app: Flask) -> None:
     @app.before_request
     def _per_request_state():
         audit.client_ip.set(request.remote_addr)
-        # The signed-in user is loaded from this request's cookie, never from an app context
-        # shared with an earlier request (as the test client does inside an app context).
-        g.pop("_login_user", None)
 
     @app.after_request
     def _deliver_mail(response):

@@ -94,7 +94,7 @@ def worker(once: bool, interval: int | None, digest_now: bool) -> None:
     next_file_check = time.monotonic()
     stopping = {"now": False}
 
-    def _stop(signum, frame):
+    def _stop(_signum, _frame):
         stopping["now"] = True
 
     if not once:

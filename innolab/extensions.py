@@ -37,7 +37,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_unicode_lower(dbapi_connection, connection_record):
+def _sqlite_unicode_lower(dbapi_connection, _connection_record):
     """SQLite's own lower() knows only ASCII; searches must find "Ö" when "ö" is typed."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function(

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from innolab import create_app
 from innolab.extensions import db as _db
+from tests.client import IsolatedClient
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -35,6 +36,7 @@ def app(tmp_path_factory):
         # the response switch it on.
         "MAIL_SEND_AFTER_REQUEST": False,
     })
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
         _reset_postgres_leftovers()
@@ -53,9 +55,10 @@ def _reset_postgres_leftovers():
 
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing():
-    """Cheap argon2 parameters in tests: the real ones cost most of a second per hash.
+    """Cheap argon2 parameters in every test: the real ones cost most of a second per hash.
 
-    The code paths stay the same (argon2 hash, verify, the dummy hash for unknown users).
+    The code paths stay the same (argon2 hash, verify, the dummy hash for unknown users); the
+    factories' password is hashed with them too (lazily, on first use).
     """
     from argon2 import PasswordHasher
 
@@ -92,7 +95,14 @@ def app_ctx(app):
 
 @pytest.fixture
 def client(app):
+    """The test client: every request in a context of its own (tests/client.py)."""
     return app.test_client()
+
+
+@pytest.fixture
+def new_client(app):
+    """new_client() – another browser: a client with cookies of its own."""
+    return app.test_client
 
 
 @pytest.fixture
@@ -100,12 +110,7 @@ def login(client):
     """login(user) signs the test client in as `user` (as a session cookie would)."""
 
     def _login(user, c=None):
-        from flask import g, has_app_context
-
         c = c or client
-        # Inside an `app_ctx` test every request shares one `g`: forget the user loaded before.
-        if has_app_context():
-            g.pop("_login_user", None)
         with c.session_transaction() as session:
             session["_user_id"] = user.session_token
             session["_fresh"] = True

@@ -541,8 +541,6 @@ def external_login_allowed(user: User, provider: Provider) -> bool:
 class SignInResult:
     user: User
     created: bool = False
-    roles_added: list[str] = field(default_factory=list)
-    roles_removed: list[str] = field(default_factory=list)
 
 
 def sign_in(provider: Provider, claims: Claims, fallback_locale: str = "de") -> SignInResult:
@@ -578,11 +576,11 @@ def sign_in(provider: Provider, claims: Claims, fallback_locale: str = "de") -> 
             raise CheckMailbox(provider, user.email)
         result = SignInResult(user, created=True)
     user = result.user
-    result.roles_added, result.roles_removed = sync_staff_roles(user, provider, claims)
+    sync_staff_roles(user, provider, claims)
     if not external_login_allowed(user, provider):
         audit.record(user, "user.login_refused_staff_provider_only", user, provider=provider.key)
         raise SignInRefused(STAFF_PROVIDER_ONLY)
-    result.roles_removed += drop_provider_roles(user, keep=provider.key)
+    drop_provider_roles(user, keep=provider.key)
     now = utcnow()
     identity.last_login_at = now
     user.last_login_at = now
@@ -719,8 +717,8 @@ def link(user: User, provider: Provider, claims: Claims) -> SignInResult:
         audit.record(user, "user.identity_linked", user, provider=provider.key)
     identity.last_login_at = utcnow()
     # The person has just signed in at the provider: its groups count for this session too.
-    added, removed = sync_staff_roles(user, provider, claims)
-    return SignInResult(user, roles_added=added, roles_removed=removed)
+    sync_staff_roles(user, provider, claims)
+    return SignInResult(user)
 
 
 def other_ways_to_sign_in(user: User, provider_key: str) -> bool:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
@@ -406,16 +406,6 @@ def send_digests(now: datetime | None = None, *, force: bool = False) -> int:
 # ---------------------------------------------------------------- reminders
 
 
-def _url(endpoint: str, **values) -> str | None:
-    from flask import url_for
-    from werkzeug.routing import BuildError
-
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def staff_with(role: Role) -> list[User]:
     """Active staff with `role`."""
     return list(db.session.execute(
@@ -439,18 +429,18 @@ def transition(p: Proposal, action: str, actor, message: str | None) -> None:
     partner = members(p)
     if MEMBERS in audiences and partner:
         endpoint = "pilots.workspace" if action == "start_pilot" else "proposals.show"
-        notify(partner, kind, proposal=p, link=_url(endpoint, proposal_id=p.id),
+        notify(partner, kind, proposal=p, link=url_for(endpoint, proposal_id=p.id),
                action=action, message=message, as_staff=False)
     if COORDINATORS in audiences:
         member_ids = {u.id for u in partner}
         staff = [u for u in staff_with(Role.COORDINATOR) if u.id not in member_ids]
-        notify(staff, kind, proposal=p, link=_url("review.proposal", proposal_id=p.id),
+        notify(staff, kind, proposal=p, link=url_for("review.proposal", proposal_id=p.id),
                action=action, message=message, as_staff=True)
 
 
 def reviewer_assigned(p: Proposal, reviewer: User, due_date=None) -> None:
     notify([reviewer], "reviewer_assigned", proposal=p,
-           link=_url("review.proposal", proposal_id=p.id), due_date=due_date)
+           link=url_for("review.proposal", proposal_id=p.id), due_date=due_date)
 
 
 def review_due_date(today: date | None = None) -> date:
@@ -492,11 +482,11 @@ def create_reminders(now: datetime | None = None) -> int:
         p = a.proposal
         params = {"due_date": a.due_date.isoformat()}
         notify([a.reviewer], "review_overdue", proposal=p, params=params,
-               link=_url("review.review", proposal_id=p.id), due_date=a.due_date)
+               link=url_for("review.review", proposal_id=p.id), due_date=a.due_date)
         assigner = db.session.get(User, a.assigned_by_id) if a.assigned_by_id else None
         if assigner is not None and assigner.id != a.reviewer_id:
             notify([assigner], "review_overdue", proposal=p, params=params,
-                   link=_url("review.proposal", proposal_id=p.id), due_date=a.due_date,
+                   link=url_for("review.proposal", proposal_id=p.id), due_date=a.due_date,
                    reviewer_name=a.reviewer.name)
         count += 1
     due_soon = db.session.execute(
@@ -511,7 +501,7 @@ def create_reminders(now: datetime | None = None) -> int:
         p = a.proposal
         notify([a.reviewer], "review_due_soon", proposal=p,
                params={"due_date": a.due_date.isoformat()},
-               link=_url("review.review", proposal_id=p.id), due_date=a.due_date)
+               link=url_for("review.review", proposal_id=p.id), due_date=a.due_date)
         count += 1
 
     # Milestones of running pilots that are not done.
@@ -545,9 +535,7 @@ def create_reminders(now: datetime | None = None) -> int:
 
 def _milestone_notice(m: Milestone, kind: str) -> None:
     p = m.proposal
-    link = (_url("pilots.milestone", proposal_id=p.id, milestone_id=m.id)
-            or _url("pilots.workspace", proposal_id=p.id)
-            or _url("proposals.show", proposal_id=p.id))
+    link = url_for("pilots.milestone", proposal_id=p.id, milestone_id=m.id)
     params = {"title": m.title, "due_date": m.due_date.isoformat()}
     team = members(p)
     member_ids = {u.id for u in team}

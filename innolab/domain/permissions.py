@@ -103,7 +103,7 @@ def download_attachment(user, attachment) -> Permission:
         return deny(NO_RIGHT, hide=True)
     if attachment.internal and not view_internal(user, p):
         return deny(NO_RIGHT, hide=True)
-    message = getattr(attachment, "message", None)
+    message = attachment.message
     if message is not None and message.internal and not view_internal(user, p):
         return deny(NO_RIGHT, hide=True)  # a file sent with an internal note: staff only
     return ALLOW
@@ -400,16 +400,12 @@ def download_document(user, document) -> Permission:
 # ---------------------------------------------------------------- results report (issue 4)
 
 
-def _report(p: Proposal):
-    return getattr(p, "results_report", None)
-
-
 def view_report(user, p: Proposal) -> Permission:
     """Members of the partner organisation (while running and after), and staff who may see
     the proposal once the report has been submitted (a draft belongs to the partner)."""
     if not view_proposal(user, p):
         return deny(NO_RIGHT, hide=True)
-    report = _report(p)
+    report = p.results_report
     if p.status in (S.RUNNING.value, S.COMPLETED.value, S.CANCELLED.value) or report is not None:
         return ALLOW
     return deny(_l("Einen Ergebnisbericht gibt es erst, wenn der Pilot läuft."), hide=True)
@@ -419,7 +415,7 @@ def see_report_content(user, p: Proposal) -> Permission:
     """Staff see the content once it has been submitted at least once."""
     if not view_report(user, p):
         return deny(NO_RIGHT, hide=True)
-    report = _report(p)
+    report = p.results_report
     if p.organisation.is_member(user):
         return ALLOW
     if report is None or report.submitted_at is None:
@@ -436,7 +432,7 @@ def write_report(user, p: Proposal) -> Permission:
     if p.status != S.RUNNING.value:
         return deny(_l("Der Ergebnisbericht kann nur geschrieben werden, solange der Pilot "
                        "läuft."))
-    report = _report(p)
+    report = p.results_report
     if report is not None and report.status not in ("draft", "returned"):
         return deny(_l("Der Ergebnisbericht ist eingereicht und gesperrt. Bearbeiten ist erst "
                        "wieder möglich, wenn das InnoLab ihn zur Überarbeitung zurückgibt."))
@@ -455,7 +451,7 @@ def review_report(user, p: Proposal) -> Permission:
         return deny(NO_RIGHT)
     if p.organisation.is_member(user):
         return deny(_l("Sie gehören der vorschlagenden Organisation an (Interessenkonflikt)."))
-    report = _report(p)
+    report = p.results_report
     if report is not None and report.status == "accepted":
         return deny(_l("Der Ergebnisbericht wurde bereits angenommen."))
     if report is None or report.status != "submitted":
@@ -472,7 +468,7 @@ def publish_results(user, p: Proposal) -> Permission:
         return deny(NO_RIGHT, hide=True)
     if not has_role(user, Role.COORDINATOR):
         return deny(NO_RIGHT)
-    report = _report(p)
+    report = p.results_report
     if report is None or report.status != "accepted":
         return deny(_l("Nur ein angenommener Ergebnisbericht kann veröffentlicht werden."))
     if report.published_at is not None:
@@ -494,7 +490,7 @@ def unpublish_results(user, p: Proposal) -> Permission:
         return deny(NO_RIGHT, hide=True)
     if not has_role(user, Role.COORDINATOR):
         return deny(NO_RIGHT)
-    report = _report(p)
+    report = p.results_report
     if report is None or report.published_at is None:
         return deny(_l("Die Ergebnisse sind nicht veröffentlicht."))
     return ALLOW

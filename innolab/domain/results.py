@@ -86,10 +86,6 @@ def recommendation_label(value: str | None):
     return RECOMMENDATION_LABELS.get(value or "", "")
 
 
-def report_of(p: Proposal) -> ResultsReport | None:
-    return p.results_report
-
-
 def history(p: Proposal) -> list[TimelineEntry]:
     """The report's own timeline: submitted, returned, accepted, published, unpublished."""
     return [e for e in p.timeline if e.action in EVENTS]

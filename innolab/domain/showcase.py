@@ -4,7 +4,7 @@ Every query of the showcase goes through this module. A pilot leaves it only as 
 `PublicPilot`, which carries the public fields and nothing else, so a template cannot
 show a private field by mistake (problem, solution, contact data, reviews, attachments).
 
-Rules (DOMAIN.md "What is public"):
+Rules (also in docs/development.md, "What is public"):
 - a challenge is public once published (status published or closed; drafts never);
 - a pilot is public only when its status is approved, running or completed AND the
   partner agreed to publication AND a coordinator published it (published_at set);
@@ -168,12 +168,6 @@ def search_challenges(f: ChallengeFilter | None = None, page: int = 1, per_page:
 def public_challenge(challenge_id: int) -> Challenge | None:
     c = db.session.get(Challenge, challenge_id)
     return c if is_public_challenge(c) else None
-
-
-def open_challenge(challenge_id: int, today: date | None = None) -> Challenge | None:
-    """A challenge partners may still answer (for the proposal form)."""
-    c = public_challenge(challenge_id)
-    return c if c is not None and c.is_open(today) else None
 
 
 def newest_challenges(limit: int = 50) -> list[Challenge]:

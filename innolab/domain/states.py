@@ -174,9 +174,8 @@ def no_conflict_of_interest(m: Move):
 
 
 def results_report_submitted(m: Move):
-    report = getattr(m.proposal, "results_report", None)
-    if report is None or getattr(report, "submitted_at", None) is None \
-            or getattr(report, "status", None) != "submitted":
+    report = m.proposal.results_report
+    if report is None or report.submitted_at is None or report.status != "submitted":
         return _l("Der Ergebnisbericht wurde noch nicht eingereicht.")
     if not m.accepting_report:
         # results.accept completes the pilot as it accepts the report: the one way.

@@ -163,10 +163,10 @@ def messages_stamp(messages: list[Message]) -> str:
 
 def post_message(p: Proposal, user, body: str, *, internal: bool = False,
                  files=()) -> Message:
-    """Add a message (Markdown) with optional files and tell the other side."""
-    _refuse_unless(permissions.post_message(user, p))
-    if internal:
-        _refuse_unless(permissions.post_internal(user, p))
+    """Add a message (Markdown) with optional files and tell the other side.
+
+    Who may post (and post internally) the view enforces (`permissions.post_message`,
+    `post_internal`)."""
     body = (body or "").strip()
     if not body:
         raise WorkspaceRefused(_l("Bitte schreiben Sie eine Nachricht."))
@@ -214,7 +214,7 @@ def milestones_stamp(milestones: list[Milestone], today: date | None = None) -> 
 
 def add_milestone(p: Proposal, user, *, title: str, due_date: date,
                   description: str | None = None) -> Milestone:
-    _refuse_unless(permissions.edit_milestones(user, p))
+    """A new milestone; the view enforces `permissions.edit_milestones`."""
     m = Milestone(proposal=p, title=title.strip(), due_date=due_date,
                   description=(description or "").strip() or None,
                   created_by_id=getattr(user, "id", None))
@@ -250,8 +250,8 @@ def update_milestone(m: Milestone, user, *, title: str, due_date: date,
                      description: str | None = None,
                      seen_version: int | None = None) -> Milestone:
     """Change a milestone; editing.EditConflict if someone saved other values since
-    `seen_version` (the version the form was opened with)."""
-    _refuse_unless(permissions.edit_milestones(user, m.proposal))
+    `seen_version` (the version the form was opened with). The view enforces
+    `permissions.edit_milestones`."""
     with editing.edit(MILESTONE, m, user, seen_version):
         if m.due_date != due_date:
             # a new date: the reminders for it go out again
@@ -264,6 +264,7 @@ def update_milestone(m: Milestone, user, *, title: str, due_date: date,
 
 
 def set_milestone_done(m: Milestone, user, done: bool) -> Milestone:
+    """Tick or reopen; checked under the lock, as the pilot may have ended since the page."""
     lock(m)
     _refuse_unless(permissions.edit_milestones(user, m.proposal))
     if done == (m.done_at is not None):
@@ -297,10 +298,8 @@ def _version(document: Document, user, file_storage, note: str | None) -> Docume
 
 def add_document(p: Proposal, user, *, title: str, file_storage, internal: bool = False,
                  note: str | None = None) -> Document:
-    """A new shared document with its first version. Only staff may mark it internal."""
-    _refuse_unless(permissions.upload_document(user, p))
-    if internal:
-        _refuse_unless(permissions.see_internal_workspace(user, p))
+    """A new shared document with its first version. The view enforces who may upload and
+    that only staff mark it internal (`permissions.upload_document`, `see_internal_workspace`)."""
     document = Document(proposal=p, title=title.strip(), internal=bool(internal),
                         created_by_id=getattr(user, "id", None))
     db.session.add(document)
@@ -311,18 +310,13 @@ def add_document(p: Proposal, user, *, title: str, file_storage, internal: bool 
 
 
 def add_version(document: Document, user, file_storage, note: str | None = None) -> DocumentVersion:
-    """A new version of a document; the earlier ones are kept."""
+    """A new version of a document; the earlier ones are kept. The view enforces
+    `permissions.upload_document` and `download_document`."""
     p = document.proposal
-    _refuse_unless(permissions.upload_document(user, p))
-    _refuse_unless(permissions.download_document(user, document))
     version = _version(document, user, file_storage, note)
     audit.record(user, "document.version", document, proposal_id=p.id, number=version.number,
                  filename=version.filename, size=version.size)
     return version
-
-
-def documents_stamp(documents: list[Document]) -> str:
-    return fingerprint((d.id, d.title, len(d.versions)) for d in documents)
 
 
 def author_label(p: Proposal, author, internal_viewer: bool) -> str:

@@ -125,10 +125,6 @@ class Proposal(Versioned, db.Model):
     )
 
     @property
-    def status_enum(self) -> Status:
-        return Status(self.status)
-
-    @property
     def is_pilot(self) -> bool:
         return self.status in PILOT_STATES
 

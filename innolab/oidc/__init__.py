@@ -1,4 +1,4 @@
-"""Sign-in with external identity providers (OpenID Connect, GitHub): issue 3.
+"""Sign-in with external identity providers (OpenID Connect, GitHub).
 
 The blueprint sets itself up when it is registered (`record_once`): it reads
 OIDC_PROVIDERS, binds an Authlib client per provider to the app and offers the template

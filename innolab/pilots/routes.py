@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from ..domain import permissions, uploads
 from ..domain.editing import EditConflict
@@ -64,13 +63,6 @@ def _proposal_page(p: Proposal) -> str:
     return url_for("review.proposal", proposal_id=p.id)
 
 
-def _report_url(p: Proposal) -> str | None:
-    try:
-        return url_for("results.edit", proposal_id=p.id)
-    except BuildError:  # the results area is not served (yet)
-        return None
-
-
 def _workspace_url(p: Proposal, anchor: str = "") -> str:
     return url_for(".workspace", proposal_id=p.id) + (f"#{anchor}" if anchor else "")
 
@@ -104,7 +96,7 @@ def _page(p: Proposal, *, block: str | None = None, status: int = 200,
         milestone_form=milestone_form or MilestoneForm(formdata=None, prefix="milestone"),
         document_form=document_form or DocumentForm(formdata=None, prefix="document"),
         proposal_page=_proposal_page(p),
-        report_url=_report_url(p),
+        report_url=url_for("results.edit", proposal_id=p.id),
         poll=POLL,
         author_label=domain.author_label,
         **uploads.form_limits(),
@@ -290,7 +282,12 @@ def milestone(proposal_id: int, milestone_id: int):
     if action in ("done", "reopen"):
         if not ConfirmForm().validate():
             abort(400)
-        domain.set_milestone_done(m, current_user, action == "done")
+        try:
+            domain.set_milestone_done(m, current_user, action == "done")
+        except domain.WorkspaceRefused as exc:
+            db.session.rollback()
+            flash(str(exc.reason), "warning")
+            return redirect_to(_workspace_url(p, "milestones"))
         db.session.commit()
         flash(_("Der Meilenstein „%(title)s“ ist erledigt.", title=m.title) if action == "done"
               else _("Der Meilenstein „%(title)s“ ist wieder offen.", title=m.title), "success")

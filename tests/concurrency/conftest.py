@@ -139,3 +139,16 @@ def form_of(server):
         raise AssertionError(f"no form with {action_part!r} on {path}")
 
     return _form
+
+
+@pytest.fixture
+def two_owners(app_ctx):
+    """An organisation with two owners, Olga and Otto: (org, olga, otto)."""
+    from innolab.extensions import db
+    from innolab.models import Membership
+
+    olga, otto = factories.user(name="Olga"), factories.user(name="Otto")
+    org = factories.organisation(owner=olga, name="Zwei Köpfe GmbH")
+    db.session.add(Membership(organisation=org, user=otto, role="owner"))
+    db.session.commit()
+    return org, olga, otto

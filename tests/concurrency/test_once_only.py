@@ -184,3 +184,38 @@ def test_staff_invitation_accepted_twice_at_once_grants_once(app_ctx, server, si
     assert [r.role for r in db.session.query(UserRole).filter_by(user_id=nele.id)] == ["reviewer"]
     assert db.session.query(AuditEvent).filter_by(action="user.roles_accepted").count() == 1
     assert db.session.query(PendingRoleGrant).count() == 0
+
+
+def test_two_owners_leaving_at_once_leave_one_owner(two_owners, server, signed_in, at_once):
+    org, olga, otto = two_owners
+    url = f"{server}/account/organisations/{org.id}/leave"
+    first, second = signed_in(olga), signed_in(otto)
+
+    answers = at_once(lambda: first.post(url, timeout=60), lambda: second.post(url, timeout=60))
+
+    _fine(answers)
+    db.session.expire_all()
+    owners = db.session.query(Membership).filter_by(organisation_id=org.id, role="owner").all()
+    assert len(owners) == 1
+    assert db.session.query(AuditEvent).filter_by(action="organisation.leave").count() == 1
+    # the one who stays is told why, on the organisation's page
+    stayed = first if owners[0].user_id == olga.id else second
+    page = unescape(stayed.get(f"{server}/account/organisations/{org.id}", timeout=30).text)
+    assert "Die Organisation braucht mindestens eine Eigentümerin oder einen Eigentümer." in page
+
+
+def test_two_owners_removing_each_other_at_once_leave_one_owner(two_owners, server, signed_in,
+                                                                 at_once):
+    org, olga, otto = two_owners
+    base = f"{server}/account/organisations/{org.id}/members"
+    first, second = signed_in(olga), signed_in(otto)
+
+    answers = at_once(lambda: first.post(f"{base}/{otto.id}/remove", timeout=60),
+                      lambda: second.post(f"{base}/{olga.id}/remove", timeout=60))
+
+    _fine(answers)
+    db.session.expire_all()
+    owners = db.session.query(Membership).filter_by(organisation_id=org.id, role="owner").all()
+    assert len(owners) == 1
+    assert db.session.query(AuditEvent).filter_by(
+        action="organisation.remove_member").count() == 1

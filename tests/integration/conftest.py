@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from tests.client import IsolatedClient
 from tests.smtp import SMTPServer, Tarpit
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -92,6 +93,43 @@ def live_url(app):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture
+def limited(app):
+    """make(storage_uri, key_prefix) – a client of a second app with the rate limits on.
+
+    The limiter object is shared by every app of the process: afterwards it is put back the
+    way the test app expects it (no prefix, storage alive, limits off)."""
+    from innolab import create_app
+    from innolab.extensions import db, limiter
+
+    apps = []
+
+    def make(storage_uri: str, key_prefix: str = ""):
+        limited_app = create_app({
+            "TESTING": True,
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": storage_uri,
+            "RATELIMIT_KEY_PREFIX": key_prefix,
+            "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
+        })
+        limited_app.test_client_class = IsolatedClient
+        apps.append(limited_app)
+        return limited_app.test_client()
+
+    try:
+        yield make
+    finally:
+        limiter._key_prefix = ""
+        limiter._storage_dead = False
+        limiter.enabled = app.config["RATELIMIT_ENABLED"]
+        for limited_app in apps:
+            with limited_app.app_context():
+                db.engine.dispose()
 
 
 @pytest.fixture

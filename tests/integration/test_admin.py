@@ -4,9 +4,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import g
-from flask_babel import refresh
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from innolab.extensions import db
@@ -16,25 +13,6 @@ from tests import factories as f
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
 NON_ADMIN_ROLES = ("coordinator", "reviewer", "decider", "dpo", "iso")
-
-
-class FreshClient(FlaskClient):
-    """Each request loads its user afresh (the app context and its `g` are shared in tests)."""
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        refresh()  # the language is cached in `g` too
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app):
-    return FreshClient(app, app.response_class, use_cookies=True)
-
-
-@pytest.fixture
-def new_client(app):
-    return lambda: FreshClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture
@@ -439,6 +417,9 @@ def test_roles_inactive_other_admin_does_not_count(client, admin):
     f.staff("admin", active=False)
     response = client.post(f"/admin/users/{admin.id}", data={"form": "roles", "roles": []})
     assert response.status_code == 422
+    assert "Sie sind die einzige aktive Person mit der Rolle Administration." in response.text
+    db.session.refresh(admin)
+    assert Role.ADMIN in admin.roles
 
 
 def test_roles_unknown_role_refused(client, admin):
@@ -479,6 +460,8 @@ def test_deactivated_user_cannot_sign_in(client, admin, new_client):
     c = new_client()
     response = c.post("/login", data={"email": "weg@example.org", "password": f.PASSWORD})
     assert response.status_code == 422
+    assert "E-Mail-Adresse oder Passwort ist falsch." in response.text
+    assert c.get("/account").status_code == 302  # not signed in
 
 
 def test_reactivate(client, admin):

@@ -4,9 +4,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from flask import g
-from flask_babel import refresh
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from innolab.domain import audit
@@ -15,18 +12,6 @@ from innolab.models import AuditEvent, Authority, SitePage, Topic
 from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-
-
-class FreshClient(FlaskClient):
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        refresh()  # the language is cached in `g` too
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app):
-    return FreshClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture
@@ -166,7 +151,7 @@ def test_page_edit_shows_on_showcase(app, client, admin):
     assert "Kontakt zum InnoLab" in html
     assert "<strong>innolab@zdmv.example</strong>" in html
     # the English page is still the default
-    visitor = FreshClient(app, app.response_class, use_cookies=True)
+    visitor = app.test_client()
     visitor.set_cookie("lang", "en")
     html = visitor.get("/pages/kontakt").get_data(as_text=True)
     assert "Contact" in html and "Kontakt zum InnoLab" not in html

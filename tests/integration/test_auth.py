@@ -6,9 +6,7 @@ from sqlalchemy import func, select
 from innolab.extensions import db
 from innolab.models import AuditEvent, User
 from tests import factories
-from tests.integration.test_auth_support import (  # noqa: F401  (fixtures)
-    fast_hashing, client, link_in, new_client, page_text, sign_in,
-)
+from tests.integration.auth_support import link_in, page_text, sign_in
 
 PASSWORD = "Sonnenblumen am Schweriner See"
 

@@ -7,9 +7,7 @@ from sqlalchemy import select
 from innolab.extensions import db
 from innolab.models import AuditEvent
 from tests import factories
-from tests.integration.test_auth_support import (  # noqa: F401  (fixtures)
-    fast_hashing, IsolatedClient, client, csrf_token_of, new_client, page_text, sign_in,
-)
+from tests.integration.auth_support import csrf_token_of, page_text, sign_in
 
 GENERIC = "E-Mail-Adresse oder Passwort ist falsch."
 
@@ -196,27 +194,12 @@ def test_deactivating_an_account_ends_its_sessions(client, app_ctx, login):
 # ------------------------------------------------------------------ rate limit, CSRF
 
 @pytest.fixture
-def limited_client(app):
-    """A second app with the rate limit on (the test app runs without it)."""
-    from innolab import create_app
+def limited_client(limited):
+    """A client of a second app with the rate limits on (the test app runs without them)."""
     from innolab.extensions import limiter
 
-    limited = create_app({
-        "TESTING": True,
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
-    })
-    try:
-        yield IsolatedClient(limited, limited.response_class, use_cookies=True)
-    finally:
-        limiter.reset()
-        limiter.enabled = app.config["RATELIMIT_ENABLED"]  # the limiter object is shared
-        with limited.app_context():
-            db.engine.dispose()
+    yield limited("memory://")
+    limiter.reset()
 
 
 def test_login_attempts_are_rate_limited_with_a_friendly_page(limited_client, app_ctx):

@@ -7,9 +7,7 @@ from innolab.domain import accounts, registration
 from innolab.extensions import db
 from innolab.models import AuditEvent
 from tests import factories
-from tests.integration.test_auth_support import (  # noqa: F401  (fixtures)
-    fast_hashing, client, link_in, new_client, page_text, sign_in,
-)
+from tests.integration.auth_support import link_in, page_text, sign_in
 
 NEW = "Ein ganz neues Passwort 2026"
 
@@ -102,7 +100,14 @@ def test_reset_link_of_a_deactivated_account_is_refused(client, app_ctx, outbox)
     link = _request_reset(client, outbox)
     user.active = False
     db.session.commit()
-    assert client.get(link).status_code == 400
+    response = client.get(link)
+    assert response.status_code == 400
+    assert "Dieser Link ist nicht mehr gültig" in page_text(response)
+    response = client.post(link, data={"password": "Ein ganz neues Passwort 7",
+                                       "password_confirm": "Ein ganz neues Passwort 7"})
+    assert response.status_code == 400
+    db.session.refresh(user)
+    assert accounts.verify_password(user, factories.PASSWORD)  # the password stays as it was
 
 
 def test_reset_ends_every_other_session(client, new_client, app_ctx, outbox, login):

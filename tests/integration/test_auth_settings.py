@@ -9,9 +9,7 @@ from sqlalchemy import select
 from innolab.extensions import db
 from innolab.models import AuditEvent
 from tests import factories
-from tests.integration.test_auth_support import (  # noqa: F401  (fixtures)
-    client, fast_hashing, page_text,
-)
+from tests.integration.auth_support import page_text
 
 
 def test_account_needs_sign_in(client, app_ctx):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from innolab.domain import workflow
@@ -15,15 +14,6 @@ from tests import factories as f
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
 OTHER_STAFF = ("admin", "reviewer", "decider", "dpo", "iso")
-
-
-@pytest.fixture
-def login(login):
-    def _login(user, c=None):
-        g.pop("_login_user", None)
-        return login(user, c)
-
-    return _login
 
 
 @pytest.fixture

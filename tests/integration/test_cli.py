@@ -30,6 +30,7 @@ def test_new_install_has_no_default_account(app, client):
     # nobody can sign in with a guessed default
     response = client.post("/login", data={"email": "admin@example.org", "password": "admin"})
     assert response.status_code == 422
+    assert "E-Mail-Adresse oder Passwort ist falsch." in response.text
 
 
 def test_create_admin_creates_confirmed_admin(app, cli):

@@ -6,7 +6,6 @@ import io
 import re
 
 import pytest
-from flask import g
 
 from innolab.extensions import db
 from innolab.models import AuditEvent, Check, Review, ReviewAssignment
@@ -16,15 +15,6 @@ from tests import factories as f
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
 URL = "/staff/export/proposals.csv"
-
-
-@pytest.fixture
-def login(login):
-    def _login(user, c=None):
-        g.pop("_login_user", None)
-        return login(user, c)
-
-    return _login
 
 
 def rows(response) -> list[list[str]]:

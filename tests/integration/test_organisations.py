@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from innolab.extensions import db
@@ -10,17 +9,6 @@ from innolab.models import AuditEvent, Membership, Organisation
 from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-
-
-@pytest.fixture
-def login(login):
-    """Sign in as another user: forget the user Flask-Login cached in the shared `g`."""
-
-    def _login(user, c=None):
-        g.pop("_login_user", None)
-        return login(user, c)
-
-    return _login
 
 
 STAFF_ROLES = ("admin", "coordinator", "reviewer", "decider", "dpo", "iso")
@@ -199,14 +187,18 @@ def test_organisation_page_hidden_from_partner_of_other_organisation(client, log
     other = f.user()
     f.organisation(owner=other)
     login(other)
-    assert client.get(f"/account/organisations/{org.id}").status_code == 404
+    response = client.get(f"/account/organisations/{org.id}")
+    assert response.status_code == 404
+    assert "Seite nicht gefunden" in response.text and org.name not in response.text
 
 
 @pytest.mark.parametrize("role", STAFF_ROLES)
 def test_organisation_page_hidden_from_staff(client, login, role):
     org = f.organisation(owner=f.user())
     login(f.staff(role))
-    assert client.get(f"/account/organisations/{org.id}").status_code == 404
+    response = client.get(f"/account/organisations/{org.id}")
+    assert response.status_code == 404
+    assert "Seite nicht gefunden" in response.text and org.name not in response.text
 
 
 def test_organisation_page_unknown_id_404(client, login):

@@ -6,7 +6,6 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from innolab.domain import organisations as orgs
@@ -21,19 +20,7 @@ pytestmark = pytest.mark.usefixtures("app_ctx")
 STAFF_ROLES = ("admin", "coordinator", "reviewer", "decider", "dpo", "iso")
 
 
-@pytest.fixture
-def login(login):
-    """Sign in as another user: forget the user Flask-Login cached in the shared `g`."""
-
-    def _login(user, c=None):
-        g.pop("_login_user", None)
-        return login(user, c)
-
-    return _login
-
-
 def _logout(client):
-    g.pop("_login_user", None)
     with client.session_transaction() as session:
         session.clear()
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from innolab.extensions import db
@@ -12,17 +11,6 @@ from tests import factories as f
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
 STAFF_ROLES = ("admin", "coordinator", "reviewer", "decider", "dpo", "iso")
-
-
-@pytest.fixture
-def login(login):
-    """Sign in as another user: forget the user Flask-Login cached in the shared `g`."""
-
-    def _login(user, c=None):
-        g.pop("_login_user", None)
-        return login(user, c)
-
-    return _login
 
 
 def _role(org, user):

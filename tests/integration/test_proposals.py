@@ -492,6 +492,8 @@ def test_assigned_reviewer_sees_versions_and_downloads(app, app_ctx, client, log
     assert client.get(f"/proposals/{p.id}/versions").status_code == 200
     assert client.get(f"/proposals/attachments/{a.id}").status_code == 200
     assert client.post(f"/proposals/{p.id}/act", data={"action": "withdraw"}).status_code == 403
+    db.session.refresh(p)
+    assert p.status != "withdrawn"
 
 
 def test_second_member_of_the_organisation_may_edit(app_ctx, client, login):

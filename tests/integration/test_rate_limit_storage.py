@@ -8,47 +8,12 @@ import uuid
 
 import pytest
 
-from innolab import create_app
-from innolab.extensions import db, limiter
 from tests import factories
-from tests.integration.test_auth_support import IsolatedClient, page_text, sign_in
+from tests.integration.auth_support import page_text, sign_in
 
 NOBODY_LISTENS = "redis://127.0.0.1:1"
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-@pytest.fixture
-def limited(app):
-    """make(storage_uri, key_prefix) – a client of a second app with the rate limits on.
-
-    The limiter object is shared by every app of the process: afterwards it is put back the
-    way the test app expects it (no prefix, storage alive, counters empty)."""
-    apps = []
-
-    def make(storage_uri: str, key_prefix: str = ""):
-        limited_app = create_app({
-            "TESTING": True,
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": storage_uri,
-            "RATELIMIT_KEY_PREFIX": key_prefix,
-            "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
-        })
-        apps.append(limited_app)
-        return IsolatedClient(limited_app, limited_app.response_class, use_cookies=True)
-
-    try:
-        yield make
-    finally:
-        limiter._key_prefix = ""
-        limiter._storage_dead = False
-        limiter.enabled = app.config["RATELIMIT_ENABLED"]
-        for limited_app in apps:
-            with limited_app.app_context():
-                db.engine.dispose()
 
 
 def test_sign_in_works_while_redis_is_unreachable(limited, app_ctx, caplog):

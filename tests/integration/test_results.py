@@ -428,9 +428,12 @@ def test_visitor_is_sent_to_the_login(client, world):
 def test_partner_of_another_organisation_sees_nothing(client, login, world):
     _submitted(client, login, world)
     login(world["other"])
-    assert client.get(_url("edit", world["p"])).status_code == 404
+    response = client.get(_url("edit", world["p"]))
+    assert response.status_code == 404
+    assert "halbiert" not in response.text  # nothing of the report
     for endpoint in ("submit", "send_back", "accept", "publish", "unpublish"):
         assert client.post(_url(endpoint, world["p"])).status_code == 404
+    assert _report(world["p"]).status == "submitted"
 
 
 @pytest.mark.parametrize("role", STAFF_ROLES)
@@ -480,7 +483,9 @@ def test_overseeing_staff_read_a_submitted_report(client, login, world, role):
 def test_unassigned_reviewer_sees_nothing(client, login, world):
     _submitted(client, login, world)
     login(f.staff("reviewer"))
-    assert client.get(_url("edit", world["p"])).status_code == 404
+    response = client.get(_url("edit", world["p"]))
+    assert response.status_code == 404
+    assert "halbiert" not in response.text
 
 
 def test_no_report_before_the_pilot_runs(client, login, app_ctx):
@@ -489,6 +494,7 @@ def test_no_report_before_the_pilot_runs(client, login, app_ctx):
     login(partner)
     assert client.get(_url("edit", p)).status_code == 404
     assert client.post(_url("submit", p), data={"summary": "x"}).status_code == 404
+    assert _report(p) is None
 
 
 def test_unknown_pilot_is_404(client, login, world):

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from flask import g
 
 from innolab.extensions import db
 from innolab.models import (
@@ -56,8 +55,6 @@ def _audit(action):
 
 def _as(client, login, user):
     """The client signed in as `user` (None: a visitor)."""
-    # The test's app context is shared with the requests: forget the user Flask-Login cached.
-    g.pop("_login_user", None)
     if user is not None:
         login(user)
     return client
@@ -126,11 +123,13 @@ def test_proposal_view_draft_is_hidden_from_staff(client, login, people):
     p = f.proposal(org=people["org"], status="draft")
     resp = _as(client, login, people["coordinator"]).get(f"/staff/review/proposals/{p.id}")
     assert resp.status_code == 404
+    assert "Seite nicht gefunden" in resp.text and p.title not in resp.text
 
 
 def test_proposal_view_unknown_id_is_404(client, login, people):
     resp = _as(client, login, people["coordinator"]).get("/staff/review/proposals/99999")
     assert resp.status_code == 404
+    assert "Seite nicht gefunden" in resp.text
 
 
 def test_proposal_view_shows_internal_timeline_and_decider_refusal(client, login, people):
@@ -302,6 +301,8 @@ def test_assign_refused_after_decision(client, login, people):
     resp = _as(client, login, people["coordinator"]).post(
         f"/staff/review/proposals/{p.id}/reviewers", data={"reviewer_id": people["reviewer"].id})
     assert resp.status_code == 403
+    assert "Gutachter können nur eingereichten Vorschlägen" in resp.text
+    assert not _reload(p).assignments
 
 
 def test_unassign_removes_assignment_and_draft(client, login, people):
@@ -437,6 +438,7 @@ def test_review_refused_before_review_started(client, login, people):
     _assign(p, people["reviewer"])
     resp = _as(client, login, people["reviewer"]).get(f"/staff/review/proposals/{p.id}/review")
     assert resp.status_code == 403
+    assert "Gutachten sind nur während der Begutachtung möglich." in resp.text
 
 
 def test_reviewer_sees_other_reviews_only_after_own(client, login, people):
@@ -572,6 +574,8 @@ def test_check_refused_outside_review(client, login, people):
     resp = _as(client, login, people["iso"]).post(
         f"/staff/review/proposals/{p.id}/checks/information_security", data={"outcome": "passed"})
     assert resp.status_code == 403
+    assert "Prüfungen sind nur während der Begutachtung möglich." in resp.text
+    assert db.session.query(Check).count() == 0
 
 
 # ---------------------------------------------------------------- lifecycle moves
@@ -730,6 +734,7 @@ def test_act_unknown_action_is_400(client, login, people):
     for action in ("explode", "submit", ""):
         resp = c.post(f"/staff/review/proposals/{p.id}/act", data={"action": action})
         assert resp.status_code == 400
+    assert _reload(p).status == "in_review"
 
 
 def test_act_wrong_status_is_refused_with_reason(client, login, people):

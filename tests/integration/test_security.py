@@ -1,4 +1,4 @@
-"""The security baseline every response carries (ARCHITECTURE.md convention 9)."""
+"""The security baseline every response carries (docs/development.md, "Security baseline")."""
 from __future__ import annotations
 
 from flask import Flask

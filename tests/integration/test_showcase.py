@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from flask import g
 
 from innolab.extensions import db
 from innolab.models import Attachment, Review, TimelineEntry
@@ -12,17 +11,6 @@ from innolab.models._base import utcnow
 from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
-
-
-@pytest.fixture
-def login(login):
-    """Sign in as another user: forget the user Flask-Login cached in the shared `g`."""
-
-    def _login(user, c=None):
-        g.pop("_login_user", None)
-        return login(user, c)
-
-    return _login
 
 
 HX = {"HX-Request": "true", "HX-Target": "results"}
@@ -286,7 +274,9 @@ def test_pilot_hidden_for_signed_in_members_and_staff_too(client, login):
     p = f.proposal(org=f.organisation(owner=owner), status="approved")
     for user in (owner, f.staff("coordinator"), f.staff("admin")):
         login(user)
-        assert client.get(f"/pilots/{p.id}").status_code == 404
+        response = client.get(f"/pilots/{p.id}")
+        assert response.status_code == 404
+        assert p.title not in response.text
 
 
 def test_pilot_unknown_id_is_404(client):

@@ -189,16 +189,16 @@ def test_goal_edit_and_delete_while_approved(w, client, login):
     w.p.status = "approved"
     db.session.commit()
     g = w.p.goals[0]
+    goal_id = g.id
     login(w.member)
-    r = client.post(url_for("pilots.goal", proposal_id=w.p.id, goal_id=g.id),
+    r = client.post(url_for("pilots.goal", proposal_id=w.p.id, goal_id=goal_id),
                     data=_goal_data("Schnellere Bescheide"))
     assert r.status_code == 303
     db.session.refresh(g)
     assert g.title == "Schnellere Bescheide" and g.target == "50 %"
-    r = client.post(url_for("pilots.delete_goal", proposal_id=w.p.id, goal_id=g.id))
+    r = client.post(url_for("pilots.delete_goal", proposal_id=w.p.id, goal_id=goal_id))
     assert r.status_code == 303
-    db.session.expire_all()
-    assert db.session.get(PilotGoal, g.id) is None
+    assert db.session.get(PilotGoal, goal_id) is None
 
 
 def test_goal_bad_input_keeps_what_was_typed(w, client, login):
@@ -399,7 +399,10 @@ def test_messages_closed_after_pilot_ended(w, client, login, status):
     login(w.owner)
     page = client.get(url_for("pilots.workspace", proposal_id=w.p.id)).text
     assert "Nachricht senden" not in page
-    assert _post_message(client, w.p, "Noch etwas").status_code == 403
+    resp = _post_message(client, w.p, "Noch etwas")
+    assert resp.status_code == 403
+    assert "Der Pilot ist beendet; der Projektraum kann nur noch gelesen werden." in resp.text
+    assert db.session.scalar(select(Message).where(Message.body == "Noch etwas")) is None
 
 
 def test_message_post_refused_for_outsider(w, client, login):

@@ -1,4 +1,4 @@
-"""Fixtures for the external sign-in (issue 3).
+"""Fixtures for the external sign-in (OpenID Connect, GitHub).
 
 Two kinds of test live here:
 - Flow tests with the Flask test client against provider endpoints answered in the test
@@ -87,7 +87,7 @@ def own_database(name: str, tmp_path_factory):
 
 
 def make_app(database_url: str, tmp_path_factory, **config):
-    """create_app with the oidc blueprint registered (until innolab/__init__.py lists it)."""
+    """The test app on `database_url`, its tables created."""
     from innolab import create_app
     from innolab.config import _database_url as normalise
     from innolab.extensions import db
@@ -105,10 +105,6 @@ def make_app(database_url: str, tmp_path_factory, **config):
         **config,
     }
     app = create_app(settings)
-    if "oidc" not in app.blueprints:
-        import innolab.oidc
-
-        app.register_blueprint(innolab.oidc.bp)
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -345,7 +341,6 @@ def live(tmp_path_factory):
             app = make_app(db_url, tmp_path_factory, TESTING=False, WTF_CSRF_ENABLED=True,
                            BASE_URL=url, OIDC_PROVIDERS=json.dumps(providers),
                            SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
-            _add_test_pages(app)
             dispatch.app = app
             thread = threading.Thread(target=server.serve_forever, daemon=True, name="oidc-live")
             thread.start()
@@ -375,51 +370,6 @@ class _Live:
                 return fn()
             finally:
                 db.session.remove()
-
-
-def _add_test_pages(app) -> None:
-    """Pages that include the two partials, for as long as the login and account pages do not.
-
-    /_oidc-test/buttons and /_oidc-test/account render templates/oidc/_buttons.html and
-    _linked.html inside base.html; /_oidc-test/logout does what auth.logout is to do.
-    """
-    from flask import Blueprint, redirect, render_template_string, session, url_for
-    from flask_login import current_user, login_required, logout_user
-
-    from innolab.domain import identities
-    from innolab.extensions import db
-
-    pages = Blueprint("oidc_test_pages", __name__, url_prefix="/_oidc-test")
-    page = ('{% extends "base.html" %}{% block title %}Test{% endblock %}{% block content %}'
-            '<h1 class="kern-heading-large">Test</h1>{% include "oidc/PARTIAL.html" %}'
-            '{% if current_user.is_authenticated %}'
-            '<form method="post" action="/_oidc-test/logout" novalidate>'
-            '<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">'
-            '<button type="submit" class="kern-btn kern-btn--secondary">'
-            '<span class="kern-label">Test-Abmeldung</span></button></form>{% endif %}'
-            '{% endblock %}')
-
-    @pages.get("/buttons")
-    def buttons():
-        return render_template_string(page.replace("PARTIAL", "_buttons"))
-
-    @pages.get("/account")
-    @login_required
-    def account():
-        return render_template_string(page.replace("PARTIAL", "_linked"))
-
-    @pages.post("/logout")
-    def logout():
-        # The hook the lead adds to auth.logout, before session.clear().
-        target = identities.provider_logout_url(session)
-        if current_user.is_authenticated:
-            current_user.end_all_sessions()
-            logout_user()
-            db.session.commit()
-        session.clear()
-        return redirect(target or url_for("showcase.home"), 303)
-
-    app.register_blueprint(pages)
 
 
 # --------------------------------------------------------------------------- the browser

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from innolab.domain import accounts, registration
@@ -12,14 +11,6 @@ from innolab.models import AuditEvent, OutboxMail, User
 from tests import factories
 
 PASSWORD = "Sonnenblumen am Schweriner See"
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch):
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", cheap)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("dummy"))
-    monkeypatch.setattr(factories, "_HASH", cheap.hash(factories.PASSWORD))
 
 
 def _mails():

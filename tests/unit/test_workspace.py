@@ -55,12 +55,6 @@ def test_goals_limited(pilot):
         ws.add_goal(p, owner, title="Zu viel", baseline="1", target="2", measurement="x")
 
 
-def test_internal_note_refused_for_partner(pilot):
-    p, owner = pilot
-    with pytest.raises(ws.WorkspaceRefused):
-        ws.post_message(p, owner, "Geheim", internal=True)
-
-
 def test_staff_on_pilot_is_coordinators_and_active_reviewers(pilot):
     p, _owner = pilot
     coordinator = f.staff("coordinator")
