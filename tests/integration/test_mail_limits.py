@@ -10,9 +10,7 @@ from sqlalchemy import select
 from innolab.extensions import db
 from innolab.models import AuditEvent, MailSend
 from tests import factories
-from tests.integration.test_auth_support import (  # noqa: F401  (fixtures)
-    fast_hashing, client, new_client, page_text,
-)
+from tests.integration.auth_support import page_text
 
 VICTIM = "erika@example.org"
 

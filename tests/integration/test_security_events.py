@@ -12,9 +12,8 @@ from sqlalchemy import select
 from innolab.extensions import db
 from innolab.models import AuditEvent
 from tests import factories
-from tests.integration.test_auth_support import (  # noqa: F401  (fixtures)
-    fast_hashing, IsolatedClient, client, page_text, sign_in,
-)
+from tests.client import IsolatedClient
+from tests.integration.auth_support import page_text, sign_in
 
 
 def _events(action):

@@ -13,9 +13,7 @@ from innolab.models import AuditEvent, SignInThrottle
 from innolab.models._base import utcnow
 from tests import factories
 from tests.integration.test_auth_login import limited_client  # noqa: F401  (fixture)
-from tests.integration.test_auth_support import (  # noqa: F401  (fixtures)
-    fast_hashing, client, link_in, new_client, page_text,
-)
+from tests.integration.auth_support import link_in, page_text
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}
 OWNER = {"REMOTE_ADDR": "198.51.100.7"}

@@ -8,7 +8,8 @@ from innolab import create_app
 from innolab.config import ConfigError
 from innolab.extensions import db, limiter
 from tests import factories
-from tests.integration.test_auth_support import IsolatedClient, link_in
+from tests.client import IsolatedClient
+from tests.integration.auth_support import link_in
 
 STRONG_KEY = "q8V-3mZ_rT1xL0pWc9sKe2NhYb7uGdAf4JoIvE6yRtM"
 HOST = "innolab.zdmv.example"
