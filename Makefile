@@ -5,13 +5,18 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test setup venv vendor translations db demo messages clean bench oidc-provider
+.PHONY: run test lint setup venv vendor translations db demo messages clean bench oidc-provider
 
 run: setup db demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: setup oidc-provider
+test: setup oidc-provider lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint and types (docs/development.md): ruff over the repository, mypy over the application.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy innolab
 
 # The real OpenID provider the sign-in tests run against (oidc-provider on Node 22).
 oidc-provider: tests/oidc/provider/node_modules/.stamp

@@ -19,16 +19,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event
 
-from innolab import create_app  # noqa: E402
-from innolab.config import _database_url  # noqa: E402
-from innolab.extensions import db  # noqa: E402
-from innolab.models import (  # noqa: E402
+from innolab import create_app
+from innolab.config import _database_url
+from innolab.extensions import db
+from innolab.models import (
     Authority, Challenge, Membership, Organisation, Proposal, ReviewAssignment, Role, Topic, User,
     UserRole,
 )
-from innolab.models._base import utcnow  # noqa: E402
+from innolab.models._base import utcnow
 
 N_PROPOSALS = int(os.environ.get("BENCH_PROPOSALS", "2000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
@@ -42,7 +42,8 @@ def build(app):
         db.drop_all()
         db.create_all()
         authorities = [Authority(name=f"Landesamt {i}") for i in range(15)]
-        topics = [Topic(slug=f"t{i}", name_de=f"Thema {i}", name_en=f"Topic {i}") for i in range(10)]
+        topics = [Topic(slug=f"t{i}", name_de=f"Thema {i}", name_en=f"Topic {i}")
+                  for i in range(10)]
         db.session.add_all(authorities + topics)
         challenges = []
         for i in range(60):
@@ -96,7 +97,8 @@ def measure(app, token, proposal_id):
         ("Eingang (Koordination)", "/staff/review/", token, {}),
         ("Eingang, Filter per htmx", "/staff/review/?status=in_review&sort=reference", token,
          {"HX-Request": "true"}),
-        ("Vorschlag, Ansicht für Mitarbeitende", f"/staff/review/proposals/{proposal_id}", token, {}),
+        ("Vorschlag, Ansicht für Mitarbeitende", f"/staff/review/proposals/{proposal_id}", token,
+         {}),
     ]
     statements = {"n": 0}
     with app.app_context():

@@ -6,6 +6,25 @@ from pathlib import Path
 
 from flask import Flask, g, request, session
 from flask_babel import format_date, format_datetime, get_locale
+from .config import check_config, load_config
+from . import logsafe
+from werkzeug.middleware.proxy_fix import ProxyFix
+from .web import errors, once, security
+import importlib
+from . import cli
+from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+from .domain import audit
+from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from innolab.i18n import lazy_gettext as _l
+from sqlalchemy import select
+from .models import User
+from .web.mail_delivery import delivery_thread
+from flask import current_app
+from flask_login import current_user
+from .domain import permissions
+from .domain.states import status_label, timeline_label
+from .web.text import markdown
+from flask_babel import format_currency
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +39,6 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from .config import check_config, load_config
 
     app.config.update(load_config(Path(app.instance_path)))
     if config:
@@ -29,44 +47,36 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from . import logsafe
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     logsafe.install()  # no control character from a request reaches a log line as it is
     # Tokens, codes and verifiers must never reach the log.
     logging.getLogger("authlib").setLevel(logging.INFO)
 
     if app.config.get("PROXY_FIX"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # Flask's way to add middleware
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     _init_extensions(app)
     _init_templates(app)
 
-    from .web import errors, once, security
 
     security.init_app(app)
     errors.init_app(app)
     once.init_app(app)
 
-    import importlib
 
     for name in BLUEPRINTS:
         module = importlib.import_module(f"innolab.{name}")
         app.register_blueprint(module.bp)
 
-    from . import cli
 
     cli.init_app(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
-    from .domain import audit
-    from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
@@ -81,17 +91,14 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from innolab.i18n import lazy_gettext as _l
 
     login_manager.login_message = _l("Bitte melden Sie sich an, um diese Seite zu sehen.")
 
     @login_manager.user_loader
     def _load(token: str):
-        from sqlalchemy import select
 
-        from .models import User
-
-        user = db.session.execute(select(User).where(User.session_token == token)).scalar_one_or_none()
+        user = db.session.execute(
+            select(User).where(User.session_token == token)).scalar_one_or_none()
         return user if user is not None and user.active else None
 
     @app.before_request
@@ -104,8 +111,6 @@ def _init_extensions(app: Flask) -> None:
         # waits for the mail server, so how long it takes never tells whether a mail was sent
         # (e.g. to a known address on registration), and a slow server never slows a page.
         if g.get("innolab_mail_queued") and app.config["MAIL_SEND_AFTER_REQUEST"]:
-            from .web.mail_delivery import delivery_thread
-
             g.innolab_mail_queued = False
             response.call_on_close(delivery_thread(app).wake)
         return response
@@ -117,23 +122,17 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str:
-    from flask import current_app
-    from flask_login import current_user
-
     languages = current_app.config["LANGUAGES"]
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
     chosen = request.cookies.get("lang") or session.get("lang")
     if chosen in languages:
-        return chosen
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+        return str(chosen)
+    return (request.accept_languages.best_match(languages)
+            or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def _init_templates(app: Flask) -> None:
-    from .domain import permissions
-    from .domain.states import status_label, timeline_label
-    from .web.text import markdown
-
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["markdown"] = markdown
@@ -160,6 +159,5 @@ def _init_templates(app: Flask) -> None:
 def _euro(value) -> str:
     if value is None:
         return ""
-    from flask_babel import format_currency
 
     return format_currency(value, "EUR", format="#,##0\u00a0¤", currency_digits=False)

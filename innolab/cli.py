@@ -7,6 +7,20 @@ from flask.cli import AppGroup
 
 from . import links
 from .extensions import db
+from email_validator import EmailNotValidError, validate_email
+from .domain import audit
+from .domain.accounts import MIN_PASSWORD_LENGTH, hash_password, normalise_email, user_by_email
+from .models import Role, User, UserRole
+from .models._base import utcnow
+from .domain.plaintext import has_forbidden
+from flask_babel import force_locale
+from .domain.passwords import problem
+from .domain.mailer import deliver_all
+import signal
+import time
+from .domain.notifications import run_pass
+from .domain import uploads
+from .demo import seed
 
 group = AppGroup("innolab", help="InnoLab administration commands.")
 
@@ -17,18 +31,12 @@ group = AppGroup("innolab", help="InnoLab administration commands.")
 @click.option("--password", default=None, help="Password; asked for when not given.")
 def create_admin(email: str, name: str | None, password: str | None) -> None:
     """Create the first admin account (or give an existing account the admin role)."""
-    from email_validator import EmailNotValidError, validate_email
 
-    from .domain import audit
-    from .domain.accounts import MIN_PASSWORD_LENGTH, hash_password, normalise_email, user_by_email
-    from .models import Role, User, UserRole
-    from .models._base import utcnow
 
     try:
         email = normalise_email(validate_email(email, check_deliverability=False).normalized)
     except EmailNotValidError as exc:
         raise click.BadParameter(str(exc), param_hint="EMAIL") from exc
-    from .domain.plaintext import has_forbidden
 
     if name is not None and has_forbidden(name):
         raise click.BadParameter("no line breaks or other control characters",
@@ -40,9 +48,7 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise click.BadParameter(f"at least {MIN_PASSWORD_LENGTH} characters",
                                      param_hint="--password")
-        from flask_babel import force_locale
 
-        from .domain.passwords import problem
 
         reason = problem(password, name=name or email.split("@")[0], email=email)
         if reason is not None:
@@ -63,7 +69,6 @@ def create_admin(email: str, name: str | None, password: str | None) -> None:
 @group.command("send-mail")
 def send_mail() -> None:
     """Deliver the mails waiting in the outbox (SMTP, or the log without SMTP_HOST)."""
-    from .domain.mailer import deliver_all
 
     with links.command_context(current_app):
         sent = deliver_all()
@@ -84,10 +89,7 @@ def worker(once: bool, interval: int | None, digest_now: bool) -> None:
     folder with the database at start and then every FILE_CHECK_INTERVAL seconds (an hour)
     and logs a warning when they differ (see `check-files`).
     """
-    import signal
-    import time
 
-    from .domain.notifications import run_pass
 
     interval = interval or current_app.config.get("WORKER_INTERVAL", 30)
     file_check_every = current_app.config.get("FILE_CHECK_INTERVAL", 3600)
@@ -135,9 +137,9 @@ def worker(once: bool, interval: int | None, digest_now: bool) -> None:
 
 
 def _file_check_summary(result) -> str:
-    return ("{orphans} file(s) without a row, {missing} row(s) without a file, "
-            "{stale} stale temporary file(s)").format(
-        orphans=len(result.orphans), missing=len(result.missing), stale=len(result.stale))
+    return (f"{len(result.orphans)} file(s) without a row, "
+            f"{len(result.missing)} row(s) without a file, "
+            f"{len(result.stale)} stale temporary file(s)")
 
 
 @group.command("check-files")
@@ -146,7 +148,6 @@ def _file_check_summary(result) -> str:
 def check_files(fix: bool) -> None:
     """Compare the upload folder with the database: files without a row, rows without a file,
     stale temporary files. Exits with 1 while something is still wrong."""
-    from .domain import uploads
 
     result = uploads.check_files(fix=fix)
     folder = uploads.folder()
@@ -173,7 +174,6 @@ def check_files(fix: bool) -> None:
 
 def _check_files_in_worker() -> None:
     """The worker's periodic check: a warning in the log when folder and database differ."""
-    from .domain import uploads
 
     result = uploads.check_files()
     if not result.ok:
@@ -186,7 +186,6 @@ def _check_files_in_worker() -> None:
 @click.option("--reset", is_flag=True, help="Load even if the database already has data.")
 def seed_demo(reset: bool) -> None:
     """Load the demo data (authorities, topics, challenges, organisations, proposals, staff)."""
-    from .demo import seed
 
     with links.command_context(current_app):
         created = seed(force=reset)

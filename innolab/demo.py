@@ -12,17 +12,19 @@ password.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
+from werkzeug.datastructures import FileStorage
 
-from .domain import audit, workflow
+from .domain import audit, results, review, uploads, workflow
 from .domain.accounts import hash_password
 from .extensions import db
 from .models import (
-    PilotGoal,
+    CRITERIA, Document, DocumentVersion, Message, Milestone, PilotGoal,
     Authority, Challenge, ChallengeStatus, CheckKind, CheckOutcome, MemberRole, Membership,
     Organisation, OutboxMail, Proposal, Recommendation, Role, Topic, User, UserRole,
 )
@@ -409,13 +411,13 @@ def _topic(slug: str, de: str, en: str) -> Topic:
 def _at(days: int, hour: int = 10) -> datetime:
     """A moment `days` from today (negative: in the past), at a working hour (UTC)."""
     d = date.today() + timedelta(days=days)
-    return datetime.combine(d, time(hour, 0), tzinfo=timezone.utc)
+    return datetime.combine(d, time(hour, 0), tzinfo=UTC)
 
 
 class _Story:
     """Carries out the steps of the demo story, dating each timeline entry."""
 
-    def __init__(self, users):
+    def __init__(self, users: dict) -> None:
         self.u = users
         self.stamped: set[int] = set()
 
@@ -440,17 +442,13 @@ class _Story:
         self.stamp(p, when)
 
     def assign(self, p: Proposal, reviewer: str, day: int) -> None:
-        from .domain import review
-
         review.assign(p, self.u[reviewer], self.u["koordination"])
         self.stamp(p, _at(day, 11))
 
-    def review(self, p: Proposal, reviewer: str, day: int, scores: tuple[int, ...],
+    def review(self, p: Proposal, reviewer: str, day: int, scores: tuple[int | None, ...],
                recommendation: str, comment: str, submit: bool = True) -> None:
-        from .domain import review
-        from .models import CRITERIA
-
-        r = review.save_review(p, self.u[reviewer], scores=dict(zip(CRITERIA, scores)),
+        r = review.save_review(p, self.u[reviewer],
+                               scores=dict(zip(CRITERIA, scores, strict=False)),
                                recommendation=recommendation, comment=comment, submit=submit)
         if submit:
             r.submitted_at = _at(day, 14)
@@ -458,8 +456,6 @@ class _Story:
 
     def check(self, p: Proposal, kind: str, day: int, comment: str,
               outcome: str = CheckOutcome.PASSED.value) -> None:
-        from .domain import review
-
         officer = "datenschutz" if kind == CheckKind.DATA_PROTECTION.value \
             else "informationssicherheit"
         c = review.record_check(p, self.u[officer], kind, outcome, comment)
@@ -467,8 +463,6 @@ class _Story:
         self.stamp(p, _at(day, 15))
 
     def publish(self, p: Proposal, day: int) -> None:
-        from .domain import review
-
         review.publish(p, self.u["koordination"])
         p.published_at = _at(day, 16)
         self.stamp(p, _at(day, 16))
@@ -654,14 +648,14 @@ def _story(users, authorities, topics) -> None:
         "wird deshalb im Einvernehmen mit der Partnerorganisation beendet."))
 
     # the challenge on grant applications is closed now that its proposals are in
-    for key, (c, status) in challenges.items():
+    for c, status in challenges.values():
         if status == ChallengeStatus.CLOSED.value:
             c.status = ChallengeStatus.CLOSED.value
             c.deadline = date.today() - timedelta(days=14)
             c.closed_at = _at(-14)
             audit.record(coordinator, "challenge.close", c, title=c.title)
 
-    for key, (p, owner, target) in proposals.items():
+    for key, (p, _owner, target) in proposals.items():
         if p.status != target:  # the story and the lifecycle table disagree: fix the story
             raise RuntimeError(f"demo proposal {key} ended in {p.status}, not {target}")
 
@@ -683,8 +677,6 @@ def _completed_pilot_with_results(users, topics) -> None:
     """A completed pilot: its results report was sent back once, then accepted and published.
 
     Added only when missing (the seed may run again with --force)."""
-    from .domain import results
-
     if db.session.execute(select(Proposal.id).where(Proposal.title == COMPLETED_TITLE)).first():
         return
     org = db.session.execute(select(Organisation).where(
@@ -762,7 +754,7 @@ def _completed_pilot_with_results(users, topics) -> None:
                                       "Betrieb braucht (Personal, Kosten).")
     report.returned_at = _at(-25)
     story.stamp(p, _at(-25))
-    results.save_draft(p, partner, {"reuse_requirements": report.reuse_requirements
+    results.save_draft(p, partner, {"reuse_requirements": (report.reuse_requirements or "")
                                     + " Betriebskosten: etwa 1.500 Euro im Monat."}, {})
     results.submit(p, partner)
     report.submitted_at = _at(-20)
@@ -785,8 +777,6 @@ _DEMO_PDF = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
 def _workspaces(users) -> None:
     """The running demo pilots get a conversation (with one internal note), milestones (one
     done, one late, one open) and a shared document with two versions. Added once only."""
-    from .models import Document, DocumentVersion, Message, Milestone
-
     coordinator = users["koordination"]
     running = db.session.execute(select(Proposal).where(
         Proposal.status == "running").order_by(Proposal.id)).scalars().all()
@@ -838,11 +828,5 @@ def _workspaces(users) -> None:
 
 def _demo_file(data: bytes) -> str:
     """Store a demo file the way uploads are stored (checked, random name)."""
-    import io
-
-    from werkzeug.datastructures import FileStorage
-
-    from .domain import uploads
-
     _, stored_name = uploads.save(FileStorage(io.BytesIO(data), filename="demo.pdf"))
     return stored_name

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and bound in create_app()."""
 import sqlite3
+from typing import TYPE_CHECKING
 
 from flask_babel import Babel
 from flask_htmx import HTMX
@@ -28,6 +29,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models derive from `Model`: at run time Flask-SQLAlchemy's `db.Model` (made from Base,
+# with table names and the engine binding); a type checker cannot take the attribute of an
+# object as a base class, so for it they derive from Base, which declares the same mapping.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

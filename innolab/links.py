@@ -49,4 +49,4 @@ def absolute(path: str | None) -> str | None:
 
 def external_url(endpoint: str, **values) -> str:
     """The absolute link to `endpoint` (url_for's arguments)."""
-    return absolute(url_for(endpoint, **values))
+    return base_url() + url_for(endpoint, **values)

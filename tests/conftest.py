@@ -9,6 +9,11 @@ from sqlalchemy import text
 from innolab import create_app
 from innolab.extensions import db as _db
 from tests.client import IsolatedClient
+from innolab.config import _database_url as normalise
+from argon2 import PasswordHasher
+from innolab.domain import accounts
+from innolab.extensions import limiter
+from innolab.models import OutboxMail
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -20,8 +25,6 @@ def _database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    from innolab.config import _database_url as normalise
-
     uploads = tmp_path_factory.mktemp("uploads")
     app = create_app({
         "TESTING": True,
@@ -60,9 +63,7 @@ def _fast_password_hashing():
     The code paths stay the same (argon2 hash, verify, the dummy hash for unknown users); the
     factories' password is hashed with them too (lazily, on first use).
     """
-    from argon2 import PasswordHasher
 
-    from innolab.domain import accounts
 
     saved = accounts._hasher, accounts._DUMMY_HASH
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -81,7 +82,6 @@ def _clean_tables(app):
             for table in reversed(_db.metadata.sorted_tables):
                 conn.execute(table.delete())
         # the limiter counts in memory; start each test fresh
-        from innolab.extensions import limiter
 
         if app.config["RATELIMIT_ENABLED"]:
             limiter.reset()
@@ -122,7 +122,6 @@ def login(client):
 @pytest.fixture
 def outbox(app):
     """outbox() returns the mails queued so far."""
-    from innolab.models import OutboxMail
 
     def _outbox(recipient: str | None = None):
         q = _db.session.query(OutboxMail).order_by(OutboxMail.id)

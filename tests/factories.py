@@ -106,7 +106,8 @@ def proposal(org: Organisation | None = None, status="draft", complete=True, tit
     fields = dict(COMPLETE) if complete else {}
     fields.update(kw)
     p = Proposal(organisation=org, title=title or f"Pilotvorschlag {n}", status=status,
-                 challenge=challenge_, created_by=org.memberships[0].user if org.memberships else None,
+                 challenge=challenge_,
+                 created_by=org.memberships[0].user if org.memberships else None,
                  **fields)
     if status != "draft":
         p.reference = f"IL-{date.today().year}-{n:04d}"

@@ -1,6 +1,7 @@
 """A real SMTP server (aiosmtpd) for tests that send mail, and the `smtp` fixture's parts."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -87,10 +88,8 @@ class Tarpit:
             self.connections.append(conn)  # held open, never written to
 
     def close(self):
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() above
-        except OSError:
-            pass
         self.sock.close()
         for conn in self.connections:
             conn.close()

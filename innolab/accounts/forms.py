@@ -13,7 +13,7 @@ from ..domain.organisations import KIND_LABELS
 from ..web.forms import VersionedForm, single_line
 
 try:  # WTForms 3.3 deprecates plain tuples as choices
-    from wtforms import SelectChoice
+    from wtforms import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2
 except ImportError:  # pragma: no cover - WTForms 3.2
     def SelectChoice(value, label):  # noqa: N802
         return (value, label)

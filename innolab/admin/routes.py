@@ -17,6 +17,7 @@ from .forms import (
     AccountStatusForm, AuditFilterForm, AuthorityForm, InviteStaffForm, PageForm, RolesForm,
     SignInSettingsForm, TopicForm, UserFilterForm,
 )
+from ..domain import settings
 
 PER_PAGE = 25
 
@@ -68,7 +69,6 @@ def send_mail_again(mail_id):
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in_settings():
     """Switch local passwords off for staff (they then use the staff identity provider)."""
-    from ..domain import settings
 
     staff_provider = identities.staff_provider_configured()
     enabled = identities.staff_local_login_enabled()

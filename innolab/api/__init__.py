@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import routes  # noqa: F401
+from . import routes  # noqa: E402,F401 - routes.py adds its views to bp, so it comes after bp

@@ -6,7 +6,7 @@ session, so CSRF does not apply.
 """
 from __future__ import annotations
 
-from flask import Response, jsonify, request, url_for
+from flask import Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -203,8 +203,6 @@ def feed_results():
 
 def _results_page() -> str:
     """The results overview of the showcase, once it exists; the pilots until then."""
-    from flask import current_app
-
     return "showcase.results" if "showcase.results" in current_app.view_functions \
         else "showcase.pilots"
 

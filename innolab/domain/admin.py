@@ -4,7 +4,9 @@ Every function that changes something records an audit event; the caller commits
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+import re
+import unicodedata
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -15,13 +17,15 @@ from sqlalchemy import Select, exists, func, or_, select
 
 from ..extensions import db
 from ..models import (
-    ADMIN_SOURCE, PAGE_SLUGS, PendingRoleGrant, AuditEvent, Authority, Challenge, ExternalIdentity, Organisation, OutboxMail,
+    ADMIN_SOURCE, PAGE_SLUGS, PendingRoleGrant, AuditEvent, Authority, Challenge,
+    ExternalIdentity, Organisation, OutboxMail,
     Proposal, Role, SitePage, Status, Topic, User, UserRole, challenge_topics, proposal_topics,
 )
 from . import DomainError, accounts, audit, editing, mailer, pages
 from ..models._base import utcnow
 from .locking import lock, lock_query
 from .search import contains, starts_with
+from .identities import remove_unconfirmed_identities
 
 # In the order the admin sees them.
 ROLE_LABELS = {
@@ -284,7 +288,6 @@ def accept_grant(user: User, token: str) -> list[str]:
     The link reached the mailbox, so the address counts as confirmed too (identities linked
     before are removed, as on every confirmation). Returns the roles added.
     """
-    from .identities import remove_unconfirmed_identities
 
     lock(user)
     grant = grant_by_token(token)
@@ -392,7 +395,7 @@ def save_authority(actor: User, authority: Authority | None, *, name: str,
     if authority_name_taken(name, authority.id if authority else None):
         raise DomainError(_l("Eine Behörde mit diesem Namen gibt es bereits."))
     created = authority is None
-    if created:
+    if authority is None:
         authority = Authority(name=name)
         db.session.add(authority)
     before = {"name": authority.name, "short_name": authority.short_name,
@@ -446,9 +449,6 @@ def topic_usage(topic: Topic) -> int:
 
 
 def slugify(text: str) -> str:
-    import re
-    import unicodedata
-
     text = (text or "").strip().lower()
     for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         text = text.replace(a, b)
@@ -471,7 +471,7 @@ def save_topic(actor: User, topic: Topic | None, *, slug: str | None, name_de: s
     if topic_slug_taken(slug, topic.id if topic else None):
         raise DomainError(_l("Ein Thema mit der Kennung „%(slug)s“ gibt es bereits.", slug=slug))
     created = topic is None
-    if created:
+    if topic is None:
         topic = Topic(slug=slug, name_de=name_de.strip(), name_en=name_en.strip())
         db.session.add(topic)
     topic.slug = slug
@@ -560,13 +560,13 @@ def audit_object_types() -> list[tuple[str, object]]:
     types = db.session.execute(
         select(AuditEvent.object_type).distinct().where(AuditEvent.object_type.is_not(None))
     ).scalars().all()
-    return [(t, OBJECT_TYPE_LABELS.get(t, t)) for t in sorted(types)]
+    return [(t, OBJECT_TYPE_LABELS.get(t, t)) for t in sorted(t for t in types if t)]
 
 
 def _local_midnight(d: date) -> datetime:
     tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin"))
     # stored in UTC (SQLite keeps no zone): compare in UTC
-    return datetime.combine(d, time.min, tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(d, time.min, tzinfo=tz).astimezone(UTC)
 
 
 def audit_query(prefix: str | None = None, actor: str | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import format_date, get_locale
 from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -121,12 +122,8 @@ def _show(c: Challenge, name: str, value) -> str:
         a = db.session.get(Authority, value)
         return a.name if a is not None else str(value)
     if name == "deadline":
-        from flask_babel import format_date
-
         return format_date(date.fromisoformat(value), "medium")
     if name == "topics":
-        from flask_babel import get_locale
-
         locale = str(get_locale() or "de")
         topics = sorted(_topics(value), key=lambda t: t.name_de)
         return ", ".join(t.name_for(locale) for t in topics)

@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import re
+from typing import Any
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
@@ -44,11 +45,18 @@ from ..models import ADMIN_SOURCE, ExternalIdentity, Role, User, UserRole, provi
 from ..models._base import utcnow
 from . import audit
 from .accounts import normalise_email, user_by_email
+from .settings import get_setting
+from . import registration  # registration imports this module: looked up when called
+from . import mailer
+from . import DomainError
+from .locking import lock
+from .permissions import ALLOW, deny
 
 KINDS = ("oidc", "github")
 SIGNUP_POLICIES = ("open", "link-only")
 EMAIL_TRUST = ("claim", "always", "never")
-DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+DOMAIN_PATTERN = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 GITHUB_DEFAULTS = {
     "authorize_url": "https://github.com/login/oauth/authorize",
     "token_url": "https://github.com/login/oauth/access_token",
@@ -93,7 +101,7 @@ class Provider:
     signup_domains: tuple = ()  # new accounts only for these address domains (empty: any)
     email_trust: str = "claim"  # "claim" (email_verified: true), "always" or "never"
 
-    def trusts_address(self, claims: "Claims") -> bool:
+    def trusts_address(self, claims: Claims) -> bool:
         """Does the provider's word prove the person owns the address it reports?"""
         if self.email_trust == "never":
             return False
@@ -126,7 +134,7 @@ class Provider:
 
     @property
     def discovery_url(self) -> str:
-        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        return (self.issuer or "").rstrip("/") + "/.well-known/openid-configuration"
 
 
 def _localised(texts: dict) -> str | None:
@@ -284,7 +292,8 @@ def _parse_one(entry) -> Provider:
 
     return Provider(
         key=key, signup=signup, email_trust=email_trust,
-        signup_domains=tuple(d.strip().lower().lstrip("@") for d in domains), kind=kind, client_id=client_id, client_secret=client_secret,
+        signup_domains=tuple(d.strip().lower().lstrip("@") for d in domains), kind=kind,
+        client_id=client_id, client_secret=client_secret,
         display_names=_texts(entry.get("display_name"), "display_name", key) or {"de": key},
         button_labels=_texts(entry.get("button_label"), "button_label", key),
         issuer=issuer if kind == "oidc" else None, staff=staff, roles_claim=roles_claim,
@@ -342,7 +351,7 @@ def _claim_path(data: dict, path: str):
     """`groups` or a dotted path such as Keycloak's `realm_access.roles`."""
     if path in data:
         return data[path]
-    value = data
+    value: Any = data
     for part in path.split("."):
         if not isinstance(value, dict):
             return None
@@ -503,7 +512,6 @@ STAFF_LOCAL_LOGIN_SETTING = "staff_local_login"
 
 def staff_local_login_enabled() -> bool:
     """Whether staff may use local passwords: the admin's setting, else STAFF_LOCAL_LOGIN."""
-    from .settings import get_setting
 
     chosen = get_setting(STAFF_LOCAL_LOGIN_SETTING)
     if chosen is not None:
@@ -559,9 +567,8 @@ def sign_in(provider: Provider, claims: Claims, fallback_locale: str = "de") -> 
             raise SignInRefused(DEACTIVATED)
         if not user.email_confirmed:
             # Like a local account: not usable before the address is confirmed.
-            from .registration import send_confirmation
 
-            send_confirmation(user)
+            registration.send_confirmation(user)
             audit.record(user, "user.login_refused_unconfirmed", user, method="external",
                          provider=provider.key)
             raise CheckMailbox(provider, user.email)
@@ -570,9 +577,7 @@ def sign_in(provider: Provider, claims: Claims, fallback_locale: str = "de") -> 
         user = _create_account(provider, claims, fallback_locale)
         identity = _add_identity(user, provider, claims)
         if not user.email_confirmed:
-            from .registration import send_confirmation
-
-            send_confirmation(user)  # after linking: the mail names the provider
+            registration.send_confirmation(user)  # after linking: the mail names the provider
             raise CheckMailbox(provider, user.email)
         result = SignInResult(user, created=True)
     user = result.user
@@ -605,8 +610,6 @@ def _create_account(provider: Provider, claims: Claims, fallback_locale: str) ->
     if existing is not None:
         # Never taken over: the owner gets a mail; the page is the one of a new account.
         if existing.active:
-            from . import mailer
-
             mailer.queue(existing, "external_known_address",
                          _l("Anmeldeversuch über %(provider)s beim InnoLab",
                             provider=provider.display_name),
@@ -674,8 +677,6 @@ def _remove_identity(user: User, identity: ExternalIdentity) -> None:
 
 def admin_remove_identity(actor: User, user: User, identity_id: int) -> str:
     """An admin removes a linked identity (and the roles it brought). Returns its provider."""
-    from . import DomainError
-    from .locking import lock
 
     lock(user)
     identity = db.session.get(ExternalIdentity, identity_id)
@@ -736,7 +737,6 @@ def other_ways_to_sign_in(user: User, provider_key: str) -> bool:
 
 def can_unlink(user: User, provider_key: str):
     """A Permission (truthy or carrying the reason) for the account page and the view."""
-    from .permissions import ALLOW, deny
 
     if _own_identity(user, provider_key) is None:
         return deny(NOT_LINKED)
@@ -751,7 +751,9 @@ def unlink(user: User, provider_key: str) -> None:
     if not allowed:
         raise UnlinkRefused(allowed.reason)
     # The provider no longer keeps its roles up to date, so they go with it.
-    _remove_identity(user, _own_identity(user, provider_key))
+    identity = _own_identity(user, provider_key)
+    if identity is not None:  # can_unlink found it
+        _remove_identity(user, identity)
     audit.record(user, "user.identity_unlinked", user, provider=provider_key)
 
 

@@ -49,7 +49,7 @@ def lock_query(stmt) -> list:
         for obj in found:
             _lock_row(_table(obj), _key(obj))
     session.expire_all()
-    return found
+    return list(found)
 
 
 def _dialect() -> str:

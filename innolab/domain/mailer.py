@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models import OutboxMail
 from ..models._base import utcnow
 from .plaintext import has_forbidden, single_line
+import contextlib
 
 log = logging.getLogger("innolab.mail")
 
@@ -187,8 +188,8 @@ class _Connection:
     is not tried again (each mail would wait SMTP_TIMEOUT once more) but counts as one more
     failed attempt."""
 
-    def __init__(self):
-        self.server = None
+    def __init__(self) -> None:
+        self.server: smtplib.SMTP | None = None
         self.unreachable: _Unreachable | None = None
 
     def send(self, msg: EmailMessage) -> None:
@@ -204,10 +205,8 @@ class _Connection:
 
     def drop(self) -> None:
         if self.server is not None:
-            try:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
                 self.server.close()
-            except (OSError, smtplib.SMTPException):
-                pass
         self.server = None
 
     def close(self) -> None:
@@ -316,7 +315,7 @@ def claim(limit: int = 50) -> list[int]:
         result = db.session.execute(
             update(OutboxMail).where(OutboxMail.id == mail_id, *due)
             .values(next_attempt_at=until).execution_options(synchronize_session=False))
-        if result.rowcount == 1:
+        if result.rowcount == 1:  # type: ignore[attr-defined]  # DML gives a CursorResult
             taken.append(mail_id)
     _commit()
     return taken

@@ -179,7 +179,7 @@ def _render(kind: str, params: dict | None) -> str:
     values.setdefault("kind", kind)
     row = KINDS.get(kind)
     if row is None:
-        return "%(kind)s" % values
+        return str(values["kind"])
     try:
         return str(row.text) % values
     except (TypeError, ValueError):  # a broken translation never breaks a page: German then
@@ -332,9 +332,9 @@ def mark_all_read(user) -> int:
         update(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow()).execution_options(synchronize_session=False))
-    if result.rowcount:
-        audit.record(user, "notification.read_all", user, count=result.rowcount)
-    return result.rowcount
+    if result.rowcount:  # type: ignore[attr-defined]  # an UPDATE: CursorResult
+        audit.record(user, "notification.read_all", user, count=result.rowcount)  # type: ignore[attr-defined]  # an UPDATE: CursorResult
+    return result.rowcount  # type: ignore[attr-defined]  # an UPDATE: CursorResult
 
 
 # ---------------------------------------------------------------- the daily digest
@@ -480,6 +480,7 @@ def create_reminders(now: datetime | None = None) -> int:
         a.reminded_overdue_at = now
         a.reminded_due_at = a.reminded_due_at or now  # "due soon" would come too late now
         p = a.proposal
+        assert a.due_date is not None  # the query selects assignments with a due date
         params = {"due_date": a.due_date.isoformat()}
         notify([a.reviewer], "review_overdue", proposal=p, params=params,
                link=url_for("review.review", proposal_id=p.id), due_date=a.due_date)
@@ -499,6 +500,7 @@ def create_reminders(now: datetime | None = None) -> int:
     for a in due_soon:
         a.reminded_due_at = now
         p = a.proposal
+        assert a.due_date is not None  # the query selects assignments with a due date
         notify([a.reviewer], "review_due_soon", proposal=p,
                params={"due_date": a.due_date.isoformat()},
                link=url_for("review.review", proposal_id=p.id), due_date=a.due_date)

@@ -48,7 +48,7 @@ def iso_date(value: date | None) -> str | None:
 def _nullable(schema: dict) -> dict:
     t = schema.get("type")
     out = dict(schema)
-    out["type"] = [t, "null"] if isinstance(t, str) else list(t) + ["null"]
+    out["type"] = [t, "null"] if isinstance(t, str) else [*(t or []), "null"]
     return out
 
 
@@ -87,7 +87,8 @@ _CHALLENGE = {
     "summary": STR,
     "description": MARKDOWN,
     "status": {"type": "string", "enum": list(CHALLENGE_STATES),
-               "description": "open: proposals are accepted until the deadline; closed: not any more"},
+               "description": "open: proposals are accepted until the deadline; "
+                              "closed: not any more"},
     "deadline": DATE,
     "published_at": _nullable(DATETIME),
     "authority": _ref("Authority"),
@@ -317,6 +318,7 @@ def pilot_entries(limit: int = FEED_SIZE) -> list[FeedEntry]:
     entries = []
     for p in showcase.newest_pilots(limit):
         url = external_url("showcase.pilot", proposal_id=p.id)
+        assert p.published_at is not None  # the showcase lists published pilots only
         entries.append(FeedEntry(id=url, title=p.title, updated=p.published_at, link=url,
                                  summary=p.summary, published=p.published_at,
                                  author=p.organisation.name,
@@ -436,7 +438,8 @@ def proposal_row(p: Proposal) -> list[str]:
         **{f"avg_{c}": _number(averages[c]) for c in CRITERIA},
         "avg_overall": _number(averages["overall"]),
         "recommendations": "; ".join(
-            f"{rv.RECOMMENDATION_LABELS.get(k, k)}: {n}" for k, n in sorted(recommendations.items())),
+            f"{rv.RECOMMENDATION_LABELS.get(k, k)}: {n}"
+            for k, n in sorted(recommendations.items())),
         "checks": "; ".join(checks),
     }
     return [csv_safe(values[key]) for key, _label in CSV_COLUMNS]

@@ -19,6 +19,8 @@ from ..models._base import utcnow
 from . import DomainError, audit, editing, uploads
 from .proposal_fields import FIELD_LABELS
 from .states import is_editable
+from flask_babel import get_locale
+from .workflow import version_diff
 
 # Technology readiness levels, short German descriptions.
 TRL_LEVELS = {
@@ -91,8 +93,6 @@ def _show(p: Proposal, name: str, value) -> str:
         ch = db.session.get(Challenge, value)
         return ch.title if ch is not None else str(value)
     if name == "topics":
-        from flask_babel import get_locale
-
         locale = str(get_locale() or "de")
         topics = db.session.execute(select(Topic).where(Topic.id.in_(value))
                                     .order_by(Topic.name_de)).scalars()
@@ -206,13 +206,12 @@ class VersionView:
 
 def versions_with_changes(p: Proposal) -> list[VersionView]:
     """Every submitted version with what changed against the one before, newest first."""
-    from .workflow import version_diff
 
     result = []
     previous = None
     for v in p.versions:
         creator = db.session.get(User, v.created_by_id) if v.created_by_id else None
-        changes = version_diff(previous, v.content) if previous is not None else []
+        changes: list = version_diff(previous, v.content) if previous is not None else []
         order = {name: i for i, name in enumerate(FIELD_LABELS)}
         changes.sort(key=lambda c: order.get(c[0], len(order)))
         result.append(VersionView(v.number, v.created_at, creator, changes, previous is None))
@@ -222,7 +221,8 @@ def versions_with_changes(p: Proposal) -> list[VersionView]:
 
 def diff_lookups(p: Proposal, locale: str) -> dict:
     """Names for the ids and slugs a version holds (challenges, topics), for display."""
-    challenge_ids, slugs = set(), set()
+    challenge_ids: set[int] = set()
+    slugs: set[str] = set()
     for v in p.versions:
         if v.content.get("challenge_id"):
             challenge_ids.add(v.content["challenge_id"])

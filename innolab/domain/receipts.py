@@ -17,4 +17,4 @@ def prune(now: datetime | None = None) -> int:
     result = db.session.execute(delete(FormReceipt).where(
         FormReceipt.created_at < (now or utcnow()) - KEEP))
     db.session.commit()
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # DML gives a CursorResult

@@ -23,6 +23,7 @@ from .accounts import (
     verify_password,
 )
 from .passwords import MAX_PASSWORD_LENGTH  # noqa: F401  (the forms read it from here)
+from . import identities  # identities imports this module: names are looked up when called
 
 
 SUBJECT_CONFIRM = _l("Bitte bestätigen Sie Ihre E-Mail-Adresse")
@@ -85,10 +86,9 @@ def register(email: str, name: str, password: str, locale: str) -> User | None:
 
 def _linked_methods(user: User) -> dict:
     """What the confirmation and reset mails say about the ways into the account."""
-    from .identities import identities_of, sign_in_methods
-
-    return {"methods": sign_in_methods(user),
-            "unconfirmed_links": [i.provider for i in identities_of(user) if i.unconfirmed]}
+    return {"methods": identities.sign_in_methods(user),
+            "unconfirmed_links": [i.provider for i in identities.identities_of(user)
+                                  if i.unconfirmed]}
 
 
 def send_confirmation(user: User) -> None:
@@ -121,15 +121,13 @@ def confirm_email(token: str) -> User | None:
     Sign-in identities linked while the address was unconfirmed are removed: whoever linked
     them has not shown they own the mailbox the link was sent to.
     """
-    from .identities import remove_unconfirmed_identities
-
     user = user_for_confirmation(token)
     if user is None:
         return None
     if not user.email_confirmed:
         user.email_confirmed_at = utcnow()
         audit.record(user, "user.confirm_email", user)
-        if remove_unconfirmed_identities(user, reason="email_confirmed"):
+        if identities.remove_unconfirmed_identities(user, reason="email_confirmed"):
             user.end_all_sessions()
     return user
 
@@ -183,9 +181,7 @@ def authenticate(email: str, password: str) -> LoginResult:
 def record_login(user: User, method: str = "password") -> None:
     """A sign-in without an identity provider: roles of a staff provider's groups belong to
     sessions opened through that provider, so they go (see identities.drop_provider_roles)."""
-    from .identities import drop_provider_roles
-
-    drop_provider_roles(user)
+    identities.drop_provider_roles(user)
     user.last_login_at = utcnow()
     audit.record(user, "user.login", user, method=method)
 
@@ -231,10 +227,8 @@ def reset_password(user: User, password: str) -> None:
     The link reached the mailbox, so the address counts as confirmed too, and sign-in
     identities linked while it was unconfirmed are removed.
     """
-    from .identities import remove_unconfirmed_identities
-
     _set_password(user, password)
-    remove_unconfirmed_identities(user, reason="password_reset")
+    identities.remove_unconfirmed_identities(user, reason="password_reset")
     if not user.email_confirmed:
         user.email_confirmed_at = utcnow()
     user.end_all_sessions()
@@ -256,7 +250,7 @@ def change_password(user: User, current: str, new: str) -> bool:
 # ------------------------------------------------------------------ settings
 
 def update_settings(user: User, name: str, locale: str) -> None:
-    changed = {}
+    changed: dict[str, object] = {}
     name = (name or "").strip()
     if name and name != user.name:
         user.name = name

@@ -32,7 +32,7 @@ from ..models import (
     TimelineEntry,
 )
 from ..models._base import utcnow
-from . import DomainError, audit, editing, permissions, workflow
+from . import DomainError, audit, editing, permissions, review, workflow
 from .locking import lock
 from .notifications import members, notify, staff_with
 
@@ -182,10 +182,11 @@ def save_draft(p: Proposal, user, content: dict, goal_results: dict[int, dict],
     allowed = permissions.write_report(user, p)
     if not allowed:
         raise ReportRefused(allowed.reason)
-    report = p.results_report
-    created = report is None
+    existing = p.results_report
+    created = existing is None
+    report = existing if existing is not None else ResultsReport(proposal=p,
+                                                                 status=R.DRAFT.value)
     if created:
-        report = ResultsReport(proposal=p, status=R.DRAFT.value)
         db.session.add(report)
     with editing.edit(EDIT, report, user, seen_version,
                       reload=lambda: db.session.execute(select(ResultsReport).where(
@@ -223,7 +224,7 @@ def _write(p: Proposal, report: ResultsReport, content: dict, goal_results: dict
 def missing(p: Proposal) -> list[tuple[str, object]]:
     """(field name, label) of what must still be filled in before submitting."""
     report = p.results_report
-    result = []
+    result: list[tuple[str, object]] = []
     for name, label in FIELD_LABELS.items():
         if report is None or getattr(report, name) in (None, ""):
             result.append((name, label))
@@ -253,6 +254,13 @@ def _link(p: Proposal) -> str:
     return url_for("results.edit", proposal_id=p.id)
 
 
+def _existing(p: Proposal) -> ResultsReport:
+    """The report a move works on; the permission checked before lets no move pass without."""
+    report = p.results_report
+    assert report is not None, "the permission check lets no move on a missing report pass"
+    return report
+
+
 def submit(p: Proposal, user) -> ResultsReport:
     lock(p)
     allowed = permissions.submit_report(user, p)
@@ -262,7 +270,7 @@ def submit(p: Proposal, user) -> ResultsReport:
     if gaps:
         raise ReportRefused(_l("Bitte füllen Sie noch aus: %(fields)s",
                                fields=", ".join(str(label) for _, label in gaps)))
-    report = p.results_report
+    report = _existing(p)
     resubmitted = report.status == R.RETURNED.value
     report.status = R.SUBMITTED.value
     report.submitted_at = utcnow()
@@ -282,7 +290,7 @@ def send_back(p: Proposal, user, comment: str | None) -> ResultsReport:
     if not comment:
         raise ReportRefused(_l("Bitte schreiben Sie, was die Partnerorganisation am Bericht "
                                "überarbeiten soll."))
-    report = p.results_report
+    report = _existing(p)
     report.status = R.RETURNED.value
     report.returned_at = utcnow()
     report.return_comment = comment
@@ -299,7 +307,7 @@ def accept(p: Proposal, user) -> ResultsReport:
     allowed = permissions.review_report(user, p)
     if not allowed:
         raise ReportRefused(allowed.reason)
-    report = p.results_report
+    report = _existing(p)
     try:
         workflow.apply(p, "complete", user, accepting_report=True)
     except workflow.TransitionRefused as exc:
@@ -320,9 +328,8 @@ def publish(p: Proposal, user) -> ResultsReport:
     allowed = permissions.publish_results(user, p)
     if not allowed:
         raise ReportRefused(allowed.reason)
-    from . import review
 
-    report = p.results_report
+    report = _existing(p)
     pilot_too = p.published_at is None
     if pilot_too:
         review.publish(p, user)
@@ -339,7 +346,7 @@ def unpublish(p: Proposal, user) -> ResultsReport:
     allowed = permissions.unpublish_results(user, p)
     if not allowed:
         raise ReportRefused(allowed.reason)
-    report = p.results_report
+    report = _existing(p)
     report.published_at = None
     _timeline(p, user, "report_unpublished")
     db.session.flush()

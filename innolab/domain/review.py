@@ -7,6 +7,7 @@ lifecycle should show it, a timeline entry. Nothing here reads the Flask request
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import date
 
 from innolab.i18n import lazy_gettext as _l
@@ -284,7 +285,7 @@ def unpublish(p: Proposal, actor) -> None:
 
 # ---------------------------------------------------------------- the inbox
 
-INBOX_SORTS = {
+INBOX_SORTS: dict[str, tuple[Any, ...]] = {
     "submitted_desc": (Proposal.submitted_at.desc(), Proposal.id.desc()),
     "submitted_asc": (Proposal.submitted_at.asc(), Proposal.id.asc()),
     "reference_asc": (Proposal.reference.asc(), Proposal.id.asc()),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeGuard
 
 from sqlalchemy import Select, and_, false, or_, select, true
 
@@ -51,12 +52,12 @@ def public_pilot_clause():
     )
 
 
-def is_public_pilot(p: Proposal | None) -> bool:
+def is_public_pilot(p: Proposal | None) -> TypeGuard[Proposal]:
     return (p is not None and p.status in PUBLIC_PILOT_STATES and bool(p.publication_consent)
             and p.published_at is not None)
 
 
-def is_public_organisation(org: Organisation | None) -> bool:
+def is_public_organisation(org: Organisation | None) -> TypeGuard[Organisation]:
     """The profile is what the partner entered for display; members are never shown."""
     return org is not None
 
@@ -299,9 +300,10 @@ def public_results_clause():
                 ResultsReport.proposal.has(public_pilot_clause()))
 
 
-def is_public_results(report: ResultsReport | None) -> bool:
+def is_public_results(report: ResultsReport | None) -> TypeGuard[ResultsReport]:
     return (report is not None and report.published_at is not None
-            and report.status == "accepted" and bool(report.publication_consent) and is_public_pilot(report.proposal))
+            and report.status == "accepted" and bool(report.publication_consent)
+            and is_public_pilot(report.proposal))
 
 
 @dataclass(frozen=True)
@@ -331,7 +333,7 @@ class PublicResults:
 
     @classmethod
     def of(cls, report: ResultsReport) -> PublicResults:
-        if not is_public_results(report):
+        if not is_public_results(report) or report.published_at is None:
             raise ValueError("not published results")
         reached = {gr.goal_id: gr for gr in report.goal_results}
         goals = tuple(

@@ -6,9 +6,11 @@ translatable reason why it may not.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app
 from markupsafe import escape
@@ -25,7 +27,7 @@ class Move:
     """What a guard sees: the proposal, who acts, and what they sent with the action."""
 
     proposal: Proposal
-    user: object
+    user: Any  # the signed-in user (a User; Flask-Login's proxy in a request)
     message: str | None = None
     start_date: date | None = None
     today: date = field(default_factory=date.today)

@@ -61,7 +61,7 @@ def wait_seconds(email: str) -> int:
     ).scalars().all()
     if not until:
         return 0
-    return max(1, math.ceil(max((u - now).total_seconds() for u in until)))
+    return max(1, math.ceil(max((u - now).total_seconds() for u in until if u is not None)))
 
 
 def failed(email: str) -> None:

@@ -118,10 +118,7 @@ def clean_filename(name: str | None) -> str:
         return ""
     if len(name) > 255:
         stem, dot, ext = name.rpartition(".")
-        if dot and len(ext) <= 10:
-            name = stem[: 254 - len(ext)] + "." + ext
-        else:
-            name = name[:255]
+        name = stem[:254 - len(ext)] + "." + ext if dot and len(ext) <= 10 else name[:255]
     return name
 
 

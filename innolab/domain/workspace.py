@@ -10,9 +10,9 @@ import hashlib
 from datetime import date
 
 from flask import url_for
-from sqlalchemy import select
-
+from flask_babel import format_date
 from innolab.i18n import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
@@ -186,10 +186,8 @@ def post_message(p: Proposal, user, body: str, *, internal: bool = False,
 
 def _notify_message(p: Proposal, message: Message, author) -> None:
     staff = staff_on_pilot(p)
-    if message.internal:
-        recipients = staff  # never a member of the partner organisation
-    else:
-        recipients = [*partner_team(p), *staff]
+    # an internal message never goes to a member of the partner organisation
+    recipients = staff if message.internal else [*partner_team(p), *staff]
     recipients = [u for u in recipients if u.id != author.id]
     excerpt = message.body if len(message.body) <= EXCERPT_CHARS else (
         message.body[:EXCERPT_CHARS].rstrip() + " …")
@@ -234,8 +232,6 @@ MILESTONE_LABELS = {
 
 def _show_milestone(m, name: str, value) -> str:
     if name == "due_date" and value:
-        from flask_babel import format_date
-
         return format_date(date.fromisoformat(value), "medium")
     return editing.show_value(value)
 

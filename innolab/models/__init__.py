@@ -11,7 +11,9 @@ from .proposals import (
     TimelineEntry, proposal_topics,
 )
 from .receipts import FormReceipt
-from .reviews import CRITERIA, Check, CheckKind, CheckOutcome, Recommendation, Review, ReviewAssignment
+from .reviews import (
+    CRITERIA, Check, CheckKind, CheckOutcome, Recommendation, Review, ReviewAssignment,
+)
 from .notifications import Delivery, Notification, NotificationPreference
 from .pilots import (
     Document, DocumentVersion, GoalResult, Message, Milestone, MilestoneStatus, PilotGoal,
@@ -22,7 +24,8 @@ from .users import ADMIN_SOURCE, PendingRoleGrant, Role, User, UserRole, provide
 
 __all__ = [
     "AuditEvent", "Authority", "Challenge", "ChallengeStatus", "Topic", "challenge_topics",
-    "PAGE_SLUGS", "PlatformSetting", "SitePage", "OutboxMail", "Invitation", "MemberRole", "Membership",
+    "PAGE_SLUGS", "PlatformSetting", "SitePage", "OutboxMail", "Invitation", "MemberRole",
+    "Membership",
     "Organisation", "OrganisationKind", "CONTENT_FIELDS", "PILOT_STATES", "Attachment", "Proposal",
     "ProposalVersion", "ReferenceCounter", "Status", "TimelineEntry", "proposal_topics", "CRITERIA",
     "Check", "CheckKind", "CheckOutcome", "Recommendation", "Review", "ReviewAssignment", "Role",

@@ -1,14 +1,15 @@
 """Small helpers shared by the models."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import DateTime, Integer, TypeDecorator
+from sqlalchemy import DateTime, FromClause, Integer, TypeDecorator
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -19,12 +20,12 @@ class UTCDateTime(TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -36,6 +37,9 @@ class Versioned:
     based on an old version can never overwrite a newer one. Every change of the row raises
     the version, also a workflow move; what a person edits is compared in domain.editing.
     """
+
+    if TYPE_CHECKING:
+        __table__: ClassVar[FromClause]  # given by the mapped class that inherits this
 
     lock_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1,
                                               server_default="1")

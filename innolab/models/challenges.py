@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import Column, Date, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from ._base import UTCDateTime, Versioned, utcnow
 
 
-class Authority(db.Model):
+class Authority(Model):
     """A state authority (Behörde) whose need a challenge describes."""
 
     __tablename__ = "authorities"
@@ -25,7 +25,7 @@ class Authority(db.Model):
         return self.name
 
 
-class Topic(db.Model):
+class Topic(Model):
     __tablename__ = "topics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +51,7 @@ class ChallengeStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
-class Challenge(Versioned, db.Model):
+class Challenge(Versioned, Model):
     __tablename__ = "challenges"
 
     id: Mapped[int] = mapped_column(primary_key=True)

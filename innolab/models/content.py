@@ -6,13 +6,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ._base import UTCDateTime, Versioned, utcnow
 
 PAGE_SLUGS = ("impressum", "datenschutz", "barrierefreiheit", "kontakt")
 
 
-class SitePage(Versioned, db.Model):
+class SitePage(Versioned, Model):
     __tablename__ = "site_pages"
     __table_args__ = (UniqueConstraint("slug", "locale"),)
 
@@ -25,7 +25,7 @@ class SitePage(Versioned, db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class PlatformSetting(db.Model):
+class PlatformSetting(Model):
     """A setting an admin changes in the administration (overrides the environment default)."""
 
     __tablename__ = "platform_settings"

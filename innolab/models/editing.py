@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, delete, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._base import UTCDateTime, Versioned, utcnow
 
+if TYPE_CHECKING:
+    from .users import User
 
-class EditSnapshot(db.Model):
+
+class EditSnapshot(Model):
     """The edited fields of one record (`kind` = its table) at one `version`.
 
     Version 0 is the state before the first tracked save (author unknown). Only the last few
@@ -32,12 +36,11 @@ class EditSnapshot(db.Model):
                                                 index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    user: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
+    user: Mapped[User | None] = relationship(lazy="joined")
 
 
 @event.listens_for(Versioned, "after_delete", propagate=True)
 def _forget_snapshots(mapper, connection, target) -> None:
     """A deleted record (e.g. a draft) leaves none of its texts behind."""
-    connection.execute(delete(EditSnapshot.__table__).where(
-        EditSnapshot.__table__.c.kind == target.__tablename__,
-        EditSnapshot.__table__.c.record_id == target.id))
+    connection.execute(delete(EditSnapshot).where(
+        EditSnapshot.kind == target.__tablename__, EditSnapshot.record_id == target.id))

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._base import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from .users import User
 
-class ExternalIdentity(db.Model):
+
+class ExternalIdentity(Model):
     """One account at one provider. A person is found again by (provider, subject) only."""
 
     __tablename__ = "external_identities"
@@ -32,7 +36,7 @@ class ExternalIdentity(db.Model):
     # is reset through a mailed link.
     unconfirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
-    user: Mapped["User"] = relationship()  # noqa: F821
+    user: Mapped[User] = relationship()
 
     def __repr__(self) -> str:
         return f"<ExternalIdentity {self.provider} of user {self.user_id}>"

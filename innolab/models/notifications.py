@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ._base import UTCDateTime, utcnow
 
 
@@ -17,7 +17,7 @@ class Delivery(str, enum.Enum):
     OFF = "off"
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One event for one user. The text is rendered in the reader's language when shown."""
 
     __tablename__ = "notifications"
@@ -36,7 +36,7 @@ class Notification(db.Model):
     mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     __tablename__ = "notification_preferences"
     __table_args__ = (UniqueConstraint("user_id", "kind"),)
 

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._base import UTCDateTime, Versioned, utcnow
+
+if TYPE_CHECKING:
+    from .users import User
 
 
 class OrganisationKind(str, enum.Enum):
@@ -24,7 +28,7 @@ class MemberRole(str, enum.Enum):
     MEMBER = "member"
 
 
-class Organisation(Versioned, db.Model):
+class Organisation(Versioned, Model):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +64,7 @@ class Organisation(Versioned, db.Model):
         return [m.user for m in self.memberships if m.role == MemberRole.OWNER.value]
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
 
@@ -73,10 +77,10 @@ class Membership(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
-    user: Mapped["User"] = relationship(back_populates="memberships", lazy="joined")  # noqa: F821
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="joined")
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An invitation by email to join an organisation. Only a hash of the token is kept."""
 
     __tablename__ = "invitations"
@@ -94,7 +98,7 @@ class Invitation(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     organisation: Mapped[Organisation] = relationship(back_populates="invitations")
-    invited_by: Mapped["User | None"] = relationship()  # noqa: F821
+    invited_by: Mapped[User | None] = relationship()
 
     @property
     def is_open(self) -> bool:

@@ -3,21 +3,27 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._base import UTCDateTime, Versioned, utcnow
 
+if TYPE_CHECKING:
+    from .proposals import Attachment, Proposal
+    from .users import User
 
-class PilotGoal(Versioned, db.Model):
+
+class PilotGoal(Versioned, Model):
     """A measurable goal the pilot must show, agreed before it starts."""
 
     __tablename__ = "pilot_goals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(200))
     baseline: Mapped[str] = mapped_column(String(200))   # where we stand today
@@ -27,24 +33,25 @@ class PilotGoal(Versioned, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    proposal: Mapped["Proposal"] = relationship(back_populates="goals")  # noqa: F821
+    proposal: Mapped[Proposal] = relationship(back_populates="goals")
 
 
-class Message(db.Model):
+class Message(Model):
     """One message in the pilot's conversation; internal notes are for staff only."""
 
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)  # Markdown
     internal: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
-    proposal: Mapped["Proposal"] = relationship(back_populates="messages")  # noqa: F821
-    author: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
-    attachments: Mapped[list["Attachment"]] = relationship(  # noqa: F821
+    proposal: Mapped[Proposal] = relationship(back_populates="messages")
+    author: Mapped[User | None] = relationship(lazy="joined")
+    attachments: Mapped[list[Attachment]] = relationship(
         back_populates="message", order_by="Attachment.id"
     )
 
@@ -55,11 +62,12 @@ class MilestoneStatus(str, enum.Enum):
     LATE = "late"
 
 
-class Milestone(Versioned, db.Model):
+class Milestone(Versioned, Model):
     __tablename__ = "milestones"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     due_date: Mapped[date] = mapped_column(Date, index=True)
@@ -70,7 +78,7 @@ class Milestone(Versioned, db.Model):
     reminded_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_late_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    proposal: Mapped["Proposal"] = relationship(back_populates="milestones")  # noqa: F821
+    proposal: Mapped[Proposal] = relationship(back_populates="milestones")
 
     def status(self, today: date | None = None) -> str:
         if self.done_at is not None:
@@ -80,19 +88,20 @@ class Milestone(Versioned, db.Model):
         return MilestoneStatus.OPEN.value
 
 
-class Document(db.Model):
+class Document(Model):
     """A shared document of the pilot; every upload of a new version keeps the old ones."""
 
     __tablename__ = "documents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
     title: Mapped[str] = mapped_column(String(200))
     internal: Mapped[bool] = mapped_column(default=False)  # staff only when True
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    proposal: Mapped["Proposal"] = relationship(back_populates="documents")  # noqa: F821
+    proposal: Mapped[Proposal] = relationship(back_populates="documents")
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", cascade="all, delete-orphan", order_by="DocumentVersion.number"
     )
@@ -102,12 +111,13 @@ class Document(db.Model):
         return self.versions[-1] if self.versions else None
 
 
-class DocumentVersion(db.Model):
+class DocumentVersion(Model):
     __tablename__ = "document_versions"
     __table_args__ = (UniqueConstraint("document_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"),
+                                             index=True)
     number: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -118,7 +128,7 @@ class DocumentVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="versions")
-    uploaded_by: Mapped["User | None"] = relationship()  # noqa: F821
+    uploaded_by: Mapped[User | None] = relationship()
 
 
 class ReportStatus(str, enum.Enum):
@@ -134,7 +144,7 @@ class ReportRecommendation(str, enum.Enum):
     STOP = "stop"
 
 
-class ResultsReport(Versioned, db.Model):
+class ResultsReport(Versioned, Model):
     __tablename__ = "results_reports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,21 +167,23 @@ class ResultsReport(Versioned, db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    proposal: Mapped["Proposal"] = relationship(back_populates="results_report")  # noqa: F821
+    proposal: Mapped[Proposal] = relationship(back_populates="results_report")
     goal_results: Mapped[list[GoalResult]] = relationship(
         back_populates="report", cascade="all, delete-orphan"
     )
 
 
-class GoalResult(db.Model):
+class GoalResult(Model):
     """The value a pilot reached for one goal, against its target."""
 
     __tablename__ = "goal_results"
     __table_args__ = (UniqueConstraint("report_id", "goal_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("results_reports.id", ondelete="CASCADE"), index=True)
-    goal_id: Mapped[int] = mapped_column(ForeignKey("pilot_goals.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("results_reports.id", ondelete="CASCADE"),
+                                           index=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("pilot_goals.id", ondelete="CASCADE"),
+                                         index=True)
     value_reached: Mapped[str | None] = mapped_column(String(200))
     reached: Mapped[bool | None] = mapped_column()  # target met?
     comment: Mapped[str | None] = mapped_column(Text)

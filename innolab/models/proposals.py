@@ -3,12 +3,22 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from ._base import UTCDateTime, Versioned, utcnow
+
+if TYPE_CHECKING:
+    from .challenges import Challenge, Topic
+    from .organisations import Organisation
+    from .pilots import Document, Message, Milestone, PilotGoal, ResultsReport
+    from .reviews import Check, Review, ReviewAssignment
+    from .users import User
 
 
 class Status(str, enum.Enum):
@@ -44,7 +54,7 @@ CONTENT_FIELDS = (
 )
 
 
-class Proposal(Versioned, db.Model):
+class Proposal(Versioned, Model):
     __tablename__ = "proposals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,10 +91,10 @@ class Proposal(Versioned, db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    organisation: Mapped["Organisation"] = relationship(lazy="joined")  # noqa: F821
-    challenge: Mapped["Challenge | None"] = relationship(lazy="joined")  # noqa: F821
-    created_by: Mapped["User | None"] = relationship()  # noqa: F821
-    topics: Mapped[list["Topic"]] = relationship(  # noqa: F821
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    challenge: Mapped[Challenge | None] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship()
+    topics: Mapped[list[Topic]] = relationship(
         secondary=proposal_topics, lazy="selectin"
     )
     versions: Mapped[list[ProposalVersion]] = relationship(
@@ -97,30 +107,30 @@ class Proposal(Versioned, db.Model):
         back_populates="proposal", cascade="all, delete-orphan",
         order_by="TimelineEntry.id",
     )
-    assignments: Mapped[list["ReviewAssignment"]] = relationship(  # noqa: F821
+    assignments: Mapped[list[ReviewAssignment]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan"
     )
-    reviews: Mapped[list["Review"]] = relationship(  # noqa: F821
+    reviews: Mapped[list[Review]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan"
     )
-    checks: Mapped[list["Check"]] = relationship(  # noqa: F821
+    checks: Mapped[list[Check]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan"
     )
-    goals: Mapped[list["PilotGoal"]] = relationship(  # noqa: F821
+    goals: Mapped[list[PilotGoal]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan",
         order_by="PilotGoal.position, PilotGoal.id",
     )
-    messages: Mapped[list["Message"]] = relationship(  # noqa: F821
+    messages: Mapped[list[Message]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", order_by="Message.id"
     )
-    milestones: Mapped[list["Milestone"]] = relationship(  # noqa: F821
+    milestones: Mapped[list[Milestone]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan",
         order_by="Milestone.due_date, Milestone.id",
     )
-    documents: Mapped[list["Document"]] = relationship(  # noqa: F821
+    documents: Mapped[list[Document]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", order_by="Document.id"
     )
-    results_report: Mapped["ResultsReport | None"] = relationship(  # noqa: F821
+    results_report: Mapped[ResultsReport | None] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", uselist=False
     )
 
@@ -142,14 +152,15 @@ class Proposal(Versioned, db.Model):
         return data
 
 
-class ProposalVersion(db.Model):
+class ProposalVersion(Model):
     """What the partner submitted, once per submission, so reviewers can see what changed."""
 
     __tablename__ = "proposal_versions"
     __table_args__ = (UniqueConstraint("proposal_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
     number: Mapped[int] = mapped_column(Integer)
     content: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -158,11 +169,12 @@ class ProposalVersion(db.Model):
     proposal: Mapped[Proposal] = relationship(back_populates="versions")
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
     # Set when the file came with a message of the pilot's conversation.
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"),
                                                    index=True)
@@ -175,17 +187,18 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     proposal: Mapped[Proposal] = relationship(back_populates="attachments")
-    message: Mapped["Message | None"] = relationship(back_populates="attachments")  # noqa: F821
-    uploaded_by: Mapped["User | None"] = relationship()  # noqa: F821
+    message: Mapped[Message | None] = relationship(back_populates="attachments")
+    uploaded_by: Mapped[User | None] = relationship()
 
 
-class TimelineEntry(db.Model):
+class TimelineEntry(Model):
     """One move of a proposal through its lifecycle (or a note on it), shown as its timeline."""
 
     __tablename__ = "timeline_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(40))
     from_status: Mapped[str | None] = mapped_column(String(20))
@@ -196,10 +209,10 @@ class TimelineEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     proposal: Mapped[Proposal] = relationship(back_populates="timeline")
-    actor: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
+    actor: Mapped[User | None] = relationship(lazy="joined")
 
 
-class ReferenceCounter(db.Model):
+class ReferenceCounter(Model):
     """The last reference number handed out per year (IL-2026-0001, ...)."""
 
     __tablename__ = "reference_counters"

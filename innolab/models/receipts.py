@@ -6,11 +6,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ._base import UTCDateTime, utcnow
 
 
-class FormReceipt(db.Model):
+class FormReceipt(Model):
     """One row per form post that carried a one-time token (`_once`).
 
     Written in the same transaction as the post's effect. A second post with the same token

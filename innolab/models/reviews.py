@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .proposals import Proposal
+    from .users import User
 
 # The fixed criteria, each scored 1-5.
 CRITERIA = ("innovation", "benefit", "feasibility", "cost_effectiveness", "privacy_security")
@@ -30,35 +35,37 @@ class CheckOutcome(str, enum.Enum):
     FAILED = "failed"
 
 
-class ReviewAssignment(db.Model):
+class ReviewAssignment(Model):
     __tablename__ = "review_assignments"
     __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     conflict_declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     conflict_reason: Mapped[str | None] = mapped_column(Text)
-    due_date: Mapped["date | None"] = mapped_column(Date)  # review due by
+    due_date: Mapped[date | None] = mapped_column(Date)  # review due by
     reminded_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    proposal: Mapped["Proposal"] = relationship(back_populates="assignments")  # noqa: F821
-    reviewer: Mapped["User"] = relationship(foreign_keys=[reviewer_id], lazy="joined")  # noqa: F821
+    proposal: Mapped[Proposal] = relationship(back_populates="assignments")
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id], lazy="joined")
 
     @property
     def active(self) -> bool:
         return self.conflict_declared_at is None
 
 
-class Review(db.Model):
+class Review(Model):
     __tablename__ = "reviews"
     __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     innovation: Mapped[int | None] = mapped_column(Integer)
     benefit: Mapped[int | None] = mapped_column(Integer)
@@ -71,8 +78,8 @@ class Review(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    proposal: Mapped["Proposal"] = relationship(back_populates="reviews")  # noqa: F821
-    reviewer: Mapped["User"] = relationship(lazy="joined")  # noqa: F821
+    proposal: Mapped[Proposal] = relationship(back_populates="reviews")
+    reviewer: Mapped[User] = relationship(lazy="joined")
 
     @property
     def completed(self) -> bool:
@@ -88,18 +95,19 @@ class Review(db.Model):
         return round(sum(values) / len(values), 2) if values else None
 
 
-class Check(db.Model):
+class Check(Model):
     """The data-protection or information-security check of a proposal; the latest one counts."""
 
     __tablename__ = "checks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
     kind: Mapped[str] = mapped_column(String(30))
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     outcome: Mapped[str] = mapped_column(String(10))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    proposal: Mapped["Proposal"] = relationship(back_populates="checks")  # noqa: F821
-    officer: Mapped["User | None"] = relationship(lazy="joined")  # noqa: F821
+    proposal: Mapped[Proposal] = relationship(back_populates="checks")
+    officer: Mapped[User | None] = relationship(lazy="joined")

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ._base import UTCDateTime, utcnow
 
 
-class SignInThrottle(db.Model):
+class SignInThrottle(Model):
     """Failed sign-ins of one account or one client address, for the back-off.
 
     `key` is a hash ("account:" or "address:" + the value), so the table holds neither
@@ -28,7 +28,7 @@ class SignInThrottle(db.Model):
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class MailSend(db.Model):
+class MailSend(Model):
     """One mail to an address that a stranger could have caused (confirmation, reset,
     "already registered", invitation); counted for the per-recipient limits."""
 

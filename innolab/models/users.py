@@ -4,13 +4,17 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ._base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .organisations import Membership
 
 
 class Role(str, enum.Enum):
@@ -35,7 +39,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,13 +57,13 @@ class User(UserMixin, db.Model):
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
-    memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
+    memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
 
     # Flask-Login
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:
@@ -68,7 +72,7 @@ class User(UserMixin, db.Model):
     def end_all_sessions(self) -> None:
         self.session_token = new_session_token()
 
-    pending_grants: Mapped[list["PendingRoleGrant"]] = relationship(
+    pending_grants: Mapped[list[PendingRoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan",
         foreign_keys="PendingRoleGrant.user_id",
     )
@@ -93,7 +97,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_roles"
     __table_args__ = (UniqueConstraint("user_id", "role"),)
 
@@ -118,7 +122,7 @@ class UserRole(db.Model):
         return self.source.split(":", 1)[1] if self.source.startswith("provider:") else None
 
 
-class PendingRoleGrant(db.Model):
+class PendingRoleGrant(Model):
     """Roles an admin granted that take effect only once the link mailed to the account's
     address is followed by the account holder (a staff invitation)."""
 

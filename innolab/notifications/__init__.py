@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
-from . import routes  # noqa: F401
+from . import routes  # noqa: E402,F401 - routes.py adds its views to bp, so it comes after bp

@@ -7,14 +7,14 @@ templates/oidc/_linked.html. With no provider configured it stays silent.
 """
 from flask import Blueprint
 
+from .client import init_app
+
 bp = Blueprint("oidc", __name__, url_prefix="/login/external")
 
 
 @bp.record_once
 def _set_up(state) -> None:
-    from .client import init_app
-
     init_app(state.app)
 
 
-from . import routes  # noqa: E402,F401
+from . import routes  # noqa: E402,F401 - routes.py adds its views to bp, so it comes after bp

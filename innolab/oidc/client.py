@@ -8,6 +8,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import current_app
 
 from ..domain import identities
+from ..web.security import FORM_ACTION_SOURCES
 
 log = logging.getLogger("innolab.oidc")
 
@@ -54,7 +55,6 @@ def init_app(app) -> None:
     app.jinja_env.globals["oidc_linked"] = identities.linked_overview
     if providers:
         log.info("External sign-in providers: %s", ", ".join(providers))
-        from ..web.security import FORM_ACTION_SOURCES
 
         app.extensions.setdefault(FORM_ACTION_SOURCES, []).append(provider_origins)
 

@@ -163,9 +163,9 @@ def _claims(provider: identities.Provider, stored: dict) -> tuple[identities.Cla
         data = metadata(provider)
         # RFC 9207: the issuer of the response, checked before the code goes anywhere.
         iss = request.args.get("iss")
-        if data.get("authorization_response_iss_parameter_supported") or iss is not None:
-            if iss != provider.issuer:
-                raise CallbackRejected("iss parameter missing or different")
+        if ((data.get("authorization_response_iss_parameter_supported") or iss is not None)
+                and iss != provider.issuer):
+            raise CallbackRejected("iss parameter missing or different")
         token = client.fetch_access_token(redirect_uri=stored["redirect_uri"], code=code,
                                           code_verifier=stored["code_verifier"])
         if "id_token" not in token:

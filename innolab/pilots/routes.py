@@ -1,6 +1,8 @@
 """The pilot workspace: goals before the start, conversation, milestones, shared documents."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -27,8 +29,6 @@ POLL = "every 5s"
 def _signed_in_or_to_login(view):
     """login_required for the polled fragments: a poll after the session ended sends the whole
     page to the login (HX-Redirect) instead of swapping the login form into the list."""
-    from functools import wraps
-
     @wraps(view)
     def wrapped(proposal_id: int, **kw):
         if not current_user.is_authenticated and htmx:

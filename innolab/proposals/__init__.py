@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("proposals", __name__, url_prefix="/proposals")
 
-from . import routes  # noqa: E402,F401
+from . import routes  # noqa: E402,F401 - routes.py adds its views to bp, so it comes after bp

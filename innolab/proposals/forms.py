@@ -5,8 +5,8 @@ from innolab.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField,
-    StringField, TextAreaField,
+    BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectField,
+    SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import (
     DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
@@ -14,7 +14,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 try:  # WTForms >= 3.3 wants SelectChoice objects instead of tuples
-    from wtforms.fields.choices import SelectChoice
+    from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2
 except ImportError:  # pragma: no cover - older WTForms
     def SelectChoice(value, label):  # noqa: N802
         return (value, label)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..domain import DomainError, permissions, uploads, workflow
-from ..domain.editing import EditConflict
 from ..domain import proposals as domain
+from ..domain.editing import EditConflict
 from ..domain.states import MEMBER, missing_fields
 from ..domain.topics import all_topics
 from ..extensions import db, htmx
@@ -31,8 +32,6 @@ def _get_attachment(attachment_id: int) -> Attachment:
 
 
 def _locale() -> str:
-    from flask_babel import get_locale
-
     return str(get_locale() or "de")
 
 

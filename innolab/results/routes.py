@@ -14,6 +14,7 @@ from ..models import Proposal
 from ..web import redirect_to, render, require
 from . import bp
 from .forms import ConfirmForm, ReportForm, SendBackForm
+from flask import current_app
 
 
 def _get(proposal_id: int) -> Proposal:
@@ -25,8 +26,6 @@ def _here(p: Proposal) -> str:
 
 
 def _workspace_url(p: Proposal) -> str | None:
-    from flask import current_app
-
     if "pilots.workspace" in current_app.view_functions:
         return url_for("pilots.workspace", proposal_id=p.id)
     return None

@@ -10,6 +10,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ..domain import review as rv
 from ..domain.states import status_label
 from ..models import CRITERIA, CheckOutcome, Status
+from ..domain.notifications import review_due_date
+from datetime import date
 
 try:  # WTForms >= 3.3 wants SelectChoice objects instead of tuples
     from wtforms.fields.choices import SelectChoice
@@ -131,13 +133,9 @@ class AssignForm(FlaskForm):
         self.reviewer_id.choices = _opts([("", _l("Bitte wählen"))] + [
             (u.id, f"{u.name} ({u.email})") for u in reviewers])
         if self.due_date.data is None and not self.due_date.raw_data:
-            from ..domain.notifications import review_due_date
-
             self.due_date.data = review_due_date()
 
     def validate_due_date(self, field):
-        from datetime import date
-
         if field.data is not None and field.data < date.today():
             raise ValidationError(_l("Das Fälligkeitsdatum darf nicht in der Vergangenheit "
                                      "liegen."))

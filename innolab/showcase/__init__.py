@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("showcase", __name__, url_prefix=None)
 
-from . import routes  # noqa: E402,F401
+from . import routes  # noqa: E402,F401 - routes.py adds its views to bp, so it comes after bp

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from innolab.i18n import lazy_gettext as _l
 from wtforms import Form, SearchField, SelectField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2
 from wtforms.validators import Length, Optional
 
 from ..domain.showcase import CLOSED, OPEN, PUBLIC_PILOT_STATES

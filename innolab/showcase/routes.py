@@ -16,13 +16,13 @@ from ..extensions import db
 from ..web import page_number, render, safe_next
 from . import bp
 from .forms import ChallengeFilterForm, PilotFilterForm, ResultsFilterForm
+from flask_babel import get_locale
+from ..domain.results import recommendation_label
 
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def _locale() -> str:
-    from flask_babel import get_locale
-
     return str(get_locale() or "de")
 
 
@@ -87,8 +87,6 @@ def pilot(proposal_id: int):
 
 
 def _recommendation_label(value):
-    from ..domain.results import recommendation_label
-
     return recommendation_label(value)
 
 

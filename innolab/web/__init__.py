@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from flask import abort, make_response, redirect, request
+from flask import abort, make_response, redirect, render_template, request, send_file, session
+from flask_login import login_user
 from jinja2_fragments.flask import render_block
 
 from ..extensions import htmx
@@ -14,11 +15,9 @@ def render(template: str, block: str | None = None, status: int = 200, **context
 
     When htmx restores a page from history (back button) it needs the whole page.
     """
-    from flask import render_template
-
     partial = bool(block and htmx and not htmx.history_restore_request)
     context.setdefault("partial", partial)  # templates may add out-of-band parts to a block
-    if partial:
+    if block and partial:
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
@@ -70,8 +69,6 @@ def send_stored_file(path_of, stored, fallback_name: str):
     `path_of(stored)` is where it lies; `stored` has `content_type` and `filename`. The browser
     may neither guess another type nor run anything in it, and nothing keeps a copy.
     """
-    from flask import send_file
-
     try:
         response = send_file(path_of(stored), mimetype=stored.content_type, as_attachment=True,
                              download_name=stored.filename or fallback_name, conditional=False,
@@ -87,9 +84,6 @@ def send_stored_file(path_of, stored, fallback_name: str):
 def start_session(user) -> None:
     """Sign `user` in with a fresh session: nothing of the old one survives but the chosen
     language (no session fixation, no data of the anonymous visit)."""
-    from flask import session
-    from flask_login import login_user
-
     lang = session.get("lang")
     session.clear()
     if lang:

@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException, SecurityError
 
 from ..extensions import db
 from ..logsafe import escape
+from flask_login import current_user
+from ..domain import audit
 
 log = logging.getLogger("innolab.errors")
 security_log = logging.getLogger("innolab.security")
@@ -52,9 +54,7 @@ def security_event(action: str, **details) -> None:
     Called from error handlers: whatever the request changed is rolled back first (it was
     never going to be committed), the event is committed on its own. It never fails the
     answer."""
-    from flask_login import current_user
 
-    from ..domain import audit
 
     path = escape(request.path)[:300]
     try:
@@ -101,7 +101,8 @@ def init_app(app) -> None:
             security_event("forbidden")
         elif code == 429:
             security_event("rate_limited", limit=str(getattr(exc, "description", ""))[:100])
-        detail = exc.description if code == 403 and exc.description != type(exc).description else None
+        own = code == 403 and exc.description != type(exc).description
+        detail = exc.description if own else None
         return _page(code, detail)
 
     @app.errorhandler(Exception)

@@ -34,6 +34,8 @@ single_line = SingleLine()
 class VersionField(HiddenField):
     """The version of the record the person started from (rendered by form.hidden_tag())."""
 
+    data: int | None  # type: ignore[assignment]  # an int here, not HiddenField's string
+
     def process_formdata(self, valuelist):
         try:
             self.data = int(valuelist[0]) if valuelist and valuelist[0] != "" else None

@@ -16,6 +16,8 @@ import threading
 from flask import Flask
 
 from .. import links
+from ..domain.mailer import deliver_all
+from ..extensions import db
 
 log = logging.getLogger("innolab.mail")
 
@@ -53,9 +55,6 @@ class DeliveryThread:
             self._deliver()
 
     def _deliver(self) -> None:
-        from ..domain.mailer import deliver_all
-        from ..extensions import db
-
         app = self.app
         try:
             with links.command_context(app):

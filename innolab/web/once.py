@@ -16,9 +16,11 @@ import logging
 import re
 import secrets
 import time
+from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, has_request_context, request, session
 from flask_login import current_user
+from innolab.i18n import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import FormReceipt
+from . import redirect_to, safe_next
 
 FIELD = "_once"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -100,10 +103,6 @@ def _replay(token: str, deadline: float):
 
 
 def _answer(location: str | None, flashes: list):
-    from innolab.i18n import lazy_gettext as _l
-
-    from . import redirect_to
-
     if location is None:
         flash(str(_l("Dieses Formular wurde bereits gesendet und wird noch bearbeitet. Bitte "
                      "laden Sie die Seite in einem Moment neu.")), "info")
@@ -115,11 +114,8 @@ def _answer(location: str | None, flashes: list):
 
 
 def _same_site(url: str | None) -> bool:
-    from . import safe_next
-
     if not url:
         return False
-    from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     if parts.netloc and parts.netloc != request.host:

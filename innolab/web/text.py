@@ -16,5 +16,6 @@ def markdown(text: str | None) -> Markup:
         return Markup("")
     html = _md.render(text)
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
+                      url_schemes={"http", "https", "mailto"},
+                      link_rel="noopener noreferrer nofollow")
     return Markup(clean)  # sanitised by nh3 above

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 6ddce6f31a26
-Revises: 
+Revises:
 Create Date: 2026-11-28 16:40:57.839724
 
 """

@@ -10,6 +10,7 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from alembic import op
+from flask import current_app
 import sqlalchemy as sa
 
 
@@ -24,8 +25,6 @@ def _domain():
     """The Message-ID domain as the app makes it (MAIL_MESSAGE_ID_DOMAIN, else BASE_URL's host,
     else the sender's domain) – never the machine's host name."""
     try:
-        from flask import current_app
-
         config = current_app.config
     except RuntimeError:  # outside the app (plain alembic): the environment only
         config = os.environ

@@ -407,7 +407,8 @@ class UI:
             self.page.evaluate(_axe_source())
         options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
         result = self.page.evaluate(
-            "([ctx, options]) => window.axe.run(ctx ? document.querySelector(ctx) : document, options)"
+            "([ctx, options]) =>"
+            " window.axe.run(ctx ? document.querySelector(ctx) : document, options)"
             ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
             " helpUrl: v.helpUrl, nodes: v.nodes.map(n => ({target: n.target, html: n.html,"
             " failureSummary: n.failureSummary}))})))",

@@ -166,8 +166,10 @@ def test_loop_from_registration_to_published_pilot(new_ui, staff, decoys, mail_l
         "Die Wohngeldstellen beantworten täglich dieselben Fragen am Telefon.")
     main.get_by_label("Lösungsvorschlag", exact=True).fill(
         "Ein Sprachassistent auf Basis geprüfter Texte der Wohngeldbehörden.")
-    main.get_by_label("Nutzen für die Verwaltung", exact=True).fill("Weniger Anrufe, schnellere Antworten.")
-    main.get_by_label("Reifegrad (TRL)", exact=True).select_option(label="TRL 6 – Demonstrator in relevanter Umgebung")
+    main.get_by_label("Nutzen für die Verwaltung", exact=True).fill(
+        "Weniger Anrufe, schnellere Antworten.")
+    main.get_by_label("Reifegrad (TRL)", exact=True).select_option(
+        label="TRL 6 – Demonstrator in relevanter Umgebung")
     main.get_by_label("Geplante Dauer (Monate)", exact=True).fill("6")
     main.get_by_label("Kostenschätzung (Euro)", exact=True).fill("48000")
     main.get_by_role("group", name="Verarbeitung personenbezogener Daten").get_by_label(
@@ -175,7 +177,8 @@ def test_loop_from_registration_to_published_pilot(new_ui, staff, decoys, mail_l
     main.get_by_label("Art der Verarbeitung personenbezogener Daten", exact=True).fill(
         "Fragen der Bürgerinnen und Bürger werden 30 Tage gespeichert.")
     main.get_by_label("Hosting-Standort", exact=True).fill("Rechenzentrum des ZDMV in Schwerin")
-    main.get_by_label("Hinweise zur Informationssicherheit").fill("Betrieb nach BSI IT-Grundschutz.")
+    main.get_by_label("Hinweise zur Informationssicherheit").fill(
+        "Betrieb nach BSI IT-Grundschutz.")
     main.get_by_label("Ansprechperson", exact=True).fill("Mia Muster")
     main.get_by_label("E-Mail der Ansprechperson", exact=True).fill(partner_email)
     main.get_by_label("Telefon der Ansprechperson").fill("0381 123456")
@@ -192,7 +195,8 @@ def test_loop_from_registration_to_published_pilot(new_ui, staff, decoys, mail_l
     page.get_by_label("Datei hinzufügen").set_input_files(str(pdf))
     page.evaluate("() => { window.__stillSamePage = true; }")
     attachments.get_by_role("button", name="Hochladen").click()
-    expect(attachments.get_by_role("link", name="Projektskizze Sprachassistent.pdf")).to_be_visible()
+    expect(attachments.get_by_role("link", name="Projektskizze Sprachassistent.pdf")) \
+        .to_be_visible()
     partner.wait_for_htmx()
     assert page.evaluate("() => window.__stillSamePage === true")
     partner.check()

@@ -88,17 +88,20 @@ def test_skip_link_is_first_tab_stop_and_moves_focus_to_main(new_ui, path):
         page.keyboard.press("Tab")
         focused = page.evaluate(
             "() => { const el = document.activeElement; const box = el.getBoundingClientRect();"
-            " return {cls: el.className, href: el.getAttribute('href'), text: el.textContent.trim(),"
+            " return {cls: el.className, href: el.getAttribute('href'),"
+            " text: el.textContent.trim(),"
             " left: box.left, top: box.top, width: box.width}; }"
         )
-        assert "skip-link" in focused["cls"], f"Erster Tab-Stopp ist nicht der Sprunglink: {focused}"
+        assert "skip-link" in focused["cls"], \
+            f"Erster Tab-Stopp ist nicht der Sprunglink: {focused}"
         assert focused["href"] == "#main"
         if not english:
             assert focused["text"] == "Zum Inhalt springen"
         # visible while focused (it sits off-screen otherwise)
         assert focused["left"] >= 0 and focused["top"] >= 0 and focused["width"] > 0, focused
         page.keyboard.press("Enter")
-        page.wait_for_function("() => document.activeElement && document.activeElement.id === 'main'")
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.id === 'main'")
         assert re.search(r"#main$", page.url)
 
 

@@ -86,7 +86,8 @@ def data(in_db):
         in_review = factories.proposal(org=other, status="in_review", personal_data=True,
                                        personal_data_details="Namen und Anschriften",
                                        title="Chatbot für das Bürgeramt", challenge_=challenge)
-        db.session.add(ReviewAssignment(proposal=in_review, reviewer=staff, assigned_by_id=staff.id))
+        db.session.add(ReviewAssignment(proposal=in_review, reviewer=staff,
+                                        assigned_by_id=staff.id))
         approved = factories.proposal(org=org, status="approved",
                                       title="Bewilligter Pilot zur Aktenablage")
         running = factories.proposal(org=org, status="running", pilot_start_date=date.today(),

@@ -14,12 +14,13 @@ import pytest
 import requests
 
 from tests import factories
+from werkzeug.serving import make_server
+from innolab.extensions import db
+from innolab.models import Membership
 
 
 @pytest.fixture(scope="session")
 def server(app):
-    from werkzeug.serving import make_server
-
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, name="concurrency-server", daemon=True)
     thread.start()
@@ -144,8 +145,6 @@ def form_of(server):
 @pytest.fixture
 def two_owners(app_ctx):
     """An organisation with two owners, Olga and Otto: (org, olga, otto)."""
-    from innolab.extensions import db
-    from innolab.models import Membership
 
     olga, otto = factories.user(name="Olga"), factories.user(name="Otto")
     org = factories.organisation(owner=olga, name="Zwei Köpfe GmbH")

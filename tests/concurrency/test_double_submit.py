@@ -2,12 +2,15 @@
 result page with its confirmation, as one click would."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from html import unescape
 from urllib.parse import urljoin
 
+from innolab.domain.notifications import run_pass
 from innolab.extensions import db
 from innolab.models import Attachment, Message, Proposal, ProposalVersion, TimelineEntry
+from innolab.models import FormReceipt
+from innolab.models._base import utcnow
 from tests import factories as f
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
@@ -138,12 +141,6 @@ def test_form_refused_can_be_sent_again_with_the_same_token(app_ctx, server, sig
 
 def test_receipts_older_than_a_day_are_forgotten_by_the_worker(app_ctx, server, signed_in,
                                                                page_token):
-    from datetime import timedelta
-
-    from innolab.domain.notifications import run_pass
-    from innolab.models import FormReceipt
-    from innolab.models._base import utcnow
-
     p = f.proposal(status="submitted")
     coordinator = signed_in(f.staff("coordinator"))
     page = f"/staff/review/proposals/{p.id}"

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import unescape
 from urllib.parse import urljoin
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
 from innolab.extensions import db
 from innolab.models import Notification, OutboxMail, Proposal, TimelineEntry
 from tests import factories as f
+from innolab.models import ReviewAssignment
 
 STAFF_ACT = "/staff/review/proposals/{id}/act"
 MEMBER_ACT = "/proposals/{id}/act"
@@ -42,8 +43,6 @@ def people(app_ctx):
 
 
 def _assigned(p, people):
-    from innolab.models import ReviewAssignment
-
     db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=people["reviewer"].id))
     db.session.commit()
 
@@ -92,7 +91,8 @@ RACES = [
          setup=_assigned, target="in_review"),
     Race("request_changes", "submitted", "coordinator", "Die Nachbesserung wurde angefordert",
          message="Bitte ergänzen Sie die Kosten.", target="changes_requested"),
-    Race("resubmit", "changes_requested", "members", "Ihr überarbeiteter Pilotvorschlag", path=MEMBER_ACT,
+    Race("resubmit", "changes_requested", "members", "Ihr überarbeiteter Pilotvorschlag",
+         path=MEMBER_ACT,
          message="Kosten ergänzt.", target="submitted"),
     Race("approve", "in_review", "decider", "Der Vorschlag wurde bewilligt",
          message="Passt zur Herausforderung.", setup=_ready, target="approved"),

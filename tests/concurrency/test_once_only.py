@@ -4,16 +4,16 @@ from __future__ import annotations
 from datetime import timedelta
 from html import unescape
 
-import pytest
 
 from innolab.domain.accounts import random_token
 from innolab.extensions import db
 from innolab.models import (
-    AuditEvent, Check, Invitation, Membership, Notification, Proposal, ReviewAssignment,
+    AuditEvent, Check, Invitation, Membership, Notification, ReviewAssignment,
     TimelineEntry, User,
 )
 from innolab.models._base import utcnow
 from tests import factories as f
+from innolab.models import PendingRoleGrant, UserRole
 
 REVIEW = {"innovation": "4", "benefit": "4", "feasibility": "3", "cost_effectiveness": "4",
           "privacy_security": "5", "recommendation": "approve", "comment": "Tragfähig.",
@@ -164,8 +164,6 @@ def test_two_admins_removing_each_others_admin_role_leave_one_admin(app_ctx, ser
 
 def test_staff_invitation_accepted_twice_at_once_grants_once(app_ctx, server, signed_in,
                                                               at_once):
-    from innolab.models import PendingRoleGrant, UserRole
-
     nele = f.user(name="Nele Neu")
     admin = f.staff("admin")
     token, digest = random_token()

@@ -12,6 +12,9 @@ import pytest
 
 from tests.client import IsolatedClient
 from tests.smtp import SMTPServer, Tarpit
+from werkzeug.serving import make_server
+from innolab import create_app
+from innolab.extensions import db, limiter
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -82,8 +85,6 @@ def live_url(app):
     a response (on close) keeps the worker from the next request, as it does in production.
     (werkzeug's threaded server would start a fresh thread for every connection and hide it.)
     """
-    from werkzeug.serving import make_server
-
     server = make_server("127.0.0.1", 0, app, threaded=False)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -101,8 +102,6 @@ def limited(app):
 
     The limiter object is shared by every app of the process: afterwards it is put back the
     way the test app expects it (no prefix, storage alive, limits off)."""
-    from innolab import create_app
-    from innolab.extensions import db, limiter
 
     apps = []
 
@@ -161,3 +160,10 @@ def tarpit(app):
     yield pit
     pit.close()
     app.config.update(SMTP_HOST=old[0], SMTP_PORT=old[1])
+
+
+@pytest.fixture
+def limited_client(limited):
+    """A client of a second app with the rate limits on (the test app runs without them)."""
+    yield limited("memory://")
+    limiter.reset()

@@ -9,6 +9,13 @@ from sqlalchemy import select
 from innolab.extensions import db
 from innolab.models import AuditEvent, Role, User
 from tests import factories as f
+from innolab.domain import mailer
+from innolab.models import OutboxMail
+from innolab.models._base import utcnow
+from datetime import timedelta
+from innolab.models import PendingRoleGrant
+from innolab.models import ExternalIdentity
+from tests.smtp import running_server
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -46,10 +53,6 @@ def targets():
 
 
 def _failed_mail(**values):
-    from innolab.domain import mailer
-    from innolab.models import OutboxMail
-    from innolab.models._base import utcnow
-
     mail = OutboxMail(**{"recipient": "weg@example.org", "subject": "Einladung", "kind": "general",
                          "body_text": "Text", "attempts": 1, "failed_at": utcnow(),
                          "message_id": mailer.new_message_id(),
@@ -281,9 +284,6 @@ def test_staff_invitation_link_for_another_account_gives_nothing(client, admin, 
 
 
 def test_staff_invitation_link_invalid_or_expired(client, admin, outbox, new_client):
-    from datetime import timedelta
-
-    from innolab.models import PendingRoleGrant
 
     assert new_client().get("/account/staff-invitation/erfunden").status_code == 400
     client.post("/admin/users/invite", data={"email": "neu@zdmv.example", "name": "N",
@@ -329,8 +329,6 @@ def test_invite_staff_again_sends_a_new_link_when_no_password_set(client, admin,
 
 
 def test_invite_staff_external_login_account_gets_link_to_accept(client, admin, outbox):
-    from innolab.models import ExternalIdentity
-
     user = f.user(email="oidc@partner.example")
     user.password_hash = None
     db.session.add(ExternalIdentity(user_id=user.id, provider="github", subject="42"))
@@ -499,10 +497,6 @@ def test_user_page_shows_roles_memberships_and_history(client, admin):
 
 
 def test_admin_sees_failed_mail_and_sends_it_again_with_the_same_message_id(app, client, admin):
-    from innolab.domain import mailer
-    from innolab.models import OutboxMail
-    from tests.smtp import running_server
-
     mail = _failed_mail()
     mail_id, message_id = mail.id, mail.message_id
     page = client.get("/admin/mails").get_data(as_text=True)
@@ -529,8 +523,6 @@ def test_admin_sees_failed_mail_and_sends_it_again_with_the_same_message_id(app,
 
 
 def test_admin_cannot_send_again_a_mail_that_did_not_fail(client, admin):
-    from innolab.models import OutboxMail
-
     mail = _failed_mail(failed_at=None, attempts=0)
     response = client.post(f"/admin/mails/{mail.id}/send-again", follow_redirects=True)
     assert "Diese E-Mail ist nicht fehlgeschlagen" in response.get_data(as_text=True)

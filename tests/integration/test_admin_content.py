@@ -1,12 +1,12 @@
 """Administration: authorities, topics, footer pages and the audit log."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from sqlalchemy import select
 
-from innolab.domain import audit
+from innolab.domain import audit, pages
 from innolab.extensions import db
 from innolab.models import AuditEvent, Authority, SitePage, Topic
 from tests import factories as f
@@ -131,8 +131,6 @@ def test_pages_overview_lists_every_page_and_language(client, admin):
 
 
 def test_page_editor_prefilled_with_default_text(client, admin):
-    from innolab.domain import pages
-
     html = client.get("/admin/pages/impressum/de").get_data(as_text=True)
     default = pages.DEFAULTS["impressum"]["de"]
     assert default["title"] in html
@@ -181,7 +179,7 @@ def events(admin):
     other = f.staff("coordinator", email="koord@zdmv.example")
     partner = f.user(email="partner@firma.example")
     old = audit.record(partner, "organisation.create", None, name="Alt")
-    old.created_at = datetime.now(timezone.utc) - timedelta(days=40)
+    old.created_at = datetime.now(UTC) - timedelta(days=40)
     audit.record(other, "challenge.publish", None, title="Neu")
     audit.record(admin, "authority.create", f.authority(name="Landeskriminalamt"),
                  name="Landeskriminalamt")
@@ -214,7 +212,7 @@ def test_audit_filter_by_object_type(client, admin, events):
 
 
 def test_audit_filter_by_dates(client, admin, events):
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     html = client.get(f"/admin/audit?date_from={today - timedelta(days=1)}").get_data(
         as_text=True)
     assert "challenge.publish" in html and "organisation.create" not in html

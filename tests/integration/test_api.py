@@ -40,9 +40,11 @@ def public_pilot(status="running", **kw):
 
 def results_of(p, published=True, consent=True, **kw):
     g = f.goal(p)
-    report = ResultsReport(proposal=p, status="accepted", summary=kw.pop("summary", "Es hat geklappt."),
+    report = ResultsReport(proposal=p, status="accepted",
+                           summary=kw.pop("summary", "Es hat geklappt."),
                            what_worked="Schnelle Abstimmung", what_did_not_work="Schnittstellen",
-                           lessons_learned="Früh testen", recommendation=kw.pop("recommendation", "roll_out"),
+                           lessons_learned="Früh testen",
+                           recommendation=kw.pop("recommendation", "roll_out"),
                            reuse_requirements="Ein Fachverfahren mit REST-Schnittstelle",
                            publication_consent=consent, return_comment=SECRET_RETURN,
                            submitted_at=utcnow(), accepted_at=utcnow(),
@@ -94,7 +96,8 @@ def test_challenges_filter_by_status_topic_authority_and_search(client):
     match = f.challenge(title="Baustellen digital planen", topics=[topic], authority_=a)
     f.challenge(title="Anderes Thema")
     past = f.challenge(title="Abgelaufene Frist", deadline=date.today() - timedelta(days=1))
-    ids = lambda url: [c["id"] for c in body(client, url)["items"]]
+    def ids(url):
+        return [c["id"] for c in body(client, url)["items"]]
     assert ids("/api/v1/challenges?topic=mobilitaet") == [match.id]
     assert ids(f"/api/v1/challenges?authority={a.id}") == [match.id]
     assert ids("/api/v1/challenges?q=baustellen") == [match.id]
@@ -148,7 +151,8 @@ def test_pilots_filter_by_status_topic_authority_and_search(client):
     running.topics.append(topic)
     db.session.commit()
     completed = public_pilot(status="completed", title="Digitale Akte")
-    ids = lambda url: [p["id"] for p in body(client, url)["items"]]
+    def ids(url):
+        return [p["id"] for p in body(client, url)["items"]]
     assert ids("/api/v1/pilots?status=completed") == [completed.id]
     assert ids("/api/v1/pilots?status=running") == [running.id]
     assert ids("/api/v1/pilots?topic=verkehr") == [running.id]
@@ -219,7 +223,8 @@ def test_results_filter_by_recommendation_topic_authority_and_search(client):
     db.session.commit()
     r1 = results_of(p1, recommendation="extend")
     r2 = results_of(public_pilot(title="Anderer Pilot"), recommendation="stop")
-    ids = lambda url: [r["id"] for r in body(client, url)["items"]]
+    def ids(url):
+        return [r["id"] for r in body(client, url)["items"]]
     assert ids("/api/v1/results?recommendation=extend") == [r1.id]
     assert ids("/api/v1/results?recommendation=stop") == [r2.id]
     assert ids("/api/v1/results?topic=bauen") == [r1.id]
@@ -246,7 +251,8 @@ def test_organisations_filter_by_search_and_kind(client):
     a = public_pilot(org=f.organisation(owner=f.user(), name="Alpha Analytics GmbH")).organisation
     b = public_pilot(org=f.organisation(owner=f.user(), name="Beta Forschung e. V.",
                                         kind="research")).organisation
-    slugs = lambda url: [o["slug"] for o in body(client, url)["items"]]
+    def slugs(url):
+        return [o["slug"] for o in body(client, url)["items"]]
     assert slugs("/api/v1/organisations?q=alpha") == [a.slug]
     assert slugs("/api/v1/organisations?kind=research") == [b.slug]
 

@@ -193,15 +193,6 @@ def test_deactivating_an_account_ends_its_sessions(client, app_ctx, login):
 
 # ------------------------------------------------------------------ rate limit, CSRF
 
-@pytest.fixture
-def limited_client(limited):
-    """A client of a second app with the rate limits on (the test app runs without them)."""
-    from innolab.extensions import limiter
-
-    yield limited("memory://")
-    limiter.reset()
-
-
 def test_login_attempts_are_rate_limited_with_a_friendly_page(limited_client, app_ctx):
     factories.user(email="erika@example.org")
     for n in range(10):  # other addresses each time: the client's limit, not an account's back-off

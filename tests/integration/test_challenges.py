@@ -113,7 +113,7 @@ def test_index_lists_all_challenges_with_status_deadline_and_proposal_count(clie
 
 def test_new_creates_a_draft_with_topics_and_audit(client, coordinator):
     a = f.authority()
-    t1, t2 = f.topic(), f.topic()
+    t1, _t2 = f.topic(), f.topic()
     response = client.post("/staff/challenges/new", data=valid(a, topics=[t1]))
     assert response.status_code == 303
     c = db.session.scalar(select(Challenge).where(Challenge.title == "Digitale Fischereiaufsicht"))

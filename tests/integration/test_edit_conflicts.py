@@ -11,15 +11,15 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
 from innolab.domain import editing
 from innolab.domain import organisations as orgs
-from innolab.domain import proposals as proposal_domain
+from innolab.domain import admin as admin_domain, proposals as proposal_domain, workflow
 from innolab.extensions import db
 from innolab.models import (
     Challenge, EditSnapshot, Membership, Milestone, Organisation, PilotGoal, Proposal,
@@ -356,7 +356,8 @@ def _race(app, org_id, users, texts):
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=person, args=(u, t)) for u, t in zip(users, texts)]
+    threads = [threading.Thread(target=person, args=(u, t))
+               for u, t in zip(users, texts, strict=False)]
     for t in threads:
         t.start()
     for t in threads:
@@ -402,10 +403,6 @@ def test_the_same_text_saved_twice_at_the_same_moment_is_no_conflict(app, race_w
 def test_two_admins_creating_the_same_page_at_the_same_moment_lose_nothing(app):
     """Both start from the default text; the unique (slug, locale) lets only one INSERT win,
     the other is compared with the winner's text."""
-    from sqlalchemy import event
-
-    from innolab.domain import admin as admin_domain
-
     with app.app_context():
         users = [f.staff("admin", name="Anna Ahrens").id, f.staff("admin", name="Bernd Brandt").id]
         db.session.remove()
@@ -433,7 +430,7 @@ def test_two_admins_creating_the_same_page_at_the_same_moment_lose_nothing(app):
     event.listen(db.session, "before_flush", flush_together)
     try:
         threads = [threading.Thread(target=person, args=(u, t), name=f"racer-{u}")
-                   for u, t in zip(users, (A_TEXT, B_TEXT))]
+                   for u, t in zip(users, (A_TEXT, B_TEXT), strict=False)]
         for t in threads:
             t.start()
         for t in threads:
@@ -454,10 +451,6 @@ def test_a_move_after_another_save_works_on_what_was_saved(app_ctx, login, clien
     """Another person saves the draft after this page was loaded, just before the move: the
     move locks the proposal and reads it afresh, so it hands in what is saved now, the other
     person's change included; nothing is lost and nothing fails."""
-    from sqlalchemy import text
-
-    from innolab.domain import workflow
-
     anna = f.user(name="Anna Ahrens")
     p = f.proposal(f.organisation(owner=anna), status="draft")
     login(anna)

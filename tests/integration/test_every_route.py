@@ -6,7 +6,9 @@ and requests it as a visitor, as partners inside and outside the proposing organ
 each staff role – as a normal request, as an htmx request, and as an empty form post.
 """
 from __future__ import annotations
+from itertools import product
 
+from flask import url_for
 import pytest
 from sqlalchemy import select
 
@@ -51,12 +53,8 @@ def _values(app_ctx):
 
 
 def _urls(app, values, method):
-    from itertools import product
-
     urls = []
     with app.test_request_context():
-        from flask import url_for
-
         for rule in app.url_map.iter_rules():
             if method not in rule.methods or rule.endpoint == "static":
                 continue
@@ -66,7 +64,8 @@ def _urls(app, values, method):
             choices = [values.get(a, [1, 999999] if a.endswith("_id") else None) for a in args]
             assert None not in choices, f"no test values for {rule.rule}"
             for combo in product(*choices):
-                urls.append((rule.endpoint, url_for(rule.endpoint, **dict(zip(args, combo)))))
+                arguments = dict(zip(args, combo, strict=False))
+                urls.append((rule.endpoint, url_for(rule.endpoint, **arguments)))
     return sorted(set(urls))
 
 
@@ -89,7 +88,7 @@ def _client_as(app, email):
 @pytest.mark.parametrize("who", ROLES)
 def test_every_get_route_answers_without_server_error(app, demo, who):
     failures = []
-    for endpoint, url in _urls(app, demo, "GET"):
+    for _endpoint, url in _urls(app, demo, "GET"):
         for headers in ({}, {"HX-Request": "true"}):
             response = _client_as(app, who).get(url, headers=headers)
             if response.status_code >= 500:
@@ -102,7 +101,7 @@ def test_every_post_route_with_empty_form_answers_without_server_error(app, demo
     failures = []
     urls = _urls(app, demo, "POST")
     urls.sort(key=lambda u: u[0] in SESSION_ENDING)
-    for endpoint, url in urls:
+    for _endpoint, url in urls:
         response = _client_as(app, who).post(url, data={})
         if response.status_code >= 500:
             failures.append(f"{who} POST {url}: {response.status_code}")

@@ -30,8 +30,9 @@ def review(p, reviewer, scores=(4, 5, 3, 4, 2), recommendation="approve", submit
                                     conflict_reason="Befangen" if conflict else None))
     names = ("innovation", "benefit", "feasibility", "cost_effectiveness", "privacy_security")
     db.session.add(Review(proposal_id=p.id, reviewer_id=reviewer.id, recommendation=recommendation,
-                          comment="Interner Kommentar", submitted_at=utcnow() if submitted else None,
-                          **dict(zip(names, scores))))
+                          comment="Interner Kommentar",
+                          submitted_at=utcnow() if submitted else None,
+                          **dict(zip(names, scores, strict=False))))
     db.session.commit()
 
 
@@ -108,7 +109,7 @@ def test_export_has_every_submitted_proposal_with_scores_and_checks(client, logi
     assert header[-3:] == ["Durchschnitt gesamt", "Empfehlungen", "Prüfungen"]
     assert "Innovationsgrad" in header
     assert {row[1] for row in body} == {p.title, initiative.title}
-    row = dict(zip(header, next(r for r in body if r[1] == p.title)))
+    row = dict(zip(header, next(r for r in body if r[1] == p.title), strict=False))
     assert row["Aktenzeichen"] == p.reference
     assert row["Organisation"] == p.organisation.name
     assert row["Herausforderung"] == "Digitale Bauakte"
@@ -123,7 +124,7 @@ def test_export_has_every_submitted_proposal_with_scores_and_checks(client, logi
     assert "Ablehnung" not in row["Empfehlungen"]
     assert "Datenschutzprüfung: bestanden" in row["Prüfungen"]
     assert "Prüfung der Informationssicherheit: ausstehend" in row["Prüfungen"]
-    other = dict(zip(header, next(r for r in body if r[1] == initiative.title)))
+    other = dict(zip(header, next(r for r in body if r[1] == initiative.title), strict=False))
     assert other["Herausforderung"] == "Initiativvorschlag"
     assert other["Abgeschlossene Gutachten"] == "0" and other["Durchschnitt gesamt"] == ""
     assert "Interner Kommentar" not in client.get(URL).get_data(as_text=True)

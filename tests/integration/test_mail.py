@@ -1,7 +1,9 @@
-"""Mail leaves through the outbox to a real SMTP server (aiosmtpd), once, and waits while it is down."""
+"""Mail leaves through the outbox to a real SMTP server (aiosmtpd), once, and waits while it is
+down."""
 from __future__ import annotations
 
 from datetime import timedelta
+import socket
 
 import pytest
 
@@ -99,8 +101,6 @@ def test_copy_sent_after_lost_sent_mark_carries_the_same_message_id(app_ctx, smt
 
 
 def test_message_id_domain_comes_from_configuration_not_the_host_name(app_ctx, monkeypatch):
-    import socket
-
     monkeypatch.setitem(app_ctx.config, "BASE_URL", "")
     monkeypatch.setitem(app_ctx.config, "MAIL_FROM", "InnoLab ZDMV <innolab@zdmv.example>")
     assert mailer.queue("a@example.org", "notification", "B", subject_text="B").message_id \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from innolab.config import load_config
 import requests
 from sqlalchemy import select
 
@@ -65,14 +66,12 @@ def test_confirmation_link_reaches_log_at_once_without_smtp_host(app, live_url, 
         for n in range(3):  # every time, not only the first
             email = f"person{n}@example.org"
             assert _register(requests, live_url, email).status_code == 200
-            logged = wait_for(lambda: [r.getMessage() for r in caplog.records
-                                       if email in r.getMessage()], 5)
+            logged = wait_for(lambda email=email: [r.getMessage() for r in caplog.records
+                                                   if email in r.getMessage()], 5)
             assert logged and "/confirm/" in logged[0]
 
 
 def test_no_delivery_after_the_request_by_default_in_production(monkeypatch, tmp_path):
-    from innolab.config import load_config
-
     monkeypatch.delenv("MAIL_SEND_AFTER_REQUEST", raising=False)
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("INNOLAB_ENV", "production")

@@ -66,7 +66,8 @@ def test_migration_gives_every_queued_mail_its_own_message_id(empty_database):
                 conn.execute(text(
                     "INSERT INTO outbox_mails (recipient, subject, body_text, kind, created_at,"
                     " next_attempt_at, attempts) VALUES (:r, 'Betreff', 'Text', 'general',"
-                    " '2026-12-01 10:00:00', '2026-12-01 10:00:00', 0)"), {"r": f"p{n}@example.org"})
+                    " '2026-12-01 10:00:00', '2026-12-01 10:00:00', 0)"),
+                {"r": f"p{n}@example.org"})
         upgrade()
         with db.engine.connect() as conn:
             ids = conn.execute(text("SELECT message_id FROM outbox_mails")).scalars().all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from flask_babel import force_locale
 import pytest
 
 from innolab.domain import notifications as nt
@@ -105,8 +106,6 @@ def test_internal_notice_never_reaches_a_partner(app_ctx, outbox):
 
 
 def test_text_renders_in_reader_language_and_survives_missing_params(app_ctx):
-    from flask_babel import force_locale
-
     assert str(nt.text("milestone_late", {"title": "Abnahme"})) == (
         "Meilenstein „Abnahme“ ist überfällig")
     assert "…" in str(nt.text("milestone_late", {}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
+from innolab.models import Attachment, ReviewAssignment
 import pytest
 from sqlalchemy import func, select
 
@@ -418,8 +419,6 @@ def _requests(p, attachment_id):
 
 
 def _attachment(p):
-    from innolab.models import Attachment
-
     a = Attachment(proposal=p, filename="konzept.pdf", stored_name="a" * 32,
                    content_type="application/pdf", size=10)
     db.session.add(a)
@@ -478,8 +477,6 @@ def test_permission_matrix(app, app_ctx, client, login, role, status, htmx):
 
 
 def test_assigned_reviewer_sees_versions_and_downloads(app, app_ctx, client, login):
-    from innolab.models import ReviewAssignment
-
     org = f.organisation(owner=f.user())
     p = f.proposal(org, status="in_review")
     reviewer = f.staff(Role.REVIEWER.value)

@@ -10,6 +10,7 @@ import pytest
 
 from tests import factories
 from tests.integration.auth_support import page_text, sign_in
+import redis
 
 NOBODY_LISTENS = "redis://127.0.0.1:1"
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -44,7 +45,6 @@ def test_limits_still_count_in_memory_while_redis_is_unreachable(limited, app_ct
 @pytest.fixture
 def redis_prefix():
     """A key prefix of this test's own on the real Redis; its keys are deleted afterwards."""
-    import redis
 
     connection = redis.Redis.from_url(REDIS, socket_connect_timeout=2)
     try:

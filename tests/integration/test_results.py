@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from innolab.domain import workflow
 import pytest
 from flask import url_for
 
 from innolab.extensions import db
-from innolab.models import AuditEvent, Notification, Proposal, ResultsReport
+from innolab.models import AuditEvent, GoalResult, Notification, Proposal, ResultsReport, UserRole
 from innolab.models._base import utcnow
 from tests import factories as f
 
@@ -254,8 +255,6 @@ def test_goals_table_shows_baseline_target_reached_and_whether_met(client, login
 
 
 def test_pilot_cannot_be_completed_without_an_accepted_report(client, login, world):
-    from innolab.domain import workflow
-
     p = world["p"]
     coordinator = world["coordinator"]
     assert "nicht eingereicht" in str(workflow.check(p, "complete", coordinator))
@@ -371,8 +370,6 @@ def test_results_of_a_pilot_taken_off_the_showcase_are_not_shown(client, login, 
 
 
 def test_results_overview_filters_and_paginates(client, login, app_ctx):
-    from innolab.models import GoalResult
-
     topic = f.topic(name_de="Soziales")
     coordinator = f.staff("coordinator")
     for n in range(12):
@@ -398,7 +395,8 @@ def test_results_overview_filters_and_paginates(client, login, app_ctx):
     assert "Pilot Nummer 07" in found and "Pilot Nummer 08" not in found
     bad = visitor.get(url_for("showcase.results", status="<x>", authority="abc", page="-3"))
     assert bad.status_code == 200
-    partial = visitor.get(url_for("showcase.results", status="stop"), headers={"HX-Request": "true"})
+    partial = visitor.get(url_for("showcase.results", status="stop"),
+                          headers={"HX-Request": "true"})
     text = partial.get_data(as_text=True)
     assert "<html" not in text and "Pilot Nummer 03" in text and "hx-swap-oob" in text
     assert coordinator  # the data was set up without any UI
@@ -462,7 +460,6 @@ def test_partner_may_not_accept_or_send_back_their_own_report(client, login, wor
 
 def test_coordinator_who_is_a_member_may_not_accept(client, login, world):
     _submitted(client, login, world)
-    from innolab.models import UserRole
 
     world["colleague"].role_rows.append(UserRole(role="coordinator"))
     db.session.commit()

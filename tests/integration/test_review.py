@@ -11,6 +11,9 @@ from innolab.models import (
 )
 from innolab.models._base import utcnow
 from tests import factories as f
+from innolab.domain.states import counting_reviews
+from innolab.domain.states import latest_check
+from innolab.models import Attachment
 
 ROLES = ("admin", "coordinator", "reviewer", "decider", "dpo", "iso")
 
@@ -475,7 +478,6 @@ def test_conflict_takes_reviewer_off(client, login, people):
     db.session.refresh(a)
     assert a.conflict_declared_at is not None
     assert c.get(f"/staff/review/proposals/{p.id}/review").status_code == 403
-    from innolab.domain.states import counting_reviews
 
     assert counting_reviews(_reload(p)) == []
     html = _as(client, login, people["coordinator"]).get(
@@ -518,7 +520,6 @@ def test_check_recorded_by_iso_and_replaced(client, login, people):
     assert resp.status_code == 303
     resp = c.post(url, data={"outcome": "passed", "comment": "Nachgereicht."})
     assert resp.status_code == 303
-    from innolab.domain.states import latest_check
 
     p = _reload(p)
     assert len(p.checks) == 2
@@ -840,8 +841,6 @@ def test_publish_refused_for_roles(client, login, people, who, expected):
 
 
 def test_proposal_view_lists_attachments_and_offers_internal_upload(client, login, people):
-    from innolab.models import Attachment
-
     p = _in_review(people)
     p.version = 2
     db.session.add(Attachment(proposal_id=p.id, filename="Konzept.pdf", stored_name="a" * 32,

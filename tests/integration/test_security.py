@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from innolab.config import load_config
 from innolab.web import safe_next
 from innolab.web.text import markdown
 
@@ -24,8 +25,6 @@ def test_session_cookie_flags_in_production_config(app):
 
 
 def test_production_requires_secret_key(monkeypatch, tmp_path):
-    from innolab.config import load_config
-
     monkeypatch.setenv("INNOLAB_ENV", "production")
     monkeypatch.delenv("SECRET_KEY", raising=False)
     try:
@@ -53,7 +52,8 @@ def test_markdown_drops_scripts_and_dangerous_links():
                         "[ok](https://zd.mv-regierung.de)"))
     assert "<strong>fett</strong>" in html
     assert "<script" not in html and "href=\"javascript" not in html
-    assert 'href="https://zd.mv-regierung.de"' in html and 'rel="noopener noreferrer nofollow"' in html
+    assert 'href="https://zd.mv-regierung.de"' in html
+    assert 'rel="noopener noreferrer nofollow"' in html
 
 
 def test_unknown_page_is_a_german_404(client):

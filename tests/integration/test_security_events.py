@@ -13,7 +13,10 @@ from innolab.extensions import db
 from innolab.models import AuditEvent
 from tests import factories
 from tests.client import IsolatedClient
-from tests.integration.auth_support import page_text, sign_in
+from tests.integration.auth_support import sign_in
+from innolab import create_app
+from innolab.extensions import limiter
+from innolab.domain import audit
 
 
 def _events(action):
@@ -64,9 +67,6 @@ def test_csrf_failure_is_recorded(client, app_ctx, csrf_on):
 
 
 def test_rate_limited_request_is_recorded(app, app_ctx):
-    from innolab import create_app
-    from innolab.extensions import limiter
-
     limited = create_app({
         "TESTING": True, "SECRET_KEY": app.config["SECRET_KEY"],
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -87,8 +87,6 @@ def test_rate_limited_request_is_recorded(app, app_ctx):
 
 
 def test_admin_filters_the_audit_log_for_security_events(client, login, app_ctx):
-    from innolab.domain import audit
-
     admin = factories.staff("admin", email="admin@zdmv.example")
     audit.record(admin, "challenge.publish", None, title="Neu")
     db.session.commit()

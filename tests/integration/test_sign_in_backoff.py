@@ -12,7 +12,6 @@ from innolab.extensions import db
 from innolab.models import AuditEvent, SignInThrottle
 from innolab.models._base import utcnow
 from tests import factories
-from tests.integration.test_auth_login import limited_client  # noqa: F401  (fixture)
 from tests.integration.auth_support import link_in, page_text
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}

@@ -10,6 +10,7 @@ from innolab.extensions import db, limiter
 from tests import factories
 from tests.client import IsolatedClient
 from tests.integration.auth_support import link_in
+from innolab.config import load_config
 
 STRONG_KEY = "q8V-3mZ_rT1xL0pWc9sKe2NhYb7uGdAf4JoIvE6yRtM"
 HOST = "innolab.zdmv.example"
@@ -69,7 +70,8 @@ def test_production_refuses_a_base_url_without_https(production, monkeypatch):
     assert "https" in _refused(production, "BASE_URL")
 
 
-@pytest.mark.parametrize("key", ["x", "x" * 64, "changeme-" * 5, "innolab-secret-key-2026-production",
+@pytest.mark.parametrize("key", ["x", "x" * 64, "changeme-" * 5,
+                                 "innolab-secret-key-2026-production",
                                  STRONG_KEY[:31]])
 def test_production_refuses_a_weak_secret_key(production, monkeypatch, key):
     monkeypatch.setenv("SECRET_KEY", key)
@@ -84,8 +86,6 @@ def test_unknown_innolab_env_is_refused(production, monkeypatch, env):
 
 
 def test_unknown_innolab_env_is_refused_outside_production_too(app, monkeypatch, tmp_path):
-    from innolab.config import load_config
-
     monkeypatch.setenv("INNOLAB_ENV", "dev")
     with pytest.raises(ConfigError, match="INNOLAB_ENV"):
         load_config(tmp_path)

@@ -15,6 +15,7 @@ import pytest
 from flask import url_for
 from flask_babel import force_locale
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from innolab import ROOT
@@ -202,7 +203,7 @@ def test_failed_commit_leaves_no_file(app_ctx, folder):
     twin = Attachment(proposal=p, filename="zwilling.pdf", stored_name=a.stored_name,
                       content_type="application/pdf", size=1)
     db.session.add(twin)
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         db.session.commit()  # stored_name is unique: the flush fails
     db.session.rollback()
     assert _files(folder) == [] and _count() == 0

@@ -159,7 +159,8 @@ def test_upload_stores_under_a_random_name_outside_static(app, client, member):
     assert a.size == len(PDF_BYTES) and not a.internal and a.uploaded_by_id == user.id
     assert len(a.stored_name) == 32 and int(a.stored_name, 16) >= 0
     path = os.path.join(app.config["UPLOAD_FOLDER"], a.stored_name)
-    assert open(path, "rb").read() == PDF_BYTES
+    with open(path, "rb") as stored:
+        assert stored.read() == PDF_BYTES
     assert "static" not in os.path.abspath(app.config["UPLOAD_FOLDER"]).split(os.sep)
     assert db.session.execute(select(AuditEvent).where(
         AuditEvent.action == "attachment.upload")).scalar_one().object_id == a.id

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
+from innolab.models import Notification
 import pytest
 
 from innolab.domain import mailer
@@ -44,8 +46,6 @@ def _prefer(user, kind, delivery):
 
 def _plain(obj):
     """What a test needs of an object after the worker ended the session."""
-    from types import SimpleNamespace
-
     return SimpleNamespace(id=obj.id, reference=getattr(obj, "reference", None),
                            email=getattr(obj, "email", None))
 
@@ -243,8 +243,6 @@ def test_worker_pass_sends_digests_and_reminders_when_delivery_itself_fails(app,
 
 
 def _at_local(hour: int, day: date | None = None) -> datetime:
-    from zoneinfo import ZoneInfo
-
     day = day or date.today()
     return datetime(day.year, day.month, day.day, hour, 5,
                     tzinfo=ZoneInfo("Europe/Berlin")).astimezone(UTC)
@@ -331,8 +329,6 @@ def _assignment(due: date, submitted=False, status="in_review"):
 
 
 def _kinds(user):
-    from innolab.models import Notification
-
     return [n.kind for n in db.session.query(Notification).filter_by(user_id=user.id)
             .order_by(Notification.id)]
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+import re
 
+from innolab.models._base import utcnow
 import pytest
 from flask import url_for
 from sqlalchemy import select
@@ -366,7 +368,6 @@ def test_messages_fragment_polls_only_changes(w, client, login):
     frag = client.get(url_for("pilots.messages", proposal_id=w.p.id), headers=HX)
     assert frag.status_code == 200 and "Noch keine Nachrichten." in frag.text
     assert "every 5s" in frag.text
-    import re
 
     seen = re.search(r"seen=([0-9a-f]+)", frag.text).group(1)
     again = client.get(url_for("pilots.messages", proposal_id=w.p.id, seen=seen), headers=HX)
@@ -590,8 +591,6 @@ def test_poll_after_session_ended_redirects_whole_page(w, client):
 
 def test_internal_workspace_content_not_in_api_or_feeds(w, client, login):
     """The open data (API and feeds) never carries workspace content, least of all internal."""
-    from innolab.models._base import utcnow
-
     w.p.published_at = utcnow()
     db.session.commit()
     login(w.coordinator)

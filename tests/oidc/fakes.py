@@ -245,7 +245,7 @@ class FakeProviders:
             response = _json({"error": "not_found"}, 404)
         return response(environ, start_response)
 
-    def start(self) -> "FakeProviders":
+    def start(self) -> FakeProviders:
         self.thread.start()
         return self
 

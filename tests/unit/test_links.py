@@ -39,9 +39,9 @@ def test_link_without_request_and_base_url_uses_the_dev_default_in_tests(app, co
 def test_link_in_production_without_base_url_is_refused(app, config):
     config["BASE_URL"] = ""
     config["INNOLAB_ENV"] = "production"
-    with app.test_request_context(base_url="http://innolab.example"):
-        with pytest.raises(links.NoBaseURL, match="BASE_URL must be set"):
-            links.external_url("auth.login")
+    with app.test_request_context(base_url="http://innolab.example"), \
+            pytest.raises(links.NoBaseURL, match="BASE_URL must be set"):
+        links.external_url("auth.login")
     with app.app_context(), pytest.raises(links.NoBaseURL):
         links.absolute("/login")
 

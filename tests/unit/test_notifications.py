@@ -6,11 +6,12 @@ from pathlib import Path
 
 from innolab.domain import mailer
 from innolab.domain import notifications as nt
+from tests import factories as f
 
 
 def test_every_kind_has_a_preferences_label():
     assert set(nt.KINDS) == set(nt.KIND_LABELS)
-    assert nt.PROCESS_KINDS <= set(nt.KINDS) and nt.STAFF_KINDS <= set(nt.KINDS)
+    assert set(nt.KINDS) >= nt.PROCESS_KINDS and set(nt.KINDS) >= nt.STAFF_KINDS
     assert {"decision", "changes_requested", "report_returned"} <= nt.PROCESS_KINDS
 
 
@@ -22,8 +23,6 @@ def test_every_kind_has_text_label_recipients_and_an_existing_mail_template(app)
 
 
 def test_process_kinds_cannot_be_switched_off(app_ctx):
-    from tests import factories as f
-
     user = f.user()
     changed = nt.set_preferences(user, {kind: "off" for kind in nt.KINDS})
     assert not set(changed) & nt.PROCESS_KINDS

@@ -4,9 +4,10 @@ The objects here are built in memory (never flushed): `workflow.check` only read
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from types import SimpleNamespace
 
+from flask_login import AnonymousUserMixin
 import pytest
 
 from innolab.domain import workflow
@@ -17,7 +18,7 @@ from innolab.models import (
 )
 from tests.factories import COMPLETE
 
-NOW = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 STAFF_ROLES = [r.value for r in Role]
 ROLES = ["member", "other_partner"] + STAFF_ROLES
 STATUSES = [s.value for s in Status]
@@ -67,7 +68,10 @@ def make_world(status: str = Status.DRAFT.value, **fields) -> World:
     return World(p=p, users=users, writer=writer, org=org)
 
 
-def _check(w: World, action: str, role_or_user, message="Eine Begründung.", start_date=date.today(),
+TODAY = date.today()  # the default start date of a check, as when the tests were collected
+
+
+def _check(w: World, action: str, role_or_user, message="Eine Begründung.", start_date=TODAY,
            **kw):
     user = w.users[role_or_user] if isinstance(role_or_user, str) else role_or_user
     kw.setdefault("accepting_report", True)  # completing is only ever the report's acceptance
@@ -123,8 +127,6 @@ def test_check_refuses_an_unknown_action(app_ctx):
 
 
 def test_check_refuses_a_visitor(app_ctx):
-    from flask_login import AnonymousUserMixin
-
     w = make_world()
     assert _check(w, "submit", AnonymousUserMixin()) is not None
     assert _check(w, "submit", None) is not None
