@@ -14,22 +14,15 @@ import pytest
 import requests
 
 from tests import factories
-from werkzeug.serving import make_server
 from innolab.extensions import db
 from innolab.models import Membership
+from tests.client import serving
 
 
 @pytest.fixture(scope="session")
 def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="concurrency-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=10)
-        httpd.server_close()
+    with serving(app, threaded=True) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-import threading
 from types import SimpleNamespace
 
 import pytest
 
-from tests.client import IsolatedClient
+from tests.client import IsolatedClient, serving
 from tests.smtp import SMTPServer, Tarpit
-from werkzeug.serving import make_server
 from innolab import create_app
 from innolab.extensions import db, limiter
 
@@ -85,15 +83,8 @@ def live_url(app):
     a response (on close) keeps the worker from the next request, as it does in production.
     (werkzeug's threaded server would start a fresh thread for every connection and hide it.)
     """
-    server = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serving(app, threaded=False) as url:
+        yield url
 
 
 @pytest.fixture
