@@ -10,6 +10,7 @@ from ..domain.editing import EditConflict
 from ..extensions import db, limiter
 from ..models import Invitation, Organisation
 from ..web import redirect_to, render, require
+from ..web.forms import add_error, text_of
 from . import bp
 from .forms import InviteForm, OrganisationForm, TransferForm
 
@@ -54,7 +55,7 @@ def new_organisation():
         try:
             org = orgs.create(current_user, **form.profile())
         except DomainError as exc:
-            form.name.errors.append(str(exc.reason))
+            add_error(form.name, str(exc.reason))
         else:
             db.session.commit()
             flash(_("Die Organisation „%(name)s“ wurde angelegt. Sie sind ihre Eigentümerin "
@@ -91,7 +92,7 @@ def edit_organisation(org_id: int):
             return render("accounts/organisation_form.html", form=form, org=org,
                           conflict=conflict, status=409)
         except DomainError as exc:
-            form.name.errors.append(str(exc.reason))
+            add_error(form.name, str(exc.reason))
         else:
             db.session.commit()
             if changed:
@@ -113,9 +114,9 @@ def invite(org_id: int):
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            inv = orgs.invite(org, current_user, form.email.data)
+            inv = orgs.invite(org, current_user, text_of(form.email))
         except DomainError as exc:
-            form.email.errors.append(str(exc.reason))
+            add_error(form.email, str(exc.reason))
         else:
             db.session.commit()
             flash(_("Die Einladung an %(email)s wurde versendet. Sie gilt %(days)d Tage.",
@@ -161,6 +162,7 @@ def join(token: str):
                 "Konto? Dann registrieren Sie sich bitte zuerst und öffnen Sie danach den Link "
                 "aus der Einladung erneut."), "info")
         return redirect_to(url_for("auth.login", next=url_for("accounts.join", token=token)))
+    assert inv is not None  # invitation_problem() answered "missing" otherwise
     org = inv.organisation
     if org.is_member(current_user):
         flash(_("Sie sind bereits Mitglied der Organisation „%(name)s“.", name=org.name), "info")

@@ -57,9 +57,10 @@ def _page_body(page, items: list[dict], values: dict, params: tuple[P.Param, ...
     if values["per_page"] != defaults["per_page"]:
         keep["per_page"] = values["per_page"]
     view_args = request.view_args or {}
+    endpoint = request.endpoint or ""
 
     def link(n: int) -> str:
-        return external_url(request.endpoint, **view_args, **keep, **({"page": n} if n > 1 else {}))
+        return external_url(endpoint, **view_args, **keep, **({"page": n} if n > 1 else {}))
 
     last = max(page.pages, 1)
     number = values["page"]
@@ -171,9 +172,10 @@ def organisation(slug: str):
 
 
 def _feed(title: str, subtitle: str, page_endpoint: str, entries) -> Response:
+    here = external_url(request.endpoint or "")
     body = opendata.atom_feed(
-        feed_id=external_url(request.endpoint), title=title, subtitle=subtitle,
-        self_url=external_url(request.endpoint), alternate_url=external_url(page_endpoint),
+        feed_id=here, title=title, subtitle=subtitle,
+        self_url=here, alternate_url=external_url(page_endpoint),
         author=_("InnoLab des ZDMV"), entries=entries)
     response = Response(body, content_type=ATOM)
     response.vary.update(("Accept-Language", "Cookie"))  # titles follow the chosen language

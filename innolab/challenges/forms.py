@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.challenges import PAST_DEADLINE, ChallengeData
-from ..web.forms import VersionedForm, single_line
+from ..web.forms import VersionedForm, date_of, single_line, text_of
 
 
 def _int_or_none(value):
@@ -54,6 +54,7 @@ class ChallengeForm(VersionedForm, FlaskForm):
             raise ValidationError(PAST_DEADLINE)
 
     def data_object(self) -> ChallengeData:
-        return ChallengeData(title=self.title.data, summary=self.summary.data,
-                             description=self.description.data, authority_id=self.authority.data,
-                             deadline=self.deadline.data, topic_ids=list(self.topics.data or []))
+        return ChallengeData(title=text_of(self.title), summary=text_of(self.summary),
+                             description=text_of(self.description),
+                             authority_id=self.authority.data, deadline=date_of(self.deadline),
+                             topic_ids=list(self.topics.data or []))

@@ -27,16 +27,15 @@ class PreferencesForm(FlaskForm):
 
     @classmethod
     def for_user(cls, user, current: dict[str, str], **kw) -> PreferencesForm:
-        class Form(cls):
-            pass
+        form_class = type("Form", (cls,), {})  # a class of its own: fields are added to it
 
         choices = list(nt.DELIVERY_LABELS.items())
         for kind in nt.kinds_for(user):
             if kind in nt.PROCESS_KINDS:
                 continue
-            setattr(Form, kind, DeliveryField(nt.KIND_LABELS[kind], choices=choices,
+            setattr(form_class, kind, DeliveryField(nt.KIND_LABELS[kind], choices=choices,
                                               default=current.get(kind)))
-        return Form(**kw)
+        return form_class(**kw)
 
     def choices(self) -> dict[str, str]:
         return {f.name: f.data for f in self if isinstance(f, DeliveryField)}

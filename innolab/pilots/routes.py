@@ -13,6 +13,7 @@ from ..domain import workspace as domain
 from ..extensions import db, htmx
 from ..models import Document, DocumentVersion, Milestone, PilotGoal, Proposal
 from ..web import redirect_to, render, require, send_stored_file
+from ..web.forms import date_of, text_of
 from . import bp
 from .forms import (
     ConfirmForm,
@@ -137,13 +138,15 @@ def goals(proposal_id: int):
     if not form.validate():
         return _goals_page(p, form, 422)
     try:
-        domain.add_goal(p, current_user, title=form.title.data, baseline=form.baseline.data,
-                        target=form.target.data, measurement=form.measurement.data)
+        domain.add_goal(p, current_user, title=text_of(form.title),
+                        baseline=text_of(form.baseline), target=text_of(form.target),
+                        measurement=text_of(form.measurement))
     except domain.WorkspaceRefused as exc:
         db.session.rollback()
         return _goals_page(p, form, 422, error=exc.reason)
     db.session.commit()
-    flash(_("Das Ziel „%(title)s“ wurde gespeichert.", title=form.title.data.strip()), "success")
+    flash(_("Das Ziel „%(title)s“ wurde gespeichert.", title=text_of(form.title).strip()),
+          "success")
     return redirect_to(url_for(".goals", proposal_id=p.id))
 
 
@@ -160,9 +163,9 @@ def goal(proposal_id: int, goal_id: int):
     if request.method == "POST":
         if form.validate():
             try:
-                domain.update_goal(g, current_user, title=form.title.data,
-                                   baseline=form.baseline.data, target=form.target.data,
-                                   measurement=form.measurement.data,
+                domain.update_goal(g, current_user, title=text_of(form.title),
+                                   baseline=text_of(form.baseline), target=text_of(form.target),
+                                   measurement=text_of(form.measurement),
                                    seen_version=form.seen_version)
             except EditConflict as exc:
                 form.continue_from(exc)
@@ -230,7 +233,7 @@ def messages(proposal_id: int):
         require(permissions.post_internal(current_user, p))
     if form.validate():
         try:
-            domain.post_message(p, current_user, form.body.data, internal=internal,
+            domain.post_message(p, current_user, text_of(form.body), internal=internal,
                                 files=request.files.getlist(form.files.name))
         except uploads.UploadRefused as exc:
             db.session.rollback()
@@ -264,7 +267,8 @@ def milestones(proposal_id: int):
     form = MilestoneForm(prefix="milestone")
     if not form.validate():
         return _page(p, status=422, milestone_form=form)
-    m = domain.add_milestone(p, current_user, title=form.title.data, due_date=form.due_date.data,
+    m = domain.add_milestone(p, current_user, title=text_of(form.title),
+                             due_date=date_of(form.due_date),
                              description=form.description.data)
     db.session.commit()
     flash(_("Der Meilenstein „%(title)s“ wurde angelegt.", title=m.title), "success")
@@ -301,8 +305,8 @@ def milestone(proposal_id: int, milestone_id: int):
     if action == "save":
         if form.validate():
             try:
-                domain.update_milestone(m, current_user, title=form.title.data,
-                                        due_date=form.due_date.data,
+                domain.update_milestone(m, current_user, title=text_of(form.title),
+                                        due_date=date_of(form.due_date),
                                         description=form.description.data,
                                         seen_version=form.seen_version)
             except EditConflict as exc:
@@ -335,7 +339,7 @@ def documents(proposal_id: int):
         require(permissions.see_internal_workspace(current_user, p))
     if form.validate():
         try:
-            doc = domain.add_document(p, current_user, title=form.title.data,
+            doc = domain.add_document(p, current_user, title=text_of(form.title),
                                       file_storage=request.files.get(form.file.name),
                                       internal=internal, note=form.note.data)
         except uploads.UploadRefused as exc:

@@ -101,8 +101,9 @@ class ProposalForm(VersionedForm, FlaskForm):
 
     def challenge_choices(self) -> set:
         """The challenge ids one may choose (None = own initiative)."""
-        return {_int_or_none(choice[0] if isinstance(choice, tuple) else choice.value)
-                for choice in self.challenge_id.choices}
+        return {_int_or_none(choice[0] if isinstance(choice, tuple)
+                             else choice.value)  # type: ignore[attr-defined]  # SelectChoice
+                for choice in self.challenge_id.choices or ()}
 
     def validate_challenge_id(self, field):
         if field.data not in self.challenge_choices():

@@ -46,7 +46,7 @@ class ReportForm(VersionedForm, FlaskForm):
 
     @classmethod
     def for_goals(cls, goals, **kw) -> ReportForm:
-        attrs = {"goal_ids": tuple(g.id for g in goals)}
+        attrs: dict[str, object] = {"goal_ids": tuple(g.id for g in goals)}
         for g in goals:
             attrs[f"goal_{g.id}_value"] = StringField(
                 _l("Erreichter Wert für „%(goal)s“", goal=g.title),

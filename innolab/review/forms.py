@@ -10,11 +10,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ..domain import review as rv
 from ..domain.states import status_label
 from ..models import CRITERIA, CheckOutcome, Status
+from ..web.forms import add_error
 from ..domain.notifications import review_due_date
 from datetime import date
 
 try:  # WTForms >= 3.3 wants SelectChoice objects instead of tuples
-    from wtforms.fields.choices import SelectChoice
+    from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # 3.2 stubs
 except ImportError:  # pragma: no cover
     def SelectChoice(value, label):  # noqa: N802
         return (value, label)
@@ -184,10 +185,10 @@ class ReviewForm(FlaskForm):
         ok = True
         for f in self.criteria:
             if f.data is None:
-                f.errors.append(_l("Bitte vergeben Sie eine Bewertung von 1 bis 5."))
+                add_error(f, _l("Bitte vergeben Sie eine Bewertung von 1 bis 5."))
                 ok = False
         if self.recommendation.data is None:
-            self.recommendation.errors.append(_l("Bitte wählen Sie eine Empfehlung aus."))
+            add_error(self.recommendation, _l("Bitte wählen Sie eine Empfehlung aus."))
             ok = False
         return ok
 
@@ -205,7 +206,7 @@ class CheckForm(FlaskForm):
 
     def seen_latest_id(self) -> int | None:
         try:
-            return int(self.seen_latest.data)
+            return int(self.seen_latest.data or "")
         except (TypeError, ValueError):
             return None
 

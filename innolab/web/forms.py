@@ -2,6 +2,8 @@
 version of a record being edited."""
 from __future__ import annotations
 
+from datetime import date
+
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
@@ -59,3 +61,20 @@ class VersionedForm:
     def continue_from(self, conflict) -> None:
         """After an edit conflict: the next save deliberately replaces what is stored now."""
         self.version.data = conflict.version
+
+
+def text_of(field) -> str:
+    """What a validated text field holds, as text ("" where it was left empty)."""
+    return field.data or ""
+
+
+def date_of(field) -> date:
+    """What a validated, required date field holds."""
+    if field.data is None:
+        raise ValueError(f"{field.name} is required and was validated")
+    return field.data
+
+
+def add_error(field, message) -> None:
+    """Show `message` (a refusal of the domain, say) at `field` as one of its errors."""
+    field.errors = [*field.errors, str(message)]
