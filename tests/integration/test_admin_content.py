@@ -22,7 +22,8 @@ def admin(login):
 
 
 def _actions():
-    return [e.action for e in db.session.execute(select(AuditEvent)).scalars()]
+    events = db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()
+    return [e.action for e in events]
 
 
 # ------------------------------------------------------------------ authorities
