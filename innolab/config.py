@@ -193,6 +193,8 @@ def load_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Seconds a proof of identity counts for sensitive changes (web.recent_auth_required).
+        "REAUTH_MAX_AGE": _int("REAUTH_MAX_AGE_MINUTES", 10) * 60,
         "PERMANENT_SESSION_LIFETIME": _int("SESSION_LIFETIME_MINUTES", 12 * 60) * 60,
         "WTF_CSRF_TIME_LIMIT": None,  # bound to the session instead of a clock
         "PREFERRED_URL_SCHEME": "https" if production else "http",

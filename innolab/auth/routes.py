@@ -12,7 +12,9 @@ from ..domain.admin import role_labels
 from ..domain.accounts import MIN_PASSWORD_LENGTH
 from ..domain.registration import LoginRefused, PasswordRejected
 from ..extensions import db, limiter
-from ..web import redirect_to, render, safe_next, start_session
+from ..web import (
+    SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, redirect_to, render, safe_next, start_session,
+)
 from . import bp
 from .forms import (
     ChangePasswordForm, EmailForm, LoginForm, RegisterForm, ResetPasswordForm, SettingsForm,
@@ -35,11 +37,15 @@ def _home() -> str:
 def _sign_in(user, method: str | None = "password") -> None:
     """A fresh session for the user (no data of the anonymous session survives).
 
-    `method` None: the same person continues (after changing the password), no new sign-in.
+    `method` None: the same person continues (after changing the password), no new sign-in;
+    how the session was signed in stays as it was.
     """
-    start_session(user)
-    if method:
-        registration.record_login(user, method=method)
+    if method is None:
+        start_session(user, session.get(SIGN_IN_METHOD_KEY) or "password",
+                      second_factor=bool(session.get(SECOND_FACTOR_KEY)))
+        return
+    start_session(user, method)
+    registration.record_login(user, method=method)
 
 
 def _sent_page(title: str, text: str, status: int = 200):

@@ -27,6 +27,7 @@ from .. import links
 from ..domain import audit, identities
 from ..domain.identities import CheckMailbox, SignInRefused
 from ..extensions import db, limiter
+from ..models.users import provider_source
 from ..web import redirect_to, render, safe_next, start_session
 from . import bp
 from .client import ProviderUnavailable, client_for, metadata
@@ -250,7 +251,8 @@ def _finish_login(provider, stored, claims, logout_data):
         db.session.commit()  # the audit event (nothing else was changed)
         return _to_login(str(exc.reason))
     user = result.user
-    start_session(user)  # nothing of the anonymous session survives (but the language)
+    # nothing of the anonymous session survives (but the language)
+    start_session(user, provider_source(provider.key))
     identities.remember_for_logout(session, provider, logout_data.get("id_token"),
                                    logout_data.get("end_session_endpoint"))
     db.session.commit()

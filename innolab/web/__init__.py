@@ -1,10 +1,16 @@
 """What every blueprint shares: rendering (full page or htmx block), refusals, redirects."""
 from __future__ import annotations
 
+import functools
+import time
 from urllib.parse import urljoin, urlsplit
 
-from flask import abort, make_response, redirect, render_template, request, send_file, session
-from flask_login import login_user
+from flask import (
+    abort, current_app, flash, make_response, redirect, render_template, request, send_file,
+    session, url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
 from jinja2_fragments.flask import render_block
 
 from ..extensions import htmx
@@ -81,12 +87,57 @@ def send_stored_file(path_of, stored, fallback_name: str):
     return response
 
 
-def start_session(user) -> None:
+# Keys of the signed session cookie that say how this session was signed in.
+SIGN_IN_METHOD_KEY = "innolab_method"        # "password", "provider:<key>", "reset_link", …
+SECOND_FACTOR_KEY = "innolab_second_factor"  # a second factor (or the provider's) was shown
+RECENT_AUTH_KEY = "innolab_recent_auth"      # epoch seconds of the last proof of identity
+
+
+def start_session(user, method: str = "password", *, second_factor: bool = False) -> None:
     """Sign `user` in with a fresh session: nothing of the old one survives but the chosen
-    language (no session fixation, no data of the anonymous visit)."""
+    language (no session fixation, no data of the anonymous visit).
+
+    `method` says how the person proved who they are; `second_factor` whether a second factor
+    (or a provider's assurance of one) was part of it. A sign-in is a proof of identity: the
+    session counts as recently authenticated (see `recent_auth_required`).
+    """
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
     login_user(user)
     session.permanent = True
+    session[SIGN_IN_METHOD_KEY] = method
+    session[SECOND_FACTOR_KEY] = bool(second_factor)
+    mark_recent_auth()
+
+
+def mark_recent_auth() -> None:
+    """The person has just proved who they are again (password, second factor, provider)."""
+    session[RECENT_AUTH_KEY] = int(time.time())
+
+
+def has_recent_auth(max_age: int | None = None) -> bool:
+    if max_age is None:
+        max_age = current_app.config["REAUTH_MAX_AGE"]
+    at = session.get(RECENT_AUTH_KEY)
+    return isinstance(at, int) and 0 <= time.time() - at <= max_age
+
+
+def recent_auth_required(view):
+    """Sensitive changes (e-mail, password, second factors, linking a provider, staff roles)
+    need a proof of identity within REAUTH_MAX_AGE seconds; else the person confirms it on
+    the re-authentication page and comes back. A POST is not replayed: the person returns to
+    the page the form was on and sends it again."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user.is_authenticated and not has_recent_auth():
+            back = request.full_path if request.method == "GET" else (
+                safe_next(request.referrer and urlsplit(request.referrer).path, "")
+                or request.path)
+            if request.method != "GET":
+                flash(_("Bitte bestätigen Sie zuerst, dass Sie es sind, und senden Sie das "
+                        "Formular dann noch einmal."), "info")
+            return redirect_to(url_for("auth.reauthenticate", next=back.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapped

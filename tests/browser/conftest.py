@@ -6,7 +6,7 @@ run axe on the page they arrive at, `ui.check()` does it after an htmx swap. A p
 loaded but never checked fails the test at its end.
 
 The live app has its own database (a fresh SQLite file, or the PostgreSQL database
-`innolab_browser` next to TEST_DATABASE_URL), real CSRF protection and no rate limits.
+`<test database>_browser` next to TEST_DATABASE_URL), real CSRF protection and no rate limits.
 """
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ CHROMIUM_ARGS = [
 ]
 AXE_JS = ROOT / "static" / "vendor" / "axe" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-BROWSER_DB = "innolab_browser"
 TIMEOUT_MS = 10_000
 
 
@@ -75,8 +74,14 @@ def _postgres_admin_url(test_url: str) -> tuple[str, str]:
     if url.drivername in ("postgres", "postgresql+psycopg", "postgresql+psycopg2"):
         url = url.set(drivername="postgresql")
     admin = url.set(database="postgres").render_as_string(hide_password=False)
-    browser = url.set(database=BROWSER_DB).render_as_string(hide_password=False)
+    browser = url.set(database=browser_db(url.database)).render_as_string(hide_password=False)
     return admin, browser
+
+
+def browser_db(test_db: str | None) -> str:
+    """The live app's database, named after the test database: two runs against different
+    test databases (e.g. two checkouts) never drop each other's."""
+    return f"{test_db or 'test'}_browser"
 
 
 def _postgres(admin_url: str, statement: str) -> None:
@@ -89,15 +94,18 @@ def _postgres(admin_url: str, statement: str) -> None:
 
 @pytest.fixture(scope="module")
 def live_database(tmp_path_factory):
+    from sqlalchemy.engine import make_url
+
     test_url = os.environ.get("TEST_DATABASE_URL")
     if not test_url:
         yield "sqlite:///" + str(tmp_path_factory.mktemp("browser-db") / "browser.sqlite")
         return
     admin, browser = _postgres_admin_url(test_url)
-    _postgres(admin, f"DROP DATABASE IF EXISTS {BROWSER_DB} WITH (FORCE)")
-    _postgres(admin, f"CREATE DATABASE {BROWSER_DB}")
+    name = make_url(browser).database
+    _postgres(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _postgres(admin, f"CREATE DATABASE {name}")
     yield browser
-    _postgres(admin, f"DROP DATABASE IF EXISTS {BROWSER_DB} WITH (FORCE)")
+    _postgres(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 # --------------------------------------------------------------------------- the live server
