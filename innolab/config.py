@@ -198,6 +198,15 @@ def load_config(instance_path: Path) -> dict:
         "PERMANENT_SESSION_LIFETIME": _int("SESSION_LIFETIME_MINUTES", 12 * 60) * 60,
         "WTF_CSRF_TIME_LIMIT": None,  # bound to the session instead of a clock
         "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # The licence of the published data (API, feeds, /open-data); docs/configuration.md.
+        "OPEN_DATA_LICENSE_NAME": os.environ.get(
+            "OPEN_DATA_LICENSE_NAME", "Datenlizenz Deutschland – Namensnennung – Version 2.0"),
+        "OPEN_DATA_LICENSE_URL": os.environ.get(
+            "OPEN_DATA_LICENSE_URL", "https://www.govdata.de/dl-de/by-2-0"),
+        "OPEN_DATA_LICENSE_SPDX": os.environ.get("OPEN_DATA_LICENSE_SPDX", "DL-DE-BY-2.0"),
+        "OPEN_DATA_ATTRIBUTION": os.environ.get(
+            "OPEN_DATA_ATTRIBUTION",
+            "Zentrum für Digitalisierung Mecklenburg-Vorpommern (ZDMV), InnoLab"),
         # Languages
         "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",

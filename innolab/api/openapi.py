@@ -49,6 +49,14 @@ def _id_param(name: str, description: str) -> dict:
             "schema": {"type": "integer", "minimum": 1, "maximum": P.INT32_MAX}}
 
 
+def _license() -> dict:
+    terms = opendata.licence()
+    # OpenAPI 3.1: an SPDX identifier or a URL, not both.
+    if terms["spdx"]:
+        return {"name": terms["name"], "identifier": terms["spdx"]}
+    return {"name": terms["name"], "url": terms["url"]}
+
+
 def document(server_url: str) -> dict:
     """The whole document; `server_url` is this site's address (no trailing slash)."""
     paths = {
@@ -92,6 +100,7 @@ def document(server_url: str) -> dict:
         "info": {
             "title": "InnoLab Open Data API",
             "version": VERSION,
+            "license": _license(),
             "summary": "The public showcase of the InnoLab of the ZDMV as open data.",
             "description": (
                 "Read-only access to what the InnoLab showcase publishes: challenges of the "
@@ -101,10 +110,13 @@ def document(server_url: str) -> dict:
                 "no reviews. No key, cookie or sign-in is needed; every answer carries "
                 "`Access-Control-Allow-Origin: *`.\n\n"
                 "Lists are paginated (`page`, `per_page` up to 100) and answer with `items`, "
-                "`page`, `per_page`, `total`, `pages` and `links` (`next`/`prev` are null at "
-                "the ends). Errors are `application/problem+json` (RFC 9457). Texts marked "
-                "Markdown are the Markdown the authors wrote.\n\n"
-                "Atom feeds: /feeds/challenges.atom, /feeds/pilots.atom, /feeds/results.atom."),
+                "`page`, `per_page`, `total`, `pages`, `links` (`next`/`prev` are null at "
+                "the ends) and `license`. Errors are `application/problem+json` (RFC 9457). "
+                "Texts marked Markdown are the Markdown the authors wrote.\n\n"
+                "Atom feeds: /feeds/challenges.atom, /feeds/pilots.atom, /feeds/results.atom.\n\n"
+                "Licence: every answer names it in a `Link: <…>; rel=\"license\"` header, every "
+                "list in its `license` object and every feed in `<rights>` and "
+                "`<link rel=\"license\">`; name the source as its `attribution` says."),
         },
         "servers": [{"url": server_url or "/"}],
         "tags": [{"name": n} for n in ("challenges", "pilots", "results", "organisations",

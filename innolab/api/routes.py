@@ -43,6 +43,8 @@ def _open_data_headers(response):
         response.headers["Access-Control-Allow-Origin"] = "*"
         if response.status_code == 200 and request.endpoint != "api.docs":
             response.headers.setdefault("Cache-Control", PUBLIC_CACHE)
+        if response.status_code == 200:
+            response.headers["Link"] = opendata.licence_link_header()
     return response
 
 
@@ -70,6 +72,7 @@ def _page_body(page, items: list[dict], values: dict, params: tuple[P.Param, ...
         "links": {"self": link(number), "first": link(1), "last": link(last),
                   "next": link(number + 1) if number < page.pages else None,
                   "prev": link(min(number - 1, last)) if number > 1 else None},
+        "license": opendata.licence(),
     }
 
 
@@ -95,7 +98,7 @@ def docs():
     return render("api/docs.html",
                   openapi_url=url_for("api.openapi"),
                   example=url_for("api.pilots", status="running", per_page=5),
-                  params=P, opendata=opendata)
+                  params=P, opendata=opendata, licence=opendata.licence())
 
 
 # ---------------------------------------------------------------- challenges

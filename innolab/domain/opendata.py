@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from xml.etree import ElementTree as ET
 
+from flask import current_app
 from flask_babel import format_date, format_decimal
 
 from innolab.i18n import lazy_gettext as _l
@@ -141,10 +142,32 @@ def _page_schema(item: str) -> dict:
         "total": {"type": "integer", "minimum": 0},
         "pages": {"type": "integer", "minimum": 0},
         "links": _ref("PageLinks"),
+        "license": _ref("License"),
     })
 
 
+# ---------------------------------------------------------------- the licence
+
+
+def licence() -> dict:
+    """The licence of every piece of open data, from the settings (one source for the API's
+    answers and headers, the OpenAPI document, the feeds and the /open-data page)."""
+    config = current_app.config
+    return {"name": config["OPEN_DATA_LICENSE_NAME"], "url": config["OPEN_DATA_LICENSE_URL"],
+            "spdx": config["OPEN_DATA_LICENSE_SPDX"] or None,
+            "attribution": config["OPEN_DATA_ATTRIBUTION"]}
+
+
+def licence_link_header() -> str:
+    """The licence as an HTTP Link header (RFC 8288, relation "license" of RFC 4946)."""
+    return f'<{licence()["url"]}>; rel="license"'
+
+
 SCHEMAS: dict[str, dict] = {
+    "License": _obj({"name": STR, "url": URL, "spdx": _nullable(STR),
+                     "attribution": {"type": "string",
+                                     "description": "Name the source like this when reusing"}},
+                    "The licence of the data"),
     "Authority": _obj({"id": INT, "name": STR, "short_name": _nullable(STR),
                        "website": _nullable(WEBSITE)}, "A state authority (Behörde)"),
     "Topic": _obj({"slug": STR, "name_de": STR, "name_en": STR}),
@@ -358,6 +381,9 @@ def atom_feed(*, feed_id: str, title: str, subtitle: str | None, self_url: str,
     el(feed, "updated", iso_datetime(updated))
     el(feed, "link", rel="self", type="application/atom+xml", href=self_url)
     el(feed, "link", rel="alternate", type="text/html", href=alternate_url)
+    terms = licence()
+    el(feed, "link", rel="license", href=terms["url"])  # RFC 4946
+    el(feed, "rights", f"{terms['name']}, {terms['attribution']}")
     a = el(feed, "author")
     el(a, "name", author)
     el(feed, "generator", "InnoLab")
