@@ -24,7 +24,9 @@ from . import openapi as spec
 from . import params as P
 
 ATOM = "application/atom+xml; charset=utf-8"
-PUBLIC_CACHE = "public, max-age=300"
+# Caches may keep open data but must ask again each time (a cheap 304 with the ETag): a
+# pilot whose partner withdrew consent is gone from every answer at once.
+PUBLIC_CACHE = "public, no-cache"
 OPEN_PATHS = ("/api/", "/feeds/")
 
 
@@ -38,13 +40,16 @@ def _api_error(exc: P.ApiError):
 
 @bp.after_request
 def _open_data_headers(response):
-    """Public open data: any site may read it (CORS) and shared caches may keep it briefly."""
+    """Public open data: any site may read it (CORS); caches revalidate every time."""
     if request.path.startswith(OPEN_PATHS):
         response.headers["Access-Control-Allow-Origin"] = "*"
-        if response.status_code == 200 and request.endpoint != "api.docs":
-            response.headers.setdefault("Cache-Control", PUBLIC_CACHE)
         if response.status_code == 200:
             response.headers["Link"] = opendata.licence_link_header()
+        if response.status_code == 200 and request.endpoint != "api.docs":
+            response.headers.setdefault("Cache-Control", PUBLIC_CACHE)
+            if not response.direct_passthrough:
+                response.add_etag()
+                response.make_conditional(request)
     return response
 
 

@@ -130,6 +130,14 @@ KINDS: dict[str, Kind] = {
     "pilot_cancelled": Kind(
         _l("Pilot %(reference)s abgebrochen"), _l("Ein Pilot wurde abgebrochen"),
         "Partnerorganisation (transition: cancel)", process=True, template="transition"),
+    "consent_withdrawn": Kind(
+        _l("Zustimmung zur Veröffentlichung widerrufen: %(reference)s"),
+        _l("Eine Partnerorganisation hat ihre Zustimmung zur Veröffentlichung widerrufen"),
+        "Koordination (consent.withdraw)", process=True, staff_only=True),
+    "consent_given": Kind(
+        _l("Zustimmung zur Veröffentlichung erteilt: %(reference)s"),
+        _l("Eine Partnerorganisation hat der Veröffentlichung zugestimmt"),
+        "Koordination (consent.give)", staff_only=True),
 }
 
 # Views of the table, for the preferences page and its form.

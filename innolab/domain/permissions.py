@@ -494,3 +494,29 @@ def unpublish_results(user, p: Proposal) -> Permission:
     if report is None or report.published_at is None:
         return deny(_l("Die Ergebnisse sind nicht veröffentlicht."))
     return ALLOW
+
+
+# ---------------------------------------------------------------- consent to publication
+
+CONSENT_PILOT, CONSENT_RESULTS = "pilot", "results"
+
+
+def change_publication_consent(user, p: Proposal, what: str) -> Permission:
+    """Members of the proposing organisation give or withdraw their consent to publication at
+    any time once the proposal has left their hands (while they edit it, the form holds it);
+    the consent to publishing the results, once the report has been submitted."""
+    if not _signed_in(user):
+        return deny(NOT_SIGNED_IN)
+    if not p.organisation.is_member(user):
+        return deny(_l("Nur Mitglieder der vorschlagenden Organisation können das."),
+                    hide=not is_staff(user))
+    if what == CONSENT_PILOT:
+        if is_editable(p):
+            return deny(_l("Solange Sie den Vorschlag bearbeiten, legen Sie die Zustimmung im "
+                           "Formular fest."))
+        return ALLOW
+    report = p.results_report
+    if report is None or report.status not in ("submitted", "accepted"):
+        return deny(_l("Die Zustimmung zur Veröffentlichung der Ergebnisse legen Sie im "
+                       "Ergebnisbericht fest, solange Sie ihn bearbeiten."))
+    return ALLOW

@@ -264,6 +264,10 @@ TIMELINE_LABELS = {
     "report_accepted": _l("Ergebnisbericht angenommen"),
     "report_published": _l("Ergebnisse im Schaufenster veröffentlicht"),
     "report_unpublished": _l("Ergebnisse aus dem Schaufenster entfernt"),
+    "pilot_consent_withdrawn": _l("Zustimmung zur Veröffentlichung des Piloten widerrufen"),
+    "pilot_consent_given": _l("Zustimmung zur Veröffentlichung des Piloten erteilt"),
+    "results_consent_withdrawn": _l("Zustimmung zur Veröffentlichung der Ergebnisse widerrufen"),
+    "results_consent_given": _l("Zustimmung zur Veröffentlichung der Ergebnisse erteilt"),
 }
 
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..domain import DomainError, permissions, uploads, workflow
+from ..domain import consent as consent_domain
 from ..domain import proposals as domain
 from ..domain.editing import EditConflict
 from ..domain.states import MEMBER, missing_fields
@@ -316,3 +317,45 @@ def delete_attachment(attachment_id: int):
     uploads.delete(a, current_user)
     db.session.commit()
     return _after_attachment_change(p, _("Die Datei „%(name)s“ wurde entfernt.", name=name))
+
+
+# ---------------------------------------------------------------- consent to publication
+
+@bp.route("/<int:proposal_id>/consent/<any(pilot, results):what>", methods=["GET", "POST"])
+@login_required
+def consent(proposal_id: int, what: str):
+    """Give or withdraw the consent to publishing the pilot or its results, after a
+    confirmation page that says what follows."""
+    p = _get(proposal_id)
+    require(permissions.view_proposal(current_user, p))
+    require(permissions.change_publication_consent(current_user, p, what))
+    given = consent_domain.current(p, what)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        # What the page offered: a second tab that still offers "withdraw" never gives the
+        # consent back (the domain refuses a withdrawal of a withdrawn consent).
+        intent = request.form.get("intent")
+        if intent not in ("withdraw", "give"):
+            abort(400)
+        given = intent == "withdraw"
+        try:
+            if given:
+                left = consent_domain.withdraw(p, current_user, what)
+            else:
+                consent_domain.give(p, current_user, what)
+        except DomainError as exc:  # changed in another tab or by another member meanwhile
+            db.session.rollback()
+            flash(str(exc.reason), "warning")
+            return redirect_to(url_for(".show", proposal_id=p.id) + "#publication")
+        db.session.commit()
+        if given:
+            flash(_("Ihre Zustimmung ist widerrufen. Der Pilot bzw. seine Ergebnisse sind nicht "
+                    "mehr öffentlich sichtbar, auch nicht über die Schnittstelle und die Feeds.")
+                  if left else _("Ihre Zustimmung ist widerrufen. Es wird nichts veröffentlicht."),
+                  "success")
+        else:
+            flash(_("Vielen Dank, Ihre Zustimmung ist erteilt. Das InnoLab-Team entscheidet, ob "
+                    "und wann veröffentlicht wird."), "success")
+        return redirect_to(url_for(".show", proposal_id=p.id) + "#publication")
+    return render("proposals/consent.html", p=p, what=what, given=given, form=form,
+                  public=consent_domain.is_public(p, what))

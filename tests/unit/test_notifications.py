@@ -29,7 +29,8 @@ def test_process_kinds_cannot_be_switched_off(app_ctx):
     assert set(changed) == set(nt.KINDS) - nt.PROCESS_KINDS
     prefs = nt.preferences(user)
     assert all(prefs[kind] == "immediate" for kind in nt.PROCESS_KINDS)
-    assert {"decision", "changes_requested", "report_returned", "pilot_cancelled"} \
+    assert {"decision", "changes_requested", "report_returned", "pilot_cancelled",
+            "consent_withdrawn"} \
         == nt.PROCESS_KINDS
 
 
