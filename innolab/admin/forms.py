@@ -4,12 +4,15 @@ from __future__ import annotations
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField, EmailField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
-    TextAreaField, URLField,
+    DateField, EmailField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField,
+    StringField, TextAreaField, URLField,
 )
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, URL, ValidationError
+from wtforms.validators import (
+    URL, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..domain import retention
 from ..domain.admin import ROLE_LABELS
 from ..web.forms import VersionedForm, single_line
 
@@ -122,3 +125,20 @@ class SignInSettingsForm(FlaskForm):
         choices=[("on", _l("Erlaubt")),
                  ("off", _l("Abgeschaltet – nur über den Identitätsanbieter für Beschäftigte"))],
         validators=[InputRequired(REQUIRED)])
+
+
+def retention_form(periods, **kwargs) -> FlaskForm:
+    """A form with one whole-number field (days) per rule of the deletion schedule."""
+
+    class RetentionForm(FlaskForm):
+        pass
+
+    for period in periods:
+        rule = retention.RULES_BY_KEY[period.key]
+        setattr(RetentionForm, period.key, IntegerField(
+            period.label, default=period.days,
+            validators=[InputRequired(_l("Bitte geben Sie eine Zahl von Tagen ein.")),
+                        NumberRange(rule.min_days, rule.max_days, _l(
+                            "Bitte eine Zahl zwischen %(min)d und %(max)d Tagen."))],
+            render_kw={"inputmode": "numeric", "min": rule.min_days, "max": rule.max_days}))
+    return RetentionForm(**kwargs)

@@ -15,9 +15,9 @@ from ..web import page_number, redirect_to, render, require
 from . import bp
 from .forms import (
     AccountStatusForm, AuditFilterForm, AuthorityForm, InviteStaffForm, PageForm, RolesForm,
-    SignInSettingsForm, TopicForm, UserFilterForm,
+    SignInSettingsForm, TopicForm, UserFilterForm, retention_form,
 )
-from ..domain import settings
+from ..domain import retention, settings
 
 PER_PAGE = 25
 
@@ -92,6 +92,28 @@ def sign_in_settings():
         status = 422
     return render("admin/sign_in.html", form=form, staff_provider=staff_provider,
                   enabled=enabled, status=status)
+
+
+# ------------------------------------------------------------------ deletion schedule
+
+
+@bp.route("/retention", methods=["GET", "POST"])
+def retention_settings():
+    """The periods of the deletion schedule (Löschkonzept), each within its bounds."""
+    periods = retention.periods()
+    form = retention_form(periods)
+    status = 200
+    if form.validate_on_submit():
+        changed = retention.set_days(current_user, {p.key: form[p.key].data for p in periods})
+        db.session.commit()
+        flash(_("Die Löschfristen sind gespeichert.") if changed
+              else _("Es gab keine Änderungen zu speichern."), "success" if changed else "info")
+        return redirect_to(url_for("admin.retention_settings"))
+    if form.is_submitted():
+        status = 422
+    return render("admin/retention.html", form=form, periods=periods, status=status,
+                  last_run=retention.last_run(), human=retention.human,
+                  labels={r.key: r.label for r in retention.RULES})
 
 
 # ------------------------------------------------------------------ users

@@ -41,7 +41,7 @@ from ..models import (
     UserRole,
 )
 from ..models._base import utcnow
-from . import audit, mailer, receipts
+from . import audit, mailer, receipts, retention
 
 log = logging.getLogger("innolab.notifications")
 
@@ -558,18 +558,21 @@ def _milestone_notice(m: Milestone, kind: str) -> None:
 
 
 def run_pass(now: datetime | None = None, *, force_digest: bool = False) -> dict[str, int]:
-    """One pass of the worker: deliver, digests, reminders, deliver what they queued.
+    """One pass of the worker: deliver, digests, reminders, deliver what they queued, prune,
+    and once a day the deletion schedule.
 
     Each step runs whatever the one before did: a mail that fails is recorded on its row by
     the mailer, and should a step raise (the database or the configuration fails), the others
     still run; the failed step runs again next pass.
     """
-    counts = {"sent": 0, "digests": 0, "reminders": 0, "receipts": 0}
+    counts = {"sent": 0, "digests": 0, "reminders": 0, "receipts": 0, "retention": 0}
     steps = (("sent", mailer.deliver_all),
              ("digests", lambda: send_digests(now, force=force_digest)),
              ("reminders", lambda: create_reminders(now)),
              ("sent", mailer.deliver_all),
-             ("receipts", lambda: receipts.prune(now)))
+             ("receipts", lambda: receipts.prune(now)),
+             # the deletion schedule, once a day; the warnings it queues go out next pass
+             ("retention", lambda: retention.run_if_due(now)))
     for name, step in steps:
         try:
             counts[name] += step()

@@ -185,11 +185,17 @@ def delete_draft(p: Proposal, user: User) -> None:
     if p.status != Status.DRAFT.value:
         raise DomainError(_l("Nur Entwürfe können gelöscht werden."))
     audit.record(user, "proposal.delete", p, title=p.title, organisation_id=p.organisation_id)
-    files = list(p.attachments)
+    purge(p)
+
+
+def purge(p: Proposal) -> None:
+    """Delete the proposal with everything of it (versions, reviews, workspace, report) and
+    remove its files (attachments and document versions) once the transaction commits."""
+    files = [*p.attachments, *(v for d in p.documents for v in d.versions)]
     db.session.delete(p)
     db.session.flush()
-    for a in files:
-        uploads.remove_file(a)
+    for stored in files:
+        uploads.remove_file(stored)
 
 
 # ---------------------------------------------------------------- versions

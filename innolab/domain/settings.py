@@ -24,3 +24,12 @@ def set_setting(actor, key: str, value: str) -> bool:
     row.updated_by_id = getattr(actor, "id", None)
     audit.record(actor, "setting.change", None, key=key, before=before, after=value)
     return True
+
+
+def remember(key: str, value: str) -> None:
+    """Internal state of the platform (e.g. when a daily job last ran): no audit event."""
+    row = db.session.get(PlatformSetting, key)
+    if row is None:
+        db.session.add(PlatformSetting(key=key, value=value))
+    else:
+        row.value = value

@@ -11,6 +11,7 @@ from .proposals import (
     TimelineEntry, proposal_topics,
 )
 from .receipts import FormReceipt
+from .retention import RetentionNotice
 from .reviews import (
     CRITERIA, Check, CheckKind, CheckOutcome, Recommendation, Review, ReviewAssignment,
 )
@@ -33,5 +34,5 @@ __all__ = [
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
     "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source", "MailSend",
-    "SignInThrottle",
+    "SignInThrottle", "RetentionNotice",
 ]
