@@ -458,7 +458,10 @@ class _Story:
               outcome: str = CheckOutcome.PASSED.value) -> None:
         officer = "datenschutz" if kind == CheckKind.DATA_PROTECTION.value \
             else "informationssicherheit"
-        c = review.record_check(p, self.u[officer], kind, outcome, comment)
+        dp = kind == CheckKind.DATA_PROTECTION.value
+        c = review.record_check(p, self.u[officer], kind, outcome, comment,
+                                dpia="not_needed" if dp else None,
+                                processing_agreement="done" if dp else None)
         c.created_at = _at(day, 15)
         self.stamp(p, _at(day, 15))
 

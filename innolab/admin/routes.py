@@ -2,7 +2,7 @@
 audit log."""
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,22 +10,29 @@ from ..domain import DomainError, identities, permissions
 from ..domain.editing import EditConflict
 from ..domain import admin as domain
 from ..extensions import db, htmx, login_manager
-from ..models import PAGE_SLUGS, AuditEvent, Authority, OutboxMail, Topic, User
+from ..models import PAGE_SLUGS, AuditEvent, Authority, OutboxMail, Role, Topic, User
 from ..web import page_number, redirect_to, render, require
 from . import bp
 from .forms import (
     AccountStatusForm, AuditFilterForm, AuthorityForm, InviteStaffForm, PageForm, RolesForm,
     SignInSettingsForm, TopicForm, UserFilterForm, retention_form,
 )
-from ..domain import retention, settings
+from ..domain import records, retention, settings
+from ..models._base import utcnow
 
 PER_PAGE = 25
+
+
+# Pages the data-protection officer may open too (the record of processing activities).
+DPO_ENDPOINTS = {"admin.records", "admin.records_csv", "admin.records_pdf"}
 
 
 @bp.before_request
 def _admins_only():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if request.endpoint in DPO_ENDPOINTS and current_user.has_role(Role.DPO):
+        return None
     require(permissions.administer(current_user))
     return None
 
@@ -114,6 +121,35 @@ def retention_settings():
     return render("admin/retention.html", form=form, periods=periods, status=status,
                   last_run=retention.last_run(), human=retention.human,
                   labels={r.key: r.label for r in retention.RULES})
+
+
+# ------------------------------------------------------------------ record of processing
+
+
+@bp.get("/records", endpoint="records")
+def records_page():
+    return render("admin/records.html", rows=records.rows(), measures=records.MEASURES,
+                  headers=records.HEADERS, checked=records.proposals_checked(),
+                  controller=records.CONTROLLER)
+
+
+def _download(body, mimetype: str, extension: str):
+    name = f"verarbeitungsverzeichnis-{utcnow().date().isoformat()}.{extension}"
+    response = make_response(body)
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/records.csv")
+def records_csv():
+    return _download(records.as_csv(), "text/csv", "csv")
+
+
+@bp.get("/records.pdf")
+def records_pdf():
+    return _download(records.as_pdf(), "application/pdf", "pdf")
 
 
 # ------------------------------------------------------------------ users

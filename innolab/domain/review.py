@@ -204,16 +204,41 @@ def average_scores(reviews: list[Review]) -> dict[str, float | None]:
 # ---------------------------------------------------------------- checks
 
 
+DPIA_LABELS = {
+    "not_needed": _l("nicht erforderlich"),
+    "needed": _l("erforderlich, noch nicht durchgeführt"),
+    "done": _l("durchgeführt"),
+}
+AGREEMENT_LABELS = {
+    "not_needed": _l("nicht erforderlich"),
+    "needed": _l("erforderlich, noch nicht abgeschlossen"),
+    "done": _l("abgeschlossen"),
+}
+
+
 def record_check(p: Proposal, officer, kind: str, outcome: str, comment: str | None,
-                 seen_latest: int | None = None) -> Check:
+                 seen_latest: int | None = None, *, dpia: str | None = None,
+                 processing_agreement: str | None = None) -> Check:
     """Record a check's result. `seen_latest` is the id of the latest result of this kind the
     officer saw on the page (0 for none): if another one was recorded since, this one is
-    refused, so two officers never record a result each without seeing the other's."""
+    refused, so two officers never record a result each without seeing the other's.
+
+    A data-protection check also records whether a DSFA (`dpia`) and an AV-Vertrag
+    (`processing_agreement`) are needed and done; other checks ignore both."""
     lock(p)
     if kind not in CHECK_LABELS:
         raise ReviewRefused(_l("Diese Prüfung gibt es nicht."))
     if outcome not in OUTCOME_LABELS:
         raise ReviewRefused(_l("Bitte wählen Sie ein Ergebnis aus."))
+    if kind == CheckKind.DATA_PROTECTION.value:
+        if dpia not in DPIA_LABELS:
+            raise ReviewRefused(_l("Bitte geben Sie an, ob eine Datenschutz-Folgenabschätzung "
+                                   "erforderlich ist."))
+        if processing_agreement not in AGREEMENT_LABELS:
+            raise ReviewRefused(_l("Bitte geben Sie an, ob ein Vertrag zur "
+                                   "Auftragsverarbeitung erforderlich ist."))
+    else:
+        dpia = processing_agreement = None
     current = latest_check(p, kind)
     if seen_latest is not None and (current.id if current else 0) != seen_latest:
         raise ReviewRefused(_l(
@@ -224,12 +249,14 @@ def record_check(p: Proposal, officer, kind: str, outcome: str, comment: str | N
     comment = (comment or "").strip() or None
     if outcome == CheckOutcome.FAILED.value and not comment:
         raise ReviewRefused(_l("Bitte begründen Sie, warum die Prüfung nicht bestanden ist."))
-    check = Check(proposal=p, kind=kind, officer_id=officer.id, outcome=outcome, comment=comment)
+    check = Check(proposal=p, kind=kind, officer_id=officer.id, outcome=outcome, comment=comment,
+                  dpia=dpia, processing_agreement=processing_agreement)
     db.session.add(check)
     _timeline(p, officer, f"{kind}_{outcome}", comment)
     db.session.flush()
     audit.record(officer, "review.check", check, proposal_id=p.id, reference=p.reference,
-                 kind=kind, outcome=outcome)
+                 kind=kind, outcome=outcome, dpia=dpia,
+                 processing_agreement=processing_agreement)
     return check
 
 

@@ -107,6 +107,11 @@ class Check(Model):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     outcome: Mapped[str] = mapped_column(String(10))
     comment: Mapped[str | None] = mapped_column(Text)
+    # Data-protection checks only: is a data-protection impact assessment (DSFA, Art. 35
+    # DSGVO) and a processing agreement (AV-Vertrag, Art. 28) needed, and done?
+    # "not_needed", "needed" or "done" (domain/review.py DPIA_LABELS, AGREEMENT_LABELS).
+    dpia: Mapped[str | None] = mapped_column(String(12))
+    processing_agreement: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     proposal: Mapped[Proposal] = relationship(back_populates="checks")

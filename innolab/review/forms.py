@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..domain import review as rv
 from ..domain.states import status_label
-from ..models import CRITERIA, CheckOutcome, Status
+from ..models import CRITERIA, CheckKind, CheckOutcome, Status
 from ..web.forms import add_error
 from ..domain.notifications import review_due_date
 from datetime import date
@@ -201,8 +201,31 @@ class CheckForm(FlaskForm):
                           choices=_opts(rv.OUTCOME_LABELS.items()),
                           validators=[InputRequired(_l("Bitte wählen Sie ein Ergebnis aus."))])
     comment = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=20000)])
+    # data-protection checks only (the route tells the form its kind)
+    dpia = ChoiceField(_l("Datenschutz-Folgenabschätzung (DSFA, Art. 35 DSGVO)"),
+                       coerce=_str_or_none, choices=_opts(rv.DPIA_LABELS.items()))
+    processing_agreement = ChoiceField(
+        _l("Vertrag zur Auftragsverarbeitung (AV-Vertrag, Art. 28 DSGVO)"),
+        coerce=_str_or_none, choices=_opts(rv.AGREEMENT_LABELS.items()))
     # the latest result the officer saw (0: none); one recorded since is shown, not overwritten
     seen_latest = HiddenField()
+
+    def __init__(self, *args, kind: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        if kind != CheckKind.DATA_PROTECTION.value:
+            del self.dpia
+            del self.processing_agreement
+
+    def validate_dpia(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Bitte geben Sie an, ob eine Datenschutz-Folgenabschätzung "
+                                     "erforderlich ist."))
+
+    def validate_processing_agreement(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Bitte geben Sie an, ob ein Vertrag zur "
+                                     "Auftragsverarbeitung erforderlich ist."))
 
     def seen_latest_id(self) -> int | None:
         try:

@@ -12,7 +12,7 @@ from ..domain import review as rv
 from ..domain import states
 from ..domain.states import BY_ACTION, MEMBER
 from ..extensions import db, login_manager
-from ..models import Challenge, Proposal, Role, User
+from ..models import Challenge, CheckKind, Proposal, Role, User
 from ..web import page_number, redirect_to, render, require
 from . import bp
 from .forms import ActForm, AssignForm, CheckForm, ConflictForm, InboxFilterForm, ReviewForm
@@ -232,11 +232,14 @@ def check(proposal_id, kind):
         abort(404)
     p = _load(proposal_id)
     require(permissions.make_check(current_user, p, kind))
-    form = CheckForm()
+    form = CheckForm(kind=kind)
     if form.validate_on_submit():
+        dp = kind == CheckKind.DATA_PROTECTION.value
         try:
             rv.record_check(p, current_user, kind, form.outcome.data, form.comment.data,
-                            seen_latest=form.seen_latest_id())
+                            seen_latest=form.seen_latest_id(),
+                            dpia=form.dpia.data if dp else None,
+                            processing_agreement=form.processing_agreement.data if dp else None)
         except rv.ReviewRefused as exc:
             db.session.rollback()
             form.comment.errors.append(str(exc.reason))

@@ -547,9 +547,35 @@ def test_check_data_protection_only_with_personal_data(client, login, people):
     c = _as(client, login, people["dpo"])
     assert c.get(f"/staff/review/proposals/{without.id}/checks/data_protection").status_code == 403
     resp = c.post(f"/staff/review/proposals/{with_pd.id}/checks/data_protection",
-                  data={"outcome": "passed"})
+                  data={"outcome": "passed", "dpia": "not_needed",
+                        "processing_agreement": "needed"})
     assert resp.status_code == 303
-    assert db.session.query(Check).one().kind == "data_protection"
+    check = db.session.query(Check).one()
+    assert check.kind == "data_protection"
+    assert (check.dpia, check.processing_agreement) == ("not_needed", "needed")
+    html = c.get(f"/staff/review/proposals/{with_pd.id}").get_data(as_text=True)
+    assert "DSFA: nicht erforderlich" in html
+    assert "AV-Vertrag: erforderlich, noch nicht abgeschlossen" in html
+
+
+def test_data_protection_check_asks_for_dsfa_and_av_contract(client, login, people):
+    p = _in_review(people, personal_data=True, personal_data_details="Namen")
+    c = _as(client, login, people["dpo"])
+    form = c.get(f"/staff/review/proposals/{p.id}/checks/data_protection").get_data(
+        as_text=True)
+    assert "Datenschutz-Folgenabschätzung (DSFA, Art. 35 DSGVO)" in form
+    assert 'name="processing_agreement"' in form
+    resp = c.post(f"/staff/review/proposals/{p.id}/checks/data_protection",
+                  data={"outcome": "passed", "comment": "Alles gut"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and db.session.query(Check).count() == 0
+    assert "ob eine Datenschutz-Folgenabschätzung erforderlich ist" in html
+    assert "ob ein Vertrag zur Auftragsverarbeitung erforderlich ist" in html
+    assert "Alles gut" in html  # what was typed stays
+    # the security check has neither question
+    iso = _as(client, login, people["iso"])
+    assert 'name="dpia"' not in iso.get(
+        f"/staff/review/proposals/{p.id}/checks/information_security").get_data(as_text=True)
 
 
 def test_check_unknown_kind_is_404(client, login, people):
