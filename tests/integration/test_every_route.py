@@ -49,6 +49,7 @@ def _values(app_ctx):
         "kind": ["data_protection", "information_security", "unbekannt"],
         "token": ["ungueltig", "x" * 300],
         "provider": ["unbekannt"],
+        "what": ["pilot", "results"],
     }
 
 
