@@ -29,7 +29,7 @@ from flask_babel import format_currency
 ROOT = Path(__file__).resolve().parent.parent
 
 BLUEPRINTS = ("showcase", "auth", "accounts", "proposals", "review", "challenges", "admin", "oidc",
-              "results", "notifications", "pilots", "api")
+              "results", "notifications", "pilots", "api", "site")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -123,6 +123,10 @@ def _init_extensions(app: Flask) -> None:
 
 def _select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    # A link may name its language (?lang=en, e.g. from the sitemap): it wins for that page.
+    asked = request.args.get("lang")
+    if asked in languages:
+        return str(asked)
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
     chosen = request.cookies.get("lang") or session.get("lang")

@@ -207,6 +207,10 @@ def load_config(instance_path: Path) -> dict:
         "OPEN_DATA_ATTRIBUTION": os.environ.get(
             "OPEN_DATA_ATTRIBUTION",
             "Zentrum für Digitalisierung Mecklenburg-Vorpommern (ZDMV), InnoLab"),
+        # security.txt (RFC 9116): where to report a vulnerability, and the policy if any
+        "SECURITY_CONTACT": os.environ.get("SECURITY_CONTACT",
+                                           "mailto:poststelle@zd.mv-regierung.de"),
+        "SECURITY_POLICY_URL": os.environ.get("SECURITY_POLICY_URL", ""),
         # Languages
         "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
