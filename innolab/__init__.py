@@ -9,7 +9,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from .config import check_config, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
-from .web import errors, once, security
+from .web import errors, observability, once, security
 import importlib
 from . import cli
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
@@ -29,7 +29,7 @@ from flask_babel import format_currency
 ROOT = Path(__file__).resolve().parent.parent
 
 BLUEPRINTS = ("showcase", "auth", "accounts", "proposals", "review", "challenges", "admin", "oidc",
-              "results", "notifications", "pilots", "api", "site")
+              "results", "notifications", "pilots", "api", "site", "ops")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -47,8 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    observability.configure_logging(app)  # LOG_FORMAT: json or the human format
 
     logsafe.install()  # no control character from a request reaches a log line as it is
     # Tokens, codes and verifiers must never reach the log.
@@ -62,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_templates(app)
 
 
+    observability.init_app(app)  # request id, access log line, request metrics
     security.init_app(app)
     errors.init_app(app)
     once.init_app(app)

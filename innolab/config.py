@@ -207,6 +207,9 @@ def load_config(instance_path: Path) -> dict:
         "OPEN_DATA_ATTRIBUTION": os.environ.get(
             "OPEN_DATA_ATTRIBUTION",
             "Zentrum für Digitalisierung Mecklenburg-Vorpommern (ZDMV), InnoLab"),
+        # Operations: log format ("json": one JSON object per line), who may read /metrics
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         # security.txt (RFC 9116): where to report a vulnerability, and the policy if any
         "SECURITY_CONTACT": os.environ.get("SECURITY_CONTACT",
                                            "mailto:poststelle@zd.mv-regierung.de"),

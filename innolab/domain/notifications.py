@@ -41,7 +41,7 @@ from ..models import (
     UserRole,
 )
 from ..models._base import utcnow
-from . import audit, mailer, receipts, retention
+from . import audit, mailer, receipts, retention, settings
 
 log = logging.getLogger("innolab.notifications")
 
@@ -579,4 +579,10 @@ def run_pass(now: datetime | None = None, *, force_digest: bool = False) -> dict
         except Exception:  # one failing step does not stop the others; it runs again next pass
             db.session.rollback()
             log.exception("Worker step %s failed", name)
+    try:  # for monitoring (/metrics: innolab_worker_last_run_timestamp_seconds)
+        settings.remember("worker.last_run", (now or utcnow()).isoformat())
+        db.session.commit()
+    except Exception:  # monitoring never stops the worker
+        db.session.rollback()
+        log.exception("Worker could not record its pass")
     return counts

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template, request
+from flask import g, render_template, request
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -45,7 +45,8 @@ TEXTS = {
 
 def _page(code: int, detail=None):
     return render_template("errors/error.html", code=code, title=TITLES.get(code, TITLES[500]),
-                           text=TEXTS.get(code, TEXTS[500]), detail=detail), code
+                           text=TEXTS.get(code, TEXTS[500]), detail=detail,
+                           request_id=g.get("request_id")), code
 
 
 def security_event(action: str, **details) -> None:

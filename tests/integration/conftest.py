@@ -5,13 +5,17 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
+import uuid
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from tests.client import IsolatedClient, serving
 from tests.smtp import SMTPServer, Tarpit
 from innolab import create_app
+from innolab.config import _database_url
 from innolab.extensions import db, limiter
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -158,3 +162,23 @@ def limited_client(limited):
     """A client of a second app with the rate limits on (the test app runs without them)."""
     yield limited("memory://")
     limiter.reset()
+
+
+@pytest.fixture
+def empty_database(tmp_path):
+    """A brand-new empty database of the kind the suite runs on."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+        return
+    url = make_url(_database_url(base))
+    name = f"innolab_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
