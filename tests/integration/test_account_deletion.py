@@ -346,3 +346,26 @@ def test_deleted_account_cannot_be_reactivated_by_an_admin(client, app_ctx):
     _delete(client)
     with pytest.raises(DomainError):
         admin.reactivate(db.session.get(User, admin_user.id), _user(person.id))
+
+
+def test_deletion_ends_the_sessions_on_every_device(client, new_client, login, app_ctx):
+    person = f.user(email=PERSON_EMAIL)
+    phone = login(person, new_client())
+    assert phone.get("/account").status_code == 200
+    _signed_in(client)
+    _delete(client)
+    assert phone.get("/account").status_code == 302
+    assert phone.get("/account/data-export").status_code == 302
+
+
+def test_deletion_sent_twice_deletes_once(client, app_ctx):
+    person = f.user(email=PERSON_EMAIL)
+    _signed_in(client)
+    first = client.get("/account/delete")
+    token = re.search(r'name="_once" value="([^"]+)"', first.get_data(as_text=True)).group(1)
+    data = {"method": "password", "password": f.PASSWORD, "understood": "y", "_once": token}
+    assert client.post("/account/delete", data=data).status_code == 303
+    assert client.post("/account/delete", data=data).status_code == 302  # signed out: to login
+    assert db.session.execute(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "account.delete")).scalar() == 1
+    assert _user(person.id).deleted_at is not None
