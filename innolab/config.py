@@ -170,6 +170,13 @@ def load_config(instance_path: Path) -> dict:
         # the request may carry a few form fields beside the largest file
         "MAX_CONTENT_LENGTH": upload_mb * 1024 * 1024 + 1024 * 1024,
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
+        # Data exports (Datenauskunft, docs/privacy.md): where the ZIPs lie, how many days
+        # they can be downloaded, and up to how many MB of files one is made at once in the
+        # request (a larger one is made by the worker and announced by a notification).
+        "DATA_EXPORT_FOLDER": os.environ.get("DATA_EXPORT_FOLDER",
+                                             str(instance_path / "exports")),
+        "DATA_EXPORT_DAYS": _int("DATA_EXPORT_DAYS", 7),
+        "DATA_EXPORT_INLINE_MAX_BYTES": _int("DATA_EXPORT_INLINE_MAX_MB", 5) * 1024 * 1024,
         # Review rules
         "MIN_COMPLETED_REVIEWS": _int("MIN_COMPLETED_REVIEWS", 1),
         # Rate limits

@@ -33,6 +33,7 @@ def app(tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "UPLOAD_FOLDER": str(uploads),
+        "DATA_EXPORT_FOLDER": str(tmp_path_factory.mktemp("exports")),
         "SMTP_HOST": "",
         "SERVER_NAME": None,
         # Mail waits in the outbox until a test delivers it; the tests of the delivery after

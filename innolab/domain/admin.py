@@ -361,6 +361,9 @@ def deactivate(actor: User, user: User) -> None:
 
 def reactivate(actor: User, user: User) -> None:
     _lock_with_admins(user)
+    if user.deleted_at is not None:
+        raise DomainError(_l("Die Person hat dieses Konto gelöscht; es kann nicht wieder "
+                             "aktiviert werden."))
     if user.active:
         raise DomainError(_l("Das Konto ist bereits aktiv."))
     user.active = True

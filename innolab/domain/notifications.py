@@ -8,7 +8,8 @@ or nothing by mail (off). Kinds in PROCESS_KINDS are always mailed at once.
 
 The worker (`flask --app wsgi innolab worker`, see innolab/cli.py) calls `run_pass()`: deliver
 the outbox, send the daily digests that are due, create the reminders (reviews and milestones
-due soon or late – each once), and deliver again.
+due soon or late – each once), build the data exports people asked for (domain/privacy.py),
+and deliver again.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from ..models import (
     UserRole,
 )
 from ..models._base import utcnow
-from . import audit, mailer, receipts, retention, settings
+from . import audit, mailer, privacy, receipts, retention, settings
 
 log = logging.getLogger("innolab.notifications")
 
@@ -138,6 +139,10 @@ KINDS: dict[str, Kind] = {
         _l("Zustimmung zur Veröffentlichung erteilt: %(reference)s"),
         _l("Eine Partnerorganisation hat der Veröffentlichung zugestimmt"),
         "Koordination (consent.give)", staff_only=True),
+    "data_export_ready": Kind(
+        _l("Ihre Datenauskunft steht bereit"),
+        _l("Ihre Datenauskunft steht zum Herunterladen bereit"),
+        "die Person, die sie angefordert hat (privacy.run)", process=True),
 }
 
 # Views of the table, for the preferences page and its form.
@@ -558,17 +563,19 @@ def _milestone_notice(m: Milestone, kind: str) -> None:
 
 
 def run_pass(now: datetime | None = None, *, force_digest: bool = False) -> dict[str, int]:
-    """One pass of the worker: deliver, digests, reminders, deliver what they queued, prune,
-    and once a day the deletion schedule.
+    """One pass of the worker: deliver, digests, reminders, data exports, deliver what they
+    queued, prune, and once a day the deletion schedule.
 
     Each step runs whatever the one before did: a mail that fails is recorded on its row by
     the mailer, and should a step raise (the database or the configuration fails), the others
     still run; the failed step runs again next pass.
     """
-    counts = {"sent": 0, "digests": 0, "reminders": 0, "receipts": 0, "retention": 0}
+    counts = {"sent": 0, "digests": 0, "reminders": 0, "receipts": 0, "exports": 0,
+              "retention": 0}
     steps = (("sent", mailer.deliver_all),
              ("digests", lambda: send_digests(now, force=force_digest)),
              ("reminders", lambda: create_reminders(now)),
+             ("exports", lambda: privacy.run(now)),
              ("sent", mailer.deliver_all),
              ("receipts", lambda: receipts.prune(now)),
              # the deletion schedule, once a day; the warnings it queues go out next pass

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from innolab.i18n import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import (
-    CONTENT_FIELDS, Challenge, ChallengeStatus, Membership, Organisation, Proposal, Status, Topic,
-    User,
+    CONTENT_FIELDS, Challenge, ChallengeStatus, Membership, Notification, Organisation, Proposal,
+    Status, Topic, User,
 )
 from ..models._base import utcnow
 from . import DomainError, audit, editing, uploads
@@ -188,14 +188,18 @@ def delete_draft(p: Proposal, user: User) -> None:
     purge(p)
 
 
-def purge(p: Proposal) -> None:
-    """Delete the proposal with everything of it (versions, reviews, workspace, report) and
-    remove its files (attachments and document versions) once the transaction commits."""
+def purge(p: Proposal) -> int:
+    """Delete the proposal with everything of it (versions, reviews, workspace, report, the
+    notifications about it) and remove its files (attachments and document versions) once the
+    transaction commits; returns how many files go."""
     files = [*p.attachments, *(v for d in p.documents for v in d.versions)]
+    db.session.execute(delete(Notification).where(Notification.proposal_id == p.id)
+                       .execution_options(synchronize_session=False))
     db.session.delete(p)
     db.session.flush()
     for stored in files:
         uploads.remove_file(stored)
+    return len(files)
 
 
 # ---------------------------------------------------------------- versions

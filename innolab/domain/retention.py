@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from flask_babel import ngettext
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 
 from innolab.i18n import lazy_gettext as _l
@@ -29,7 +29,7 @@ from ..models import (
     TimelineEntry, User,
 )
 from ..models._base import utcnow
-from . import audit, mailer, settings
+from . import audit, mailer, privacy, settings
 from . import proposals as proposal_domain
 
 SETTING_PREFIX = "retention."
@@ -67,6 +67,12 @@ RULES: tuple[Rule, ...] = (
          _l("Die Kopie dient nur der Nachverfolgung der Zustellung.")),
     Rule("notifications", _l("Benachrichtigungen auf der Plattform"), 365, 30, 3 * 365,
          _l("Benachrichtigungen verweisen auf Vorgänge, die selbst erhalten bleiben.")),
+    Rule("inactive_accounts", _l("Konten von Partnerinnen und Partnern ohne Anmeldung"),
+         3 * 365, 365, 10 * 365,
+         _l("Wer sich jahrelang nicht angemeldet hat, nutzt die Plattform nicht mehr. Die "
+            "Person wird einen Monat vorher per E-Mail gewarnt; eine Anmeldung erhält das "
+            "Konto. Gelöscht wird wie beim Löschen durch die Person selbst."),
+         warn_days=30),
 )
 RULES_BY_KEY = {rule.key: rule for rule in RULES}
 
@@ -146,6 +152,7 @@ def _warn_draft(p: Proposal, delete_on: datetime) -> None:
             mailer.queue(membership.user, "draft_deletion_warning",
                          _l("Ihr Entwurf „%(title)s“ wird bald gelöscht", title=p.title),
                          kind="retention", title=p.title, delete_on=delete_on,
+                         period_days=days("stale_drafts"),
                          link=external_url("proposals.show", proposal_id=p.id))
 
 
@@ -224,6 +231,50 @@ def _notifications(now: datetime) -> int:
         Notification.created_at < _cutoff("notifications", now)))
 
 
+def _last_seen(user: User) -> datetime:
+    return max(d for d in (user.last_login_at, user.created_at) if d is not None)
+
+
+def _inactive_accounts(now: datetime) -> int:
+    """Partner accounts without a sign-in for the period: warned a month before, then deleted
+    as the person would delete them (privacy.delete_account); staff accounts are the
+    admins' to end. An account that cannot be deleted yet (the last owner of an organisation
+    with other members) stays and is tried again the next day."""
+    rule = RULES_BY_KEY["inactive_accounts"]
+    cutoff = _cutoff(rule.key, now)
+    warn_from = cutoff + timedelta(days=rule.warn_days)
+    seen = func.coalesce(User.last_login_at, User.created_at)
+    users = db.session.execute(select(User).where(
+        User.active.is_(True), User.deleted_at.is_(None), User.email_confirmed_at.is_not(None),
+        ~User.role_rows.any(), seen < warn_from)).scalars().all()
+    notices = {n.object_id: n for n in db.session.execute(select(RetentionNotice).where(
+        RetentionNotice.rule == rule.key,
+        RetentionNotice.object_id.in_([u.id for u in users]))).scalars()}
+    removed = 0
+    for user in users:
+        last = _last_seen(user)
+        notice = notices.get(user.id)
+        if notice is None or notice.object_updated_at < last:
+            if notice is None:
+                notice = RetentionNotice(rule=rule.key, object_id=user.id)
+                db.session.add(notice)
+            notice.warned_at = now
+            notice.object_updated_at = last
+            mailer.queue(user, "inactive_account_warning",
+                         _l("Ihr Konto beim InnoLab wird bald gelöscht"), kind="retention",
+                         delete_on=now + timedelta(days=rule.warn_days),
+                         period_days=days(rule.key), login_url=external_url("auth.login"))
+        elif last < cutoff and notice.warned_at <= now - timedelta(days=rule.warn_days):
+            try:
+                with db.session.begin_nested():
+                    privacy.delete_account(user, method="retention")
+            except privacy.DeletionRefused:
+                continue
+            db.session.delete(notice)
+            removed += 1
+    return removed
+
+
 APPLY = {
     "unconfirmed_accounts": _unconfirmed_accounts,
     "stale_drafts": _stale_drafts,
@@ -231,6 +282,7 @@ APPLY = {
     "audit_ips": _audit_ips,
     "sent_mails": _sent_mails,
     "notifications": _notifications,
+    "inactive_accounts": _inactive_accounts,
 }
 
 

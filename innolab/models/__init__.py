@@ -20,6 +20,7 @@ from .pilots import (
     Document, DocumentVersion, GoalResult, Message, Milestone, MilestoneStatus, PilotGoal,
     ReportRecommendation, ReportStatus, ResultsReport,
 )
+from .privacy import DataExport, ExportStatus
 from .security import MailSend, SignInThrottle
 from .users import ADMIN_SOURCE, PendingRoleGrant, Role, User, UserRole, provider_source
 
@@ -34,5 +35,5 @@ __all__ = [
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
     "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source", "MailSend",
-    "SignInThrottle", "RetentionNotice",
+    "SignInThrottle", "RetentionNotice", "DataExport", "ExportStatus",
 ]

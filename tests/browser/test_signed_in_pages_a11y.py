@@ -31,6 +31,8 @@ PARTNER_PAGES = [
     ("results.edit", {"proposal_id": "running"}),
     ("notifications.index", {}),
     ("notifications.preferences", {}),
+    ("privacy.export", {}),
+    ("privacy.delete", {}),
 ]
 
 STAFF_PAGES = [

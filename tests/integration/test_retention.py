@@ -84,6 +84,7 @@ def test_a_stale_draft_is_first_announced_then_deleted_with_its_files(draft_with
     (mail,) = outbox(owner.email)
     assert "„Alter Entwurf“ wird bald gelöscht" in mail.subject
     assert "Alter Entwurf" in mail.body_text and "/proposals/" in mail.body_text
+    assert "die 1 Jahr lang nicht bearbeitet wurden" in mail.body_text
 
     # a day later: still there, and no second warning
     assert retention.run(NOW + timedelta(days=1))["stale_drafts"] == 0
@@ -250,3 +251,42 @@ def test_a_period_out_of_bounds_is_refused_and_the_form_keeps_the_input(client, 
 
 def test_the_page_is_for_admins_only(client, login):
     assert login(f.staff("coordinator")).get("/admin/retention").status_code == 403
+
+
+# ---------------------------------------------------------------- inactive accounts
+
+
+def test_an_inactive_partner_is_warned_then_deleted_like_a_self_deletion(outbox):
+    sleeper = f.user(name="Siegfried Schläfer", email="schlaefer@example.org",
+                     created_at=ago(5 * 365), last_login_at=ago(3 * 365 + 10))
+    active = f.user(created_at=ago(5 * 365), last_login_at=ago(30))
+    staff = f.staff("reviewer", created_at=ago(5 * 365), last_login_at=ago(4 * 365))
+    ids = sleeper.id, active.id, staff.id
+
+    assert retention.run(NOW)["inactive_accounts"] == 0
+    (warning,) = outbox("schlaefer@example.org")
+    assert "wird bald gelöscht" in warning.subject and "3 Jahre lang" in warning.body_text
+    assert "/login" in warning.body_text
+
+    assert retention.run(NOW + timedelta(days=31))["inactive_accounts"] == 1
+    db.session.expire_all()
+    gone = db.session.get(User, ids[0])
+    assert gone.deleted_at is not None and gone.name.startswith("Gelöschtes Konto")
+    assert gone.email != "schlaefer@example.org"
+    assert db.session.get(User, ids[1]).deleted_at is None
+    assert db.session.get(User, ids[2]).deleted_at is None  # staff: the admins' to end
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "account.delete")).scalar_one()
+    assert event.details["method"] == "retention"
+
+
+def test_signing_in_after_the_warning_keeps_the_account(outbox):
+    sleeper = f.user(email="wach@example.org", created_at=ago(5 * 365),
+                     last_login_at=ago(3 * 365 + 10))
+    retention.run(NOW)
+    sleeper.last_login_at = NOW + timedelta(days=2)
+    db.session.commit()
+    assert retention.run(NOW + timedelta(days=31))["inactive_accounts"] == 0
+    db.session.expire_all()
+    assert db.session.get(User, sleeper.id).deleted_at is None
+    assert len(outbox("wach@example.org")) == 1  # no second warning

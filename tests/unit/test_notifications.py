@@ -30,7 +30,7 @@ def test_process_kinds_cannot_be_switched_off(app_ctx):
     prefs = nt.preferences(user)
     assert all(prefs[kind] == "immediate" for kind in nt.PROCESS_KINDS)
     assert {"decision", "changes_requested", "report_returned", "pilot_cancelled",
-            "consent_withdrawn"} \
+            "consent_withdrawn", "data_export_ready"} \
         == nt.PROCESS_KINDS
 
 
