@@ -142,3 +142,10 @@ def retention_form(periods, **kwargs) -> FlaskForm:
                             "Bitte eine Zahl zwischen %(min)d und %(max)d Tagen."))],
             render_kw={"inputmode": "numeric", "min": rule.min_days, "max": rule.max_days}))
     return RetentionForm(**kwargs)
+
+
+class TermsVersionForm(FlaskForm):
+    summary = TextAreaField(
+        _l("Was hat sich geändert?"),
+        validators=[InputRequired(_l("Bitte beschreiben Sie kurz, was sich geändert hat.")),
+                    Length(max=500, message=_l("Bitte höchstens %(max)d Zeichen."))])

@@ -15,9 +15,10 @@ from ..web import page_number, redirect_to, render, require
 from . import bp
 from .forms import (
     AccountStatusForm, AuditFilterForm, AuthorityForm, InviteStaffForm, PageForm, RolesForm,
-    SignInSettingsForm, TopicForm, UserFilterForm, retention_form,
+    SignInSettingsForm, TermsVersionForm, TopicForm, UserFilterForm, retention_form,
 )
-from ..domain import records, retention, settings
+from ..domain import records, retention, settings, terms
+from ..web.forms import add_error, text_of
 from ..models._base import utcnow
 
 PER_PAGE = 25
@@ -121,6 +122,29 @@ def retention_settings():
     return render("admin/retention.html", form=form, periods=periods, status=status,
                   last_run=retention.last_run(), human=retention.human,
                   labels={r.key: r.label for r in retention.RULES})
+
+
+# ------------------------------------------------------------------ privacy notice versions
+
+
+@bp.route("/terms", methods=["GET", "POST"])
+def terms_settings():
+    """Put a new version of the privacy notice in force: everyone agrees again."""
+    form = TermsVersionForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            version = terms.publish_new_version(current_user, text_of(form.summary))
+        except DomainError as exc:  # only blanks: nothing said about the change
+            add_error(form.summary, str(exc.reason))
+        else:
+            db.session.commit()
+            flash(_("Fassung %(version)s ist in Kraft. Alle Nutzerinnen und Nutzer werden beim "
+                    "nächsten Aufruf um ihre Zustimmung gebeten.", version=version), "success")
+            return redirect_to(url_for("admin.terms_settings"))
+    if form.is_submitted():
+        status = 422
+    return render("admin/terms.html", form=form, standing=terms.standing(), status=status)
 
 
 # ------------------------------------------------------------------ record of processing

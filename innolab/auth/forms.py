@@ -115,3 +115,12 @@ class SettingsForm(FlaskForm):
         choices=[("de", "Deutsch"), ("en", "English")],
         validators=[InputRequired(_l("Bitte wählen Sie eine Sprache."))],
     )
+
+
+class TermsForm(FlaskForm):
+    agree = BooleanField(
+        _l("Ich habe die geänderten Datenschutzhinweise gelesen und bin mit der Verarbeitung "
+           "meiner Daten für mein Konto einverstanden."),
+        validators=[InputRequired(_l("Bitte bestätigen Sie, dass Sie die geänderten "
+                                     "Datenschutzhinweise gelesen haben."))])
+    next = HiddenField()

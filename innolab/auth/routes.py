@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
-from ..domain import DomainError, identities, registration
+from ..domain import DomainError, identities, registration, terms
 from ..domain import admin as admin_domain
 from ..domain.admin import role_labels
 from ..domain.accounts import MIN_PASSWORD_LENGTH
@@ -18,6 +18,7 @@ from ..web import (
 from . import bp
 from .forms import (
     ChangePasswordForm, EmailForm, LoginForm, RegisterForm, ResetPasswordForm, SettingsForm,
+    TermsForm,
 )
 
 # Per client address. Sign-in attempts are the target of password guessing; the mail-sending
@@ -319,3 +320,41 @@ def settings():
     role_names = [str(label) for label in role_labels(user.roles)]
     return render("auth/settings.html", form=form, user=user, role_names=role_names,
                   has_password=bool(user.password_hash), status=status)
+
+
+# ------------------------------------------------------------------ changed privacy notice
+
+# What a person may still do before agreeing to a changed privacy notice: read it, sign out,
+# take their data or delete their account, prove who they are, and load the site's files.
+TERMS_OPEN_BLUEPRINTS = {"privacy", "mfa", "site", "ops", "static"}
+TERMS_OPEN_ENDPOINTS = {"static", "auth.terms", "auth.logout", "auth.signed_out",
+                        "auth.reauthenticate", "showcase.page", "showcase.set_language"}
+
+
+@bp.before_app_request
+def _ask_for_changed_terms():
+    endpoint = request.endpoint or ""
+    if (endpoint in TERMS_OPEN_ENDPOINTS or request.blueprint in TERMS_OPEN_BLUEPRINTS
+            or not terms.needs_consent(current_user)):
+        return None
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect_to(url_for("auth.terms", next=back) if back else url_for("auth.terms"))
+
+
+@bp.route("/account/terms", methods=["GET", "POST"], endpoint="terms")
+@login_required
+def terms_page():
+    """The privacy notice changed: agree to go on (or sign out, export, delete)."""
+    form = TermsForm()
+    wanted = safe_next(request.values.get("next"), "")
+    if not form.is_submitted():
+        form.next.data = wanted
+    if not terms.needs_consent(current_user):
+        return redirect_to(wanted or _home())
+    if form.validate_on_submit():
+        terms.record_consent(current_user._get_current_object())
+        db.session.commit()
+        flash(_("Vielen Dank. Ihre Zustimmung ist gespeichert."), "success")
+        return redirect_to(safe_next(form.next.data, _home()))
+    status = 422 if form.is_submitted() else 200
+    return render("auth/terms.html", form=form, summary=terms.changes_summary(), status=status)

@@ -55,6 +55,7 @@ from ..models import (
 from ..models._base import utcnow
 from . import DomainError, audit, mail_limits, mailer, notifications, search, throttle, uploads
 from . import proposals as proposal_domain
+from . import terms
 from .accounts import normalise_email, verify_password
 from .locking import lock
 
@@ -490,6 +491,9 @@ def _consents(user: User, authored: list[Proposal]) -> list[dict]:
     if registered is not None:
         result.append({"consent": "privacy_notice_on_registration", "given": True,
                        "at": _when(registered)})
+    for c in terms.history(user):
+        result.append({"consent": "privacy_notice", "version": c.version, "given": True,
+                       "at": _when(c.given_at)})
     for p in authored:
         result.append({"consent": "proposal_publication", "proposal": _ref(p),
                        "given": p.publication_consent})

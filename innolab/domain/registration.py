@@ -17,7 +17,7 @@ from innolab.links import external_url
 from ..extensions import db
 from ..models import User
 from ..models._base import utcnow
-from . import audit, mail_limits, mailer, passwords, throttle
+from . import audit, mail_limits, mailer, passwords, terms, throttle
 from .accounts import (
     hash_password, make_token, normalise_email, read_token, user_by_email,
     verify_password,
@@ -81,6 +81,7 @@ def register(email: str, name: str, password: str, locale: str) -> User | None:
     db.session.flush()
     send_confirmation(user)
     audit.record(user, "user.register", user)
+    terms.record_consent(user, via="registration")  # the form's consent checkbox
     return user
 
 

@@ -10,6 +10,7 @@ from .proposals import (
     CONTENT_FIELDS, PILOT_STATES, Attachment, Proposal, ProposalVersion, ReferenceCounter, Status,
     TimelineEntry, proposal_topics,
 )
+from .consents import TermsConsent
 from .receipts import FormReceipt
 from .retention import RetentionNotice
 from .reviews import (
@@ -35,5 +36,5 @@ __all__ = [
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
     "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source", "MailSend",
-    "SignInThrottle", "RetentionNotice", "DataExport", "ExportStatus",
+    "SignInThrottle", "RetentionNotice", "DataExport", "ExportStatus", "TermsConsent",
 ]

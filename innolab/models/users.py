@@ -53,6 +53,10 @@ class User(UserMixin, Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The version of the privacy notice and terms the person last agreed to (domain/terms.py);
+    # None: the first version, for accounts from before versions were kept and accounts made
+    # through an identity provider or an invitation.
+    terms_version: Mapped[str | None] = mapped_column(String(20))
     # Set when the person deleted the account (domain/privacy.py): the row stays, anonymised,
     # for the records that must be kept; `pseudonym` is shown where the person appears there.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
