@@ -339,7 +339,7 @@ def test_staff_provider_roles_are_not_kept_by_signing_in_with_a_password(live, n
     assert page.get_by_role("link", name="Begutachtung").count() == 0
 
 
-# --------------------------------------------------------------------------- second factor left to the staff provider
+# ------------------------------------------------------- second factor left to the staff provider
 
 
 @pytest.fixture
