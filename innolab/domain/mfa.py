@@ -318,7 +318,7 @@ def provisioning_uri(user: User, secret: str) -> str:
 def qr_svg(data: str, title: str) -> Markup:
     """The QR code as inline SVG (made here, no image from elsewhere)."""
     svg = segno.make(data, error="m").svg_inline(scale=5, border=2, title=title,
-                                                  svgclass="totp-qr", lineclass=None)
+                                                  svgclass="totp-qr", lineclass=None, light="#fff")
     return Markup(svg)
 
 

@@ -75,6 +75,11 @@ def test_register_a_passkey_then_sign_in_with_password_and_passkey(
     [(kind, transports)] = in_db(_stored)
     assert kind == "webauthn" and "internal" in (transports or "")
 
+    # the authenticator app's page: the QR code made on the server, no inline script
+    ui.submit(ui.page.get_by_role("link", name="Authenticator-App hinzufügen"))
+    assert ui.page.locator("svg.totp-qr").count() == 1
+    ui.visit("/account/security")
+
     ui.submit(ui.page.get_by_role("button", name="Abmelden"))
     _password(ui, email, password)
     assert ui.page.url.endswith("/login/second-factor")
