@@ -104,10 +104,12 @@ class Assurance:
     required_acr: tuple = ()           # the token's acr must be one of these
     required_amr: tuple = ()           # any of these must be in the token's amr
     max_age: int | None = None         # sent as max_age; auth_time must be this recent
+    broken: str | None = None          # a setting that cannot be used: every sign-in refused
 
     @property
     def configured(self) -> bool:
-        return bool(self.required_acr or self.required_amr or self.max_age is not None)
+        return bool(self.required_acr or self.required_amr or self.max_age is not None
+                    or self.broken)
 
 
 def _provider_setting(key: str, name: str) -> str:
@@ -121,13 +123,15 @@ def _provider_setting(key: str, name: str) -> str:
 def assurance(provider) -> Assurance:
     """The settings OIDC_<KEY>_ACR_VALUES, _REQUIRED_ACR, _REQUIRED_AMR, _MAX_AGE."""
     max_age = _provider_setting(provider.key, "MAX_AGE")
+    broken = None
     try:
         seconds = int(max_age) if max_age else None
     except ValueError:
         log.error("OIDC_%s_MAX_AGE must be a whole number of seconds, got %r",
                   provider.key.upper(), max_age)
-        seconds = 0  # an unusable setting refuses rather than lets anything pass
+        seconds, broken = None, "MAX_AGE is not a whole number"
     return Assurance(
+        broken=broken,
         acr_values=_provider_setting(provider.key, "ACR_VALUES"),
         required_acr=tuple(_provider_setting(provider.key, "REQUIRED_ACR").split()),
         required_amr=tuple(_provider_setting(provider.key, "REQUIRED_AMR").replace(",", " ")
@@ -165,6 +169,8 @@ def check_assurance(provider, claims: dict, now: float | None = None) -> str | N
     """None when the ID token's claims show what the configuration asks; else why not (for
     the audit log, never a token)."""
     wanted = assurance(provider)
+    if wanted.broken:
+        return wanted.broken
     acr = claims.get("acr")
     amr = claims.get("amr")
     amr = [amr] if isinstance(amr, str) else amr if isinstance(amr, list) else []

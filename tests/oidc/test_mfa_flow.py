@@ -79,13 +79,14 @@ def test_delegated_sends_acr_values_and_max_age_and_accepts_a_fresh_factor(app, 
         assert session["innolab_second_factor"] is True
 
 
-@pytest.mark.parametrize("claims, reason", [
-    ({"acr": "pwd"}, "acr"),
-    ({"acr": "mfa", "auth_time": int(time.time()) - 3600}, "auth_time"),
+@pytest.mark.parametrize("claims, reason, max_age", [
+    ({"acr": "pwd"}, "acr", "300"),
+    ({"acr": "mfa", "auth_time": int(time.time()) - 3600}, "auth_time", "300"),
+    ({"acr": "mfa"}, "MAX_AGE", "fünf Minuten"),  # a setting that cannot be used
 ])
 def test_delegated_refuses_a_token_without_the_assurance(app, client, flow, policy, claims,
-                                                         reason):
-    policy(mfa.DELEGATED, OIDC_FAKESTAFF_REQUIRED_ACR="mfa", OIDC_FAKESTAFF_MAX_AGE="300")
+                                                         reason, max_age):
+    policy(mfa.DELEGATED, OIDC_FAKESTAFF_REQUIRED_ACR="mfa", OIDC_FAKESTAFF_MAX_AGE=max_age)
     response = flow.sign_in("fakestaff", realm="staff", sub="new-1",
                             email="neu@zdmv.example", **claims, **STAFF_GROUPS)
     assert _path(response) == "/login"
