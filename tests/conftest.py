@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from sqlalchemy import text
@@ -14,6 +15,7 @@ from argon2 import PasswordHasher
 from innolab.domain import accounts
 from innolab.extensions import limiter
 from innolab.models import OutboxMail
+from innolab.web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -39,6 +41,8 @@ def app(tmp_path_factory):
         # Mail waits in the outbox until a test delivers it; the tests of the delivery after
         # the response switch it on.
         "MAIL_SEND_AFTER_REQUEST": False,
+        # The suite's staff sign in without a second factor; the MFA tests switch it on.
+        "MFA_ENFORCE_ENROLMENT": False,
     })
     app.test_client_class = IsolatedClient
     with app.app_context():
@@ -115,6 +119,10 @@ def login(client):
         with c.session_transaction() as session:
             session["_user_id"] = user.session_token
             session["_fresh"] = True
+            # as start_session leaves it after a full sign-in (with a second factor)
+            session[SIGN_IN_METHOD_KEY] = "password"
+            session[SECOND_FACTOR_KEY] = True
+            session[RECENT_AUTH_KEY] = int(time.time())
         return c
 
     return _login

@@ -12,6 +12,7 @@ from ..domain.admin import role_labels
 from ..domain.accounts import MIN_PASSWORD_LENGTH
 from ..domain.registration import LoginRefused, PasswordRejected
 from ..extensions import db, limiter
+from ..mfa.flow import begin_sign_in
 from ..web import (
     SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, redirect_to, render, safe_next, start_session,
 )
@@ -149,10 +150,7 @@ def login():
             db.session.commit()
             form.form_errors.append(str(identities.STAFF_PROVIDER_ONLY))
         elif result:
-            _sign_in(result.user)
-            db.session.commit()
-            flash(_("Sie sind angemeldet."), "success")
-            return redirect_to(target)
+            return begin_sign_in(result.user, "password", target)  # or its second factor
         db.session.commit()  # the audit event of the failed attempt
         if result.refused is LoginRefused.UNCONFIRMED:
             unconfirmed_email = result.user.email
@@ -213,10 +211,9 @@ def reset_password(token):
         else:
             if current_user.is_authenticated:
                 logout_user()
-            _sign_in(user, method="reset_link")
-            db.session.commit()
-            flash(_("Ihr Passwort ist gespeichert. Sie sind jetzt angemeldet."), "success")
-            return redirect_to(url_for("auth.settings"))
+            # a reset link proves the mailbox, not the second factor: that is still asked
+            return begin_sign_in(user, "reset_link", url_for("auth.settings"), message=_(
+                "Ihr Passwort ist gespeichert. Sie sind jetzt angemeldet."))
     status = 422 if form.is_submitted() else 200
     return render("auth/reset_password.html", form=form, user=user, token=token, status=status,
                   min_password_length=MIN_PASSWORD_LENGTH)

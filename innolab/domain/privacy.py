@@ -50,7 +50,8 @@ from ..models import (
     ExportStatus, ExternalIdentity, FormReceipt, Invitation,
     MailSend, MemberRole, Membership, Message, Milestone, Notification, NotificationPreference,
     Organisation, OutboxMail, PendingRoleGrant, PilotGoal, Proposal, ProposalVersion, Review,
-    ReviewAssignment, SignInThrottle, Status, TimelineEntry, User, UserRole,
+    RecoveryCode, ReviewAssignment, SecondFactor, SignInThrottle, Status, TimelineEntry, User,
+    UserRole,
 )
 from ..models._base import utcnow
 from . import DomainError, audit, mail_limits, mailer, notifications, search, throttle, uploads
@@ -301,6 +302,15 @@ def collect(user: User, now: datetime | None = None) -> tuple[dict, list[_File]]
              "created_at": _when(i.created_at), "last_login_at": _when(i.last_login_at)}
             for i in rows(select(ExternalIdentity).where(ExternalIdentity.user_id == uid)
                           .order_by(ExternalIdentity.id))],
+        # which second factors, never their secrets or keys
+        "second_factors": [
+            {"kind": x.kind, "name": x.name, "created_at": _when(x.created_at),
+             "last_used_at": _when(x.last_used_at)}
+            for x in rows(select(SecondFactor).where(SecondFactor.user_id == uid)
+                          .order_by(SecondFactor.id))],
+        "recovery_codes_left": db.session.execute(
+            select(func.count()).select_from(RecoveryCode).where(
+                RecoveryCode.user_id == uid, RecoveryCode.used_at.is_(None))).scalar_one(),
         "staff_roles": [
             {"role": r.role, "granted_at": _when(r.granted_at), "source": r.source}
             for r in rows(select(UserRole).where(UserRole.user_id == uid).order_by(UserRole.id))],
@@ -889,6 +899,8 @@ def delete_account(user: User, method: str) -> Deleted:
 
     counts["memberships"] = gone(delete(Membership).where(Membership.user_id == uid))
     counts["identities"] = gone(delete(ExternalIdentity).where(ExternalIdentity.user_id == uid))
+    counts["second_factors"] = gone(delete(SecondFactor).where(SecondFactor.user_id == uid))
+    counts["recovery_codes"] = gone(delete(RecoveryCode).where(RecoveryCode.user_id == uid))
     counts["pending_role_grants"] = gone(delete(PendingRoleGrant)
                                          .where(PendingRoleGrant.user_id == uid))
     counts["notifications"] = gone(delete(Notification).where(Notification.user_id == uid))

@@ -5,6 +5,7 @@ from .editing import EditSnapshot
 from .content import PAGE_SLUGS, PlatformSetting, SitePage
 from .identities import ExternalIdentity
 from .mail import OutboxMail
+from .mfa import RecoveryCode, SecondFactor
 from .organisations import Invitation, MemberRole, Membership, Organisation, OrganisationKind
 from .proposals import (
     CONTENT_FIELDS, PILOT_STATES, Attachment, Proposal, ProposalVersion, ReferenceCounter, Status,
@@ -37,4 +38,5 @@ __all__ = [
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
     "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source", "MailSend",
     "SignInThrottle", "RetentionNotice", "DataExport", "ExportStatus", "TermsConsent",
+    "RecoveryCode", "SecondFactor",
 ]

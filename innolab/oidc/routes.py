@@ -27,8 +27,10 @@ from .. import links
 from ..domain import audit, identities
 from ..domain.identities import CheckMailbox, SignInRefused
 from ..extensions import db, limiter
+from ..mfa.flow import begin_sign_in
+from ..domain import mfa
 from ..models.users import provider_source
-from ..web import redirect_to, render, safe_next, start_session
+from ..web import redirect_to, render, safe_next
 from . import bp
 from .client import ProviderUnavailable, client_for, metadata
 from .forms import ButtonForm, StartForm
@@ -120,6 +122,8 @@ def _start(provider: identities.Provider, **data):
     params = {"state": state}
     if provider.kind == "oidc":
         params["nonce"] = secrets.token_urlsafe(32)
+        if data.get("intent") == "login":
+            params.update(mfa.authorization_params(provider))  # acr_values, max_age
     try:
         created = client.create_authorization_url(redirect_uri, **params)
     except Exception as exc:  # metadata fetched just before; anything else is a provider fault
@@ -181,7 +185,8 @@ def _claims(provider: identities.Provider, stored: dict) -> tuple[identities.Cla
             },
         )
         return identities.claims_from_oidc(provider, dict(userinfo)), {
-            "id_token": token["id_token"], "end_session_endpoint": data.get("end_session_endpoint")}
+            "id_token": token["id_token"], "end_session_endpoint": data.get("end_session_endpoint"),
+            "assurance": {k: userinfo.get(k) for k in ("acr", "amr", "auth_time")}}
     token = client.fetch_access_token(redirect_uri=stored["redirect_uri"], code=code,
                                       code_verifier=stored["code_verifier"])
     headers = {"Accept": "application/vnd.github+json"}
@@ -250,17 +255,14 @@ def _finish_login(provider, stored, claims, logout_data):
     except SignInRefused as exc:
         db.session.commit()  # the audit event (nothing else was changed)
         return _to_login(str(exc.reason))
-    user = result.user
-    # nothing of the anonymous session survives (but the language)
-    start_session(user, provider_source(provider.key))
-    identities.remember_for_logout(session, provider, logout_data.get("id_token"),
-                                   logout_data.get("end_session_endpoint"))
-    db.session.commit()
-    if result.created:
-        flash(_("Willkommen beim InnoLab! Ihr Konto wurde angelegt."), "success")
-    else:
-        flash(_("Sie sind angemeldet."), "success")
-    return redirect_to(safe_next(stored.get("next"), _home()))
+    # nothing of the anonymous session survives (but the language); a second factor first
+    return begin_sign_in(
+        result.user, provider_source(provider.key), safe_next(stored.get("next"), _home()),
+        provider=provider, id_claims=logout_data.get("assurance"),
+        logout={"provider": provider.key, "id_token": logout_data.get("id_token"),
+                "endpoint": logout_data.get("end_session_endpoint")},
+        message=_("Willkommen beim InnoLab! Ihr Konto wurde angelegt.") if result.created
+        else None)
 
 
 def _finish_link(provider, stored, claims):

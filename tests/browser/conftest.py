@@ -147,6 +147,7 @@ def live_app(live_database, tmp_path_factory):
         "REMEMBER_COOKIE_SECURE": False,
         "TRUSTED_HOSTS": None,
         "PROXY_FIX": False,
+        "MFA_ENFORCE_ENROLMENT": False,  # the passkey test switches it on
     })
     with app.app_context():
         db.drop_all()

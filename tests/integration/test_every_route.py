@@ -6,6 +6,7 @@ and requests it as a visitor, as partners inside and outside the proposing organ
 each staff role – as a normal request, as an htmx request, and as an empty form post.
 """
 from __future__ import annotations
+import time
 from itertools import product
 
 from flask import url_for
@@ -18,6 +19,7 @@ from innolab.models import (
     Attachment, Authority, Challenge, Invitation, Organisation, Proposal, Topic, User,
 )
 from innolab.models import Document, DocumentVersion, Milestone, PilotGoal
+from innolab.web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY
 
 ROLES = ("visitor", "partner@innolab.example", "partner4@innolab.example",
          "admin@innolab.example", "koordination@innolab.example", "gutachten@innolab.example",
@@ -83,6 +85,9 @@ def _client_as(app, email):
         with client.session_transaction() as session:
             session["_user_id"] = user.session_token
             session["_fresh"] = True
+            # as start_session leaves it after a full sign-in (second factor, recent proof)
+            session[SECOND_FACTOR_KEY] = True
+            session[RECENT_AUTH_KEY] = int(time.time())
     return client
 
 

@@ -102,6 +102,7 @@ def make_app(database_url: str, tmp_path_factory, **config):
         "SMTP_HOST": "",
         "SERVER_NAME": None,
         "MAIL_SEND_AFTER_REQUEST": False,
+        "MFA_ENFORCE_ENROLMENT": False,
         **config,
     }
     app = create_app(settings)

@@ -337,3 +337,64 @@ def test_staff_provider_roles_are_not_kept_by_signing_in_with_a_password(live, n
     _local_sign_in(page, live, "sina@zdmv.example", factories.PASSWORD)
     assert _user(live, "sina@zdmv.example").roles == set()
     assert page.get_by_role("link", name="Begutachtung").count() == 0
+
+
+# ------------------------------------------------------- second factor left to the staff provider
+
+
+@pytest.fixture
+def delegated(live):
+    """The policy `delegated`, the staff provider asked for acr_values and checked for amr."""
+    from innolab.domain import mfa, settings
+
+    config = {"OIDC_ZDMV_ACR_VALUES": "urn:innolab:acr:mfa",
+              "OIDC_ZDMV_REQUIRED_AMR": "otp hwk"}
+    live.app.config.update(config)
+    with live.app.app_context():
+        settings.set_setting(None, mfa.POLICY_SETTING, mfa.DELEGATED)
+        db.session.commit()
+    yield
+    for key in config:
+        live.app.config.pop(key, None)
+    with live.app.app_context():
+        settings.set_setting(None, mfa.POLICY_SETTING, mfa.ALL_STAFF)
+        db.session.commit()
+
+
+def _authorization_requests(page, live) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda r: r.url.startswith(live.provider.issuer + "/auth")
+            and seen.append(r.url))
+    return seen
+
+
+def test_delegated_second_factor_shown_by_the_provider_signs_in(live, new_page, delegated):
+    live.provider.update_account("mara", email="mara@zdmv.example", email_verified=True,
+                                 name="Mara Mehrfaktor", groups=["innolab-reviewers"],
+                                 amr=["pwd", "otp"], acr="urn:innolab:acr:mfa")
+    page = new_page()
+    requests = _authorization_requests(page, live)
+    _sign_in(page, live, STAFF, "mara")
+    assert "acr_values=urn%3Ainnolab%3Aacr%3Amfa" in requests[0]
+    assert "/login/second-factor" not in page.url
+    assert "Ihr Konto wurde angelegt." in _main_text(page)
+    assert page.get_by_role("button", name="Abmelden").count() == 1
+    assert page.get_by_role("link", name="Begutachtung").count() == 1
+    page.goto(live.url + "/account")  # no enrolment asked: the provider's factor counts
+    assert urlsplit(page.url).path == "/account"
+
+
+def test_delegated_sign_in_without_the_factor_is_refused(live, new_page, delegated):
+    live.provider.update_account("paul", email="paul@zdmv.example", email_verified=True,
+                                 name="Paul Passwort", groups=["innolab-reviewers"],
+                                 amr=["pwd"])
+    page = new_page()
+    _sign_in(page, live, STAFF, "paul")
+    assert urlsplit(page.url).path == "/login"
+    assert "hat keinen zweiten Faktor bestätigt" in _main_text(page)
+    assert page.get_by_role("button", name="Abmelden").count() == 0
+    assert _user(live, "paul@zdmv.example") is None  # nothing of the sign-in was kept
+    events = _query(live, lambda: [e.details for e in db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "security.provider_assurance_missing")
+    ).scalars()])
+    assert events and events[-1]["provider"] == "zdmv" and "amr" in events[-1]["reason"]

@@ -6,8 +6,10 @@
 //   OIDC_TEST_CLIENTS   JSON list of clients (client_id, client_secret, redirect_uris,
 //                       post_logout_redirect_uris)
 //   OIDC_TEST_ACCOUNTS  path of a JSON file {login: {email, email_verified, name, locale,
-//                       groups}}; read again at every sign-in, so a test can change a
-//                       person's groups between two sign-ins
+//                       groups, amr, acr}}; read again at every sign-in, so a test can
+//                       change a person's groups between two sign-ins. `amr` (a list) and
+//                       `acr` say how the person signed in (the ID token carries them), as a
+//                       provider that asked for a second factor would.
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -38,12 +40,13 @@ const configuration = {
   // Claims in the ID token itself (the app reads them from there).
   conformIdTokenClaims: false,
   claims: {
-    openid: ['sub'],
+    openid: ['sub', 'acr', 'amr', 'auth_time'],  // how and when the person signed in
     email: ['email', 'email_verified'],
     profile: ['name', 'given_name', 'family_name', 'locale'],
     groups: ['groups'],
   },
   scopes: ['openid', 'email', 'profile', 'groups'],
+  acrValues: ['urn:innolab:acr:pwd', 'urn:innolab:acr:mfa'],
   pkce: { required: () => true },
   features: {
     devInteractions: { enabled: true },
@@ -55,13 +58,26 @@ const configuration = {
       accountId: sub,
       async claims() {
         if (!person) return { sub };
-        return { sub, ...person };
+        const { amr, acr, ...claims } = person;  // those two come from the session
+        return { sub, ...claims };
       },
     };
   },
 };
 
 const provider = new Provider(issuer, configuration);
+
+// The development login form knows no second factor: the accounts file says what the
+// sign-in counts as (amr, acr), added to the login result before the session is made.
+const finishInteraction = provider.interactionFinished.bind(provider);
+provider.interactionFinished = async (req, res, result, options) => {
+  if (result && result.login && result.login.accountId) {
+    const person = readAccounts()[result.login.accountId] || {};
+    if (Array.isArray(person.amr)) result.login.amr = person.amr;
+    if (typeof person.acr === 'string') result.login.acr = person.acr;
+  }
+  return finishInteraction(req, res, result, options);
+};
 provider.listen(port, '127.0.0.1', () => {
   console.log(`oidc-provider ready at ${issuer}`);
 });
