@@ -170,6 +170,8 @@ def load_config(instance_path: Path) -> dict:
         # the request may carry a few form fields beside the largest file
         "MAX_CONTENT_LENGTH": upload_mb * 1024 * 1024 + 1024 * 1024,
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
+        # The video in German Sign Language (admin upload, MP4 or WebM): its own, larger limit.
+        "SIGN_LANGUAGE_VIDEO_MAX_BYTES": _int("SIGN_LANGUAGE_VIDEO_MAX_MB", 200) * 1024 * 1024,
         # Review rules
         "MIN_COMPLETED_REVIEWS": _int("MIN_COMPLETED_REVIEWS", 1),
         # Rate limits
