@@ -155,18 +155,14 @@ def accessibility_feedback():
                   weeks=accessibility.answer_weeks())
 
 
-def _contact() -> dict[str, str]:
-    return legal.values()
-
-
 @bp.get("/leichte-sprache")
 def easy_read():
-    return render("legal/easy_read.html", fields=_contact())
+    return render("legal/easy_read.html", fields=legal.values())
 
 
 @bp.get("/gebaerdensprache")
 def sign_language():
-    return render("legal/sign_language.html", fields=_contact(),
+    return render("legal/sign_language.html", fields=legal.values(),
                   video=accessibility.current_video())
 
 
