@@ -108,7 +108,8 @@ FIELDS: tuple[Field, ...] = (
           hint=_l("Zum Beispiel das Prüfverfahren, wer geprüft hat und wann.")),
     Field("a11y_answer_weeks", "barrierefreiheit", _l("Antwortfrist in Wochen"),
           kind="number", default="6",
-          hint=_l("So schnell beantworten Sie Rückmeldungen höchstens.")),
+          hint=_l("Innerhalb dieser Frist beantworten Sie jede Rückmeldung; die Erklärung "
+                  "und die Eingangsbestätigung nennen sie.")),
     Field("a11y_feedback_email", "barrierefreiheit",
           _l("E-Mail-Adresse der zuständigen Stelle für Rückmeldungen"), kind="email",
           default=CONTACT_EMAIL,

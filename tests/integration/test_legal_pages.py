@@ -172,20 +172,19 @@ def test_admin_sees_warning_listing_empty_fields_visitors_never_do(app, client, 
         assert WARNING not in page and "/admin/pages/impressum/fields" not in page
 
 
-def _partner_client(app):
-    user = f.user(email="partnerin@firma.example")
+def _client_of(app, user):
     c = app.test_client()
     with c.session_transaction() as session:
         session["_user_id"] = user.session_token
     return c
+
+
+def _partner_client(app):
+    return _client_of(app, f.user(email="partnerin@firma.example"))
 
 
 def _staff_client(app):
-    user = f.staff("coordinator", email="koordination@zdmv.example")
-    c = app.test_client()
-    with c.session_transaction() as session:
-        session["_user_id"] = user.session_token
-    return c
+    return _client_of(app, f.staff("coordinator", email="koordination@zdmv.example"))
 
 
 def test_filling_the_fields_removes_the_warning(client, admin):
