@@ -8,6 +8,7 @@ import os
 import pytest
 from sqlalchemy import select
 
+from innolab.domain import uploads
 from innolab.extensions import db
 from innolab.models import AuditEvent, SignLanguageVideo
 from tests import factories as f
@@ -203,3 +204,9 @@ def test_only_admins_upload_videos(app, client, login):
     login(f.staff("coordinator", email="k@zdmv.example"))
     assert _upload(client, MP4).status_code in (403, 404)
     assert db.session.execute(select(SignLanguageVideo)).first() is None
+
+
+def test_file_check_counts_the_video_as_known(app, client, admin):
+    _upload(client, MP4)
+    result = uploads.check_files()
+    assert result.orphans == [] and result.ok
