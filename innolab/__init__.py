@@ -9,7 +9,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from .config import check_config, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
-from .web import errors, observability, once, security
+from .web import InnoLabRequest, errors, observability, once, security
 import importlib
 from . import cli
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
 
+    app.request_class = InnoLabRequest
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)

@@ -177,6 +177,8 @@ def load_config(instance_path: Path) -> dict:
                                              str(instance_path / "exports")),
         "DATA_EXPORT_DAYS": _int("DATA_EXPORT_DAYS", 7),
         "DATA_EXPORT_INLINE_MAX_BYTES": _int("DATA_EXPORT_INLINE_MAX_MB", 5) * 1024 * 1024,
+        # The video in German Sign Language (admin upload, MP4 or WebM): its own, larger limit.
+        "SIGN_LANGUAGE_VIDEO_MAX_BYTES": _int("SIGN_LANGUAGE_VIDEO_MAX_MB", 200) * 1024 * 1024,
         # Review rules
         "MIN_COMPLETED_REVIEWS": _int("MIN_COMPLETED_REVIEWS", 1),
         # Rate limits

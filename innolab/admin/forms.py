@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     DateField, EmailField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField,
     StringField, TextAreaField, URLField,
@@ -10,9 +11,10 @@ from wtforms import (
 from wtforms.validators import (
     URL, Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..domain import retention
+from ..domain import legal, retention
 from ..domain.admin import ROLE_LABELS
 from ..web.forms import VersionedForm, single_line
 
@@ -149,3 +151,61 @@ class TermsVersionForm(FlaskForm):
         _l("Was hat sich geändert?"),
         validators=[InputRequired(_l("Bitte beschreiben Sie kurz, was sich geändert hat.")),
                     Length(max=500, message=_l("Bitte höchstens %(max)d Zeichen."))])
+
+
+# ------------------------------------------------------------------ mandatory details
+
+
+def _https(form, field):
+    if field.data and not field.data.lower().startswith(("https://", "http://")):
+        raise ValidationError(_l("Bitte geben Sie eine vollständige Adresse mit https:// an."))
+
+
+def _legal_field(f):
+    """The WTForms field for one mandatory detail (domain.legal.Field).
+
+    A mandatory detail may be saved empty (the admin may not know every one yet): the page
+    then warns the admins until it is filled. A choice and the answer period always have a
+    value."""
+    required = [InputRequired(REQUIRED)] if f.kind in ("choice", "number") else [Optional()]
+    length = Length(max=legal.MAX_LENGTH,
+                    message=_l("Höchstens %(max)d Zeichen.", max=legal.MAX_LENGTH))
+    kw = {"description": f.hint or ""}
+    if f.kind == "choice":
+        return SelectField(f.label, choices=[SelectChoice(v, label) for v, label in f.choices],
+                           validators=required, **kw)
+    if f.kind == "date":
+        return DateField(f.label, validators=required, **kw)
+    if f.kind == "number":
+        return IntegerField(f.label, validators=required + [NumberRange(
+            min=1, max=52, message=_l("Bitte geben Sie eine Zahl von 1 bis 52 an."))], **kw)
+    if f.kind == "email":
+        return EmailField(f.label, validators=required + [length, Email(
+            _l("Bitte geben Sie eine gültige E-Mail-Adresse an."),
+            check_deliverability=False)], **kw)
+    if f.kind == "url":
+        return URLField(f.label, validators=required + [length, _https], **kw)
+    if f.kind == "textarea":
+        return TextAreaField(f.label, validators=required + [length], **kw)
+    return StringField(f.label, validators=required + [length, single_line], **kw)
+
+
+def legal_fields_form(group: str, data: dict | None = None) -> FlaskForm:
+    """A form with the fields of one legal page (`legal.fields_of(group)`)."""
+    attrs = {f.name: _legal_field(f) for f in legal.fields_of(group)}
+    form_class = type(f"LegalFieldsForm_{group}", (FlaskForm,), attrs)
+    return form_class(data=data)
+
+
+class FeedbackStatusForm(FlaskForm):
+    status = HiddenField(validators=[InputRequired(), Regexp(r"^(open|answered)$")])
+
+
+class SignLanguageVideoForm(FlaskForm):
+    video = FileField(_l("Videodatei in Deutscher Gebärdensprache"))
+    transcript = TextAreaField(_l("Transkript (Markdown)"), validators=[
+        InputRequired(REQUIRED), Length(max=50000)])
+
+
+class DeleteForm(FlaskForm):
+    pass

@@ -6,19 +6,23 @@ from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..domain import DomainError, identities, permissions
+from ..domain import DomainError, accessibility, identities, legal, permissions
 from ..domain.editing import EditConflict
 from ..domain import admin as domain
 from ..extensions import db, htmx, login_manager
-from ..models import PAGE_SLUGS, AuditEvent, Authority, OutboxMail, Role, Topic, User
+from ..models import (
+    PAGE_SLUGS, AccessibilityFeedback, AuditEvent, Authority, OutboxMail, Role, Topic, User,
+)
 from ..web import page_number, redirect_to, render, require
+from ..web.forms import add_error
 from . import bp
 from .forms import (
-    AccountStatusForm, AuditFilterForm, AuthorityForm, InviteStaffForm, PageForm, RolesForm,
-    SignInSettingsForm, TermsVersionForm, TopicForm, UserFilterForm, retention_form,
+    AccountStatusForm, AuditFilterForm, AuthorityForm, DeleteForm, FeedbackStatusForm,
+    InviteStaffForm, PageForm, RolesForm, SignInSettingsForm, SignLanguageVideoForm,
+    TermsVersionForm, TopicForm, UserFilterForm, legal_fields_form, retention_form,
 )
 from ..domain import records, retention, settings, terms
-from ..web.forms import add_error, text_of
+from ..web.forms import text_of
 from ..models._base import utcnow
 
 PER_PAGE = 25
@@ -450,7 +454,9 @@ def audit():
 
 @bp.get("/pages")
 def pages():
-    return render("admin/pages.html", rows=domain.pages_overview())
+    current = legal.values()
+    groups = [(g, legal.GROUP_LABELS[g], legal.missing(g, current)) for g in legal.GROUPS]
+    return render("admin/pages.html", rows=domain.pages_overview(), legal_groups=groups)
 
 
 @bp.route("/pages/<slug>/<locale>", methods=["GET", "POST"])
@@ -483,3 +489,109 @@ def edit_page(slug, locale):
     return render("admin/edit_page.html", status=status, form=form, conflict=conflict,
                   slug=slug, locale=locale, page=page, label=domain.PAGE_LABELS[slug],
                   locale_label=domain.LOCALE_LABELS[locale])
+
+
+# ------------------------------------------------------------------ mandatory details
+
+
+def _form_data(group: str) -> dict:
+    """The stored values as the form's fields take them (dates as dates, numbers as int)."""
+    current = legal.values()
+    data: dict = {}
+    for f in legal.fields_of(group):
+        value = current[f.name]
+        if f.kind == "date":
+            data[f.name] = legal.as_date(value)
+        elif f.kind == "number":
+            data[f.name] = int(value) if value.isdigit() else None
+        else:
+            data[f.name] = value
+    return data
+
+
+@bp.route("/pages/<slug>/fields", methods=["GET", "POST"])
+def legal_fields(slug):
+    """The mandatory details of a legal page (Impressum, Datenschutz, Barrierefreiheit)."""
+    if slug not in legal.GROUPS:
+        abort(404)
+    form = legal_fields_form(slug, None if request.method == "POST" else _form_data(slug))
+    if form.validate_on_submit():
+        try:
+            changed = legal.save(current_user, slug, {name: form[name].data
+                                                      for name in form._fields
+                                                      if name != "csrf_token"})
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.reason), "error")
+        else:
+            db.session.commit()
+            flash(_("Die Pflichtangaben (%(page)s) wurden gespeichert.",
+                    page=legal.GROUP_LABELS[slug]) if changed
+                  else _("Die Pflichtangaben sind unverändert."),
+                  "success" if changed else "info")
+            return redirect_to(url_for("admin.legal_fields", slug=slug))
+    return render("admin/legal_fields.html", status=422 if form.errors else 200, form=form,
+                  slug=slug, fields=legal.fields_of(slug), label=legal.GROUP_LABELS[slug],
+                  missing=legal.missing(slug))
+
+
+# ------------------------------------------------------------------ feedback on barriers
+
+
+@bp.get("/feedback")
+def feedback():
+    status = request.args.get("status", "")
+    status = status if status in accessibility.STATUS_LABELS else ""
+    page = db.paginate(accessibility.feedback_query(status or None), page=page_number(),
+                       per_page=PER_PAGE, error_out=False)
+    return render("admin/feedback.html", page=page, shown=status,
+                  labels=accessibility.STATUS_LABELS, args={"status": status} if status else {},
+                  form=FeedbackStatusForm())
+
+
+@bp.post("/feedback/<int:feedback_id>/status")
+def feedback_status(feedback_id):
+    item = db.get_or_404(AccessibilityFeedback, feedback_id)
+    form = FeedbackStatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        changed = accessibility.set_status(current_user, item, form.status.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+    else:
+        db.session.commit()
+        if changed:
+            flash(_("Die Rückmeldung Nr. %(id)d ist jetzt „%(status)s“.", id=feedback_id,
+                    status=accessibility.STATUS_LABELS[form.status.data]), "success")
+    return redirect_to(url_for("admin.feedback"))
+
+
+# ------------------------------------------------------------------ sign-language video
+
+
+@bp.route("/sign-language", methods=["GET", "POST"])
+def sign_language():
+    video = accessibility.current_video()
+    form = SignLanguageVideoForm(data={"transcript": video.transcript} if video else None)
+    delete_form = DeleteForm(prefix="delete")
+    if request.method == "POST" and request.form.get("form") == "delete":
+        if delete_form.validate_on_submit() and accessibility.delete_video(current_user):
+            db.session.commit()
+            flash(_("Das Video wurde entfernt. Die Seite „Gebärdensprache“ sagt jetzt, dass "
+                    "das Video erstellt wird."), "success")
+        return redirect_to(url_for("admin.sign_language"))
+    if form.validate_on_submit():
+        try:
+            accessibility.save_video(current_user, form.video.data, form.transcript.data)
+        except DomainError as exc:
+            db.session.rollback()
+            add_error(form.video, exc.reason)
+        else:
+            db.session.commit()
+            flash(_("Das Video und das Transkript wurden gespeichert."), "success")
+            return redirect_to(url_for("admin.sign_language"))
+    return render("admin/sign_language.html", status=422 if form.errors else 200, form=form,
+                  delete_form=delete_form, video=accessibility.current_video(),
+                  limits=accessibility.video_limits())

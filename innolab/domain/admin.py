@@ -68,6 +68,9 @@ ACTION_PREFIX_LABELS = {
     "topic": _l("Themen"),
     "page": _l("Seiten"),
     "report": _l("Ergebnisberichte"),
+    "setting": _l("Einstellungen"),
+    "accessibility": _l("Rückmeldungen zur Barrierefreiheit"),
+    "sign_language": _l("Video in Gebärdensprache"),
     # failed sign-ins, refused provider answers, 403, CSRF failures, 429, mail limits
     "security": _l("Sicherheitsereignisse"),
 }
@@ -88,6 +91,8 @@ OBJECT_TYPE_LABELS = {
     "site_pages": _l("Seite"),
     "external_identities": _l("Externe Anmeldung"),
     "proposal_versions": _l("Version eines Vorschlags"),
+    "accessibility_feedback": _l("Rückmeldung zur Barrierefreiheit"),
+    "sign_language_videos": _l("Video in Gebärdensprache"),
 }
 
 LAST_ADMIN = _l("Sie sind die einzige aktive Person mit der Rolle Administration. Geben Sie "

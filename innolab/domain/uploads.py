@@ -35,7 +35,7 @@ from sqlalchemy import event, select
 from innolab.i18n import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Attachment, DocumentVersion, Proposal
+from ..models import Attachment, DocumentVersion, Proposal, SignLanguageVideo
 from . import DomainError, audit
 
 log = logging.getLogger("innolab.uploads")
@@ -440,7 +440,7 @@ class FileCheck:
 
 def _stored_names() -> dict[str, tuple[str, int]]:
     names: dict[str, tuple[str, int]] = {}
-    for model in (Attachment, DocumentVersion):
+    for model in (Attachment, DocumentVersion, SignLanguageVideo):
         for row_id, name in db.session.execute(select(model.id, model.stored_name)):
             names[name] = (model.__tablename__, row_id)
     return names
@@ -488,3 +488,17 @@ def check_files(fix: bool = False, now: float | None = None) -> FileCheck:
             except OSError as exc:
                 log.error("Could not remove %s: %s", where / name, exc)
     return result
+
+
+def save_checked(checked: Checked) -> str:
+    """Write content that its caller has checked (a file kind this module does not take, such
+    as the sign-language video) below UPLOAD_FOLDER, tied to the commit like `save`.
+
+    Returns the stored name."""
+    session = _session()
+    if not session.in_transaction():
+        session.begin()
+    stored_name, temp, final = _write_temp(checked.data)
+    _pending(session).append(_Pending(final=final, temp=temp,
+                                      transaction=session.get_nested_transaction()))
+    return stored_name

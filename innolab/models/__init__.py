@@ -2,7 +2,9 @@
 from .audit import AuditEvent
 from .challenges import Authority, Challenge, ChallengeStatus, Topic, challenge_topics
 from .editing import EditSnapshot
-from .content import PAGE_SLUGS, PlatformSetting, SitePage
+from .content import (
+    PAGE_SLUGS, AccessibilityFeedback, FeedbackStatus, PlatformSetting, SignLanguageVideo, SitePage,
+)
 from .identities import ExternalIdentity
 from .mail import OutboxMail
 from .mfa import RecoveryCode, SecondFactor
@@ -38,5 +40,5 @@ __all__ = [
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
     "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source", "MailSend",
     "SignInThrottle", "RetentionNotice", "DataExport", "ExportStatus", "TermsConsent",
-    "RecoveryCode", "SecondFactor",
+    "RecoveryCode", "SecondFactor", "AccessibilityFeedback", "FeedbackStatus", "SignLanguageVideo",
 ]

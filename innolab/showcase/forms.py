@@ -1,13 +1,16 @@
-"""Forms of the public showcase: the search and filter forms (GET, no CSRF needed)."""
+"""Forms of the public showcase: the search and filter forms (GET, no CSRF needed) and the
+feedback form of the accessibility statement."""
 from __future__ import annotations
 
+from flask_wtf import FlaskForm
 from innolab.i18n import lazy_gettext as _l
-from wtforms import Form, SearchField, SelectField
+from wtforms import EmailField, Form, SearchField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2
-from wtforms.validators import Length, Optional
+from wtforms.validators import Email, InputRequired, Length, Optional
 
 from ..domain.showcase import CLOSED, OPEN, PUBLIC_PILOT_STATES
 from ..domain.states import status_label
+from ..web.forms import single_line
 
 ALL = ""
 
@@ -69,3 +72,24 @@ class ResultsFilterForm(_FilterForm):
         values = self.cleaned()
         values["recommendation"] = values.pop("status")
         return values
+
+
+class FeedbackForm(FlaskForm):
+    """The feedback mechanism of the accessibility statement (anyone may send it)."""
+
+    name = StringField(_l("Ihr Name"), validators=[Optional(), Length(max=200), single_line])
+    email = EmailField(_l("Ihre E-Mail-Adresse"), validators=[
+        InputRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse an, damit wir Ihnen antworten "
+                         "können.")),
+        Length(max=254, message=_l("Die E-Mail-Adresse ist zu lang.")),
+        Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an, zum Beispiel "
+                 "name@beispiel.de."), check_deliverability=False),
+    ])
+    page_url = StringField(_l("Betroffene Seite oder Adresse (URL)"), validators=[
+        Optional(), Length(max=500, message=_l("Die Adresse ist zu lang (höchstens 500 "
+                                               "Zeichen).")), single_line])
+    description = TextAreaField(_l("Beschreibung der Barriere"), validators=[
+        InputRequired(_l("Bitte beschreiben Sie, was nicht barrierefrei ist.")),
+        Length(min=10, max=5000, message=_l("Bitte beschreiben Sie die Barriere mit 10 bis "
+                                            "5000 Zeichen.")),
+    ])

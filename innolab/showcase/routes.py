@@ -4,18 +4,20 @@ What is public is decided in innolab.domain.showcase only; these views never que
 """
 from __future__ import annotations
 
-from flask import abort, make_response, redirect, request
+from flask import abort, flash, make_response, redirect, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..domain import audit
+from ..domain import accessibility, audit, legal, permissions
 from ..domain import pages as page_texts
 from ..domain import showcase
 from ..domain.topics import all_topics
 from ..i18n import LOCALES
-from ..extensions import db
-from ..web import page_number, render, safe_next
+from ..extensions import db, limiter
+from ..web import page_number, redirect_to, render, safe_next
+from ..web.forms import text_of
 from . import bp
-from .forms import ChallengeFilterForm, PilotFilterForm, ResultsFilterForm
+from .forms import ChallengeFilterForm, FeedbackForm, PilotFilterForm, ResultsFilterForm
 from flask_babel import get_locale
 from ..domain.results import recommendation_label
 
@@ -111,9 +113,69 @@ def organisation(slug: str):
     return render("showcase/organisation.html", org=org, pilots=pilots)
 
 
+# Per client address; the acknowledgement to the sender also counts per recipient
+# (domain/mail_limits.py).
+FEEDBACK_LIMIT = "5/minute;30/hour"
+
+
+def _is_admin() -> bool:
+    return bool(current_user.is_authenticated and permissions.administer(current_user))
+
+
 @bp.get("/pages/<slug>")
 def page(slug: str):
     p = page_texts.get_page(slug, _locale())
     if p is None:
         abort(404)
-    return render("showcase/page.html", page=p)
+    fields = legal.values() if slug in legal.GROUPS else {}
+    # The warning about empty mandatory fields is for admins only, never for visitors.
+    missing = legal.missing(slug, fields) if fields and _is_admin() else []
+    return render("showcase/page.html", page=p, fields=fields, missing=missing, legal=legal,
+                  answer_weeks=accessibility.answer_weeks(fields) if fields else None)
+
+
+@bp.route("/barrierefreiheit/rueckmeldung", methods=["GET", "POST"])
+@limiter.limit(FEEDBACK_LIMIT, methods=["POST"])
+def accessibility_feedback():
+    """The feedback mechanism of the accessibility statement: report a barrier."""
+    form = FeedbackForm()
+    if request.method == "GET" and not form.page_url.data:
+        form.page_url.data = request.args.get("page", "")[:500]
+    if form.validate_on_submit():
+        accessibility.submit_feedback(
+            name=form.name.data, email=text_of(form.email), page_url=form.page_url.data,
+            description=text_of(form.description), locale=_locale())
+        db.session.commit()
+        flash(_("Vielen Dank für Ihre Rückmeldung. Wir haben sie erhalten und schicken Ihnen "
+                "eine Bestätigung an %(email)s. Wir antworten Ihnen innerhalb von %(weeks)d "
+                "Wochen.", email=form.email.data, weeks=accessibility.answer_weeks()),
+              "success")
+        return redirect_to(url_for("showcase.page", slug="barrierefreiheit"))
+    return render("legal/feedback.html", status=422 if form.errors else 200, form=form,
+                  weeks=accessibility.answer_weeks())
+
+
+@bp.get("/leichte-sprache")
+def easy_read():
+    return render("legal/easy_read.html", fields=legal.values())
+
+
+@bp.get("/gebaerdensprache")
+def sign_language():
+    return render("legal/sign_language.html", fields=legal.values(),
+                  video=accessibility.current_video())
+
+
+@bp.get("/gebaerdensprache/video")
+def sign_language_video():
+    video = accessibility.current_video()
+    if video is None:
+        abort(404)
+    try:
+        response = send_file(accessibility.video_path(video), mimetype=video.content_type,
+                             conditional=True, etag=True, max_age=None)
+    except FileNotFoundError:
+        abort(404)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

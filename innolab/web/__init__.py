@@ -6,14 +6,37 @@ import time
 from urllib.parse import urljoin, urlsplit
 
 from flask import (
-    abort, current_app, flash, make_response, redirect, render_template, request, send_file,
-    session, url_for,
+    Request, abort, current_app, flash, make_response, redirect, render_template, request,
+    send_file, session, url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from jinja2_fragments.flask import render_block
 
 from ..extensions import htmx
+
+
+# Endpoints whose form may be larger than MAX_CONTENT_LENGTH: endpoint -> the config key of
+# its file limit (one MB more is allowed for the other fields of the form).
+LARGE_UPLOADS = {"admin.sign_language": "SIGN_LANGUAGE_VIDEO_MAX_BYTES"}
+
+
+class InnoLabRequest(Request):
+    """The request with a larger body limit for the few endpoints in LARGE_UPLOADS.
+
+    The endpoint is known once the URL is matched, before any before_request handler (such
+    as the CSRF check) reads the form."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        key = LARGE_UPLOADS.get(self.endpoint or "")
+        if key and current_app:
+            return int(current_app.config[key]) + 1024 * 1024
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
 
 def render(template: str, block: str | None = None, status: int = 200, **context):

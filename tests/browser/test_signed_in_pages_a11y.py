@@ -33,6 +33,8 @@ PARTNER_PAGES = [
     ("notifications.preferences", {}),
     ("privacy.export", {}),
     ("privacy.delete", {}),
+    ("showcase.easy_read", {}),
+    ("showcase.sign_language", {}),
 ]
 
 STAFF_PAGES = [
@@ -55,6 +57,14 @@ STAFF_PAGES = [
     ("admin.audit", {}),
     ("admin.pages", {}),
     ("admin.edit_page", {"slug": "impressum", "locale": "de"}),
+    ("admin.legal_fields", {"slug": "impressum"}),
+    ("admin.legal_fields", {"slug": "datenschutz"}),
+    ("admin.legal_fields", {"slug": "barrierefreiheit"}),
+    ("admin.feedback", {}),
+    ("admin.sign_language", {}),
+    # the legal pages as an admin sees them: with the warning about empty mandatory fields
+    ("showcase.page", {"slug": "impressum"}),
+    ("showcase.page", {"slug": "barrierefreiheit"}),
     ("admin.sign_in_settings", {}),
     ("pilots.workspace", {"proposal_id": "running"}),
     ("notifications.index", {}),

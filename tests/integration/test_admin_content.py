@@ -135,7 +135,7 @@ def test_page_editor_prefilled_with_default_text(client, admin):
     html = client.get("/admin/pages/impressum/de").get_data(as_text=True)
     default = pages.DEFAULTS["impressum"]["de"]
     assert default["title"] in html
-    assert "Herausgeber" in html  # from the default Markdown body
+    assert "Haftung für Links" in html  # from the default Markdown body
 
 
 def test_page_edit_shows_on_showcase(app, client, admin):

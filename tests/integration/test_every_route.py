@@ -91,13 +91,20 @@ def _client_as(app, email):
     return client
 
 
+# The readiness probe answers 503 by design while a dependency fails (this suite's database is
+# made with create_all, not migrated); tests/integration/test_operations.py covers it.
+READINESS = "ops.readyz"
+
+
 @pytest.mark.parametrize("who", ROLES)
 def test_every_get_route_answers_without_server_error(app, demo, who):
     failures = []
-    for _endpoint, url in _urls(app, demo, "GET"):
+    for endpoint, url in _urls(app, demo, "GET"):
         for headers in ({}, {"HX-Request": "true"}):
             response = _client_as(app, who).get(url, headers=headers)
-            if response.status_code >= 500:
+            if endpoint == READINESS:
+                assert response.status_code in (200, 503), response.status_code
+            elif response.status_code >= 500:
                 failures.append(f"{who} GET {url} {headers}: {response.status_code}")
     assert failures == []
 

@@ -290,3 +290,12 @@ def test_signing_in_after_the_warning_keeps_the_account(outbox):
     db.session.expire_all()
     assert db.session.get(User, sleeper.id).deleted_at is None
     assert len(outbox("wach@example.org")) == 1  # no second warning
+
+
+def test_the_privacy_page_shows_the_periods_in_force(client):
+    admin = f.staff("admin")
+    retention.set_days(admin, {"audit_ips": 30})
+    db.session.commit()
+    html = client.get("/pages/datenschutz").get_data(as_text=True)
+    assert "IP-Adressen im Audit-Protokoll: 30 Tage" in html
+    assert "Nicht bestätigte Konten: 7 Tage" in html

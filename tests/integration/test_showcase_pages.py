@@ -39,22 +39,24 @@ def test_page_kontakt_default_has_hotline_and_hours(client):
 def test_page_impressum_default_names_the_zdmv(client):
     body = text(client.get("/pages/impressum"))
     assert "Zentrum für Digitalisierung Mecklenburg-Vorpommern (ZDMV)" in body
-    assert "Schwerin" in body
-    assert "ergänzt" in body  # the note that the administration completes it
+    assert "Lübecker Straße 287" in body and "19059 Schwerin" in body
+    assert "Ministerium für Inneres, Bau und Digitalisierung" in body  # the supervisory body
+    assert "ergänzt" not in body  # no placeholder text: missing fields warn admins instead
 
 
 def test_page_datenschutz_default_names_legal_bases_and_rights(client):
     body = text(client.get("/pages/datenschutz"))
     assert "Art. 6 Abs. 1 Buchstabe e DSGVO" in body
     assert "Art. 6 Abs. 1 Buchstabe b DSGVO" in body
-    assert "über die Poststelle" in body
+    assert "§ 4 DSG M-V" in body
     assert "Auskunft" in body and "Löschung" in body
 
 
-def test_page_barrierefreiheit_default_names_standard_and_conciliation(client):
+def test_page_barrierefreiheit_default_names_standard_and_enforcement_body(client):
     body = text(client.get("/pages/barrierefreiheit"))
     assert "BITV 2.0" in body and "WCAG" in body and "2.1" in body
-    assert "§ 16" in body and "Schlichtungsstelle" in body
+    assert "§ 14 Absatz 1" in body and "BITVO M-V" in body
+    assert "Durchsetzungsverfahren" in body and "Überwachungsstelle" in body
 
 
 def test_page_default_in_english_when_english_chosen(client):
