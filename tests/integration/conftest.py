@@ -13,6 +13,7 @@ from tests.client import IsolatedClient, serving
 from tests.smtp import SMTPServer, Tarpit
 from innolab import create_app
 from innolab.extensions import db, limiter
+from tests.clamd import CLAMD, Clamd
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -158,3 +159,25 @@ def limited_client(limited):
     """A client of a second app with the rate limits on (the test app runs without them)."""
     yield limited("memory://")
     limiter.reset()
+
+
+# ---------------------------------------------------------------- a real clamd
+
+
+@pytest.fixture
+def clamd(app, tmp_path_factory, monkeypatch):
+    """A running clamd that the app scans every upload with (over its Unix socket)."""
+    if not os.path.exists(CLAMD):
+        message = "clamd nicht installiert: apt-get install clamav-daemon"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    daemon = Clamd(tmp_path_factory.mktemp("clamd"))
+    daemon.start()
+    monkeypatch.setitem(app.config, "CLAMD_SOCKET", daemon.socket)
+    monkeypatch.setitem(app.config, "CLAMD_HOST", "")
+    monkeypatch.setitem(app.config, "CLAMD_RETRY_DELAY", 0)
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
