@@ -4,12 +4,15 @@ Every variable is documented in docs/configuration.md.
 """
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .i18n import DEFAULT_LOCALE, LOCALES
+
+log = logging.getLogger("innolab.config")
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -98,6 +101,10 @@ def check_config(config) -> None:
         raise ConfigError(
             "TRUSTED_HOSTS must be set in production (the host names of BASE_URL, comma "
             "separated): requests for any other Host are refused.")
+    if not (config.get("CLAMD_SOCKET") or config.get("CLAMD_HOST")):
+        log.warning(
+            "Neither CLAMD_SOCKET nor CLAMD_HOST is set: uploaded files are stored without a "
+            "malware scan. Run clamd next to the platform (see docs/deployment.md).")
     storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"
     if storage.startswith("memory://") and workers() > 1 and config.get("RATELIMIT_ENABLED"):
         raise ConfigError(
@@ -179,6 +186,20 @@ def load_config(instance_path: Path) -> dict:
         "DATA_EXPORT_INLINE_MAX_BYTES": _int("DATA_EXPORT_INLINE_MAX_MB", 5) * 1024 * 1024,
         # The video in German Sign Language (admin upload, MP4 or WebM): its own, larger limit.
         "SIGN_LANGUAGE_VIDEO_MAX_BYTES": _int("SIGN_LANGUAGE_VIDEO_MAX_MB", 200) * 1024 * 1024,
+        # Office files are ZIP archives: what all their members may inflate to (also the
+        # most a PDF's streams are inflated while looking for scripts), how many members
+        # they may have, and how much more than its compressed size a member may inflate.
+        "UPLOAD_ARCHIVE_MAX_BYTES": _int("UPLOAD_ARCHIVE_MAX_MB", 100) * 1024 * 1024,
+        "UPLOAD_ARCHIVE_MAX_MEMBERS": _int("UPLOAD_ARCHIVE_MAX_MEMBERS", 1000),
+        "UPLOAD_ARCHIVE_MAX_RATIO": _int("UPLOAD_ARCHIVE_MAX_RATIO", 100),
+        # Malware scanning with ClamAV's clamd before a file is stored: a Unix socket or
+        # host and port (none set: no scan). A scan that cannot be made refuses the upload.
+        "CLAMD_SOCKET": os.environ.get("CLAMD_SOCKET", "").strip(),
+        "CLAMD_HOST": os.environ.get("CLAMD_HOST", "").strip(),
+        "CLAMD_PORT": _int("CLAMD_PORT", 3310),
+        "CLAMD_TIMEOUT": _int("CLAMD_TIMEOUT", 30),
+        "CLAMD_ATTEMPTS": _int("CLAMD_ATTEMPTS", 3),
+        "CLAMD_RETRY_DELAY": _int("CLAMD_RETRY_DELAY", 1),
         # Review rules
         "MIN_COMPLETED_REVIEWS": _int("MIN_COMPLETED_REVIEWS", 1),
         # Rate limits

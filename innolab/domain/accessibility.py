@@ -165,7 +165,10 @@ def save_video(actor, file_storage, transcript: str) -> SignLanguageVideo:
         audit.record(actor, "sign_language.transcript", video)
         return video
     checked = check_video(file_storage)
-    stored_name = uploads.save_checked(checked)
+    try:
+        stored_name = uploads.save_checked(checked, user=actor)
+    except uploads.UploadRefused as exc:  # malware found, or the scan could not be made
+        raise VideoRefused(exc.reason) from exc
     # Two uploads at once: the second waits here and then replaces the first one's video.
     for old in locking.lock_query(select(SignLanguageVideo)):
         _remove(actor, old)

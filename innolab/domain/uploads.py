@@ -14,6 +14,15 @@ events, the pending work kept per session in `Session.info`, so every caller get
 doing anything. A full disk or quota while writing is refused with a message for the user
 (`UploadRefused`), never a server error, and leaves nothing behind. `check_files()` (the
 `check-files` command, and the worker every hour) reports what still does not match.
+
+Files from outside are handled as hostile (`check`): an Office file (a ZIP archive) that
+inflates too much, has too many members, lies about its sizes or holds macros is refused
+(`filecheck.check_archive`, limits `UPLOAD_ARCHIVE_MAX_*`); a PDF with JavaScript, embedded
+files or a launch action is stored but flagged (`content_flags` on the row, shown to staff);
+with `CLAMD_SOCKET` or `CLAMD_HOST` set every file is scanned by clamd before it is written,
+and an infected file, or one that could not be scanned, is refused. Such a refusal is a
+security event in the audit log; it is written on a connection of its own once the request's
+transaction has ended (the view rolls that back), so it survives the rollback.
 """
 from __future__ import annotations
 
@@ -30,15 +39,17 @@ from pathlib import Path
 
 import filetype
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 
 from innolab.i18n import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Attachment, DocumentVersion, Proposal, SignLanguageVideo
-from . import DomainError, audit
+from ..models import Attachment, AuditEvent, DocumentVersion, Proposal, SignLanguageVideo
+from ..models._base import utcnow
+from . import DomainError, audit, filecheck, malware
 
 log = logging.getLogger("innolab.uploads")
+security_log = logging.getLogger("innolab.security")
 
 
 class UploadRefused(DomainError):
@@ -66,6 +77,7 @@ ALLOWED_LABEL = "PDF, ODT, DOCX, XLSX, PNG, JPEG"
 ACCEPT = ",".join("." + ext for ext in ALLOWED)  # for <input type=file accept=...>
 
 ZIP_TYPES = {ODT, DOCX, XLSX}
+ZIP_EXTENSIONS = ("docx", "xlsx", "odt")
 # The part of [Content_Types].xml that names the main document of an Office Open XML file.
 OOXML_MAIN = {
     DOCX: b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
@@ -82,6 +94,11 @@ NOT_STORED = _l("Die Datei konnte nicht gespeichert werden. Bitte versuchen Sie 
 
 NOT_ALLOWED = _l("Dieser Dateityp ist nicht erlaubt. Erlaubt sind: %(types)s.",
                  types=ALLOWED_LABEL)
+INFECTED = _l("Die Virenprüfung hat in der Datei Schadsoftware gefunden. Die Datei wurde nicht "
+              "gespeichert. Bitte prüfen Sie Ihr Gerät mit einem Virenschutzprogramm und laden "
+              "Sie eine saubere Fassung hoch.")
+NOT_SCANNED = _l("Die Datei konnte gerade nicht auf Schadsoftware geprüft werden. Bitte "
+                 "versuchen Sie es in einigen Minuten erneut.")
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,9 @@ class Checked:
     data: bytes
     filename: str
     content_type: str
+    # What staff should know before opening it (PDF: filecheck.PDF_FLAGS), space separated;
+    # stored as `content_flags` on the row.
+    content_flags: str | None = None
 
 
 def max_bytes() -> int:
@@ -170,8 +190,35 @@ def _zip_document_type(data: bytes) -> str | None:
     return None
 
 
-def check(file_storage) -> Checked:
-    """Read and check an uploaded file; raise UploadRefused with a reason the user understands."""
+def archive_limits() -> filecheck.ArchiveLimits:
+    config = current_app.config
+    return filecheck.ArchiveLimits(max_bytes=int(config["UPLOAD_ARCHIVE_MAX_BYTES"]),
+                                   max_members=int(config["UPLOAD_ARCHIVE_MAX_MEMBERS"]),
+                                   max_ratio=int(config["UPLOAD_ARCHIVE_MAX_RATIO"]))
+
+
+def scanner() -> malware.Scanner:
+    config = current_app.config
+    return malware.Scanner(socket_path=config.get("CLAMD_SOCKET") or "",
+                           host=config.get("CLAMD_HOST") or "",
+                           port=int(config.get("CLAMD_PORT") or 3310),
+                           timeout=float(config.get("CLAMD_TIMEOUT") or 30),
+                           attempts=int(config.get("CLAMD_ATTEMPTS") or 1),
+                           retry_delay=float(config.get("CLAMD_RETRY_DELAY") or 0))
+
+
+def _looks_like_zip(data: bytes) -> bool:
+    try:
+        return zipfile.is_zipfile(io.BytesIO(data))
+    except OSError:
+        return False
+
+
+def check(file_storage, user=None, proposal=None) -> Checked:
+    """Read and check an uploaded file; raise UploadRefused with a reason the user understands.
+
+    `user` and `proposal` (who uploads, and for which proposal) only go into the audit log
+    when the file is refused as hostile."""
     if file_storage is None or not getattr(file_storage, "filename", None):
         raise UploadRefused(_l("Bitte wählen Sie eine Datei aus."))
     filename = clean_filename(file_storage.filename)
@@ -185,6 +232,15 @@ def check(file_storage) -> Checked:
         raise UploadRefused(_l("Die Datei ist größer als %(mb)s MB.", mb=_megabytes(limit)))
     if not data:
         raise UploadRefused(_l("Die Datei ist leer."))
+    about = {"filename": filename, "size": len(data), "proposal_id": getattr(proposal, "id", None)}
+    if (ext in ZIP_EXTENSIONS or filecheck.is_zip(data)) and _looks_like_zip(data):
+        # before anything else reads it: bombs, lying headers, macros
+        try:
+            filecheck.check_archive(data, archive_limits(),
+                                    ext=ext if ext in ZIP_EXTENSIONS else "docx")
+        except filecheck.HostileFile as exc:
+            _security_event(user, "upload_refused", code=exc.code, **about)
+            raise UploadRefused(exc.reason) from exc
     actual = sniff(data)
     if actual is None:
         raise UploadRefused(_l("Der Inhalt der Datei ist keine gültige %(type)s-Datei. "
@@ -193,7 +249,61 @@ def check(file_storage) -> Checked:
     if actual != expected:
         raise UploadRefused(_l("Der Inhalt der Datei passt nicht zur Dateiendung „.%(ext)s“.",
                                ext=ext))
-    return Checked(data=data, filename=filename, content_type=actual)
+    flags = None
+    if actual == PDF:
+        found = filecheck.pdf_flags(data, budget=int(current_app.config[
+            "UPLOAD_ARCHIVE_MAX_BYTES"]))
+        flags = " ".join(f for f in filecheck.PDF_FLAGS if f in found) or None
+    _scan(data, user, about)
+    return Checked(data=data, filename=filename, content_type=actual, content_flags=flags)
+
+
+def _scan(data: bytes, user, about: dict) -> None:
+    """Refuse the file unless clamd (if configured) found it clean."""
+    clamd = scanner()
+    if not clamd.configured:
+        return
+    try:
+        found = clamd.scan(data)
+    except malware.ScanUnavailable as exc:
+        log.error("Upload refused, the malware scan could not be made: %s", exc)
+        _security_event(user, "upload_not_scanned", reason=str(exc)[:300], **about)
+        raise UploadRefused(NOT_SCANNED) from exc
+    if found:
+        _security_event(user, "upload_infected", signature=found[:200], **about)
+        raise UploadRefused(INFECTED)
+
+
+# ---------------------------------------------------------------- security events
+
+_SECURITY_EVENTS = "innolab_upload_security_events"  # key in Session.info
+
+
+def _security_event(user, action: str, **details) -> None:
+    """Record `security.<action>` for a refused upload, whatever becomes of the transaction.
+
+    The view rolls the request's transaction back after a refusal, so the event is kept aside
+    and written on a connection of its own once that transaction has ended (at once if none
+    is open)."""
+    security_log.warning("security.%s %s", action,
+                         " ".join(f"{k}={v}" for k, v in details.items()))
+    row = {"created_at": utcnow(), "actor_id": getattr(user, "id", None),
+           "action": f"security.{action}", "object_type": None, "object_id": None,
+           "details": {k: audit._plain(v) for k, v in details.items()},
+           "ip": audit.client_ip.get()}
+    session = _session()
+    if session.in_transaction():
+        session.info.setdefault(_SECURITY_EVENTS, []).append(row)
+    else:
+        _write_security_events([row])
+
+
+def _write_security_events(rows: list[dict]) -> None:
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(insert(AuditEvent), rows)
+    except Exception:  # the refusal still stands; the log line above tells
+        log.exception("Security event of a refused upload could not be recorded")
 
 
 def folder() -> Path:
@@ -335,6 +445,9 @@ def _after_transaction_end(session, transaction) -> None:
     # survives it. After a commit the list is already empty.
     if transaction.parent is None and session.info.get(_PENDING):
         _discard(session, list(session.info[_PENDING]))
+    # Security events of refused uploads, now that the transaction's connection is released.
+    if transaction.parent is None and session.info.get(_SECURITY_EVENTS):
+        _write_security_events(session.info.pop(_SECURITY_EVENTS))
 
 
 # Registered once, on the Flask-SQLAlchemy session: every session it hands out.
@@ -343,20 +456,26 @@ event.listen(db.session, "after_soft_rollback", _after_soft_rollback)
 event.listen(db.session, "after_transaction_end", _after_transaction_end)
 
 
-def save(file_storage) -> tuple[Checked, str]:
+def save(file_storage, user=None, proposal=None) -> tuple[Checked, str]:
     """Check an uploaded file and write it below UPLOAD_FOLDER under a random name.
 
     The file is there under its stored name once the current transaction is committed, and is
     gone if it is rolled back. Returns what was checked and the stored name (for any model
-    with a `stored_name`)."""
-    checked = check(file_storage)
+    with a `stored_name`; set its `content_flags` from what was checked). `user` and
+    `proposal` name who uploads for what in the audit log of a refusal."""
+    checked = check(file_storage, user=user, proposal=proposal)
+    return checked, _write(checked)
+
+
+def _write(checked: Checked) -> str:
+    """Write checked content under a random name, in place once the transaction commits."""
     session = _session()
     if not session.in_transaction():
         session.begin()  # so that the end of this very transaction decides about the file
     stored_name, temp, final = _write_temp(checked.data)
     _pending(session).append(_Pending(final=final, temp=temp,
                                       transaction=session.get_nested_transaction()))
-    return checked, stored_name
+    return stored_name
 
 
 def store(proposal: Proposal, file_storage, user, internal: bool = False,
@@ -367,11 +486,11 @@ def store(proposal: Proposal, file_storage, user, internal: bool = False,
     who may upload at all, see permissions.upload_attachment). `message`: the workspace
     message the file was sent with.
     """
-    checked, stored_name = save(file_storage)
+    checked, stored_name = save(file_storage, user=user, proposal=proposal)
     attachment = Attachment(
         proposal=proposal, filename=checked.filename, stored_name=stored_name,
         content_type=checked.content_type, size=len(checked.data), internal=bool(internal),
-        uploaded_by_id=getattr(user, "id", None),
+        uploaded_by_id=getattr(user, "id", None), content_flags=checked.content_flags,
     )
     if message is not None:
         attachment.message = message
@@ -379,7 +498,8 @@ def store(proposal: Proposal, file_storage, user, internal: bool = False,
     db.session.flush()
     audit.record(user, "attachment.upload", attachment, proposal_id=proposal.id,
                  filename=checked.filename, size=len(checked.data), internal=bool(internal),
-                 message_id=getattr(message, "id", None))
+                 message_id=getattr(message, "id", None),
+                 **({"flags": checked.content_flags} if checked.content_flags else {}))
     return attachment
 
 
@@ -490,15 +610,9 @@ def check_files(fix: bool = False, now: float | None = None) -> FileCheck:
     return result
 
 
-def save_checked(checked: Checked) -> str:
-    """Write content that its caller has checked (a file kind this module does not take, such
-    as the sign-language video) below UPLOAD_FOLDER, tied to the commit like `save`.
-
-    Returns the stored name."""
-    session = _session()
-    if not session.in_transaction():
-        session.begin()
-    stored_name, temp, final = _write_temp(checked.data)
-    _pending(session).append(_Pending(final=final, temp=temp,
-                                      transaction=session.get_nested_transaction()))
-    return stored_name
+def save_checked(checked: Checked, user=None) -> str:
+    """Write content that its caller has checked for its kind (a file kind this module does
+    not take, such as the sign-language video) below UPLOAD_FOLDER, tied to the commit like
+    `save`; the malware scan still applies. Returns the stored name."""
+    _scan(checked.data, user, {"filename": checked.filename, "size": len(checked.data)})
+    return _write(checked)

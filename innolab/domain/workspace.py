@@ -280,12 +280,13 @@ def visible_documents(p: Proposal, internal: bool) -> list[Document]:
 
 
 def _version(document: Document, user, file_storage, note: str | None) -> DocumentVersion:
-    checked, stored_name = uploads.save(file_storage)
+    checked, stored_name = uploads.save(file_storage, user=user, proposal=document.proposal)
     number = max((v.number for v in document.versions), default=0) + 1
     version = DocumentVersion(number=number, filename=checked.filename, stored_name=stored_name,
                               content_type=checked.content_type, size=len(checked.data),
                               note=(note or "").strip() or None,
-                              uploaded_by_id=getattr(user, "id", None))
+                              uploaded_by_id=getattr(user, "id", None),
+                              content_flags=checked.content_flags)
     version.uploaded_by = user
     document.versions.append(version)
     db.session.flush()

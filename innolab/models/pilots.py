@@ -125,6 +125,9 @@ class DocumentVersion(Model):
     size: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(String(500))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # What the upload check found that staff should know before opening the file, space
+    # separated (PDF: javascript, embedded_files, launch, unchecked); None: nothing.
+    content_flags: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="versions")

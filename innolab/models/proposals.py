@@ -184,6 +184,9 @@ class Attachment(Model):
     size: Mapped[int] = mapped_column(Integer)
     internal: Mapped[bool] = mapped_column(default=False)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # What the upload check found that staff should know before opening the file, space
+    # separated (PDF: javascript, embedded_files, launch, unchecked); None: nothing.
+    content_flags: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     proposal: Mapped[Proposal] = relationship(back_populates="attachments")

@@ -17,6 +17,7 @@ from tests.smtp import SMTPServer, Tarpit
 from innolab import create_app
 from innolab.config import _database_url
 from innolab.extensions import db, limiter
+from tests.clamd import CLAMD, Clamd
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -182,3 +183,25 @@ def empty_database(tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# ---------------------------------------------------------------- a real clamd
+
+
+@pytest.fixture
+def clamd(app, tmp_path_factory, monkeypatch):
+    """A running clamd that the app scans every upload with (over its Unix socket)."""
+    if not os.path.exists(CLAMD):
+        message = "clamd nicht installiert: apt-get install clamav-daemon"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    daemon = Clamd(tmp_path_factory.mktemp("clamd"))
+    daemon.start()
+    monkeypatch.setitem(app.config, "CLAMD_SOCKET", daemon.socket)
+    monkeypatch.setitem(app.config, "CLAMD_HOST", "")
+    monkeypatch.setitem(app.config, "CLAMD_RETRY_DELAY", 0)
+    try:
+        yield daemon
+    finally:
+        daemon.stop()

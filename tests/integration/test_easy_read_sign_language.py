@@ -206,7 +206,9 @@ def test_only_admins_upload_videos(app, client, login):
     assert db.session.execute(select(SignLanguageVideo)).first() is None
 
 
-def test_file_check_counts_the_video_as_known(app, client, admin):
+def test_file_check_counts_the_video_as_known(app, client, admin, tmp_path, monkeypatch):
+    # an upload folder of its own: other tests' files must not count as orphans here
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
     _upload(client, MP4)
     result = uploads.check_files()
     assert result.orphans == [] and result.ok

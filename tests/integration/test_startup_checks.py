@@ -65,6 +65,20 @@ def test_production_refuses_to_start_without(production, monkeypatch, variable):
     _refused(production, variable)
 
 
+def test_production_without_clamd_warns_at_start_up(production, monkeypatch, caplog):
+    for name in ("CLAMD_SOCKET", "CLAMD_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    with caplog.at_level("WARNING", logger="innolab.config"):
+        production()
+    assert "uploaded files are stored without a malware scan" in caplog.text
+    caplog.clear()
+    monkeypatch.setenv("CLAMD_SOCKET", "/run/clamav/clamd.ctl")
+    with caplog.at_level("WARNING", logger="innolab.config"):
+        started = production()
+    assert "malware scan" not in caplog.text
+    assert started.config["CLAMD_SOCKET"] == "/run/clamav/clamd.ctl"
+
+
 def test_production_refuses_a_base_url_without_https(production, monkeypatch):
     monkeypatch.setenv("BASE_URL", f"http://{HOST}")
     assert "https" in _refused(production, "BASE_URL")
