@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 from .audit import AuditEvent
+from .conflicts import ConflictDeclaration, DomainFlagDecision, FormerMembership
 from .challenges import Authority, Challenge, ChallengeStatus, Topic, challenge_topics
 from .editing import EditSnapshot
 from .content import PAGE_SLUGS, PlatformSetting, SitePage
@@ -33,5 +34,5 @@ __all__ = [
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
     "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source", "MailSend",
-    "SignInThrottle",
+    "SignInThrottle", "ConflictDeclaration", "DomainFlagDecision", "FormerMembership",
 ]
