@@ -1,5 +1,7 @@
-"""conflicts of interest: former memberships, declarations, e-mail domain decisions; the
-pilot's contact person
+"""conflicts of interest and the pilot's contact person
+
+Former memberships (filled from the audit log), declarations of staff without an assignment,
+the coordinators' decisions on shared e-mail domains, and proposals.staff_contact_id.
 
 Revision ID: e3c9b7a1d2f4
 Revises: d7a6e1f2b476
