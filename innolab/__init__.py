@@ -22,6 +22,7 @@ from .web.mail_delivery import delivery_thread
 from flask import current_app
 from flask_login import current_user
 from .domain import permissions
+from .domain.actors import display_actor
 from .domain.states import status_label, timeline_label
 from .web.text import markdown
 from flask_babel import format_currency
@@ -151,6 +152,7 @@ def _init_templates(app: Flask) -> None:
     def _globals():
         return {
             "can": permissions,
+            "display_actor": display_actor,
             "status_label": status_label,
             "timeline_label": timeline_label,
             "current_locale": str(get_locale() or "de"),

@@ -202,6 +202,11 @@ def load_config(instance_path: Path) -> dict:
         "CLAMD_RETRY_DELAY": _int("CLAMD_RETRY_DELAY", 1),
         # Review rules
         "MIN_COMPLETED_REVIEWS": _int("MIN_COMPLETED_REVIEWS", 1),
+        # Mail domains that never raise a conflict-of-interest flag when a staff member and a
+        # member of an organisation share them (beside the public mail providers and reserved
+        # names the platform knows, domain/conflicts.py), e.g. the staff's own domain.
+        "CONFLICT_IGNORED_MAIL_DOMAINS": os.environ.get(
+            "CONFLICT_IGNORED_MAIL_DOMAINS", "").replace(",", " ").lower().split(),
         # Rate limits
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),

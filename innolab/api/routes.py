@@ -228,7 +228,8 @@ def export_proposals():
     require(permissions.see_all_submissions(current_user))
     challenges_ = db.session.execute(select(Challenge).order_by(Challenge.title)).scalars().all()
     filters = InboxFilterForm(request.args, challenges_).cleaned()
-    proposals = db.session.execute(rv.inbox_query(**filters)).scalars().unique().all()
+    proposals = db.session.execute(
+        rv.inbox_query(current_user, **filters)).scalars().unique().all()
     body = opendata.proposals_csv(proposals)
     audit.record(current_user, "proposal.export", None, count=len(proposals),
                  **{k: v for k, v in filters.items() if v})

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 from flask_babel import force_locale
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from innolab.i18n import DEFAULT_LOCALE, LazyText
 from innolab.i18n import lazy_gettext as _l
@@ -43,6 +43,7 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import audit, mailer, privacy, receipts, retention, settings
+from .conflicts import conflict_of, conflicted_proposal_ids
 
 log = logging.getLogger("innolab.notifications")
 
@@ -294,6 +295,8 @@ def notify(recipients, kind: str, *, proposal=None, params: dict | None = None,
             continue
         if internal and not user.is_staff:
             continue
+        if proposal is not None and _conflicted(user, proposal, internal):
+            continue
         seen.add(user.id)
         delivery = delivery_for(user, kind)
         n = Notification(user_id=user.id, kind=kind, params=params, link=link,
@@ -311,19 +314,35 @@ def notify(recipients, kind: str, *, proposal=None, params: dict | None = None,
     return created
 
 
+def _conflicted(user, proposal, internal: bool) -> bool:
+    """A staff member with a conflict of interest hears nothing about the proposal, unless
+    they are a member of its organisation and it is not internal (then they hear it as one)."""
+    if conflict_of(user, proposal) is None:
+        return False
+    return internal or not proposal.organisation.is_member(user)
+
+
 # ---------------------------------------------------------------- the notification centre
+
+
+def _not_conflicted(user):
+    """Notifications about proposals the user has since come to have a conflict of interest
+    with are no longer shown (those of their own organisation as a member stay)."""
+    return or_(Notification.proposal_id.is_(None),
+               Notification.proposal_id.not_in(conflicted_proposal_ids(user, as_member=False)))
 
 
 def unread_count(user) -> int:
     return db.session.execute(
         select(func.count(Notification.id))
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None),
+               _not_conflicted(user))
     ).scalar_one()
 
 
 def page_of(user, page: int = 1, per_page: int = PER_PAGE):
     return db.paginate(
-        select(Notification).where(Notification.user_id == user.id)
+        select(Notification).where(Notification.user_id == user.id, _not_conflicted(user))
         .order_by(Notification.created_at.desc(), Notification.id.desc()),
         page=page, per_page=per_page, error_out=False)
 
@@ -401,7 +420,9 @@ def send_digests(now: datetime | None = None, *, force: bool = False) -> int:
             ).scalar_one()
             if last is not None and last >= cutoff:
                 continue  # today's digest went out already
-        unread = [n for n in items if n.read_at is None]
+        hidden = set(db.session.execute(conflicted_proposal_ids(user, as_member=False))
+                     .scalars()) if user is not None else set()
+        unread = [n for n in items if n.read_at is None and n.proposal_id not in hidden]
         for n in items:
             n.mailed_at = now
         if user is None or not user.active or not unread:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Invitation, MemberRole, Membership, Organisation, OrganisationKind, User
 from ..models._base import utcnow
-from . import DomainError, audit, editing, mail_limits, mailer, permissions
+from . import DomainError, audit, conflicts, editing, mail_limits, mailer, permissions
 from .locking import lock
 from .accounts import hash_token, normalise_email, random_token, user_by_email
 
@@ -283,6 +283,7 @@ def remove_member(org: Organisation, actor: User, membership: Membership) -> Non
     if permissions.is_last_owner(org, membership.user):
         raise DomainError(LAST_OWNER)
     user_id, email = membership.user_id, membership.user.email
+    conflicts.record_departure(membership, "removed")
     org.memberships.remove(membership)
     audit.record(actor, "organisation.remove_member", org, user_id=user_id, email=email)
 
@@ -294,6 +295,7 @@ def leave(org: Organisation, user: User) -> None:
         raise DomainError(_l("Sie sind nicht Mitglied dieser Organisation."))
     if permissions.is_last_owner(org, user):
         raise DomainError(LAST_OWNER)
+    conflicts.record_departure(membership, "left")
     org.memberships.remove(membership)
     audit.record(user, "organisation.leave", org)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from innolab.i18n import lazy_gettext as _l
 
 from ..models import CheckKind, Proposal, Role, Status
+from .conflicts import conflict_of
 from .states import is_editable
 
 S = Status
@@ -54,11 +55,17 @@ OVERSEEING = (Role.ADMIN, Role.COORDINATOR, Role.DECIDER, Role.DPO, Role.ISO)
 
 
 def view_proposal(user, p: Proposal) -> Permission:
+    """Members of the proposing organisation; staff once it is submitted, unless they have a
+    conflict of interest with it (domain/conflicts.py): then they see nothing of it but the
+    reason, in every channel that asks here."""
     if not _signed_in(user):
         return deny(NOT_SIGNED_IN, hide=True)
     if p.organisation.is_member(user):
         return ALLOW
     if p.status != S.DRAFT.value:
+        conflict = conflict_of(user, p)
+        if conflict is not None:
+            return deny(conflict.refusal)
         if user.has_role(*OVERSEEING):
             return ALLOW
         if user.has_role(Role.REVIEWER) and any(a.reviewer_id == user.id for a in p.assignments):
@@ -67,12 +74,15 @@ def view_proposal(user, p: Proposal) -> Permission:
 
 
 def view_internal(user, p: Proposal) -> Permission:
-    """The staff view: reviews, checks, internal comments and the internal timeline."""
-    if not view_proposal(user, p):
-        return deny(NO_RIGHT, hide=True)
-    if is_staff(user) and not p.organisation.is_member(user):
-        return ALLOW
-    return deny(NO_RIGHT)
+    """The staff view: reviews, checks, internal comments and the internal timeline. Never
+    with a conflict of interest (a member of the organisation has one, too)."""
+    allowed = view_proposal(user, p)
+    if not allowed:
+        return allowed if not allowed.hide else deny(NO_RIGHT, hide=True)
+    if not is_staff(user):
+        return deny(NO_RIGHT)
+    conflict = conflict_of(user, p)
+    return ALLOW if conflict is None else deny(conflict.refusal)
 
 
 def edit_proposal(user, p: Proposal) -> Permission:
@@ -143,13 +153,19 @@ def write_review(user, p: Proposal) -> Permission:
 
 
 def declare_conflict(user, p: Proposal) -> Permission:
+    """Reviewers on their assignment while the review runs; every other staff member who sees
+    the staff view, at any time after the submission."""
     a = assignment_of(user, p)
-    if a is None or not has_role(user, Role.REVIEWER):
+    if a is not None and has_role(user, Role.REVIEWER):
+        if not a.active:
+            return deny(_l("Sie haben bereits einen Interessenkonflikt erklärt."))
+        if p.status not in (S.SUBMITTED.value, S.IN_REVIEW.value):
+            return deny(_l("Die Begutachtung ist beendet."))
+        return ALLOW
+    if not view_internal(user, p):
         return deny(NO_RIGHT)
-    if not a.active:
-        return deny(_l("Sie haben bereits einen Interessenkonflikt erklärt."))
-    if p.status not in (S.SUBMITTED.value, S.IN_REVIEW.value):
-        return deny(_l("Die Begutachtung ist beendet."))
+    if not user.has_role(*OVERSEEING):
+        return deny(NO_RIGHT)
     return ALLOW
 
 
@@ -161,8 +177,9 @@ def make_check(user, p: Proposal, kind: str) -> Permission:
     role = CHECK_ROLE.get(kind)
     if role is None or not has_role(user, role):
         return deny(NO_RIGHT)
-    if p.organisation.is_member(user):
-        return deny(_l("Sie gehören der vorschlagenden Organisation an (Interessenkonflikt)."))
+    conflict = conflict_of(user, p)
+    if conflict is not None:
+        return deny(conflict.refusal)
     if kind == CheckKind.DATA_PROTECTION.value and not p.personal_data:
         return deny(_l("Der Vorschlag verarbeitet keine personenbezogenen Daten; eine "
                        "Datenschutzprüfung ist nicht nötig."))
@@ -278,6 +295,20 @@ def see_reviews(user, p: Proposal) -> Permission:
         return deny(_l("Sie sehen die Gutachten der anderen, sobald Sie Ihr eigenes "
                        "Gutachten abgeschlossen haben."))
     return ALLOW
+
+
+def choose_pilot_contact(user, p: Proposal) -> Permission:
+    """Coordinators name the staff contact person of a pilot (the one name partners see)."""
+    if not has_role(user, Role.COORDINATOR) or not view_internal(user, p):
+        return deny(NO_RIGHT)
+    if not p.is_pilot:
+        return deny(_l("Eine Ansprechperson gibt es erst für einen bewilligten Piloten."))
+    return ALLOW
+
+
+def decide_conflict_flags(user) -> Permission:
+    """Coordinators confirm or clear the shared e-mail domain flags."""
+    return coordinate(user)
 
 
 def unpublish_pilot(user, p: Proposal) -> Permission:
@@ -449,8 +480,9 @@ def review_report(user, p: Proposal) -> Permission:
         return deny(NO_RIGHT, hide=True)
     if not has_role(user, Role.COORDINATOR):
         return deny(NO_RIGHT)
-    if p.organisation.is_member(user):
-        return deny(_l("Sie gehören der vorschlagenden Organisation an (Interessenkonflikt)."))
+    conflict = conflict_of(user, p)
+    if conflict is not None:
+        return deny(conflict.refusal)
     report = p.results_report
     if report is not None and report.status == "accepted":
         return deny(_l("Der Ergebnisbericht wurde bereits angenommen."))

@@ -21,6 +21,7 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import DomainError, audit, notifications
+from .conflicts import conflict_of, not_conflicted
 from .locking import lock
 from .search import contains
 from .states import latest_check, required_checks
@@ -77,15 +78,15 @@ def _timeline(p: Proposal, actor, action: str, message: str | None = None,
 
 
 def eligible_reviewers(p: Proposal) -> list[User]:
-    """Active users with the reviewer role, not members of the proposing organisation and
-    not yet assigned to this proposal."""
+    """Active users with the reviewer role, without a conflict of interest with the proposal
+    (domain/conflicts.py) and not yet assigned to it."""
     users = db.session.execute(
         select(User).join(UserRole)
         .where(UserRole.role == Role.REVIEWER.value, User.active.is_(True))
         .order_by(User.name, User.id)
     ).scalars().unique().all()
     assigned = {a.reviewer_id for a in p.assignments}
-    return [u for u in users if u.id not in assigned and not p.organisation.is_member(u)]
+    return [u for u in users if u.id not in assigned and conflict_of(u, p) is None]
 
 
 def assign(p: Proposal, reviewer: User, actor, due_date: date | None = None) -> ReviewAssignment:
@@ -322,11 +323,12 @@ INBOX_SORTS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def inbox_query(q: str = "", status: str = "", challenge: str = "",
+def inbox_query(viewer, q: str = "", status: str = "", challenge: str = "",
                 sort: str = "submitted_desc"):
-    """Submitted proposals (anything but drafts), filtered and sorted, as a SELECT."""
+    """Submitted proposals (anything but drafts) that `viewer` has no conflict of interest
+    with, filtered and sorted, as a SELECT (the inbox, its counts, search and the export)."""
     stmt = (select(Proposal).join(Proposal.organisation)
-            .where(Proposal.status != Status.DRAFT.value)
+            .where(Proposal.status != Status.DRAFT.value, not_conflicted(viewer))
             .options(selectinload(Proposal.assignments), selectinload(Proposal.reviews),
                      selectinload(Proposal.checks)))
     if status:
@@ -347,3 +349,28 @@ def my_assignments(user) -> list[ReviewAssignment]:
         .where(ReviewAssignment.reviewer_id == user.id)
         .order_by(ReviewAssignment.created_at.desc(), ReviewAssignment.id.desc())
     ).scalars())
+
+
+# ---------------------------------------------------------------- the pilot's contact person
+
+
+def contact_candidates(p: Proposal) -> list[User]:
+    """Active staff without a conflict of interest with the pilot, by name."""
+    users = db.session.execute(
+        select(User).join(UserRole).where(User.active.is_(True)).order_by(User.name, User.id)
+    ).scalars().unique().all()
+    return [u for u in users if conflict_of(u, p) is None]
+
+
+def set_staff_contact(p: Proposal, contact: User | None, actor) -> None:
+    """Name the staff member partners see by name on the pilot (None: nobody, only the team)."""
+    lock(p)
+    if not p.is_pilot:
+        raise ReviewRefused(_l("Eine Ansprechperson gibt es erst für einen bewilligten Piloten."))
+    if contact is not None and contact not in contact_candidates(p):
+        raise ReviewRefused(_l("Diese Person kann nicht Ansprechperson werden."))
+    p.staff_contact_id = contact.id if contact is not None else None
+    p.staff_contact = contact
+    db.session.flush()
+    audit.record(actor, "pilot.contact", p, reference=p.reference,
+                 contact_id=contact.id if contact is not None else None)

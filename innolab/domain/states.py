@@ -17,6 +17,7 @@ from markupsafe import escape
 from innolab.i18n import lazy_gettext as _l
 
 from ..models import CheckKind, CheckOutcome, ChallengeStatus, Proposal, Role, Status
+from .conflicts import conflict_of
 from .proposal_fields import FIELD_LABELS, missing_fields
 
 MEMBER = "member"  # a member of the proposing organisation
@@ -167,11 +168,11 @@ def checks_passed(m: Move):
 
 
 def no_conflict_of_interest(m: Move):
-    p, user = m.proposal, m.user
-    if p.organisation.is_member(user):
-        return _l("Sie gehören der vorschlagenden Organisation an (Interessenkonflikt).")
-    if any(a.reviewer_id == user.id and not a.active for a in p.assignments):
-        return _l("Sie haben für diesen Vorschlag einen Interessenkonflikt erklärt.")
+    """No staff move by someone with a conflict of interest (domain/conflicts.py): another
+    person must make it. `workflow.check` asks it before every staff move."""
+    conflict = conflict_of(m.user, m.proposal)
+    if conflict is not None:
+        return conflict.refusal
     return None
 
 

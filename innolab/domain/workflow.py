@@ -12,7 +12,10 @@ from ..models import Proposal, ProposalVersion, ReferenceCounter, Role, Timeline
 from ..models._base import utcnow
 from . import DomainError, audit, notifications
 from .locking import lock
-from .states import BY_ACTION, MEMBER, TRANSITIONS, Move, Refusal, Transition, status_label
+from .states import (
+    BY_ACTION, MEMBER, TRANSITIONS, Move, Refusal, Transition, no_conflict_of_interest,
+    status_label,
+)
 
 
 class TransitionRefused(DomainError):
@@ -60,6 +63,10 @@ def check(p: Proposal, action: str, user, **params) -> object:
     if not _may_act(t, p, user):
         return _l("Ihnen fehlt die Berechtigung für diese Aktion.")
     move = Move(proposal=p, user=user, **params)
+    if t.who != MEMBER:
+        reason = no_conflict_of_interest(move)
+        if reason is not None:
+            return reason
     for guard in t.guards:
         reason = guard(move)
         if reason is not None:
@@ -74,7 +81,8 @@ def options(p: Proposal, user) -> list[Option]:
         if p.status in t.sources and _may_act(t, p, user):
             move = Move(proposal=p, user=user, message="x", start_date=date.today())
             # Guards that depend on what the user types are checked on submit, not here.
-            reason = next((r for g in t.guards if (r := g(move)) is not None), None)
+            guards = t.guards if t.who == MEMBER else (no_conflict_of_interest, *t.guards)
+            reason = next((r for g in guards if (r := g(move)) is not None), None)
             result.append(Option(t, reason))
     return result
 

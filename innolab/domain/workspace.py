@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import DomainError, audit, editing, notifications, permissions, uploads
+from .actors import TEAM, display_actor, is_partner_side
 from .locking import lock
 
 
@@ -316,13 +317,10 @@ def add_version(document: Document, user, file_storage, note: str | None = None)
     return version
 
 
-def author_label(p: Proposal, author, internal_viewer: bool) -> str:
-    """How an author is shown: partners see coordinators by name, other staff as the team."""
-    team = str(_l("InnoLab-Team"))
-    if author is None:
-        return str(_l("gelöschtes Konto"))
-    if p.organisation.is_member(author) or not author.is_staff:
-        return author.name
-    if internal_viewer or author.has_role(Role.COORDINATOR):
-        return f"{author.name} ({team})"
-    return team
+def author_label(p: Proposal, author, viewer) -> str:
+    """How an author is shown (actors.display_actor): staff as "InnoLab-Team" to partners,
+    except the pilot's contact person; a named member of the staff with the team after it."""
+    name = display_actor(author, viewer, p)
+    if author is not None and name == author.name and not is_partner_side(author, p):
+        return f"{name} ({TEAM})"
+    return name

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 from .audit import AuditEvent
+from .conflicts import ConflictDeclaration, DomainFlagDecision, FormerMembership
 from .challenges import Authority, Challenge, ChallengeStatus, Topic, challenge_topics
 from .editing import EditSnapshot
 from .content import (
@@ -41,4 +42,5 @@ __all__ = [
     "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source", "MailSend",
     "SignInThrottle", "RetentionNotice", "DataExport", "ExportStatus", "TermsConsent",
     "RecoveryCode", "SecondFactor", "AccessibilityFeedback", "FeedbackStatus", "SignLanguageVideo",
+    "ConflictDeclaration", "DomainFlagDecision", "FormerMembership",
 ]

@@ -15,6 +15,7 @@ from ._base import UTCDateTime, Versioned, utcnow
 
 if TYPE_CHECKING:
     from .challenges import Challenge, Topic
+    from .conflicts import ConflictDeclaration
     from .organisations import Organisation
     from .pilots import Document, Message, Milestone, PilotGoal, ResultsReport
     from .reviews import Check, Review, ReviewAssignment
@@ -90,10 +91,15 @@ class Proposal(Versioned, Model):
     pilot_start_date: Mapped[date | None] = mapped_column(Date)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The staff member a coordinator named as the pilot's contact person: the one member of
+    # the staff partners see by name.
+    staff_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+    staff_contact: Mapped[User | None] = relationship(foreign_keys=[staff_contact_id])
     challenge: Mapped[Challenge | None] = relationship(lazy="joined")
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     topics: Mapped[list[Topic]] = relationship(
         secondary=proposal_topics, lazy="selectin"
     )
@@ -129,6 +135,9 @@ class Proposal(Versioned, Model):
     )
     documents: Mapped[list[Document]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", order_by="Document.id"
+    )
+    conflict_declarations: Mapped[list[ConflictDeclaration]] = relationship(
+        cascade="all, delete-orphan", order_by="ConflictDeclaration.id"
     )
     results_report: Mapped[ResultsReport | None] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", uselist=False

@@ -241,3 +241,39 @@ class CheckForm(FlaskForm):
         if self.outcome.data == CheckOutcome.FAILED.value and not (field.data or "").strip():
             raise ValidationError(_l("Bitte begründen Sie, warum die Prüfung nicht bestanden "
                                      "ist."))
+
+
+# ---------------------------------------------------------------- conflicts of interest
+
+
+class FlagDecisionForm(FlaskForm):
+    """A coordinator's decision on a shared e-mail domain (one form per flag on the page)."""
+
+    organisation_id = HiddenField()
+    user_id = HiddenField()
+    decision = ChoiceField(_l("Entscheidung"), coerce=_str_or_none, choices=_opts([
+        ("confirmed", _l("Interessenkonflikt bestätigen")),
+        ("cleared", _l("Kein Interessenkonflikt: Hinweis aufheben")),
+    ]), validators=[InputRequired(_l("Bitte wählen Sie: bestätigen oder aufheben."))])
+    reason = TextAreaField(_l("Begründung"), validators=[
+        DataRequired(_l("Bitte begründen Sie die Entscheidung.")), Length(max=5000)])
+
+    def ids(self) -> tuple[int | None, int | None]:
+        return _int_or_none(self.organisation_id.data), _int_or_none(self.user_id.data)
+
+
+# ---------------------------------------------------------------- the pilot's contact person
+
+
+class ContactForm(FlaskForm):
+    contact_id = SelectField(_l("Ansprechperson für die Partnerorganisation"),
+                             coerce=_int_or_none, validate_choice=False)
+
+    def __init__(self, people, *args, **kw):
+        super().__init__(*args, **kw)
+        self.contact_id.choices = _opts([("", _l("Niemand (nur „InnoLab-Team“)"))] + [
+            (u.id, f"{u.name} ({u.email})") for u in people])
+
+    def validate_contact_id(self, field):
+        if field.data is not None and field.data not in _values(field):
+            raise ValidationError(_l("Diese Person kann nicht Ansprechperson werden."))

@@ -7,15 +7,18 @@ from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..domain import permissions, uploads, workflow
+from ..domain import conflicts, permissions, uploads, workflow
 from ..domain import review as rv
 from ..domain import states
 from ..domain.states import BY_ACTION, MEMBER
 from ..extensions import db, login_manager
-from ..models import Challenge, CheckKind, Proposal, Role, User
+from ..models import Challenge, CheckKind, Organisation, Proposal, Role, User
 from ..web import page_number, redirect_to, render, require
 from . import bp
-from .forms import ActForm, AssignForm, CheckForm, ConflictForm, InboxFilterForm, ReviewForm
+from .forms import (
+    ActForm, AssignForm, CheckForm, ConflictForm, ContactForm, FlagDecisionForm, InboxFilterForm,
+    ReviewForm,
+)
 
 PER_PAGE = 20
 
@@ -61,14 +64,16 @@ def inbox():
     challenges = db.session.execute(select(Challenge).order_by(Challenge.title)).scalars().all()
     form = InboxFilterForm(request.args, challenges)
     filters = form.cleaned()
-    page = db.paginate(rv.inbox_query(**filters), page=page_number(), per_page=PER_PAGE,
-                       error_out=False)
+    page = db.paginate(rv.inbox_query(current_user, **filters), page=page_number(),
+                       per_page=PER_PAGE, error_out=False)
     # the query arguments the pagination links keep (defaults left out)
     args = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "submitted_desc")}
     return render("review/inbox.html", block="results", form=form, page=page, args=args,
                   filtered=any(filters[k] for k in ("q", "status", "challenge")),
                   check_states=rv.check_states, outcome_labels=rv.OUTCOME_LABELS,
-                  counting_reviews=states.counting_reviews)
+                  counting_reviews=states.counting_reviews,
+                  open_flags=(conflicts.open_flag_count()
+                              if permissions.decide_conflict_flags(current_user) else 0))
 
 
 @bp.get("/mine")
@@ -81,11 +86,17 @@ def mine():
 
 
 def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
-          act_error=None, assign_form: AssignForm | None = None):
+          act_error=None, assign_form: AssignForm | None = None,
+          contact_form: ContactForm | None = None):
     user = current_user
     may_assign = permissions.assign_reviewers(user, p)
     if assign_form is None and may_assign:
         assign_form = AssignForm(rv.eligible_reviewers(p), formdata=None)
+    may_choose_contact = permissions.choose_pilot_contact(user, p)
+    if contact_form is None and may_choose_contact:
+        contact_form = ContactForm(rv.contact_candidates(p), formdata=None)
+        contact_form.contact_id.data = p.staff_contact_id
+    coordinating = permissions.has_role(user, Role.COORDINATOR, Role.ADMIN)
     see_reviews = permissions.see_reviews(user, p)
     reviews = rv.submitted_reviews(p) if see_reviews else []
     counting = {r.id for r in states.counting_reviews(p)}
@@ -106,6 +117,11 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
         rv=rv,
         can_upload=permissions.upload_attachment(user, p),
         accept=uploads.ACCEPT, allowed_types=uploads.ALLOWED_LABEL,
+        conflicted=conflicts.conflicted_staff(p) if coordinating else [],
+        flags=conflicts.flags(p.organisation) if coordinating else [],
+        conflict_kinds=conflicts.KIND_LABELS,
+        may_choose_contact=may_choose_contact, contact_form=contact_form,
+        may_declare=permissions.declare_conflict(user, p),
     )
 
 
@@ -178,17 +194,84 @@ def conflict(proposal_id):
     require(permissions.declare_conflict(current_user, p))
     form = ConflictForm()
     if form.validate_on_submit():
+        assigned = permissions.assignment_of(current_user, p) is not None
         try:
-            rv.declare_conflict(p, current_user, form.reason.data)
-        except rv.ReviewRefused as exc:
+            if assigned:
+                rv.declare_conflict(p, current_user, form.reason.data)
+            else:
+                conflicts.declare(p, current_user, form.reason.data or "")
+        except (rv.ReviewRefused, conflicts.ConflictRefused) as exc:
             form.reason.errors.append(str(exc.reason))
         else:
             db.session.commit()
-            flash(_("Ihr Interessenkonflikt ist vermerkt. Sie begutachten diesen Vorschlag "
-                    "nicht; das Koordinationsteam sieht Ihre Erklärung."), "success")
-            return _back(p)
+            flash(_("Ihr Interessenkonflikt ist vermerkt. Sie sehen diesen Vorschlag nicht mehr; "
+                    "jeden weiteren Schritt daran übernimmt eine andere Person. Das "
+                    "Koordinationsteam sieht Ihre Erklärung."), "success")
+            return redirect_to(url_for(".mine" if assigned else ".inbox"))
     status = 422 if request.method == "POST" else 200
     return render("review/conflict.html", status=status, p=p, form=form)
+
+
+# ---------------------------------------------------------------- shared e-mail domains
+
+
+def _flags_page(status: int = 200, failed: FlagDecisionForm | None = None, error=None):
+    return render("review/conflict_flags.html", status=status, flags=conflicts.flags(),
+                  failed=failed, error=error, form=FlagDecisionForm(formdata=None),
+                  ties=conflicts.ties(current_user))
+
+
+@bp.get("/conflicts")
+def conflict_flags():
+    require(permissions.decide_conflict_flags(current_user))
+    return _flags_page()
+
+
+@bp.post("/conflicts")
+def decide_conflict_flag():
+    require(permissions.decide_conflict_flags(current_user))
+    form = FlagDecisionForm()
+    org_id, user_id = form.ids()
+    org = db.session.get(Organisation, org_id) if org_id else None
+    person = db.session.get(User, user_id) if user_id else None
+    if org is None or person is None:
+        abort(404)
+    if not form.validate():
+        return _flags_page(422, failed=form)
+    try:
+        conflicts.decide_flag(org, person, form.decision.data or "", form.reason.data or "",
+                              current_user)
+    except conflicts.ConflictRefused as exc:
+        db.session.rollback()
+        return _flags_page(422, failed=form, error=exc.reason)
+    db.session.commit()
+    flash(_("Die Entscheidung zum Hinweis auf %(name)s und %(org)s ist gespeichert.",
+            name=person.name, org=org.name), "success")
+    return redirect_to(url_for(".conflict_flags"))
+
+
+# ---------------------------------------------------------------- the pilot's contact person
+
+
+@bp.post("/proposals/<int:proposal_id>/contact")
+def contact(proposal_id):
+    p = _load(proposal_id)
+    require(permissions.choose_pilot_contact(current_user, p))
+    form = ContactForm(rv.contact_candidates(p))
+    if not form.validate():
+        return _page(p, 422, contact_form=form)
+    person = db.session.get(User, form.contact_id.data) if form.contact_id.data else None
+    try:
+        rv.set_staff_contact(p, person, current_user)
+    except rv.ReviewRefused as exc:
+        db.session.rollback()
+        form.contact_id.errors = [str(exc.reason)]
+        return _page(p, 422, contact_form=form)
+    db.session.commit()
+    flash(_("%(name)s ist jetzt die Ansprechperson der Partnerorganisation.", name=person.name)
+          if person else _("Die Partnerorganisation sieht jetzt keine Ansprechperson mehr, nur "
+                           "das InnoLab-Team."), "success")
+    return _back(p)
 
 
 # ---------------------------------------------------------------- the review

@@ -43,6 +43,8 @@ STAFF_PAGES = [
     ("review.proposal", {"proposal_id": "in_review"}),
     ("review.review", {"proposal_id": "in_review"}),
     ("review.conflict", {"proposal_id": "in_review"}),
+    ("review.conflict_flags", {}),
+    ("review.proposal", {"proposal_id": "running"}),
     ("review.check", {"proposal_id": "in_review", "kind": "data_protection"}),
     ("review.check", {"proposal_id": "in_review", "kind": "information_security"}),
     ("challenges.index", {}),

@@ -278,9 +278,13 @@ def test_assign_offers_only_eligible_reviewers(client, login, people):
     p = f.proposal(org=people["org"], status="submitted")
     c = _as(client, login, people["coordinator"])
     html = c.get(f"/staff/review/proposals/{p.id}").get_data(as_text=True)
-    assert people["reviewer"].name in html
-    assert "Befangene Person" not in html and "Inaktive Person" not in html
-    assert "Decider Person (" not in html  # not a reviewer
+    choices = html[html.index('name="reviewer_id"'):]
+    choices = choices[:choices.index("</select>")]
+    assert people["reviewer"].name in choices
+    assert "Befangene Person" not in choices and "Inaktive Person" not in choices
+    assert "Decider Person (" not in choices  # not a reviewer
+    # the coordinators see who has a conflict of interest, and why
+    assert "Befangene Person: Mitglied der vorschlagenden Organisation" in html
     for bad in (member_reviewer.id, inactive.id, people["decider"].id, "abc", ""):
         resp = c.post(f"/staff/review/proposals/{p.id}/reviewers", data={"reviewer_id": bad})
         assert resp.status_code == 422
@@ -497,8 +501,7 @@ def test_conflict_needs_reason(client, login, people):
 
 
 @pytest.mark.parametrize("who,expected", [
-    ("visitor", 302), ("owner", 403), ("other_partner", 403), ("admin", 403),
-    ("coordinator", 403), ("reviewer", 404), ("decider", 403), ("dpo", 403), ("iso", 403),
+    ("visitor", 302), ("owner", 403), ("other_partner", 403), ("reviewer", 404),
 ])
 def test_conflict_refused_for_roles(client, login, people, who, expected):
     p = _in_review(people)
@@ -506,6 +509,22 @@ def test_conflict_refused_for_roles(client, login, people, who, expected):
     resp = _as(client, login, people[who]).post(
         f"/staff/review/proposals/{p.id}/conflict", data={"reason": "Befangen"})
     assert resp.status_code == expected
+
+
+@pytest.mark.parametrize("who", ["admin", "coordinator", "decider", "dpo", "iso"])
+def test_other_staff_declare_a_conflict_and_lose_the_staff_view(client, login, people, who):
+    p = _in_review(people)
+    c = _as(client, login, people[who])
+    resp = c.post(f"/staff/review/proposals/{p.id}/conflict", data={"reason": "Mein Bruder"})
+    assert resp.status_code == 303
+    resp = c.get(f"/staff/review/proposals/{p.id}")
+    assert resp.status_code == 403
+    assert "Interessenkonflikt" in resp.get_data(as_text=True)
+    assert _audit("conflict.declare")
+    if who != "coordinator":
+        html = _as(client, login, people["coordinator"]).get(
+            f"/staff/review/proposals/{p.id}").get_data(as_text=True)
+        assert "Mein Bruder" in html
 
 
 # ---------------------------------------------------------------- checks
@@ -722,10 +741,19 @@ def test_reject_keeps_typed_text_on_refusal_and_mails_on_success(client, login, 
     resp = _as(client, login, conflicted).post(
         f"/staff/review/proposals/{p.id}/act",
         data={"action": "reject", "message": "Mein sorgfältiger Text"})
+    # a decider with a conflict of interest is told that another person must decide
+    assert resp.status_code == 403
+    html = resp.get_data(as_text=True)
+    assert "Interessenkonflikt" in html and "andere Person" in html
+    assert _reload(p).status == "in_review"
+    resp = _as(client, login, people["decider"]).post(
+        f"/staff/review/proposals/{p.id}/act",
+        data={"action": "reject", "message": "Mein sorgfältiger Text",
+              "seen_status": "submitted"})
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert "Mein sorgfältiger Text</textarea>" in html
-    assert "Interessenkonflikt erklärt" in html
+    assert "inzwischen bearbeitet" in html
     resp = _as(client, login, people["decider"]).post(
         f"/staff/review/proposals/{p.id}/act",
         data={"action": "reject", "message": "Nicht wirtschaftlich."})

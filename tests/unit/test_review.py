@@ -149,6 +149,6 @@ def test_publish_and_unpublish_twice_refused(setting):
 def test_inbox_query_escapes_wildcards(setting):
     p, coordinator, reviewer = setting
     f.proposal(org=p.organisation, status="submitted", title="100% digital")
-    found = db.session.execute(rv.inbox_query(q="100%")).scalars().all()
+    found = db.session.execute(rv.inbox_query(None, q="100%")).scalars().all()
     assert [x.title for x in found] == ["100% digital"]
-    assert db.session.execute(rv.inbox_query(q="_")).scalars().all() == []
+    assert db.session.execute(rv.inbox_query(None, q="_")).scalars().all() == []

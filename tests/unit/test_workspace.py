@@ -72,13 +72,17 @@ def test_staff_on_pilot_is_coordinators_and_active_reviewers(pilot):
     assert unassigned.id not in ids and insider.id not in ids
 
 
-def test_author_label_hides_other_staff_from_partners(pilot):
+def test_author_label_hides_staff_from_partners_except_the_contact(pilot):
     p, owner = pilot
     coordinator, dpo = f.staff("coordinator", name="Jens"), f.staff("dpo", name="Sabine")
-    assert ws.author_label(p, owner, False) == owner.name
-    assert ws.author_label(p, coordinator, False) == "Jens (InnoLab-Team)"
-    assert ws.author_label(p, dpo, False) == "InnoLab-Team"
-    assert ws.author_label(p, dpo, True) == "Sabine (InnoLab-Team)"
+    assert ws.author_label(p, owner, owner) == owner.name
+    assert ws.author_label(p, coordinator, owner) == "InnoLab-Team"
+    assert ws.author_label(p, dpo, owner) == "InnoLab-Team"
+    assert ws.author_label(p, dpo, coordinator) == "Sabine (InnoLab-Team)"
+    p.staff_contact = coordinator
+    db.session.commit()
+    assert ws.author_label(p, coordinator, owner) == "Jens (InnoLab-Team)"
+    assert ws.author_label(p, dpo, owner) == "InnoLab-Team"
 
 
 def test_permissions_by_status(pilot):
