@@ -434,3 +434,19 @@ def test_only_admins_reach_the_reset(client):
 def test_security_page_links_from_the_account_page(client):
     _sign_in(client, factories.user())
     assert "/account/security" in client.get("/account").get_data(as_text=True)
+
+
+def test_recovery_codes_are_random_long_enough_and_kept_only_as_keyed_hashes(client):
+    user = factories.user()
+    _sign_in(client, user)
+    _secret, codes = _enrol_totp(client)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    for code in codes:
+        plain = code.replace("-", "").replace(" ", "")
+        assert len(plain) >= 12  # 12 of 31 characters: more than 59 bits
+    stored = db.session.execute(select(RecoveryCode.code_hash).where(
+        RecoveryCode.user_id == user.id)).scalars().all()
+    assert len(stored) == 10
+    for code in codes:
+        plain = code.replace("-", "").replace(" ", "").lower()
+        assert all(plain not in h.lower() for h in stored)
