@@ -11,7 +11,10 @@ from ..domain.editing import EditConflict
 from ..domain import admin as domain
 from ..extensions import db, htmx, login_manager
 from ..models import PAGE_SLUGS, AuditEvent, Authority, OutboxMail, Topic, User
-from ..web import page_number, redirect_to, render, require
+from ..web import (
+    ask_for_recent_auth, has_recent_auth, page_number, recent_auth_required, redirect_to,
+    render, require,
+)
 from . import bp
 from .forms import (
     AccountStatusForm, AuditFilterForm, AuthorityForm, InviteStaffForm, PageForm, RolesForm,
@@ -113,6 +116,7 @@ def users():
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
+@recent_auth_required
 def invite_staff():
     form = InviteStaffForm()
     if form.validate_on_submit():
@@ -141,8 +145,11 @@ def invite_staff():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user(user_id):
-    """One account: its roles (give and take) and whether it is active."""
+    """One account: its roles (give and take) and whether it is active. Changing anything
+    needs a recent proof of identity (the page says so and links to it)."""
     user = db.get_or_404(User, user_id)
+    if request.method == "POST" and not has_recent_auth():
+        return ask_for_recent_auth()
     roles_form = RolesForm(data={"roles": [r.role for r in user.role_rows]})
     status_form = AccountStatusForm()
     status = 200
@@ -215,7 +222,8 @@ def user(user_id):
                   external=domain.with_external_login([user.id]),
                   role_sources=domain.role_sources(user), pending=domain.pending_grants(user),
                   identities=identities.identities_of(user),
-                  provider_names={p.key: p.display_name for p in identities.providers()})
+                  provider_names={p.key: p.display_name for p in identities.providers()},
+                  recent_auth=has_recent_auth())
 
 
 # ------------------------------------------------------------------ authorities and topics

@@ -115,3 +115,20 @@ class SettingsForm(FlaskForm):
         choices=[("de", "Deutsch"), ("en", "English")],
         validators=[InputRequired(_l("Bitte wählen Sie eine Sprache."))],
     )
+
+
+class ReauthForm(FlaskForm):
+    """Confirming who one is with the password (before a sensitive change)."""
+
+    password = PasswordField(
+        _l("Passwort"),
+        validators=[InputRequired(_l("Bitte geben Sie Ihr Passwort ein.")),
+                    Length(max=MAX_PASSWORD_LENGTH,
+                           message=_l("Das Passwort ist nicht richtig."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class EmailChangeForm(FlaskForm):
+    email = _email_field(_l("Neue E-Mail-Adresse"))

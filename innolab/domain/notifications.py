@@ -41,7 +41,7 @@ from ..models import (
     UserRole,
 )
 from ..models._base import utcnow
-from . import audit, mailer, receipts
+from . import audit, mailer, receipts, sessions
 
 log = logging.getLogger("innolab.notifications")
 
@@ -556,12 +556,13 @@ def run_pass(now: datetime | None = None, *, force_digest: bool = False) -> dict
     the mailer, and should a step raise (the database or the configuration fails), the others
     still run; the failed step runs again next pass.
     """
-    counts = {"sent": 0, "digests": 0, "reminders": 0, "receipts": 0}
+    counts = {"sent": 0, "digests": 0, "reminders": 0, "receipts": 0, "sessions": 0}
     steps = (("sent", mailer.deliver_all),
              ("digests", lambda: send_digests(now, force=force_digest)),
              ("reminders", lambda: create_reminders(now)),
              ("sent", mailer.deliver_all),
-             ("receipts", lambda: receipts.prune(now)))
+             ("receipts", lambda: receipts.prune(now)),
+             ("sessions", lambda: sessions.prune(now)))
     for name, step in steps:
         try:
             counts[name] += step()

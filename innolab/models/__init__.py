@@ -20,7 +20,9 @@ from .pilots import (
     ReportRecommendation, ReportStatus, ResultsReport,
 )
 from .security import MailSend, SignInThrottle
-from .users import ADMIN_SOURCE, PendingRoleGrant, Role, User, UserRole, provider_source
+from .users import (
+    ADMIN_SOURCE, PendingRoleGrant, Role, User, UserRole, UserSession, provider_source,
+)
 
 __all__ = [
     "AuditEvent", "Authority", "Challenge", "ChallengeStatus", "Topic", "challenge_topics",
@@ -33,5 +35,5 @@ __all__ = [
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
     "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source", "MailSend",
-    "SignInThrottle",
+    "SignInThrottle", "UserSession",
 ]
