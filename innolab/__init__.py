@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, request, session
 from flask_babel import format_date, format_datetime, get_locale
@@ -14,7 +15,7 @@ import importlib
 from . import cli
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 from .domain import audit, sessions
-from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY
+from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, safe_next
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from innolab.i18n import lazy_gettext as _l
 from .web.mail_delivery import delivery_thread
@@ -112,7 +113,10 @@ def _init_extensions(app: Flask) -> None:
         # As Flask-Login's own answer; after a timeout its message was shown already.
         if not g.get("innolab_session_timed_out"):
             flash(login_manager.login_message, login_manager.login_message_category)
-        return redirect(login_url("auth.login", next_url=request.url))
+        # A form sent after the session ended is not sent again: back to the page it was on.
+        target = request.url if request.method == "GET" else (
+            safe_next(request.referrer and urlsplit(request.referrer).path, "") or "/")
+        return redirect(login_url("auth.login", next_url=target))
 
     @app.before_request
     def _per_request_state():

@@ -361,7 +361,7 @@ def request_email_change(user: User, new_email: str) -> None:
     if other is not None:
         if mail_limits.allow(new_email, "email_change"):
             mailer.queue(new_email, "email_change_in_use", SUBJECT_EMAIL_CONFIRM,
-                         locale=user.locale, kind="account",
+                         locale=other.locale, kind="account",
                          login_url=external_url("auth.login"),
                          forgot_url=external_url("auth.forgot_password"))
         audit.record(user, "user.email_change_requested", user, in_use=True)

@@ -378,3 +378,17 @@ def test_signed_out_page_keeps_the_language_without_a_cookie(client, app_ctx):
     assert "lang=en" in page.headers["Set-Cookie"]  # the choice is kept for the next visit
     german = client.get("/signed-out?lang=xx")
     assert german.status_code == 200
+
+
+def test_form_sent_after_the_timeout_is_not_carried_out(client, new_client, app_ctx, clock):
+    user = factories.user(email="erika@example.org")
+    other = new_client()
+    _sign_in(client, "erika@example.org")
+    _sign_in(other, "erika@example.org", CHROME_ANDROID)
+    clock.advance(minutes=31)
+    response = client.post("/account/sessions/end-others",
+                           headers={"Referer": "http://localhost/account/sessions"})
+    assert response.status_code == 302
+    assert response.location == "/login?next=%2Faccount%2Fsessions"
+    assert _events("session.end_others") == []
+    assert [r.end_reason for r in _rows(user)] == ["idle", None]  # the other: not used since
