@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, gettext
 from .config import check_config, cookie_names, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -133,9 +133,9 @@ def _init_extensions(app: Flask) -> None:
             session.pop(key, None)
         if state is not None and state.timed_out:
             g.innolab_session_timed_out = True
-            flash(_l("Ihre Sitzung ist abgelaufen, weil Sie längere Zeit nicht aktiv waren "
-                     "oder die längste Dauer einer Sitzung erreicht ist. Bitte melden Sie sich "
-                     "erneut an."), "info")
+            flash(gettext("Ihre Sitzung ist abgelaufen, weil Sie längere Zeit nicht aktiv "
+                          "waren oder die längste Dauer einer Sitzung erreicht ist. Bitte melden "
+                          "Sie sich erneut an."), "info")
 
     @app.after_request
     def _deliver_mail(response):

@@ -45,7 +45,7 @@ def new_page(browser_thread, live):
 
     def _only_loopback(route):
         # The provider's pages ask for web fonts; nothing leaves this machine.
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
             route.continue_()
         else:
             route.abort()
