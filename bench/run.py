@@ -23,6 +23,7 @@ from sqlalchemy import event
 
 from innolab import create_app
 from innolab.config import _database_url
+from innolab.domain import sessions
 from innolab.extensions import db
 from innolab.models import (
     Authority, Challenge, Membership, Organisation, Proposal, ReviewAssignment, Role, Topic, User,
@@ -82,7 +83,9 @@ def build(app):
             p.assignments = [ReviewAssignment(reviewer=r) for r in rnd.sample(reviewers, 2)]
             db.session.add(p)
         db.session.commit()
-        return coordinator.session_token, db.session.query(Proposal).first().id
+        token, _row = sessions.open_session(coordinator, "password")  # signed in, as a cookie
+        db.session.commit()
+        return token, db.session.query(Proposal).first().id
 
 
 def measure(app, token, proposal_id):

@@ -3,24 +3,24 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, g, request, session
-from flask_babel import format_date, format_datetime, get_locale
-from .config import check_config, load_config
+from flask import Flask, flash, g, redirect, request, session
+from flask_babel import format_date, format_datetime, get_locale, gettext
+from .config import check_config, cookie_names, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
 from .web import InnoLabRequest, errors, observability, once, security
 import importlib
 from . import cli
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
-from .domain import audit
+from .domain import audit, sessions
+from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, safe_next
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from innolab.i18n import lazy_gettext as _l
-from sqlalchemy import select
-from .models import User
 from .web.mail_delivery import delivery_thread
 from flask import current_app
-from flask_login import current_user
+from flask_login import current_user, login_url
 from .domain import permissions
 from .domain.actors import display_actor
 from .domain.states import status_label, timeline_label
@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path)))
     if config:
         app.config.update(config)
+    cookie_names(app.config)
     check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
@@ -98,14 +99,45 @@ def _init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(token: str):
+        # The cookie's token finds its row in user_sessions; an ended, idle, too old session
+        # or a deactivated account signs nobody in (domain/sessions.py).
+        found = sessions.lookup(token)
+        if found.state is not sessions.State.ACTIVE or found.user is None:
+            g.innolab_session_state = found.state
+            return None
+        user = found.user
+        user.use_session_token(token)
+        g.innolab_session_id = found.row.id if found.row else None
+        return user
 
-        user = db.session.execute(
-            select(User).where(User.session_token == token)).scalar_one_or_none()
-        return user if user is not None and user.active else None
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        # As Flask-Login's own answer; after a timeout its message was shown already.
+        if not g.get("innolab_session_timed_out"):
+            flash(login_manager.login_message, login_manager.login_message_category)
+        # A form sent after the session ended is not sent again: back to the page it was on.
+        target = request.url if request.method == "GET" else (
+            safe_next(request.referrer and urlsplit(request.referrer).path, "") or "/")
+        return redirect(login_url("auth.login", next_url=target))
 
     @app.before_request
     def _per_request_state():
         audit.client_ip.set(request.remote_addr)
+        if request.endpoint == "static" or "_user_id" not in session:
+            return
+        # The session is looked up first, before a view changes anything: the loader may
+        # commit (the time of last use, a session found timed out).
+        if current_user.is_authenticated:
+            return
+        state = g.pop("innolab_session_state", None)
+        for key in ("_user_id", "_fresh", "_id", SIGN_IN_METHOD_KEY, SECOND_FACTOR_KEY,
+                    RECENT_AUTH_KEY):
+            session.pop(key, None)
+        if state is not None and state.timed_out:
+            g.innolab_session_timed_out = True
+            flash(gettext("Ihre Sitzung ist abgelaufen, weil Sie längere Zeit nicht aktiv "
+                          "waren oder die längste Dauer einer Sitzung erreicht ist. Bitte melden "
+                          "Sie sich erneut an."), "info")
 
     @app.after_request
     def _deliver_mail(response):
@@ -131,7 +163,7 @@ def _select_locale() -> str:
         return str(asked)
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
-    chosen = request.cookies.get("lang") or session.get("lang")
+    chosen = g.get("innolab_locale") or request.cookies.get("lang") or session.get("lang")
     if chosen in languages:
         return str(chosen)
     return (request.accept_languages.best_match(languages)

@@ -74,12 +74,34 @@ def workers() -> int:
     return 1
 
 
+SESSION_COOKIE = "session"                  # Flask's name, over plain http (development)
+HOST_SESSION_COOKIE = "__Host-innolab_session"
+
+
+def cookie_names(config) -> None:
+    """Secure cookies get the `__Host-` prefix: the browser then takes them only over https,
+    for the whole site (Path=/) and for this host alone (no Domain), so no other site of the
+    domain and no plain-http page can set or replace them. Runs after every override."""
+    if config.get("SESSION_COOKIE_SECURE"):
+        if config.get("SESSION_COOKIE_NAME", SESSION_COOKIE) == SESSION_COOKIE:
+            config["SESSION_COOKIE_NAME"] = HOST_SESSION_COOKIE
+        config["SESSION_COOKIE_PATH"] = "/"
+        config["SESSION_COOKIE_DOMAIN"] = None
+    if config.get("REMEMBER_COOKIE_SECURE"):
+        if config.get("REMEMBER_COOKIE_NAME", "remember_token") == "remember_token":
+            config["REMEMBER_COOKIE_NAME"] = "__Host-innolab_remember"
+        config["REMEMBER_COOKIE_PATH"] = "/"
+        config["REMEMBER_COOKIE_DOMAIN"] = None
+
+
 def check_config(config) -> None:
     """Refuse to start with a configuration that is unsafe in production.
 
     Runs in create_app() after every override; raises ConfigError naming the variable.
     """
     env = config.get("INNOLAB_ENV")
+    if (config.get("SESSION_IDLE_MINUTES") or 0) < 1:
+        raise ConfigError("SESSION_IDLE_MINUTES must be at least 1.")
     if env not in ENVIRONMENTS:
         raise ConfigError(f"INNOLAB_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}.")
     if env != "production":
@@ -230,7 +252,10 @@ def load_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # Seconds a proof of identity counts for sensitive changes (web.recent_auth_required).
         "REAUTH_MAX_AGE": _int("REAUTH_MAX_AGE_MINUTES", 10) * 60,
+        # A session ends after this long at the latest (absolute), and after this many
+        # minutes without a request (idle); both are checked on the server (domain/sessions).
         "PERMANENT_SESSION_LIFETIME": _int("SESSION_LIFETIME_MINUTES", 12 * 60) * 60,
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
         "WTF_CSRF_TIME_LIMIT": None,  # bound to the session instead of a clock
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # The licence of the published data (API, feeds, /open-data); docs/configuration.md.

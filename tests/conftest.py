@@ -14,8 +14,10 @@ from innolab.config import _database_url as normalise
 from argon2 import PasswordHasher
 from innolab.domain import accounts
 from innolab.extensions import limiter
-from innolab.models import OutboxMail
+from flask import has_app_context
+from innolab.models import OutboxMail, User
 from innolab.web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY
+from tests import factories
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -114,15 +116,26 @@ def new_client(app):
 def login(client):
     """login(user) signs the test client in as `user` (as a session cookie would)."""
 
-    def _login(user, c=None):
+    def _login(user, c=None, recent=True):
+        """`user` is a User, or the token of a session made with factories.session_token.
+        As after signing in, the session counts as recently authenticated (unless `recent`
+        is False)."""
         c = c or client
+        if isinstance(user, str):
+            token = user
+        elif has_app_context():
+            token = factories.session_token(user)
+        else:
+            with c.application.app_context():
+                token = factories.session_token(_db.session.get(User, user.id))
         with c.session_transaction() as session:
-            session["_user_id"] = user.session_token
+            session["_user_id"] = token
             session["_fresh"] = True
             # as start_session leaves it after a full sign-in (with a second factor)
             session[SIGN_IN_METHOD_KEY] = "password"
             session[SECOND_FACTOR_KEY] = True
-            session[RECENT_AUTH_KEY] = int(time.time())
+            if recent:
+                session[RECENT_AUTH_KEY] = int(time.time())
         return c
 
     return _login

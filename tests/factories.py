@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 
+from innolab.domain import sessions
 from innolab.domain.accounts import hash_password
 from innolab.extensions import db
 from innolab.models import (
@@ -35,6 +36,14 @@ def user(email=None, name=None, roles=(), confirmed=True, active=True, locale="d
     db.session.add(u)
     db.session.commit()
     return u
+
+
+def session_token(user: User, method: str = "password") -> str:
+    """A signed-in session of `user` (a row of user_sessions); the token goes into the
+    cookie as Flask-Login's id (`session["_user_id"]`)."""
+    token, _row = sessions.open_session(user, method)
+    db.session.commit()
+    return token
 
 
 def staff(*roles, **kw) -> User:

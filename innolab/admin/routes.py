@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..domain import DomainError, accessibility, identities, legal, permissions
@@ -13,7 +14,10 @@ from ..extensions import db, htmx, login_manager
 from ..models import (
     PAGE_SLUGS, AccessibilityFeedback, AuditEvent, Authority, OutboxMail, Role, Topic, User,
 )
-from ..web import page_number, redirect_to, render, require
+from ..web import (
+    ask_for_recent_auth, has_recent_auth, page_number, recent_auth_required, redirect_to,
+    render, require,
+)
 from ..web.forms import add_error
 from . import bp
 from .forms import (
@@ -21,7 +25,7 @@ from .forms import (
     InviteStaffForm, PageForm, RolesForm, SignInSettingsForm, SignLanguageVideoForm,
     TermsVersionForm, TopicForm, UserFilterForm, legal_fields_form, retention_form,
 )
-from ..domain import records, retention, settings, terms
+from ..domain import records, retention, sessions, settings, terms
 from ..web.forms import text_of
 from ..models._base import utcnow
 
@@ -199,6 +203,7 @@ def users():
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
+@recent_auth_required
 def invite_staff():
     form = InviteStaffForm()
     if form.validate_on_submit():
@@ -227,8 +232,11 @@ def invite_staff():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user(user_id):
-    """One account: its roles (give and take) and whether it is active."""
+    """One account: its roles (give and take) and whether it is active. Changing anything
+    needs a recent proof of identity (the page says so and links to it)."""
     user = db.get_or_404(User, user_id)
+    if request.method == "POST" and not has_recent_auth():
+        return ask_for_recent_auth()
     roles_form = RolesForm(data={"roles": [r.role for r in user.role_rows]})
     status_form = AccountStatusForm()
     status = 200
@@ -270,6 +278,14 @@ def user(user_id):
             db.session.commit()
             flash(message, "success")
         return redirect_to(url_for("admin.user", user_id=user.id))
+    elif which == "sessions":
+        count = sessions.end_all_by_admin(current_user, user)
+        db.session.commit()
+        flash(ngettext("%(num)d Sitzung von %(name)s ist beendet.",
+                       "%(num)d Sitzungen von %(name)s sind beendet.", count, name=user.name)
+              if count else _("%(name)s war nirgends angemeldet.", name=user.name),
+              "success" if count else "info")
+        return redirect_to(url_for("admin.user", user_id=user.id))
     elif which == "identity":
         try:  # CSRFProtect has checked the token of every POST
             identity_id = int(request.form.get("identity", ""))
@@ -301,7 +317,9 @@ def user(user_id):
                   external=domain.with_external_login([user.id]),
                   role_sources=domain.role_sources(user), pending=domain.pending_grants(user),
                   identities=identities.identities_of(user),
-                  provider_names={p.key: p.display_name for p in identities.providers()})
+                  session_count=len(sessions.active_sessions(user)),
+                  provider_names={p.key: p.display_name for p in identities.providers()},
+                  recent_auth=has_recent_auth())
 
 
 # ------------------------------------------------------------------ authorities and topics

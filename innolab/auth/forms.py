@@ -124,3 +124,20 @@ class TermsForm(FlaskForm):
         validators=[InputRequired(_l("Bitte bestätigen Sie, dass Sie die geänderten "
                                      "Datenschutzhinweise gelesen haben."))])
     next = HiddenField()
+
+
+class ReauthForm(FlaskForm):
+    """Confirming who one is with the password (before a sensitive change)."""
+
+    password = PasswordField(
+        _l("Passwort"),
+        validators=[InputRequired(_l("Bitte geben Sie Ihr Passwort ein.")),
+                    Length(max=MAX_PASSWORD_LENGTH,
+                           message=_l("Das Passwort ist nicht richtig."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class EmailChangeForm(FlaskForm):
+    email = _email_field(_l("Neue E-Mail-Adresse"))

@@ -1,25 +1,27 @@
 """Local accounts: register, confirm, sign in and out, passwords, account settings."""
 from __future__ import annotations
 
-from flask import flash, request, session, url_for
+from flask import abort, flash, g, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
-from ..domain import DomainError, identities, registration, terms
+from ..domain import DomainError, identities, registration, sessions, terms
 from ..domain import admin as admin_domain
 from ..domain.admin import role_labels
 from ..domain.accounts import MIN_PASSWORD_LENGTH
-from ..domain.registration import LoginRefused, PasswordRejected
+from ..domain.registration import EmailChangeRefused, LoginRefused, PasswordRejected
 from ..extensions import db, limiter
+from ..i18n import LOCALES
 from ..mfa.flow import begin_sign_in
 from ..web import (
-    SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, redirect_to, render, safe_next, start_session,
+    SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, current_session_id, mark_recent_auth,
+    recent_auth_required, redirect_to, render, safe_next, start_session,
 )
-from . import bp
+from . import bp, reauth
 from .forms import (
-    ChangePasswordForm, EmailForm, LoginForm, RegisterForm, ResetPasswordForm, SettingsForm,
-    TermsForm,
+    ChangePasswordForm, EmailChangeForm, EmailForm, LoginForm, ReauthForm, RegisterForm,
+    ResetPasswordForm, SettingsForm, TermsForm,
 )
 
 # Per client address. Sign-in attempts are the target of password guessing; the mail-sending
@@ -30,6 +32,9 @@ LOGIN_LIMIT = "10/minute"
 MAIL_LIMIT = "5/minute"
 
 LANG_COOKIE_AGE = 365 * 24 * 3600
+# Sent with the answer to signing out: the browser forgets this site's cookies (of the whole
+# registrable domain), its storage and its cache, so nothing of the session stays on the device.
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 
 def _home() -> str:
@@ -173,13 +178,37 @@ def login():
 def logout():
     # Where to end the session at the identity provider too; read before the session is cleared.
     provider_logout = identities.provider_logout_url(session)
-    if current_user.is_authenticated:
-        registration.logout(current_user._get_current_object())
-        logout_user()
-        db.session.commit()
+    lang = str(get_locale() or "de")
+    if not current_user.is_authenticated:
+        session.clear()
+        return redirect_to(_home())
+    registration.logout(current_user._get_current_object(), session.get("_user_id"))
+    logout_user()
+    db.session.commit()
+    return _signed_out_response(provider_logout, lang)
+
+
+def _signed_out_response(provider_logout: str | None, lang: str):
+    """The answer that ends the visit: the browser clears this site's data (the session
+    cookie with it), so the "signed out" message is a page of its own, not a flash."""
     session.clear()
-    flash(_("Sie sind abgemeldet."), "success")
-    return redirect_to(provider_logout or _home())
+    response = redirect_to(provider_logout or url_for("auth.signed_out", lang=lang))
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
+
+
+@bp.get("/signed-out")
+def signed_out():
+    lang = request.args.get("lang")
+    if current_user.is_authenticated:  # signed in again meanwhile
+        return redirect_to(_home())
+    if lang not in LOCALES:
+        return render("auth/signed_out.html")
+    g.innolab_locale = lang  # the language cookie was cleared with the rest
+    response = render("auth/signed_out.html")
+    response.set_cookie("lang", lang, max_age=LANG_COOKIE_AGE, samesite="Lax", httponly=True,
+                        secure=request.is_secure)
+    return response
 
 
 # ------------------------------------------------------------------ passwords
@@ -277,6 +306,15 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
+        wait = registration.password_wait(user)
+        if wait:
+            form.current_password.errors = [*form.current_password.errors, _(
+                "Nach mehreren fehlgeschlagenen Versuchen ist die nächste Eingabe erst in "
+                "%(n)d Sekunden möglich. Bitte warten Sie so lange.", n=wait)]
+            response = render("auth/change_password.html", form=form, status=429,
+                              min_password_length=MIN_PASSWORD_LENGTH)
+            response.headers["Retry-After"] = str(wait)
+            return response
         try:
             changed = registration.change_password(user, form.current_password.data,
                                                    form.password.data)
@@ -316,7 +354,8 @@ def settings():
     status = 422 if form.is_submitted() else 200
     role_names = [str(label) for label in role_labels(user.roles)]
     return render("auth/settings.html", form=form, user=user, role_names=role_names,
-                  has_password=bool(user.password_hash), status=status)
+                  has_password=bool(user.password_hash), status=status,
+                  session_count=len(sessions.active_sessions(user)))
 
 
 # ------------------------------------------------------------------ changed privacy notice
@@ -355,3 +394,138 @@ def terms_page():
         return redirect_to(safe_next(form.next.data, _home()))
     status = 422 if form.is_submitted() else 200
     return render("auth/terms.html", form=form, summary=terms.changes_summary(), status=status)
+
+
+# ------------------------------------------------------------------ signed-in devices
+
+@bp.get("/account/sessions")
+@login_required
+def sessions_page():
+    user = current_user._get_current_object()
+    current = current_session_id()
+    rows = [{"row": row, "current": row.id == current,
+             "device": sessions.describe_device(row.user_agent),
+             "method": sessions.describe_method(row.method)}
+            for row in sessions.active_sessions(user)]
+    rows.sort(key=lambda r: not r["current"])  # this device first
+    return render("auth/sessions.html", rows=rows,
+                  others=sum(1 for r in rows if not r["current"]))
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id):
+    user = current_user._get_current_object()
+    current = current_session_id()
+    try:
+        row = sessions.end_one(user, session_id, current)
+    except sessions.NotYours:
+        db.session.rollback()
+        flash(_("Diese Sitzung ist bereits beendet."), "info")
+        return redirect_to(url_for("auth.sessions_page"))
+    if row.id == current:  # this device: the same as signing out
+        lang = str(get_locale() or "de")
+        logout_user()
+        db.session.commit()
+        return _signed_out_response(None, lang)
+    db.session.commit()
+    flash(_("Die Sitzung auf „%(device)s“ ist beendet. Dort ist jetzt niemand mehr "
+            "angemeldet.", device=sessions.describe_device(row.user_agent)), "success")
+    return redirect_to(url_for("auth.sessions_page"))
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    count = sessions.end_others(current_user._get_current_object(), current_session_id())
+    db.session.commit()
+    if count:
+        flash(_("Sie sind jetzt auf allen anderen Geräten abgemeldet."), "success")
+    else:
+        flash(_("Sie waren auf keinem anderen Gerät angemeldet."), "info")
+    return redirect_to(url_for("auth.sessions_page"))
+
+
+# ------------------------------------------------------------------ confirming who you are
+
+@bp.route("/account/confirm-identity", methods=["GET", "POST"])
+@login_required
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def reauthenticate():
+    """Before a sensitive change: the person shows again that it is them (see
+    web.recent_auth_required). The ways offered come from auth/reauth.py."""
+    user = current_user._get_current_object()
+    target = safe_next(request.values.get("next"), url_for("auth.settings"))
+    methods = reauth.methods_for(user)
+    form = ReauthForm()
+    form.next.data = target
+    status = 200
+    if form.validate_on_submit():
+        if not any(m.kind == "password" for m in methods):
+            abort(400)
+        result = registration.reauthenticate(user, form.password.data)
+        if result:
+            mark_recent_auth()
+            db.session.commit()
+            return redirect_to(target)
+        db.session.commit()  # the failure counts and is audited
+        if result.refused is LoginRefused.WAIT:
+            form.password.errors = [*form.password.errors, _(
+                "Nach mehreren fehlgeschlagenen Versuchen ist die nächste Eingabe erst in "
+                "%(n)d Sekunden möglich. Bitte warten Sie so lange.", n=result.wait)]
+            response = render("auth/reauthenticate.html", form=form, methods=methods,
+                              next=target, status=429)
+            response.headers["Retry-After"] = str(result.wait)
+            return response
+        form.password.errors = [*form.password.errors, _("Das Passwort ist nicht richtig.")]
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return render("auth/reauthenticate.html", form=form, methods=methods, next=target,
+                  status=status)
+
+
+# ------------------------------------------------------------------ changing the address
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+@recent_auth_required
+@limiter.limit(MAIL_LIMIT, methods=["POST"])
+def change_email():
+    user = current_user._get_current_object()
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            registration.request_email_change(user, form.email.data)
+        except EmailChangeRefused as exc:
+            form.email.errors = [*form.email.errors, str(exc.reason)]
+        else:
+            db.session.commit()
+            return _sent_page(
+                _("Bitte prüfen Sie Ihr Postfach"),
+                _("Wir haben Ihnen eine E-Mail an die neue Adresse geschickt. Bitte folgen Sie "
+                  "dem Link darin, um die Änderung zu bestätigen; er ist 24 Stunden gültig. Bis "
+                  "dahin bleibt Ihre bisherige Adresse gültig. An die bisherige Adresse haben "
+                  "wir einen Hinweis auf die Änderung geschickt."))
+    status = 422 if form.is_submitted() else 200
+    return render("auth/change_email.html", form=form, user=user, status=status)
+
+
+@bp.route("/account/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email_change(token):
+    # As for the confirmation of a new account: only the POST changes anything.
+    change = registration.read_email_change_token(token)
+    if change is None:
+        return render("auth/link_invalid.html", status=400, kind="email_change")
+    if request.method == "GET":
+        return render("auth/confirm_email_change.html", token=token, new_email=change.new_email)
+    signed_in_here = current_user.is_authenticated and current_user.id == change.user.id
+    user = registration.confirm_email_change(
+        token, keep_session=current_session_id() if signed_in_here else None)
+    if user is None:
+        db.session.commit()  # the audit event of a refusal
+        return render("auth/link_invalid.html", status=400, kind="email_change")
+    db.session.commit()
+    flash(_("Ihre E-Mail-Adresse ist jetzt %(email)s. Auf allen anderen Geräten sind Sie "
+            "abgemeldet.", email=user.email), "success")
+    return redirect_to(url_for("auth.settings" if signed_in_here else "auth.login"))

@@ -62,6 +62,9 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+fingerprint = _fingerprint  # for other signed links of the account (domain/registration.py)
+
+
 def make_token(purpose: str, user: User) -> str:
     return _serializer(purpose).dumps({"u": user.id, "f": _fingerprint(user)})
 

@@ -360,7 +360,7 @@ def deactivate(actor: User, user: User) -> None:
     if is_last_admin(user):
         raise DomainError(LAST_ADMIN)
     user.active = False
-    user.end_all_sessions()
+    user.end_all_sessions("deactivated")
     audit.record(actor, "user.deactivate", user, email=user.email)
 
 

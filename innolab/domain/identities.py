@@ -683,7 +683,7 @@ def admin_remove_identity(actor: User, user: User, identity_id: int) -> str:
     if identity is None or identity.user_id != user.id:
         raise DomainError(NOT_LINKED)
     _remove_identity(user, identity)
-    user.end_all_sessions()  # a session opened through it ends too
+    user.end_all_sessions("admin")  # a session opened through it ends too
     audit.record(actor, "user.identity_removed", user, provider=identity.provider,
                  reason="admin", email=user.email)
     return identity.provider

@@ -42,7 +42,7 @@ from ..models import (
     UserRole,
 )
 from ..models._base import utcnow
-from . import audit, mailer, privacy, receipts, retention, settings
+from . import audit, mailer, privacy, receipts, retention, sessions, settings
 from .conflicts import conflict_of, conflicted_proposal_ids
 
 log = logging.getLogger("innolab.notifications")
@@ -592,13 +592,14 @@ def run_pass(now: datetime | None = None, *, force_digest: bool = False) -> dict
     still run; the failed step runs again next pass.
     """
     counts = {"sent": 0, "digests": 0, "reminders": 0, "receipts": 0, "exports": 0,
-              "retention": 0}
+              "sessions": 0, "retention": 0}
     steps = (("sent", mailer.deliver_all),
              ("digests", lambda: send_digests(now, force=force_digest)),
              ("reminders", lambda: create_reminders(now)),
              ("exports", lambda: privacy.run(now)),
              ("sent", mailer.deliver_all),
              ("receipts", lambda: receipts.prune(now)),
+             ("sessions", lambda: sessions.prune(now)),
              # the deletion schedule, once a day; the warnings it queues go out next pass
              ("retention", lambda: retention.run_if_due(now)))
     for name, step in steps:

@@ -51,7 +51,7 @@ from ..models import (
     MailSend, MemberRole, Membership, Message, Milestone, Notification, NotificationPreference,
     Organisation, OutboxMail, PendingRoleGrant, PilotGoal, Proposal, ProposalVersion, Review,
     RecoveryCode, ReviewAssignment, SecondFactor, SignInThrottle, Status, TimelineEntry, User,
-    UserRole,
+    UserRole, UserSession,
 )
 from ..models._base import utcnow
 from . import DomainError, audit, mail_limits, mailer, notifications, search, throttle, uploads
@@ -302,6 +302,13 @@ def collect(user: User, now: datetime | None = None) -> tuple[dict, list[_File]]
              "created_at": _when(i.created_at), "last_login_at": _when(i.last_login_at)}
             for i in rows(select(ExternalIdentity).where(ExternalIdentity.user_id == uid)
                           .order_by(ExternalIdentity.id))],
+        # signed-in devices (kept until a day after they end)
+        "sessions": [
+            {"started_at": _when(x.created_at), "last_used_at": _when(x.last_seen_at),
+             "ended_at": _when(x.ended_at), "method": x.method, "address": x.client_address,
+             "browser": x.user_agent}
+            for x in rows(select(UserSession).where(UserSession.user_id == uid)
+                          .order_by(UserSession.id))],
         # which second factors, never their secrets or keys
         "second_factors": [
             {"kind": x.kind, "name": x.name, "created_at": _when(x.created_at),
@@ -900,6 +907,7 @@ def delete_account(user: User, method: str) -> Deleted:
     counts["memberships"] = gone(delete(Membership).where(Membership.user_id == uid))
     counts["identities"] = gone(delete(ExternalIdentity).where(ExternalIdentity.user_id == uid))
     counts["second_factors"] = gone(delete(SecondFactor).where(SecondFactor.user_id == uid))
+    counts["sessions"] = gone(delete(UserSession).where(UserSession.user_id == uid))
     counts["recovery_codes"] = gone(delete(RecoveryCode).where(RecoveryCode.user_id == uid))
     counts["pending_role_grants"] = gone(delete(PendingRoleGrant)
                                          .where(PendingRoleGrant.user_id == uid))

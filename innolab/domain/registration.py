@@ -10,6 +10,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+
 from innolab.i18n import DEFAULT_LOCALE, LOCALES
 from innolab.i18n import lazy_gettext as _l
 from innolab.links import external_url
@@ -17,11 +21,12 @@ from innolab.links import external_url
 from ..extensions import db
 from ..models import User
 from ..models._base import utcnow
-from . import audit, mail_limits, mailer, passwords, terms, throttle
+from . import audit, mail_limits, mailer, passwords, sessions, terms, throttle
 from .accounts import (
-    hash_password, make_token, normalise_email, read_token, user_by_email,
+    fingerprint, hash_password, make_token, normalise_email, read_token, user_by_email,
     verify_password,
 )
+from .locking import lock
 from .passwords import MAX_PASSWORD_LENGTH  # noqa: F401  (the forms read it from here)
 from . import identities  # identities imports this module: names are looked up when called
 
@@ -129,7 +134,7 @@ def confirm_email(token: str) -> User | None:
         user.email_confirmed_at = utcnow()
         audit.record(user, "user.confirm_email", user)
         if identities.remove_unconfirmed_identities(user, reason="email_confirmed"):
-            user.end_all_sessions()
+            user.end_all_sessions("identities_removed")
     return user
 
 
@@ -187,10 +192,11 @@ def record_login(user: User, method: str = "password") -> None:
     audit.record(user, "user.login", user, method=method)
 
 
-def logout(user: User) -> None:
-    """End the user's sessions on every device (a copied cookie stops working)."""
-    user.end_all_sessions()
-    audit.record(user, "user.logout", user)
+def logout(user: User, token: str | None) -> None:
+    """End this session (its row, so every copy of the cookie stops working too); the
+    person's other devices stay signed in (they see and end them under "Angemeldete Geräte")."""
+    row = sessions.end_by_token(token, "logout")
+    audit.record(user, "user.logout", user, session=row.id if row is not None else None)
 
 
 # ------------------------------------------------------------------ passwords
@@ -232,18 +238,28 @@ def reset_password(user: User, password: str) -> None:
     identities.remove_unconfirmed_identities(user, reason="password_reset")
     if not user.email_confirmed:
         user.email_confirmed_at = utcnow()
-    user.end_all_sessions()
+    user.end_all_sessions("password")
     throttle.clear_account(user.email)  # the owner is back in at once, whatever a stranger tried
     audit.record(user, "user.password_reset", user)
 
 
+def password_wait(user: User) -> int:
+    """Seconds before the password of the signed-in person may be checked again (the sign-in
+    back-off: the current password on the change form is a guess like any other)."""
+    return throttle.wait_seconds(user.email)
+
+
 def change_password(user: User, current: str, new: str) -> bool:
-    """Change the password if `current` is right; ends every session (sign in again after)."""
+    """Change the password if `current` is right; ends every session (sign in again after).
+
+    The caller asks `password_wait` first: during a back-off the password is not checked."""
     if not verify_password(user, current or ""):
+        throttle.failed(user.email)  # a guess at the password like any other
         audit.record(user, "user.password_change_failed", user)
         return False
+    throttle.clear_account(user.email)
     _set_password(user, new)
-    user.end_all_sessions()
+    user.end_all_sessions("password")  # the caller opens a new one for this browser
     audit.record(user, "user.password_changed", user)
     return True
 
@@ -261,3 +277,133 @@ def update_settings(user: User, name: str, locale: str) -> None:
         changed["locale"] = locale
     if changed:
         audit.record(user, "user.settings_changed", user, **changed)
+
+
+# ------------------------------------------------------------------ proving it is still you
+
+def reauthenticate(user: User, password: str) -> LoginResult:
+    """The signed-in person confirms who they are with the password (before a sensitive
+    change). The sign-in back-off applies as at the login (domain/throttle.py): during a wait
+    nothing is checked; a wrong password counts as a failed sign-in and is audited."""
+    wait = throttle.wait_seconds(user.email)
+    if wait:
+        audit.record(user, "security.reauth_delayed", user, wait=wait)
+        return LoginResult(None, LoginRefused.WAIT, wait=wait)
+    if not user.active or not verify_password(user, password or ""):
+        throttle.failed(user.email)
+        audit.record(user, "security.reauth_failed", user, method="password")
+        return LoginResult(None, LoginRefused.WRONG)
+    throttle.clear_account(user.email)
+    audit.record(user, "user.reauthenticated", user, method="password")
+    return LoginResult(user)
+
+
+# ------------------------------------------------------------------ changing the address
+
+SUBJECT_EMAIL_CONFIRM = _l("Neue E-Mail-Adresse für das InnoLab bestätigen")
+SUBJECT_EMAIL_REQUESTED = _l("Änderung Ihrer E-Mail-Adresse beim InnoLab beantragt")
+SUBJECT_EMAIL_CHANGED = _l("Ihre E-Mail-Adresse beim InnoLab wurde geändert")
+EMAIL_CHANGE_MAX_AGE = 24 * 3600
+EMAIL_UNCHANGED = _l("Das ist bereits Ihre E-Mail-Adresse.")
+
+
+class EmailChangeRefused(ValueError):
+    """The new address cannot be used (same as now); `reason` is for the person."""
+
+    def __init__(self, reason):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+def _email_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="innolab-email-change")
+
+
+def make_email_change_token(user: User, new_email: str) -> str:
+    """A link for the new address: the account, the new and the current address, and the
+    account's fingerprint (address, password), so the link works once and a new password
+    makes it worthless."""
+    return _email_serializer().dumps({"u": user.id, "n": new_email, "o": user.email,
+                                      "f": fingerprint(user)})
+
+
+@dataclass
+class EmailChange:
+    user: User
+    new_email: str
+
+
+def read_email_change_token(token: str) -> EmailChange | None:
+    """The pending change a valid, unused, unexpired link stands for, else None."""
+    try:
+        data = _email_serializer().loads(token, max_age=EMAIL_CHANGE_MAX_AGE)
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("n"), str):
+        return None
+    user = db.session.get(User, data.get("u"))
+    if (user is None or not user.active or data.get("o") != user.email
+            or data.get("f") != fingerprint(user)):
+        return None
+    return EmailChange(user, data["n"])
+
+
+def request_email_change(user: User, new_email: str) -> None:
+    """Send the confirmation link to the new address, and a notice to the current one.
+
+    The answer is the same whether the new address is free or not: if another account has
+    it, the mail to it says so (with no link) instead of asking to confirm. The per-recipient
+    mail limits apply to both mails. Raises EmailChangeRefused for the current address.
+    """
+    new_email = normalise_email(new_email)
+    if new_email == normalise_email(user.email):
+        raise EmailChangeRefused(EMAIL_UNCHANGED)
+    other = user_by_email(new_email)
+    if other is not None:
+        if mail_limits.allow(new_email, "email_change"):
+            mailer.queue(new_email, "email_change_in_use", SUBJECT_EMAIL_CONFIRM,
+                         locale=other.locale, kind="account",
+                         login_url=external_url("auth.login"),
+                         forgot_url=external_url("auth.forgot_password"))
+        audit.record(user, "user.email_change_requested", user, in_use=True)
+    else:
+        if mail_limits.allow(new_email, "email_change"):
+            mailer.queue(new_email, "email_change_confirm", SUBJECT_EMAIL_CONFIRM,
+                         locale=user.locale, kind="account", name=user.name,
+                         url=external_url("auth.confirm_email_change",
+                                          token=make_email_change_token(user, new_email)))
+        audit.record(user, "user.email_change_requested", user, in_use=False)
+    if mail_limits.allow(user.email, "email_change_notice"):
+        mailer.queue(user, "email_change_requested", SUBJECT_EMAIL_REQUESTED, kind="account",
+                     new_email=new_email, password_url=external_url("auth.change_password"),
+                     sessions_url=external_url("auth.sessions_page"))
+
+
+def confirm_email_change(token: str, keep_session: int | None = None) -> User | None:
+    """Take the new address from a confirmation link; None when the link is invalid, used,
+    expired or the address is no longer free (checked under the lock and by the unique
+    index). The old address gets a notice; every other session of the account ends."""
+    change = read_email_change_token(token)
+    if change is None:
+        return None
+    user = change.user
+    lock(user)
+    change = read_email_change_token(token)  # read again after the lock: used meanwhile?
+    if change is None or user_by_email(change.new_email) is not None:
+        if change is not None:
+            audit.record(user, "user.email_change_refused", user, reason="in_use")
+        return None
+    old = user.email
+    try:
+        with db.session.begin_nested():
+            user.email = change.new_email
+            user.email_confirmed_at = utcnow()
+            db.session.flush()
+    except IntegrityError:  # taken at this very moment by a registration
+        audit.record(user, "user.email_change_refused", user, reason="in_use")
+        return None
+    user.end_all_sessions("email_changed", keep=keep_session)
+    audit.record(user, "user.email_changed", user, old=old, new=user.email)
+    mailer.queue(old, "email_changed", SUBJECT_EMAIL_CHANGED, locale=user.locale,
+                 kind="account", name=user.name, new_email=user.email)
+    return user

@@ -14,7 +14,7 @@ from flask import flash, session, url_for
 from flask_babel import gettext as _
 
 from .. import links
-from ..domain import identities, registration
+from ..domain import accounts, identities, registration
 from ..domain import mfa as domain
 from ..extensions import db
 from ..models import User
@@ -56,9 +56,9 @@ def begin_sign_in(user: User, method: str, target: str, *, provider=None,
         session.clear()
         if lang:
             session["lang"] = lang
-        session[PENDING_KEY] = {"user": user.id, "token": user.session_token, "method": method,
-                                "at": int(time.time()), "next": target, "logout": logout,
-                                "message": message}
+        session[PENDING_KEY] = {"user": user.id, "token": accounts.fingerprint(user),
+                                "method": method, "at": int(time.time()), "next": target,
+                                "logout": logout, "message": message}
         db.session.commit()
         return redirect_to(url_for("mfa.challenge"))
     _start(user, method, second_factor=delegated, logout=logout)
@@ -88,8 +88,8 @@ def pending() -> tuple[User, dict] | None:
     if not isinstance(at, int) or not 0 <= time.time() - at <= PENDING_SECONDS:
         return None
     user = db.session.get(User, state.get("user"))
-    # A password reset, deactivation or admin reset since then ends the attempt too.
-    if user is None or not user.active or user.session_token != state.get("token"):
+    # A password reset or a changed address since then ends the attempt, as deactivation does.
+    if user is None or not user.active or accounts.fingerprint(user) != state.get("token"):
         return None
     return user, state
 

@@ -17,6 +17,7 @@ from flask import abort, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..auth import reauth
 from ..domain import identities, permissions
 from ..domain import mfa as domain
 from ..domain.mfa import MfaRefused
@@ -367,3 +368,13 @@ def admin_reset(user_id):
         status = 422
     return render("mfa/admin_reset.html", form=form, person=person, status=status,
                   factors=domain.factors(person), kind_label=domain.kind_label)
+
+
+# ------------------------------------------------------------------ a way of re-authenticating
+
+
+@reauth.register
+def _second_factor(user: User) -> list[reauth.Method]:
+    """The re-authentication page offers the second factor, where the person has one."""
+    return [reauth.Method("second_factor", "mfa/_reauth_second_factor.html")] \
+        if domain.has_factor(user) else []

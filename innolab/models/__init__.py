@@ -27,7 +27,9 @@ from .pilots import (
 )
 from .privacy import DataExport, ExportStatus
 from .security import MailSend, SignInThrottle
-from .users import ADMIN_SOURCE, PendingRoleGrant, Role, User, UserRole, provider_source
+from .users import (
+    ADMIN_SOURCE, PendingRoleGrant, Role, User, UserRole, UserSession, provider_source,
+)
 
 __all__ = [
     "AuditEvent", "Authority", "Challenge", "ChallengeStatus", "Topic", "challenge_topics",
@@ -43,4 +45,5 @@ __all__ = [
     "SignInThrottle", "RetentionNotice", "DataExport", "ExportStatus", "TermsConsent",
     "RecoveryCode", "SecondFactor", "AccessibilityFeedback", "FeedbackStatus", "SignLanguageVideo",
     "ConflictDeclaration", "DomainFlagDecision", "FormerMembership",
+    "UserSession",
 ]

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import Model
+from ..extensions import Model, db
 from ._base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -35,10 +34,6 @@ def provider_source(key: str) -> str:
     return f"provider:{key}"
 
 
-def new_session_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
 class User(UserMixin, Model):
     __tablename__ = "users"
 
@@ -49,8 +44,6 @@ class User(UserMixin, Model):
     locale: Mapped[str] = mapped_column(String(5), default="de")
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(default=True)
-    # Part of the id kept in the session cookie; a new value ends every session.
-    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The version of the privacy notice and terms the person last agreed to (domain/terms.py);
@@ -74,11 +67,33 @@ class User(UserMixin, Model):
     def is_active(self) -> bool:
         return self.active
 
-    def get_id(self) -> str:
-        return self.session_token
+    def use_session_token(self, token: str) -> None:
+        """The raw token of the session this object was signed in or loaded with (set by
+        web.start_session and the user loader): what Flask-Login keeps in the cookie."""
+        self._login_token: str | None = token
 
-    def end_all_sessions(self) -> None:
-        self.session_token = new_session_token()
+    def get_id(self) -> str:
+        token = getattr(self, "_login_token", None)
+        if not token:
+            raise RuntimeError("no session token: sign in with web.start_session")
+        return token
+
+    def __eq__(self, other):  # UserMixin compares get_id(); one person is one row
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
+    def end_all_sessions(self, reason: str = "ended", keep: int | None = None) -> None:
+        """End every session of this person on every device (but the session `keep`)."""
+        stmt = (update(UserSession)
+                .where(UserSession.user_id == self.id, UserSession.ended_at.is_(None))
+                .values(ended_at=utcnow(), end_reason=reason[:30])
+                .execution_options(synchronize_session=False))
+        if keep is not None:
+            stmt = stmt.where(UserSession.id != keep)
+        db.session.execute(stmt)
 
     pending_grants: Mapped[list[PendingRoleGrant]] = relationship(
         back_populates="user", cascade="all, delete-orphan",
@@ -103,6 +118,31 @@ class User(UserMixin, Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
+
+
+class UserSession(Model):
+    """One signed-in browser: what the person sees under "Angemeldete Geräte" and can end.
+
+    The cookie holds the random token (as Flask-Login's id); the table only its SHA-256, so a
+    copy of the table signs nobody in. See domain/sessions.py.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # why it ended: logout, ended (by the person), others, password, idle, expired, admin …
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+    method: Mapped[str] = mapped_column(String(60), default="password")
+    second_factor: Mapped[bool] = mapped_column(default=False)
+    client_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+    user: Mapped[User] = relationship()
 
 
 class UserRole(Model):

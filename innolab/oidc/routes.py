@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 
 from authlib.common.errors import AuthlibBaseError
 from flask import abort, flash, request, session, url_for
@@ -30,7 +31,7 @@ from ..extensions import db, limiter
 from ..mfa.flow import begin_sign_in
 from ..domain import mfa
 from ..models.users import provider_source
-from ..web import redirect_to, render, safe_next
+from ..web import mark_recent_auth, recent_auth_required, redirect_to, render, safe_next
 from . import bp
 from .client import ProviderUnavailable, client_for, metadata
 from .forms import ButtonForm, StartForm
@@ -104,8 +105,29 @@ def _forget_old_attempts() -> None:
         session.pop(key, None)
 
 
+# How long ago (seconds) the provider may say the person signed in for a re-authentication:
+# it was asked to make them sign in now (prompt=login, max_age=0); a little clock skew only.
+REAUTH_AUTH_TIME_SKEW = 120
+
+
+def _to_reauth(next_url: str | None):
+    def back(message: str, category: str = "error"):
+        flash(message, category)
+        return redirect_to(url_for("auth.reauthenticate", next=next_url or None))
+    return back
+
+
+def _back_for(data: dict | None):
+    intent = (data or {}).get("intent")
+    if intent == "link":
+        return _to_account
+    if intent == "reauth":
+        return _to_reauth(data.get("next") if data else None)
+    return _to_login
+
+
 def _start(provider: identities.Provider, **data):
-    back = _to_account if data.get("intent") == "link" else _to_login
+    back = _back_for(data)
     try:
         metadata(provider)
     except ProviderUnavailable as exc:
@@ -124,6 +146,10 @@ def _start(provider: identities.Provider, **data):
         params["nonce"] = secrets.token_urlsafe(32)
         if data.get("intent") == "login":
             params.update(mfa.authorization_params(provider))  # acr_values, max_age
+        elif data.get("intent") == "reauth":
+            # The provider must ask again, not answer from its own session (OIDC Core 3.1.2.1).
+            params["prompt"] = "login"
+            params["max_age"] = "0"
     try:
         created = client.create_authorization_url(redirect_uri, **params)
     except Exception as exc:  # metadata fetched just before; anything else is a provider fault
@@ -150,10 +176,22 @@ def login(provider):
 
 @bp.post("/<provider>/link")
 @login_required
+@recent_auth_required
 @limiter.limit(START_LIMIT)
 def link(provider):
     provider = _provider(provider)
     return _start(provider, intent="link", user=current_user.id)
+
+
+@bp.post("/<provider>/reauth")
+@login_required
+@limiter.limit(START_LIMIT)
+def reauth(provider):
+    """Confirm who one is by signing in at a linked provider again (re-authentication)."""
+    provider = _provider(provider)
+    target = safe_next(request.form.get("next"), url_for("auth.settings"))
+    return _start(provider, intent="reauth", user=current_user.id, next=target,
+                  started=int(time.time()))
 
 
 # ------------------------------------------------------------------ callback
@@ -186,7 +224,8 @@ def _claims(provider: identities.Provider, stored: dict) -> tuple[identities.Cla
         )
         return identities.claims_from_oidc(provider, dict(userinfo)), {
             "id_token": token["id_token"], "end_session_endpoint": data.get("end_session_endpoint"),
-            "assurance": {k: userinfo.get(k) for k in ("acr", "amr", "auth_time")}}
+            "assurance": {k: userinfo.get(k) for k in ("acr", "amr", "auth_time")},
+            "auth_time": userinfo.get("auth_time")}
     token = client.fetch_access_token(redirect_uri=stored["redirect_uri"], code=code,
                                       code_verifier=stored["code_verifier"])
     headers = {"Accept": "application/vnd.github+json"}
@@ -205,7 +244,7 @@ def callback(provider):
     stored = client.framework.get_state_data(session, state) if state else None
     if state:
         client.framework.clear_state_data(session, state)  # single use, whatever follows
-    back = _to_account if stored and stored.get("intent") == "link" else _to_login
+    back = _back_for(stored)
 
     error = request.args.get("error")
     if error:
@@ -240,7 +279,41 @@ def callback(provider):
 
     if stored.get("intent") == "link":
         return _finish_link(provider, stored, claims)
+    if stored.get("intent") == "reauth":
+        return _finish_reauth(provider, stored, claims, logout_data)
     return _finish_login(provider, stored, claims, logout_data)
+
+
+def _finish_reauth(provider, stored, claims, logout_data):
+    """The same person, through the same linked identity, has just signed in at the provider."""
+    back = _back_for(stored)
+    if not current_user.is_authenticated or current_user.id != stored.get("user"):
+        return _to_login(_("Bitte melden Sie sich an."))
+    user = current_user._get_current_object()
+    identity = identities.identity_for(provider.key, claims.subject)
+    reason = None
+    if identity is None or identity.user_id != user.id:
+        reason = "other_identity"
+    elif provider.kind == "oidc":
+        auth_time = logout_data.get("auth_time")
+        if not isinstance(auth_time, (int, float)) or \
+                auth_time < stored.get("started", 0) - REAUTH_AUTH_TIME_SKEW:
+            reason = "not_asked_again"  # the provider answered from an older sign-in
+    if reason is not None:
+        audit.record(user, "security.reauth_failed", user, method=provider_source(provider.key),
+                     reason=reason)
+        db.session.commit()
+        if reason == "other_identity":
+            return back(_("Sie haben sich bei %(provider)s mit einem anderen Konto angemeldet "
+                          "als dem, das mit Ihrem InnoLab-Konto verknüpft ist.",
+                          provider=provider.display_name))
+        return back(_("%(provider)s hat nicht bestätigt, dass Sie sich gerade erneut angemeldet "
+                      "haben. Bitte versuchen Sie es noch einmal.",
+                      provider=provider.display_name))
+    mark_recent_auth()
+    audit.record(user, "user.reauthenticated", user, method=provider_source(provider.key))
+    db.session.commit()
+    return redirect_to(safe_next(stored.get("next"), url_for("auth.settings")))
 
 
 def _finish_login(provider, stored, claims, logout_data):

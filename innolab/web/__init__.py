@@ -6,13 +6,14 @@ import time
 from urllib.parse import urljoin, urlsplit
 
 from flask import (
-    Request, abort, current_app, flash, make_response, redirect, render_template, request,
+    Request, abort, current_app, flash, g, make_response, redirect, render_template, request,
     send_file, session, url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from jinja2_fragments.flask import render_block
 
+from ..domain import sessions
 from ..extensions import htmx
 
 
@@ -123,16 +124,31 @@ def start_session(user, method: str = "password", *, second_factor: bool = False
     `method` says how the person proved who they are; `second_factor` whether a second factor
     (or a provider's assurance of one) was part of it. A sign-in is a proof of identity: the
     session counts as recently authenticated (see `recent_auth_required`).
+
+    The session is a row of `user_sessions` (domain/sessions.py) that the person sees under
+    "Angemeldete Geräte"; the cookie keeps its random token as Flask-Login's id. A session
+    this browser had before (another person's, or the same person's) ends here.
     """
     lang = session.get("lang")
+    sessions.end_by_token(session.get("_user_id"), "replaced")
     session.clear()
     if lang:
         session["lang"] = lang
+    token, row = sessions.open_session(
+        user, method, second_factor=second_factor, client_address=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"))
+    user.use_session_token(token)
+    g.innolab_session_id = row.id
     login_user(user)
     session.permanent = True
     session[SIGN_IN_METHOD_KEY] = method
     session[SECOND_FACTOR_KEY] = bool(second_factor)
     mark_recent_auth()
+
+
+def current_session_id() -> int | None:
+    """The id of this browser's row in `user_sessions` (None when nobody is signed in)."""
+    return g.get("innolab_session_id")
 
 
 def mark_recent_auth() -> None:
@@ -155,12 +171,18 @@ def recent_auth_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_user.is_authenticated and not has_recent_auth():
-            back = request.full_path if request.method == "GET" else (
-                safe_next(request.referrer and urlsplit(request.referrer).path, "")
-                or request.path)
-            if request.method != "GET":
-                flash(_("Bitte bestätigen Sie zuerst, dass Sie es sind, und senden Sie das "
-                        "Formular dann noch einmal."), "info")
-            return redirect_to(url_for("auth.reauthenticate", next=back.rstrip("?")))
+            return ask_for_recent_auth()
         return view(*args, **kwargs)
     return wrapped
+
+
+def ask_for_recent_auth():
+    """The answer of `recent_auth_required`: off to the re-authentication page, and back to
+    this page (a GET) or to the page the form was sent from (a POST) afterwards."""
+    back = request.full_path if request.method == "GET" else (
+        safe_next(request.referrer and urlsplit(request.referrer).path, "")
+        or request.path)
+    if request.method != "GET":
+        flash(_("Bitte bestätigen Sie zuerst, dass Sie es sind, und senden Sie das "
+                "Formular dann noch einmal."), "info")
+    return redirect_to(url_for("auth.reauthenticate", next=back.rstrip("?")))

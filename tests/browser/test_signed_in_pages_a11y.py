@@ -13,6 +13,9 @@ from tests.factories import PASSWORD
 PARTNER_PAGES = [
     ("auth.settings", {}),
     ("auth.change_password", {}),
+    ("auth.sessions_page", {}),
+    ("auth.change_email", {}),
+    ("auth.reauthenticate", {}),
     ("accounts.organisations", {}),
     ("accounts.new_organisation", {}),
     ("accounts.organisation", {"org_id": "org"}),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from innolab.extensions import db
 from innolab.models import AuditEvent, Role, User
 from tests import factories as f
-from innolab.domain import mailer
+from innolab.domain import mailer, sessions
 from innolab.models import OutboxMail
 from innolab.models._base import utcnow
 from datetime import timedelta
@@ -473,13 +473,13 @@ def test_reactivate(client, admin):
 
 
 def test_admin_cannot_deactivate_self(client, admin):
-    token = admin.session_token
     response = client.post(f"/admin/users/{admin.id}", data={"form": "status",
                                                              "action": "deactivate"},
                            follow_redirects=True)
     assert "eigenes Konto nicht deaktivieren" in response.get_data(as_text=True)
     db.session.refresh(admin)
-    assert admin.active and admin.session_token == token
+    assert admin.active and len(sessions.active_sessions(admin)) == 1
+    assert client.get("/account").status_code == 200
 
 
 def test_user_page_shows_roles_memberships_and_history(client, admin):

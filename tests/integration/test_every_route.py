@@ -6,6 +6,7 @@ and requests it as a visitor, as partners inside and outside the proposing organ
 each staff role – as a normal request, as an htmx request, and as an empty form post.
 """
 from __future__ import annotations
+
 import time
 from itertools import product
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from innolab.demo import seed
+from tests import factories
 from innolab.extensions import db
 from innolab.models import (
     Attachment, Authority, Challenge, Invitation, Organisation, Proposal, Topic, User,
@@ -83,7 +85,8 @@ def _client_as(app, email):
     if email != "visitor":
         user = db.session.execute(select(User).where(User.email == email)).scalar_one()
         with client.session_transaction() as session:
-            session["_user_id"] = user.session_token
+            session["_user_id"] = factories.session_token(user)
+            session["innolab_recent_auth"] = int(time.time())  # as after signing in
             session["_fresh"] = True
             # as start_session leaves it after a full sign-in (second factor, recent proof)
             session[SECOND_FACTOR_KEY] = True

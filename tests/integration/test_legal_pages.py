@@ -175,7 +175,7 @@ def test_admin_sees_warning_listing_empty_fields_visitors_never_do(app, client, 
 def _client_of(app, user):
     c = app.test_client()
     with c.session_transaction() as session:
-        session["_user_id"] = user.session_token
+        session["_user_id"] = f.session_token(user)
     return c
 
 

@@ -16,7 +16,7 @@ from innolab.domain import mailer, settings
 from innolab.domain.accounts import make_token
 from innolab.domain import mfa as domain
 from innolab.extensions import db
-from innolab.models import AuditEvent, RecoveryCode, SecondFactor, User
+from innolab.models import AuditEvent, RecoveryCode, SecondFactor, User, UserSession
 from innolab.web import RECENT_AUTH_KEY
 from tests import factories
 from tests.integration.auth_support import page_text
@@ -382,7 +382,6 @@ def test_admin_reset_is_confirmed_audited_mailed_and_ends_the_sessions(
     theirs = new_client()
     _sign_in(theirs, person)
     _enrol_totp(theirs)
-    token_before = db.session.get(User, person.id).session_token
 
     admin = factories.staff("admin", name="Ada Admin")
     _sign_in(client, admin)
@@ -406,7 +405,9 @@ def test_admin_reset_is_confirmed_audited_mailed_and_ends_the_sessions(
     assert done.status_code == 303
     assert db.session.execute(select(SecondFactor)).scalars().all() == []
     assert db.session.execute(select(RecoveryCode)).scalars().all() == []
-    assert db.session.get(User, person.id).session_token != token_before
+    open_sessions = db.session.execute(select(UserSession).where(
+        UserSession.user_id == person.id, UserSession.ended_at.is_(None))).scalars().all()
+    assert open_sessions == []
     assert theirs.get("/account").status_code in (302, 303)  # signed out everywhere
     [event] = _events("mfa.admin_reset")
     assert event.actor_id == admin.id and event.object_id == person.id

@@ -75,7 +75,7 @@ def test_migration_marks_provider_roles_and_identities_linked_while_unconfirmed(
                 "INSERT INTO audit_events (created_at, action, object_type, object_id, details)"
                 " VALUES ('2026-12-01 10:00:00', 'user.role_granted', 'users', 1,"
                 " '{\"role\": \"reviewer\", \"source\": \"oidc:zdmv\"}')"))
-        upgrade()
+        upgrade(revision="d7a6e1f2b476")  # the last revision with users.session_token
         with db.engine.connect() as conn:
             sources = dict(conn.execute(text("SELECT role, source FROM user_roles")).all())
             unconfirmed = dict(conn.execute(text(

@@ -186,7 +186,7 @@ def test_two_workers_in_parallel_send_each_mail_once(app, smtp):
 
 def test_poisoned_mails_fail_alone_and_the_pass_still_sends_digests_and_reminders(
         app, app_ctx, smtp, login, client):
-    admin = SimpleNamespace(session_token=f.staff("admin").session_token)
+    admin = f.session_token(f.staff("admin"))
     user = f.user(email="digest@example.org")
     _prefer(user, "new_message", "digest")
     nt.notify([user], "new_message", proposal=f.proposal(status="running"))
@@ -407,7 +407,7 @@ def test_request_leaves_mail_to_worker_when_after_request_delivery_is_off(app, c
             reviewer = f.staff("reviewer", email="gutachter@example.org")
             p = f.proposal(status="submitted")
             ids = p.id, reviewer.id
-            coordinator = SimpleNamespace(session_token=coordinator.session_token)
+            coordinator = f.session_token(coordinator)
         resp = login(coordinator).post(f"/staff/review/proposals/{ids[0]}/reviewers",
                                        data={"reviewer_id": ids[1]})
         assert resp.status_code == 303

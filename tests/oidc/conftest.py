@@ -240,7 +240,10 @@ class RealProvider:
 
     def __init__(self, port: int, clients: list[dict], accounts_file: Path, log_file: Path):
         self.port = port
-        self.issuer = f"http://127.0.0.1:{port}"
+        # Another host than the app's (127.0.0.1), as a real provider is: cookies are not
+        # separated by port, so the app's sign-out (Clear-Site-Data) would clear the
+        # provider's cookies too if both were 127.0.0.1.
+        self.issuer = f"http://localhost:{port}"
         self.clients = clients
         self.accounts_file = accounts_file
         self.log_file = log_file
@@ -256,7 +259,7 @@ class RealProvider:
         self.set_accounts(accounts)
 
     def start(self) -> None:
-        env = {**os.environ, "OIDC_TEST_PORT": str(self.port),
+        env = {**os.environ, "OIDC_TEST_PORT": str(self.port), "OIDC_TEST_HOST": "localhost",
                "OIDC_TEST_CLIENTS": json.dumps(self.clients),
                "OIDC_TEST_ACCOUNTS": str(self.accounts_file), "NODE_ENV": "development"}
         log = self.log_file.open("w")

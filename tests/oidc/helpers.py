@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from innolab.domain import sessions
 from innolab.extensions import db
 from innolab.models import AuditEvent, ExternalIdentity, User
 
@@ -47,8 +48,7 @@ class Db:
         if not token:
             return None
         with self.ctx():
-            return db.session.execute(
-                select(User).where(User.session_token == token)).scalar_one_or_none()
+            return sessions.lookup(token).user
 
     def make(self, factory, *args, **kw):
         """A tests.factories object, by id."""

@@ -45,7 +45,7 @@ def new_page(browser_thread, live):
 
     def _only_loopback(route):
         # The provider's pages ask for web fonts; nothing leaves this machine.
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
             route.continue_()
         else:
             route.abort()
@@ -398,3 +398,59 @@ def test_delegated_sign_in_without_the_factor_is_refused(live, new_page, delegat
         select(AuditEvent).where(AuditEvent.action == "security.provider_assurance_missing")
     ).scalars()])
     assert events and events[-1]["provider"] == "zdmv" and "amr" in events[-1]["reason"]
+
+
+def _forget_proof_of_identity(page, live):
+    """As if the sign-in were long ago: drop the time of the last proof from the (signed)
+    session cookie of the browser."""
+    from innolab.web import RECENT_AUTH_KEY
+
+    signer = live.app.session_interface.get_signing_serializer(live.app)
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "session"]
+    data = signer.loads(cookie["value"])
+    data.pop(RECENT_AUTH_KEY, None)
+    page.context.add_cookies([{"name": "session", "value": signer.dumps(data),
+                               "domain": cookie["domain"], "path": cookie["path"],
+                               "httpOnly": True, "sameSite": "Lax"}])
+
+
+def test_confirming_identity_signs_in_at_the_provider_again(live, new_page):
+    live.provider.update_account("rita", email="rita@example.org", email_verified=True,
+                                 name="Rita Reauth")
+    page = new_page()
+    _sign_in(page, live, LAND, "rita")
+    _forget_proof_of_identity(page, live)
+    page.goto(live.url + "/account/email")
+    assert urlsplit(page.url).path == "/account/confirm-identity"
+    _axe(page)
+    page.get_by_role("button", name="Erneut über Keycloak des Landes anmelden").click()
+    page.wait_for_url(re.compile(re.escape(live.provider.issuer) + ".*"))
+    page.wait_for_load_state("load")
+    # the provider still has its own session, but was told to ask again (prompt=login)
+    assert page.locator("input[name=login]").count() == 1
+    _at_provider(page, live, "rita")
+    assert urlsplit(page.url).path == "/account/email"
+    assert page.get_by_role("heading", level=1).inner_text() == "E-Mail-Adresse ändern"
+    user = _user(live, "rita@example.org")
+    events = _query(live, lambda: [e.details for e in db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "user.reauthenticated",
+                                 AuditEvent.actor_id == user.id)).scalars()])
+    assert events == [{"method": "provider:land"}]
+
+
+def test_confirming_identity_with_another_provider_account_is_refused(live, new_page):
+    live.provider.update_account("rudi", email="rudi@example.org", email_verified=True,
+                                 name="Rudi Richtig")
+    live.provider.update_account("fremd", email="fremd@example.org", email_verified=True,
+                                 name="Jemand Fremdes")
+    page = new_page()
+    _sign_in(page, live, LAND, "rudi")
+    _forget_proof_of_identity(page, live)
+    page.goto(live.url + "/account/email")
+    page.get_by_role("button", name="Erneut über Keycloak des Landes anmelden").click()
+    page.wait_for_url(re.compile(re.escape(live.provider.issuer) + ".*"))
+    _at_provider(page, live, "fremd")
+    assert urlsplit(page.url).path == "/account/confirm-identity"
+    assert "mit einem anderen Konto angemeldet" in _main_text(page)
+    page.goto(live.url + "/account/email")
+    assert urlsplit(page.url).path == "/account/confirm-identity"

@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from innolab.domain import identities
+from innolab.domain import identities, sessions
 from innolab.extensions import db
 from innolab.models import AuditEvent, ExternalIdentity, User
 from tests import factories
@@ -53,8 +53,7 @@ def _signed_in_user(client) -> User | None:
     if not token:
         return None
     with ctx():
-        return db.session.execute(
-            select(User).where(User.session_token == token)).scalar_one_or_none()
+        return sessions.lookup(token).user
 
 
 def _identities() -> list[ExternalIdentity]:
@@ -634,10 +633,11 @@ def test_staff_password_login_refused_when_local_passwords_are_off(app, client):
 def _as_admin(app):
     with ctx():
         admin = factories.staff("admin", email="admin@zdmv.example")
-        token = admin.session_token
+        token = factories.session_token(admin)
     c = app.test_client()
     with c.session_transaction() as s:
         s["_user_id"] = token
+        s["innolab_recent_auth"] = int(time.time())  # as after signing in
     return c
 
 

@@ -173,6 +173,7 @@ def _render(app, template, user=None):
 
     with app.test_request_context("/account"):
         if user is not None:
+            user.use_session_token("only-for-rendering")  # no session row: nothing is served
             login_user(user)
         return render_template(template)
 

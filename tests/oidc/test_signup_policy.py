@@ -6,6 +6,8 @@ mailbox.
 """
 from __future__ import annotations
 
+import time
+
 import re
 
 import pytest
@@ -68,9 +70,10 @@ def _admin(app, dbq):
     admin_id = dbq.make("staff", "admin", email="ada@zdmv.example")
     client = app.test_client()
     with app.app_context():
-        token = db.session.get(factories.User, admin_id).session_token
+        token = factories.session_token(db.session.get(factories.User, admin_id))
     with client.session_transaction() as s:
         s["_user_id"] = token
+        s["innolab_recent_auth"] = int(time.time())  # as after signing in
         s["_fresh"] = True
     return client
 

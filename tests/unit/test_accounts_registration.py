@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from innolab.domain import accounts, registration
+from innolab.domain import accounts, registration, sessions
 from innolab.domain.registration import LoginRefused, PasswordRejected
 from innolab.extensions import db
 from innolab.models import AuditEvent, OutboxMail, User
@@ -98,11 +98,18 @@ def test_authenticate_outcomes(app_ctx):
     assert registration.authenticate("offen@example.org", "falsch").refused is LoginRefused.WRONG
 
 
-def test_logout_rotates_the_session_token(app_ctx):
+def _active(user):
+    return [row.id for row in sessions.active_sessions(user)]
+
+
+def test_logout_ends_only_this_session(app_ctx):
     user = factories.user()
-    old = user.session_token
-    registration.logout(user)
-    assert user.session_token != old
+    token, this = sessions.open_session(user, "password")
+    _other, other = sessions.open_session(user, "password")
+    registration.logout(user, token)
+    db.session.commit()
+    assert _active(user) == [other.id]
+    assert sessions.lookup(token).state is sessions.State.ENDED
     assert _actions() == ["user.logout"]
 
 
@@ -117,12 +124,12 @@ def test_request_password_reset_only_for_active_accounts(app_ctx):
 def test_reset_password_sets_password_confirms_and_ends_sessions(app_ctx):
     user = factories.user(confirmed=False)
     token = accounts.make_token("reset", user)
-    old_session = user.session_token
+    sessions.open_session(user, "password")
     assert registration.user_for_reset(token) is user
     registration.reset_password(user, PASSWORD)
     db.session.commit()
     assert accounts.verify_password(user, PASSWORD)
-    assert user.email_confirmed and user.session_token != old_session
+    assert user.email_confirmed and _active(user) == []
     assert registration.user_for_reset(token) is None  # used
 
 
@@ -135,12 +142,12 @@ def test_reset_password_refuses_a_short_password(app_ctx):
 
 def test_change_password_needs_the_current_one(app_ctx):
     user = factories.user()
-    old_session = user.session_token
+    _token, row = sessions.open_session(user, "password")
     assert not registration.change_password(user, "falsch", PASSWORD)
-    assert user.session_token == old_session
+    assert _active(user) == [row.id]
     assert registration.change_password(user, factories.PASSWORD, PASSWORD)
     assert accounts.verify_password(user, PASSWORD)
-    assert user.session_token != old_session
+    assert _active(user) == []
     assert _actions() == ["user.password_change_failed", "user.password_changed"]
 
 

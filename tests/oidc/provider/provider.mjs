@@ -3,6 +3,8 @@
 //
 // Environment:
 //   OIDC_TEST_PORT      port to listen on (127.0.0.1 only)
+//   OIDC_TEST_HOST      host name of the issuer (default 127.0.0.1; the tests use
+//                       localhost, another host than the app's, as a real provider is)
 //   OIDC_TEST_CLIENTS   JSON list of clients (client_id, client_secret, redirect_uris,
 //                       post_logout_redirect_uris)
 //   OIDC_TEST_ACCOUNTS  path of a JSON file {login: {email, email_verified, name, locale,
@@ -16,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.OIDC_TEST_PORT);
-const issuer = `http://127.0.0.1:${port}`;
+const issuer = `http://${process.env.OIDC_TEST_HOST || '127.0.0.1'}:${port}`;
 const clients = JSON.parse(process.env.OIDC_TEST_CLIENTS || '[]').map((c) => ({
   grant_types: ['authorization_code'],
   response_types: ['code'],
