@@ -414,6 +414,7 @@ def sessions_page():
 
 @bp.post("/account/sessions/<int:session_id>/end")
 @login_required
+@recent_auth_required
 def end_session(session_id):
     user = current_user._get_current_object()
     current = current_session_id()
@@ -436,6 +437,7 @@ def end_session(session_id):
 
 @bp.post("/account/sessions/end-others")
 @login_required
+@recent_auth_required
 def end_other_sessions():
     count = sessions.end_others(current_user._get_current_object(), current_session_id())
     db.session.commit()

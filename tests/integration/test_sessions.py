@@ -411,3 +411,13 @@ def test_an_admin_signs_a_person_out_on_every_device(app_ctx, login, new_client)
     assert event.details == {"ended": 2} and event.object_id == person.id
     assert "0 Geräte sind mit diesem Konto angemeldet." in admin.get(
         f"/admin/users/{person.id}").get_data(as_text=True)
+
+
+def test_ending_sessions_needs_a_recent_proof_of_identity(app_ctx, login, new_client):
+    person = factories.user()
+    other = login(person, new_client())
+    mine = login(person, new_client(), recent=False)
+    response = mine.post("/account/sessions/end-others")
+    assert response.status_code == 303
+    assert response.location.startswith("/account/confirm-identity")
+    assert other.get("/account").status_code == 200  # nothing was ended
