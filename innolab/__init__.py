@@ -9,11 +9,11 @@ from flask_babel import format_date, format_datetime, get_locale
 from .config import check_config, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
-from .web import errors, once, security
+from .web import errors, input_checks, once, security
 import importlib
 from . import cli
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
-from .domain import audit
+from .domain import audit, mailer
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import select
@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
         # Flask's way to add middleware
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
+    input_checks.init_app(app)  # first: the int converter, the check before every view
     _init_extensions(app)
     _init_templates(app)
 
@@ -141,6 +142,9 @@ def _init_templates(app: Flask) -> None:
         lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
     )
     app.jinja_env.filters["euro"] = _euro
+    # someone's name or title in a mail: never a link (domain/mailer.py)
+    app.jinja_env.filters["inert"] = mailer.inert
+    app.jinja_env.filters["quoted"] = mailer.quoted
 
     @app.context_processor
     def _globals():

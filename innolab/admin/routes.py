@@ -12,6 +12,7 @@ from ..domain import admin as domain
 from ..extensions import db, htmx, login_manager
 from ..models import PAGE_SLUGS, AuditEvent, Authority, OutboxMail, Topic, User
 from ..web import page_number, redirect_to, render, require
+from ..web.input_checks import bounded_int
 from . import bp
 from .forms import (
     AccountStatusForm, AuditFilterForm, AuthorityForm, InviteStaffForm, PageForm, RolesForm,
@@ -185,9 +186,9 @@ def user(user_id):
             flash(message, "success")
         return redirect_to(url_for("admin.user", user_id=user.id))
     elif which == "identity":
-        try:  # CSRFProtect has checked the token of every POST
-            identity_id = int(request.form.get("identity", ""))
-        except ValueError:
+        # CSRFProtect has checked the token of every POST
+        identity_id = bounded_int(request.form.get("identity"))
+        if identity_id is None:
             abort(400)
         try:
             key = identities.admin_remove_identity(current_user, user, identity_id)
