@@ -10,11 +10,11 @@ from flask_babel import format_date, format_datetime, get_locale, gettext
 from .config import check_config, cookie_names, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
-from .web import InnoLabRequest, errors, observability, once, security
+from .web import InnoLabRequest, errors, input_checks, observability, once, security
 import importlib
 from . import cli
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
-from .domain import audit, sessions
+from .domain import audit, mailer, sessions
 from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, safe_next
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from innolab.i18n import lazy_gettext as _l
@@ -60,11 +60,13 @@ def create_app(config: dict | None = None) -> Flask:
         # Flask's way to add middleware
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
+    # first: the request id and the clock of each request, then the int converter and the
+    # check of the input before every view (its refusals carry the id too)
+    observability.init_app(app)
+    input_checks.init_app(app)
     _init_extensions(app)
     _init_templates(app)
 
-
-    observability.init_app(app)  # request id, access log line, request metrics
     security.init_app(app)
     errors.init_app(app)
     once.init_app(app)
@@ -179,6 +181,9 @@ def _init_templates(app: Flask) -> None:
         lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
     )
     app.jinja_env.filters["euro"] = _euro
+    # someone's name or title in a mail: never a link (domain/mailer.py)
+    app.jinja_env.filters["inert"] = mailer.inert
+    app.jinja_env.filters["quoted"] = mailer.quoted
 
     @app.context_processor
     def _globals():

@@ -10,7 +10,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField, URLFiel
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from ..domain.organisations import KIND_LABELS
-from ..web.forms import VersionedForm, single_line
+from ..web.forms import VersionedForm, plain_name, single_line
 
 try:  # WTForms 3.3 deprecates plain tuples as choices
     from wtforms import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2
@@ -50,7 +50,7 @@ class OrganisationForm(VersionedForm, FlaskForm):
         _l("Name der Organisation"), filters=[_strip],
         validators=[DataRequired(_l("Bitte geben Sie den Namen der Organisation ein.")),
                     Length(max=200, message=_l("Bitte höchstens %(max)d Zeichen.")),
-                    single_line])
+                    plain_name])
     kind = SelectField(
         _l("Art der Organisation"),
         choices=[SelectChoice("", _l("Bitte wählen"))]

@@ -16,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain import legal, retention
 from ..domain.admin import ROLE_LABELS
-from ..web.forms import VersionedForm, single_line
+from ..web.forms import VersionedForm, plain_name, single_line, within_calendar
 
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
 
@@ -42,7 +42,7 @@ class InviteStaffForm(FlaskForm):
         Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an."), check_deliverability=False),
     ])
     name = StringField(_l("Name"), validators=[InputRequired(REQUIRED), Length(max=200),
-                                               single_line])
+                                               plain_name])
     roles = MultiCheckboxField(_l("Rollen"), choices=_role_choices)
 
     def validate_roles(self, field):
@@ -60,7 +60,7 @@ class AccountStatusForm(FlaskForm):
 
 class AuthorityForm(FlaskForm):
     name = StringField(_l("Name der Behörde"), validators=[InputRequired(REQUIRED),
-                                                           Length(max=250), single_line])
+                                                           Length(max=250), plain_name])
     short_name = StringField(_l("Kurzname"), validators=[Optional(), Length(max=40),
                                                          single_line])
     website = URLField(_l("Website"), validators=[
@@ -98,8 +98,8 @@ class AuditFilterForm(FlaskForm):
     prefix = SelectField(_l("Bereich"), validators=[Optional()], validate_choice=True)
     actor = StringField(_l("Person (E-Mail)"), validators=[Optional(), Length(max=254)])
     object_type = SelectField(_l("Objektart"), validators=[Optional()], validate_choice=True)
-    date_from = DateField(_l("Von (Datum)"), validators=[Optional()])
-    date_to = DateField(_l("Bis (Datum)"), validators=[Optional()])
+    date_from = DateField(_l("Von (Datum)"), validators=[Optional(), within_calendar])
+    date_to = DateField(_l("Bis (Datum)"), validators=[Optional(), within_calendar])
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:

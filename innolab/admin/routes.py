@@ -19,6 +19,7 @@ from ..web import (
     render, require,
 )
 from ..web.forms import add_error
+from ..web.input_checks import bounded_int
 from . import bp
 from .forms import (
     AccountStatusForm, AuditFilterForm, AuthorityForm, DeleteForm, FeedbackStatusForm,
@@ -287,9 +288,9 @@ def user(user_id):
               "success" if count else "info")
         return redirect_to(url_for("admin.user", user_id=user.id))
     elif which == "identity":
-        try:  # CSRFProtect has checked the token of every POST
-            identity_id = int(request.form.get("identity", ""))
-        except ValueError:
+        # CSRFProtect has checked the token of every POST
+        identity_id = bounded_int(request.form.get("identity"))
+        if identity_id is None:
             abort(400)
         try:
             key = identities.admin_remove_identity(current_user, user, identity_id)

@@ -40,6 +40,7 @@ def _detail(op_id: str, summary: str, tag: str, schema: str, path_param: dict) -
         "operationId": op_id, "summary": summary, "tags": [tag],
         "parameters": [path_param],
         "responses": {"200": _ok(schema, "The object."),
+                      "400": _problem("The request contains a NUL byte or a lone surrogate."),
                       "404": _problem("There is no public object with this id.")},
     }}
 

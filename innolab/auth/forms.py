@@ -8,7 +8,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Validation
 
 from ..domain.accounts import MIN_PASSWORD_LENGTH
 from ..domain.registration import MAX_PASSWORD_LENGTH
-from ..web.forms import single_line
+from ..web.forms import plain_name
 
 
 def _strip(value):
@@ -21,7 +21,7 @@ def _name_field():
         filters=[_strip],
         validators=[InputRequired(_l("Bitte geben Sie Ihren Namen ein.")),
                     Length(max=200, message=_l("Der Name darf höchstens %(max)d Zeichen lang sein.",
-                                               max=200)), single_line],
+                                               max=200)), plain_name],
         render_kw={"autocomplete": "name"},
     )
 

@@ -11,20 +11,18 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.challenges import PAST_DEADLINE, ChallengeData
-from ..web.forms import VersionedForm, date_of, single_line, text_of
+from ..web.forms import VersionedForm, date_of, plain_name, text_of, within_calendar
+from ..web.input_checks import bounded_int
 
 
 def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return bounded_int(value)
 
 
 class ChallengeForm(VersionedForm, FlaskForm):
     title = StringField(_l("Titel"), validators=[
         DataRequired(_l("Bitte geben Sie einen Titel ein.")),
-        Length(max=200, message=_l("Höchstens %(max)d Zeichen.")), single_line])
+        Length(max=200, message=_l("Höchstens %(max)d Zeichen.")), plain_name])
     summary = TextAreaField(_l("Kurzbeschreibung"), validators=[
         DataRequired(_l("Bitte geben Sie eine Kurzbeschreibung ein.")),
         Length(max=500, message=_l("Höchstens %(max)d Zeichen."))])
@@ -36,7 +34,7 @@ class ChallengeForm(VersionedForm, FlaskForm):
     topics = SelectMultipleField(_l("Themen"), coerce=int, widget=ListWidget(prefix_label=False),
                                  option_widget=CheckboxInput())
     deadline = DateField(_l("Frist"), validators=[
-        InputRequired(_l("Bitte geben Sie eine Frist an."))])
+        InputRequired(_l("Bitte geben Sie eine Frist an.")), within_calendar])
 
     def __init__(self, *args, authorities=(), topics=(), locale="de", status=None,
                  today: date | None = None, **kwargs):

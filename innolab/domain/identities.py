@@ -47,7 +47,7 @@ from . import audit
 from .accounts import normalise_email, user_by_email
 from .settings import get_setting
 from . import registration  # registration imports this module: looked up when called
-from . import mailer
+from . import mailer, plaintext
 from . import DomainError
 from .locking import lock
 from .permissions import ALLOW, deny
@@ -377,6 +377,15 @@ def _clean_text(value, limit: int) -> str | None:
     return value[:limit] or None
 
 
+def _clean_name(value, limit: int) -> str | None:
+    """A name as a provider sends it, made what a name typed into a form may be: one line,
+    no control characters or bidi overrides, no web address or domain-like word (they are
+    dropped, not refused: the person did not type them here)."""
+    if not isinstance(value, str):
+        return None
+    return plaintext.clean_name(_clean_text(value, 1000) or "", limit) or None
+
+
 def _locale(value) -> str | None:
     if not isinstance(value, str) or len(value) < 2:
         return None
@@ -389,10 +398,10 @@ def claims_from_oidc(provider: Provider, data: dict) -> Claims:
     subject = data.get("sub")
     if not isinstance(subject, str) or not subject or len(subject) > 255:
         raise ValueError("no usable subject")
-    name = _clean_text(data.get("name"), 200)
+    name = _clean_name(data.get("name"), 200)
     if not name:
-        parts = [_clean_text(data.get(k), 100) for k in ("given_name", "family_name")]
-        name = " ".join(p for p in parts if p) or _clean_text(data.get("preferred_username"), 200)
+        parts = [_clean_name(data.get(k), 100) for k in ("given_name", "family_name")]
+        name = " ".join(p for p in parts if p) or _clean_name(data.get("preferred_username"), 200)
     verified = data.get("email_verified")
     incomplete = False
     if provider.roles_claim:
@@ -430,7 +439,7 @@ def claims_from_github(user: dict, emails) -> Claims:
         subject=str(subject),
         email=_clean_text(email, 254),
         email_verified=verified,
-        name=_clean_text(user.get("name"), 200) or _clean_text(user.get("login"), 200),
+        name=_clean_name(user.get("name"), 200) or _clean_name(user.get("login"), 200),
     )
 
 

@@ -24,10 +24,14 @@ from markupsafe import Markup, escape
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from flask_babel import gettext
+from innolab.i18n import lazy_gettext as _l
+
 from ..extensions import db
+from ..links import NoBaseURL, base_url
 from ..models import OutboxMail
 from ..models._base import utcnow
-from .plaintext import has_forbidden, single_line
+from .plaintext import has_forbidden, single_line, without_addresses
 import contextlib
 
 log = logging.getLogger("innolab.mail")
@@ -50,6 +54,24 @@ class PermanentFailure(Exception):
 def header_text(value, max_length: int | None = None) -> str:
     """Text for a mail header (subject, display name): one line, no control characters."""
     return single_line(value, max_length)
+
+
+# What stands in a mail where a name or title held a web address or a domain-like word.
+ADDRESS_REMOVED = _l("[Adresse entfernt]")
+
+
+def inert(value) -> str:
+    """A name or title someone typed, for a mail: one line, and every web address or
+    domain-like word in it replaced by ADDRESS_REMOVED, so that no mail program can make it a
+    link (the forms refuse such names; this covers rows from before and names from elsewhere).
+    Templates: `{{ organisation.name|inert }}` where the text already quotes it."""
+    return without_addresses(value, str(ADDRESS_REMOVED))
+
+
+def quoted(value) -> str:
+    """`inert(value)` in the quotation marks of the mail's language („…“): someone's text, not
+    the platform's. Templates: `{{ proposal.title|quoted }}`."""
+    return gettext("„%(text)s“", text=inert(value))
 
 
 def message_id_domain() -> str:
@@ -77,19 +99,21 @@ def queue(recipient, template: str, subject, *, locale: str | None = None, kind:
     `recipient` is a User (its email and language are used) or an email address.
     `subject` may be a lazy string; it is rendered in the recipient's language too.
     Every mail also gets an HTML part: templates/mail/<template>.html when it exists, else the
-    plain text set in the HTML layout (templates/mail/_layout.html).
+    plain text set in the HTML layout (templates/mail/_layout.html), where only the platform's
+    own links become clickable.
+    Names and titles in the subject come from users: addresses in it are replaced (`inert`).
     """
     email = getattr(recipient, "email", recipient)
     locale = locale or getattr(recipient, "locale", None) or "de"
     with force_locale(locale):
         body = render_template(f"mail/{template}.txt", recipient=recipient, **context)
-        subject_text = header_text(subject, SUBJECT_MAX)
+        subject_text = header_text(inert(subject), SUBJECT_MAX)
         try:
             html = render_template(f"mail/{template}.html", recipient=recipient,
                                    subject=subject_text, locale=locale, **context)
         except TemplateNotFound:
             html = render_template("mail/_layout.html", subject=subject_text, locale=locale,
-                                   content=text_to_html(body))
+                                   content=text_to_html(body, _own_site()))
     mail = OutboxMail(recipient=email, subject=subject_text, body_text=body, body_html=html,
                       kind=kind, message_id=new_message_id())
     db.session.add(mail)
@@ -101,8 +125,18 @@ def queue(recipient, template: str, subject, *, locale: str | None = None, kind:
 _URL = re.compile(r"https?://[^\s<>\"]+")
 
 
-def text_to_html(body: str) -> Markup:
-    """The plain-text mail as HTML paragraphs (escaped), with its links clickable."""
+def _own_site() -> str | None:
+    """Where the platform's own links start ("https://innolab.example/"), None without one."""
+    try:
+        return base_url() + "/"
+    except NoBaseURL:
+        return None
+
+
+def text_to_html(body: str, own_site: str | None = None) -> Markup:
+    """The plain-text mail as HTML paragraphs (escaped). Only links to the platform itself
+    (starting with `own_site`, the BASE_URL) become clickable: any other address in the text
+    came from someone's input and stays text."""
     body = body.split("\n-- \n")[0] if "\n-- \n" in body else body  # the footer is in the layout
     paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", body) if p.strip()]
     out = []
@@ -111,8 +145,10 @@ def text_to_html(body: str) -> Markup:
         for line in para.split("\n"):
             parts, last = [], 0
             for m in _URL.finditer(line):
-                parts.append(escape(line[last:m.start()]))
                 url = m.group(0).rstrip(".,;)")
+                if own_site is None or not url.startswith(own_site):
+                    continue  # stays text, escaped with the rest of the line
+                parts.append(escape(line[last:m.start()]))
                 parts.append(Markup('<a href="{0}">{0}</a>').format(url))
                 parts.append(escape(m.group(0)[len(url):]))
                 last = m.end()

@@ -8,13 +8,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from innolab.i18n import lazy_gettext as _l
 
-from ..web.forms import VersionedForm, single_line
+from ..web.forms import VersionedForm, plain_name, within_calendar
 
 
 
 class GoalForm(VersionedForm, FlaskForm):
     title = StringField(_l("Ziel"), validators=[
-        DataRequired(_l("Bitte beschreiben Sie das Ziel.")), Length(max=200), single_line])
+        DataRequired(_l("Bitte beschreiben Sie das Ziel.")), Length(max=200), plain_name])
     baseline = StringField(_l("Ausgangswert"), validators=[
         DataRequired(_l("Bitte geben Sie den heutigen Stand an.")), Length(max=200)])
     target = StringField(_l("Zielwert"), validators=[
@@ -33,15 +33,16 @@ class MessageForm(FlaskForm):
 
 class MilestoneForm(VersionedForm, FlaskForm):
     title = StringField(_l("Meilenstein"), validators=[
-        DataRequired(_l("Bitte benennen Sie den Meilenstein.")), Length(max=200), single_line])
+        DataRequired(_l("Bitte benennen Sie den Meilenstein.")), Length(max=200), plain_name])
     due_date = DateField(_l("Fällig am"), validators=[
-        InputRequired(_l("Bitte geben Sie ein gültiges Datum an (TT.MM.JJJJ)."))])
+        InputRequired(_l("Bitte geben Sie ein gültiges Datum an (TT.MM.JJJJ).")),
+        within_calendar])
     description = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=2000)])
 
 
 class DocumentForm(FlaskForm):
     title = StringField(_l("Titel des Dokuments"), validators=[
-        DataRequired(_l("Bitte geben Sie einen Titel an.")), Length(max=200), single_line])
+        DataRequired(_l("Bitte geben Sie einen Titel an.")), Length(max=200), plain_name])
     file = FileField(_l("Datei"))
     note = StringField(_l("Hinweis zu dieser Fassung"), validators=[Optional(), Length(max=500)])
     internal = BooleanField(_l("Intern (für die Partnerorganisation nicht sichtbar)"))

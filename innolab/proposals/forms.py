@@ -20,7 +20,8 @@ except ImportError:  # pragma: no cover - older WTForms
         return (value, label)
 
 from ..domain.proposals import FIELD_LABELS, TRL_LEVELS
-from ..web.forms import VersionedForm, single_line
+from ..web.forms import VersionedForm, plain_name
+from ..web.input_checks import bounded_int
 
 L = FIELD_LABELS
 
@@ -30,7 +31,10 @@ ACTIONS = ("submit", "resubmit", "withdraw")  # what a member may do from the de
 def _int_or_none(value):
     if value in (None, "", "None"):
         return None
-    return int(value)
+    number = bounded_int(value)
+    if number is None:  # no row has such an id: the field says the choice is invalid
+        raise ValueError(value)
+    return number
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -40,7 +44,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 class ProposalForm(VersionedForm, FlaskForm):
     title = StringField(L["title"], validators=[
-        DataRequired(_l("Bitte geben Sie einen Titel an.")), Length(max=200), single_line])
+        DataRequired(_l("Bitte geben Sie einen Titel an.")), Length(max=200), plain_name])
     organisation_id = SelectField(_l("Organisation"), coerce=_int_or_none, validators=[
         InputRequired(_l("Bitte wählen Sie eine Organisation."))])
     challenge_id = SelectField(L["challenge_id"], coerce=_int_or_none, validate_choice=False)
@@ -64,7 +68,7 @@ class ProposalForm(VersionedForm, FlaskForm):
     hosting_location = StringField(L["hosting_location"], validators=[Optional(), Length(max=300)])
     security_notes = TextAreaField(L["security_notes"], validators=[Optional(), Length(max=5000)])
     contact_name = StringField(L["contact_name"], validators=[Optional(), Length(max=200),
-                                                               single_line])
+                                                               plain_name])
     contact_email = EmailField(L["contact_email"], validators=[
         Optional(), Length(max=254),
         Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an."), check_deliverability=False)])

@@ -15,6 +15,7 @@ from ..domain.topics import all_topics
 from ..extensions import db, htmx
 from ..models import Attachment, Organisation, Proposal
 from ..web import page_number, redirect_to, render, require, safe_next, send_stored_file
+from ..web.input_checks import bounded_int
 from . import bp
 from .forms import ActionForm, ConfirmForm, ProposalForm, UploadForm
 
@@ -96,10 +97,7 @@ def _submit_after_save(p: Proposal, form: ProposalForm):
 
 
 def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return bounded_int(request.args.get(name))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -10,7 +10,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ..domain import review as rv
 from ..domain.states import status_label
 from ..models import CRITERIA, CheckKind, CheckOutcome, Status
-from ..web.forms import add_error
+from ..web.forms import add_error, within_calendar
+from ..web.input_checks import bounded_int
 from ..domain.notifications import review_due_date
 from datetime import date
 
@@ -58,10 +59,8 @@ class ChoiceField(RadioField):
 def _int_or_none(value):
     if value in (None, ""):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # never a valid choice: answered with a form error, not a crash
+    number = bounded_int(value)
+    return -1 if number is None else number  # -1: never a valid choice, a form error
 
 
 def _str_or_none(value):
@@ -112,7 +111,7 @@ class ActForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     seen_status = HiddenField()  # the status the page showed: a later move elsewhere is told
     message = TextAreaField(_l("Nachricht"), validators=[Optional(), Length(max=10000)])
-    start_date = DateField(_l("Startdatum des Piloten"), validators=[Optional()],
+    start_date = DateField(_l("Startdatum des Piloten"), validators=[Optional(), within_calendar],
                            format="%Y-%m-%d")
 
     def validate_action(self, field):
@@ -127,7 +126,8 @@ class AssignForm(FlaskForm):
     reviewer_id = SelectField(_l("Gutachterin oder Gutachter"), coerce=_int_or_none,
                               validate_choice=False)
 
-    due_date = DateField(_l("Gutachten fällig am"), validators=[Optional()], format="%Y-%m-%d")
+    due_date = DateField(_l("Gutachten fällig am"), validators=[Optional(), within_calendar],
+                         format="%Y-%m-%d")
 
     def __init__(self, reviewers, *args, **kw):
         super().__init__(*args, **kw)
@@ -228,10 +228,7 @@ class CheckForm(FlaskForm):
                                      "Auftragsverarbeitung erforderlich ist."))
 
     def seen_latest_id(self) -> int | None:
-        try:
-            return int(self.seen_latest.data or "")
-        except (TypeError, ValueError):
-            return None
+        return bounded_int(self.seen_latest.data)
 
     def validate_outcome(self, field):
         if field.data is None:

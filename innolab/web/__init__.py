@@ -15,6 +15,7 @@ from jinja2_fragments.flask import render_block
 
 from ..domain import sessions
 from ..extensions import htmx
+from .input_checks import bounded_int
 
 
 # Endpoints whose form may be larger than MAX_CONTENT_LENGTH: endpoint -> the config key of
@@ -86,11 +87,13 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target
 
 
+MAX_PAGE = 100_000  # as the API's: a page after the last one is empty, and OFFSET stays small
+
+
 def page_number(name: str = "page") -> int:
-    try:
-        return max(1, int(request.args.get(name, 1)))
-    except (TypeError, ValueError):
-        return 1
+    """The page asked for in the query: 1 when it is not a number, at most MAX_PAGE."""
+    number = bounded_int(request.args.get(name))
+    return 1 if number is None or number < 1 else min(number, MAX_PAGE)
 
 
 def send_stored_file(path_of, stored, fallback_name: str):

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..logsafe import escape
 from flask_login import current_user
 from ..domain import audit
+from .input_checks import REFUSED_CHARACTER, RefusedCharacter
 
 log = logging.getLogger("innolab.errors")
 security_log = logging.getLogger("innolab.security")
@@ -84,6 +85,17 @@ def init_app(app) -> None:
         # The Host header is not among TRUSTED_HOSTS: no page can be built (every link would
         # need that host), so answer plainly.
         return "400 Bad Request: untrusted host", 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.errorhandler(RefusedCharacter)
+    def _refused_character(exc):
+        # NUL or a lone surrogate somewhere in the request (web/input_checks.py): the page
+        # says what to do; the open data API answers as its other errors (problem+json).
+        if request.path.startswith("/api/"):
+            body = {"type": "about:blank", "title": "Bad Request", "status": 400,
+                    "detail": "The request contains a character that cannot be stored "
+                              "(a NUL byte or a lone surrogate)."}
+            return body, 400, {"Content-Type": "application/problem+json"}
+        return _page(400, REFUSED_CHARACTER)
 
     @app.errorhandler(StaleDataError)
     def _overtaken(exc):

@@ -10,7 +10,8 @@ from wtforms.validators import ValidationError
 from innolab.i18n import lazy_gettext as _l
 
 from ..domain.editing import version_of
-from ..domain.plaintext import has_forbidden
+from ..domain.plaintext import has_address, has_forbidden
+from .input_checks import bounded_int
 
 SINGLE_LINE_MESSAGE = _l(
     "Bitte verwenden Sie hier keine Zeilenumbrüche, Tabulatoren oder anderen Steuerzeichen und "
@@ -32,6 +33,37 @@ class SingleLine:
 
 single_line = SingleLine()
 
+ADDRESS_MESSAGE = _l(
+    "Bitte geben Sie hier keine Webadressen, E-Mail-Adressen oder Domainnamen an (etwa "
+    "„https://…“, „www.…“ oder „beispiel.de“). Steht ein Punkt in einer Abkürzung, setzen Sie "
+    "bitte ein Leerzeichen dahinter (z. B. „St. Peter“).")
+
+
+class PlainName(SingleLine):
+    """A name or title that other people get to see, in mails too: one line (see SingleLine)
+    and no web address, e-mail address or domain-like word, so that it can never be made a
+    link or read as the platform's instruction. For person and organisation names and the
+    titles of proposals, challenges and what belongs to a pilot."""
+
+    def __call__(self, form, field):
+        super().__call__(form, field)
+        if isinstance(field.data, str) and has_address(field.data):
+            raise ValidationError(ADDRESS_MESSAGE)
+
+
+plain_name = PlainName()
+
+
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+DATE_RANGE_MESSAGE = _l("Bitte geben Sie ein Datum zwischen dem 01.01.1900 und dem 31.12.2999 an.")
+
+
+def within_calendar(form, field):
+    """A date field's value within EARLIEST_DATE and LATEST_DATE: a date such as 31.12.9999 is
+    valid for the browser, but a day later (or the same moment in UTC) no longer exists."""
+    if isinstance(field.data, date) and not EARLIEST_DATE <= field.data <= LATEST_DATE:
+        raise ValidationError(DATE_RANGE_MESSAGE)
+
 
 class VersionField(HiddenField):
     """The version of the record the person started from (rendered by form.hidden_tag())."""
@@ -39,10 +71,8 @@ class VersionField(HiddenField):
     data: int | None  # type: ignore[assignment]  # an int here, not HiddenField's string
 
     def process_formdata(self, valuelist):
-        try:
-            self.data = int(valuelist[0]) if valuelist and valuelist[0] != "" else None
-        except (TypeError, ValueError):
-            self.data = None  # treated like a form without a version
+        # not a number the database holds: treated like a form without a version
+        self.data = bounded_int(valuelist[0], minimum=0) if valuelist else None
 
 
 class VersionedForm:

@@ -59,7 +59,7 @@ def test_invite_queues_mail_with_join_link(client, login, outbox):
     assert timedelta(days=13, hours=23) < inv.expires_at - utcnow() <= timedelta(days=14)
     [mail] = outbox("kollegin@example.org")
     assert mail.subject == "Einladung zur Organisation Ostsee Daten GmbH"
-    assert "Erika Eigner lädt Sie ein, der Organisation „Ostsee Daten GmbH“" in mail.body_text
+    assert "„Erika Eigner“ lädt Sie ein, der Organisation „Ostsee Daten GmbH“" in mail.body_text
     assert "nur einmal verwendet werden" in mail.body_text
     assert "registrieren Sie sich bitte zuerst" in mail.body_text
     assert "/register" in mail.body_text

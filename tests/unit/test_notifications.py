@@ -59,7 +59,7 @@ def test_partner_sees_no_staff_kinds():
 def test_text_to_html_escapes_and_links():
     html = str(mailer.text_to_html(
         "Guten Tag <b>Anna</b>,\n\nZur Seite: https://innolab.example/p/1.\n"
-        "\n-- \nFußzeile"))
+        "\n-- \nFußzeile", "https://innolab.example/"))
     assert "&lt;b&gt;Anna&lt;/b&gt;" in html
     assert '<a href="https://innolab.example/p/1">https://innolab.example/p/1</a>.' in html
     assert html.count("<p>") == 2 and "Fußzeile" not in html
