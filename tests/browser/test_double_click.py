@@ -38,7 +38,9 @@ def test_second_click_on_approve_sends_no_second_request(ui, in_db):
     act = ui.url(ui.url_for("review.act", proposal_id=proposal_id))
     page.route(act, lambda route: held.append(route))
     page.get_by_label("Begründung der Bewilligung").fill("Überzeugt in allen Punkten.")
-    box = page.get_by_role("button", name="Bewilligen").bounding_box()
+    button = page.get_by_role("button", name="Bewilligen")
+    button.scroll_into_view_if_needed()  # the mouse clicks where the button is on the screen
+    box = button.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.click(x, y)  # the mouse, not a locator: nothing waits for the held page
     page.wait_for_timeout(300)
