@@ -55,6 +55,7 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import DomainError, audit, mail_limits, mailer, notifications, search, throttle, uploads
+from . import mfa
 from . import proposals as proposal_domain
 from . import terms
 from .accounts import normalise_email, verify_password
@@ -723,8 +724,12 @@ CONFIRMATIONS: dict[str, Confirmation] = {
     "password": Confirmation("password", _l("Mit Ihrem Passwort"),
                              available=lambda u: bool(u.password_hash),
                              check=lambda u, value: verify_password(u, value or "")),
+    "second_factor": Confirmation(
+        "second_factor", _l("Mit Ihrem zweiten Faktor"), available=lambda u: mfa.has_factor(u),
+        check=lambda u, value: mfa.prove(u, code=value, purpose="account_delete").ok),
     "mail_link": Confirmation("mail_link", _l("Mit einem Bestätigungslink per E-Mail"),
-                              available=lambda u: not u.password_hash, inline=False),
+                              available=lambda u: not u.password_hash and not mfa.has_factor(u),
+                              inline=False),
 }
 
 

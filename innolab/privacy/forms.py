@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from innolab.i18n import lazy_gettext as _l
@@ -41,6 +41,20 @@ class DeleteByLinkForm(FlaskForm):
     understood = _understood()
 
 
-# The form of each inline way to confirm (domain.privacy.CONFIRMATIONS); a second factor adds
-# its form here.
-INLINE_FORMS = {"password": DeleteWithPasswordForm}
+class DeleteWithSecondFactorForm(FlaskForm):
+    """Confirmation by a code of the second factor (CONFIRMATIONS["second_factor"])."""
+
+    method = "second_factor"
+    understood = _understood()
+    code = StringField(
+        _l("Code aus Ihrer Authenticator-App oder Wiederherstellungscode"),
+        validators=[InputRequired(_l("Bitte geben Sie einen Code ein.")),
+                    Length(max=40, message=_l("Der Code ist nicht richtig."))],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"})
+
+    def value(self) -> str:
+        return self.code.data or ""
+
+
+# The form of each inline way to confirm (domain.privacy.CONFIRMATIONS).
+INLINE_FORMS = {"password": DeleteWithPasswordForm, "second_factor": DeleteWithSecondFactorForm}

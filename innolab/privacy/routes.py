@@ -121,7 +121,9 @@ def delete():
         return _delete_page(status=422, forms={method: form})
     if not privacy.confirm(user, method, form.value()):
         db.session.commit()  # the audit event of the failed attempt
-        form.password.errors = [*form.password.errors, _("Das Passwort ist nicht richtig.")]
+        wrong = form.code if method == "second_factor" else form.password
+        wrong.errors = [*wrong.errors, _("Der Code ist nicht richtig.") if method == "second_factor"
+                        else _("Das Passwort ist nicht richtig.")]
         return _delete_page(status=422, forms={method: form})
     return _finish(user, method)
 

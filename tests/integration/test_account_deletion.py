@@ -3,11 +3,13 @@ administrative procedures are kept under a pseudonym, and the refusals say what 
 from __future__ import annotations
 
 import re
+import time
 
+import pyotp
 import pytest
 from sqlalchemy import String, cast, func, select
 
-from innolab.domain import DomainError, admin, mail_limits, privacy, throttle, uploads
+from innolab.domain import DomainError, admin, mail_limits, mfa, privacy, throttle, uploads
 from innolab.extensions import db
 from innolab.models import (
     Attachment, AuditEvent, DataExport, EditSnapshot, ExternalIdentity, FormReceipt, Invitation,
@@ -369,3 +371,29 @@ def test_deletion_sent_twice_deletes_once(client, app_ctx):
     assert db.session.execute(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "account.delete")).scalar() == 1
     assert _user(person.id).deleted_at is not None
+
+
+def test_a_person_with_a_second_factor_may_confirm_with_a_code(app_ctx, login):
+    person = f.user(email="zweifaktor@example.org")
+    person_id = person.id
+    secret = pyotp.random_base32()
+    earlier = time.time() - 60  # set up a minute ago: the code of now is still unused
+    mfa.add_totp(person, "Diensthandy", secret, pyotp.TOTP(secret).at(earlier), now=earlier)
+    db.session.commit()
+    c = login(person)
+    page = c.get("/account/delete").get_data(as_text=True)
+    assert "Mit Ihrem zweiten Faktor" in page and 'name="code"' in page
+
+    wrong = c.post("/account/delete", data={"method": "second_factor", "code": "abcdef12",
+                                            "understood": "y"})
+    assert wrong.status_code == 422, wrong.location
+    assert "Der Code ist nicht richtig." in page_text(wrong)
+    assert _user(person_id).deleted_at is None
+
+    right = c.post("/account/delete", data={"method": "second_factor", "understood": "y",
+                                            "code": pyotp.TOTP(secret).now()})
+    assert right.status_code == 303
+    assert _user(person_id).deleted_at is not None
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "account.delete")).scalar_one()
+    assert event.details["method"] == "second_factor"
