@@ -10,8 +10,11 @@ FLASK  := $(BIN)/flask --app wsgi
 run: setup db demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# The suite runs in PYTEST_WORKERS processes (one per CPU; a file's tests stay together).
+PYTEST_WORKERS ?= auto
+
 test: setup oidc-provider lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Lint and types (docs/development.md): ruff over the repository, mypy over the application.
 lint: venv

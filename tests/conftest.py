@@ -1,11 +1,19 @@
-"""Shared fixtures: the app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL)."""
+"""Shared fixtures: the app on SQLite (default) or PostgreSQL (TEST_DATABASE_URL).
+
+The suite runs in parallel processes (pytest-xdist, `make test`): each worker gets a
+PostgreSQL database of its own, `<TEST_DATABASE_URL's database>_<worker>`, made here before
+any test module reads TEST_DATABASE_URL (SQLite files are per worker anyway).
+"""
 from __future__ import annotations
 
 import os
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+
 
 from innolab import create_app
 from innolab.extensions import db as _db
@@ -18,6 +26,28 @@ from flask import has_app_context
 from innolab.models import OutboxMail, User
 from innolab.web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY
 from tests import factories
+
+
+def _database_of_this_worker() -> None:
+    worker, base = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL")
+    if not worker or not base:
+        return
+    url = make_url(base)
+    if url.database and url.database.endswith(f"_{worker}"):
+        return  # already this worker's (the module is imported once per process)
+    mine = url.set(database=f"{url.database}_{worker}")
+    driver = url.set(drivername="postgresql+psycopg").set(database="postgres")
+    admin = create_engine(driver, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": mine.database}).first()
+        if exists is None:
+            conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+    admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = mine.render_as_string(hide_password=False)
+
+
+_database_of_this_worker()
 
 
 def _database_url(tmp_path_factory) -> str:
