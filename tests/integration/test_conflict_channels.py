@@ -178,7 +178,8 @@ def _urls(app, w: World, everything: bool) -> list[tuple[str, str]]:
         "proposal_id": [w.a.id, w.b.id], "org_id": [w.org.id], "slug": [w.org.slug],
         "kind": ["data_protection", "information_security"], "challenge_id": [1],
         "user_id": [w.person.id], "token": ["ungueltig"], "provider": ["unbekannt"],
-        "locale": ["de"], "authority_id": [1], "topic_id": [1], **w.ids,
+        "what": ["pilot", "results"], "locale": ["de"], "authority_id": [1], "topic_id": [1],
+        **w.ids,
     }
     found = []
     for rule in app.url_map.iter_rules():
@@ -199,7 +200,8 @@ def _crawl(app, client, w: World, everything: bool = True) -> dict[str, str]:
     for endpoint, url in _urls(app, w, everything):
         for headers in ({}, {"HX-Request": "true"}) if endpoint in FRAGMENTS else ({},):
             r = client.get(url, headers=headers)
-            assert r.status_code < 500, f"{url} {headers}: {r.status_code}"
+            # the readiness probe answers 503 by design here (an unmigrated database)
+            assert r.status_code < 500 or url == "/readyz", f"{url} {headers}: {r.status_code}"
             bodies[f"{url} {headers}"] = r.get_data(as_text=True)
     return bodies
 

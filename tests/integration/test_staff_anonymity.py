@@ -109,7 +109,8 @@ def _real_flow(org, owner, s: dict) -> Proposal:
     workflow.apply(p, "start_review", c)
     rv.save_review(p, s["reviewer"], scores={k: 4 for k in rv.CRITERION_LABELS},
                    recommendation="approve", comment="Gut", submit=True)
-    rv.record_check(p, s["dpo"], "data_protection", "passed", "Datenschutz in Ordnung")
+    rv.record_check(p, s["dpo"], "data_protection", "passed", "Datenschutz in Ordnung",
+                    dpia="not_needed", processing_agreement="done")
     rv.record_check(p, s["iso"], "information_security", "passed", "Sicherheit in Ordnung")
     workflow.apply(p, "approve", s["decider"], message="Überzeugender Vorschlag.")
     ws.add_goal(p, c, title="Bearbeitungszeit", baseline="14 Tage", target="7 Tage",
@@ -171,6 +172,7 @@ def _urls(app, org) -> list[tuple[str, str]]:
         "goal_id": _ids(PilotGoal), "milestone_id": _ids(Milestone), "org_id": [org.id],
         "slug": [org.slug], "kind": ["data_protection", "information_security"],
         "token": ["ungueltig"], "provider": ["unbekannt"], "locale": ["de"],
+        "what": ["pilot", "results"],
         "challenge_id": [1], "user_id": [1], "authority_id": [1], "topic_id": [1],
     }
     found = []
@@ -200,7 +202,8 @@ def test_partners_never_see_a_staff_members_name_or_address(app, client, login):
     for endpoint, url in _urls(app, org):
         for headers in ({}, {"HX-Request": "true"}) if endpoint in FRAGMENTS else ({},):
             r = client.get(url, headers=headers)
-            assert r.status_code < 500, f"{url}: {r.status_code}"
+            # the readiness probe answers 503 by design here (an unmigrated database)
+            assert r.status_code < 500 or url == "/readyz", f"{url}: {r.status_code}"
             body = r.get_data(as_text=True)
             leaks += [f"{url} {headers}: {w}" for w in forbidden if w in body]
             seen_team += "InnoLab-Team" in body

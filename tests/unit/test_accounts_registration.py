@@ -30,7 +30,7 @@ def test_register_new_address_creates_account_and_queues_confirmation(app_ctx):
     assert accounts.verify_password(user, PASSWORD)
     (mail,) = _mails()
     assert mail.recipient == "neu@example.org" and "/confirm/" in mail.body_text
-    assert _actions() == ["user.register"]
+    assert _actions() == ["user.register", "consent.terms"]  # the form's consent, versioned
 
 
 def test_register_unknown_locale_falls_back_to_german(app_ctx):
