@@ -254,6 +254,11 @@ def test_loop_from_registration_to_published_pilot(new_ui, staff, decoys, mail_l
             has=opage.get_by_role("heading", name=link_name, exact=True))
         officer.submit(card.get_by_role("link", name="Ergebnis erfassen"))
         opage.get_by_role("group", name="Ergebnis").get_by_label("bestanden", exact=True).check()
+        if role == "dpo":  # the data-protection check also records DSFA and AV-Vertrag
+            opage.get_by_role("group", name=re.compile("Datenschutz-Folgenabschätzung")) \
+                .get_by_label("nicht erforderlich", exact=True).check()
+            opage.get_by_role("group", name=re.compile("Auftragsverarbeitung")) \
+                .get_by_label("abgeschlossen", exact=True).check()
         opage.get_by_label("Kommentar").fill("Keine Einwände.")
         officer.submit(opage.locator("main").get_by_role("button", name="Ergebnis speichern"))
         expect(opage.locator("main")).to_contain_text("bestanden")
