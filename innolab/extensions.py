@@ -1,6 +1,6 @@
 """Flask extensions, created unbound and bound in create_app()."""
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from flask_babel import Babel
 from flask_htmx import HTMX
@@ -11,7 +11,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so Alembic can drop and alter them on every database.
@@ -29,6 +29,11 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def rows_changed(statement) -> int:
+    """Run an UPDATE or DELETE in the session; how many rows it changed."""
+    return cast(CursorResult, db.session.execute(statement)).rowcount or 0
 
 # The models derive from `Model`: at run time Flask-SQLAlchemy's `db.Model` (made from Base,
 # with table names and the engine binding); a type checker cannot take the attribute of an

@@ -11,7 +11,7 @@ from flask import url_for
 
 from innolab.i18n import lazy_gettext as _l
 
-from ..models import Proposal, Role
+from ..models import Proposal
 from . import DomainError, audit, notifications, permissions
 from .locking import lock
 from .permissions import CONSENT_PILOT, CONSENT_RESULTS
@@ -46,10 +46,8 @@ def _checked(p: Proposal, user, what: str, wanted: bool) -> None:
 
 
 def _tell_coordinators(p: Proposal, kind: str) -> None:
-    member_ids = {m.user_id for m in p.organisation.memberships}
-    staff = [u for u in notifications.staff_with(Role.COORDINATOR) if u.id not in member_ids]
     # which consent it was, the timeline of the proposal says
-    notifications.notify(staff, kind, proposal=p,
+    notifications.notify(notifications.coordinators_outside(p), kind, proposal=p,
                          link=url_for("review.proposal", proposal_id=p.id))
 
 

@@ -449,6 +449,13 @@ def staff_with(role: Role) -> list[User]:
     ).scalars().unique())
 
 
+def coordinators_outside(p: Proposal) -> list[User]:
+    """Active coordinators who are not members of the proposing organisation (a coordinator
+    who is a member hears what the members hear)."""
+    member_ids = {m.user_id for m in p.organisation.memberships}
+    return [u for u in staff_with(Role.COORDINATOR) if u.id not in member_ids]
+
+
 def members(p: Proposal) -> list[User]:
     """Active members of the proposing organisation."""
     return [m.user for m in p.organisation.memberships if m.user.active]
@@ -466,9 +473,8 @@ def transition(p: Proposal, action: str, actor, message: str | None) -> None:
         notify(partner, kind, proposal=p, link=url_for(endpoint, proposal_id=p.id),
                action=action, message=message, as_staff=False)
     if COORDINATORS in audiences:
-        member_ids = {u.id for u in partner}
-        staff = [u for u in staff_with(Role.COORDINATOR) if u.id not in member_ids]
-        notify(staff, kind, proposal=p, link=url_for("review.proposal", proposal_id=p.id),
+        notify(coordinators_outside(p), kind, proposal=p,
+               link=url_for("review.proposal", proposal_id=p.id),
                action=action, message=message, as_staff=True)
 
 
@@ -573,11 +579,9 @@ def _milestone_notice(m: Milestone, kind: str) -> None:
     p = m.proposal
     link = url_for("pilots.milestone", proposal_id=p.id, milestone_id=m.id)
     params = {"title": m.title, "due_date": m.due_date.isoformat()}
-    team = members(p)
-    member_ids = {u.id for u in team}
-    notify(team, kind, proposal=p, params=params, link=link, due_date=m.due_date)
-    notify([u for u in staff_with(Role.COORDINATOR) if u.id not in member_ids], kind, proposal=p,
-           params=params, link=link, due_date=m.due_date)
+    notify(members(p), kind, proposal=p, params=params, link=link, due_date=m.due_date)
+    notify(coordinators_outside(p), kind, proposal=p, params=params, link=link,
+           due_date=m.due_date)
 
 
 # ---------------------------------------------------------------- the worker

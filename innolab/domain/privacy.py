@@ -44,7 +44,7 @@ from sqlalchemy import String, cast, delete, func, or_, select, update
 from innolab.i18n import lazy_gettext as _l
 from innolab.links import external_url
 
-from ..extensions import db
+from ..extensions import db, rows_changed
 from ..models import (
     AuditEvent, Attachment, Challenge, Check, DataExport, DocumentVersion, EditSnapshot,
     ExportStatus, ExternalIdentity, FormReceipt, Invitation,
@@ -638,11 +638,10 @@ def _claim(now: datetime) -> list[int]:
         .order_by(DataExport.id).limit(20)).scalars().all()
     taken = []
     for export_id in ids:
-        result = db.session.execute(
-            update(DataExport).where(DataExport.id == export_id,
-                                     DataExport.status == ExportStatus.REQUESTED.value, free)
-            .values(started_at=now).execution_options(synchronize_session=False))
-        if result.rowcount == 1:  # type: ignore[attr-defined]  # DML gives a CursorResult
+        if rows_changed(
+                update(DataExport).where(DataExport.id == export_id,
+                                         DataExport.status == ExportStatus.REQUESTED.value, free)
+                .values(started_at=now).execution_options(synchronize_session=False)) == 1:
             taken.append(export_id)
     db.session.commit()
     return taken
@@ -906,8 +905,7 @@ def delete_account(user: User, method: str) -> Deleted:
 
     # Rows that are the person's own and are needed no longer.
     def gone(stmt) -> int:
-        result = db.session.execute(stmt.execution_options(synchronize_session=False))
-        return result.rowcount or 0  # type: ignore[attr-defined]  # DML gives a CursorResult
+        return rows_changed(stmt.execution_options(synchronize_session=False))
 
     counts["memberships"] = gone(delete(Membership).where(Membership.user_id == uid))
     counts["identities"] = gone(delete(ExternalIdentity).where(ExternalIdentity.user_id == uid))

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
-from ..extensions import db
+from ..extensions import db, rows_changed
 from ..models import FormReceipt
 from ..models._base import utcnow
 
@@ -14,7 +14,7 @@ KEEP = timedelta(days=1)
 
 def prune(now: datetime | None = None) -> int:
     """Delete the receipts older than a day; a form that old is not sent twice by a click."""
-    result = db.session.execute(delete(FormReceipt).where(
+    count = rows_changed(delete(FormReceipt).where(
         FormReceipt.created_at < (now or utcnow()) - KEEP))
     db.session.commit()
-    return result.rowcount or 0  # type: ignore[attr-defined]  # DML gives a CursorResult
+    return count

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from flask_babel import format_date, gettext
 from fpdf import FPDF
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from innolab.i18n import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Check, CheckKind, Proposal
+from ..models import Check, CheckKind
 from ..models._base import utcnow
 from . import pages, retention
 from .review import AGREEMENT_LABELS, DPIA_LABELS, OUTCOME_LABELS
@@ -169,15 +170,14 @@ def proposals_checked() -> list[ProposalPrivacy]:
     checks = db.session.execute(
         select(Check).where(Check.kind == CheckKind.DATA_PROTECTION.value,
                             Check.dpia.is_not(None))
+        .options(selectinload(Check.proposal))  # one query for all the proposals
         .order_by(Check.proposal_id, Check.created_at.desc(), Check.id.desc())).scalars()
     latest: dict[int, Check] = {}
     for c in checks:
         latest.setdefault(c.proposal_id, c)
     out = []
-    for proposal_id, c in latest.items():
-        p = db.session.get(Proposal, proposal_id)
-        if p is None:
-            continue
+    for c in latest.values():
+        p = c.proposal
         out.append(ProposalPrivacy(
             p.display_reference, p.title, str(OUTCOME_LABELS.get(c.outcome, c.outcome)),
             str(DPIA_LABELS[c.dpia or "not_needed"]),

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
 from flask_babel import ngettext
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.engine import CursorResult
 
 from innolab.i18n import lazy_gettext as _l
 
-from ..extensions import db
+from ..extensions import db, rows_changed
 from ..links import external_url
 from ..models import (
     AuditEvent, Notification, OutboxMail, PendingRoleGrant, Proposal, RetentionNotice, Status,
@@ -156,29 +154,44 @@ def _warn_draft(p: Proposal, delete_on: datetime) -> None:
                          link=external_url("proposals.show", proposal_id=p.id))
 
 
+def _notices(rule: Rule, ids: list[int]) -> dict[int, RetentionNotice]:
+    return {n.object_id: n for n in db.session.execute(select(RetentionNotice).where(
+        RetentionNotice.rule == rule.key, RetentionNotice.object_id.in_(ids))).scalars()}
+
+
+def _due_after_warning(rule: Rule, notices: dict[int, RetentionNotice], object_id: int,
+                       last_change: datetime, now: datetime, warn) -> RetentionNotice | None:
+    """The warning step of a rule with `warn_days`: the first time (or when the object changed
+    since the last warning) `warn()` is called and the notice kept; the notice is returned once
+    the object is past its period and the warning is `warn_days` old (the caller deletes)."""
+    notice = notices.get(object_id)
+    if notice is None or notice.object_updated_at < last_change:
+        if notice is None:
+            notice = RetentionNotice(rule=rule.key, object_id=object_id)
+            db.session.add(notice)
+        notice.warned_at = now
+        notice.object_updated_at = last_change
+        warn()
+        return None
+    if (last_change < _cutoff(rule.key, now)
+            and notice.warned_at <= now - timedelta(days=rule.warn_days)):
+        return notice
+    return None
+
+
 def _stale_drafts(now: datetime) -> int:
     rule = RULES_BY_KEY["stale_drafts"]
-    cutoff = _cutoff(rule.key, now)
-    warn_from = cutoff + timedelta(days=rule.warn_days)
+    warn_from = _cutoff(rule.key, now) + timedelta(days=rule.warn_days)
     drafts = db.session.execute(select(Proposal).where(
         Proposal.status == Status.DRAFT.value, Proposal.updated_at < warn_from)).scalars().all()
-    notices = {n.object_id: n for n in db.session.execute(select(RetentionNotice).where(
-        RetentionNotice.rule == rule.key,
-        RetentionNotice.object_id.in_([p.id for p in drafts]))).scalars()}
+    notices = _notices(rule, [p.id for p in drafts])
     removed = 0
     for p in drafts:
-        notice = notices.get(p.id)
-        current = notice is not None and notice.object_updated_at >= p.updated_at
-        if not current:
-            # first warning, or the draft was edited since the last one: a month from now
-            if notice is None:
-                notice = RetentionNotice(rule=rule.key, object_id=p.id)
-                db.session.add(notice)
-            notice.warned_at = now
-            notice.object_updated_at = p.updated_at
-            _warn_draft(p, now + timedelta(days=rule.warn_days))
-        elif (notice is not None and p.updated_at < cutoff
-              and notice.warned_at <= now - timedelta(days=rule.warn_days)):
+        # editing the draft after a warning starts the period again
+        notice = _due_after_warning(
+            rule, notices, p.id, p.updated_at, now,
+            lambda p=p: _warn_draft(p, now + timedelta(days=rule.warn_days)))
+        if notice is not None:
             db.session.delete(notice)
             proposal_domain.purge(p)
             removed += 1
@@ -209,25 +222,20 @@ def _closed_proposals(now: datetime) -> int:
     return removed
 
 
-def _rows(statement) -> int:
-    """How many rows an UPDATE or DELETE changed."""
-    return cast(CursorResult, db.session.execute(statement)).rowcount or 0
-
-
 def _audit_ips(now: datetime) -> int:
-    return _rows(update(AuditEvent).where(
+    return rows_changed(update(AuditEvent).where(
         AuditEvent.created_at < _cutoff("audit_ips", now), AuditEvent.ip.is_not(None))
         .values(ip=None))
 
 
 def _sent_mails(now: datetime) -> int:
     cutoff = _cutoff("sent_mails", now)
-    return _rows(delete(OutboxMail).where(or_(
+    return rows_changed(delete(OutboxMail).where(or_(
         OutboxMail.sent_at < cutoff, OutboxMail.failed_at < cutoff)))
 
 
 def _notifications(now: datetime) -> int:
-    return _rows(delete(Notification).where(
+    return rows_changed(delete(Notification).where(
         Notification.created_at < _cutoff("notifications", now)))
 
 
@@ -241,37 +249,30 @@ def _inactive_accounts(now: datetime) -> int:
     admins' to end. An account that cannot be deleted yet (the last owner of an organisation
     with other members) stays and is tried again the next day."""
     rule = RULES_BY_KEY["inactive_accounts"]
-    cutoff = _cutoff(rule.key, now)
-    warn_from = cutoff + timedelta(days=rule.warn_days)
+    warn_from = _cutoff(rule.key, now) + timedelta(days=rule.warn_days)
     seen = func.coalesce(User.last_login_at, User.created_at)
     users = db.session.execute(select(User).where(
         User.active.is_(True), User.deleted_at.is_(None), User.email_confirmed_at.is_not(None),
         ~User.role_rows.any(), seen < warn_from)).scalars().all()
-    notices = {n.object_id: n for n in db.session.execute(select(RetentionNotice).where(
-        RetentionNotice.rule == rule.key,
-        RetentionNotice.object_id.in_([u.id for u in users]))).scalars()}
+    notices = _notices(rule, [u.id for u in users])
     removed = 0
     for user in users:
-        last = _last_seen(user)
-        notice = notices.get(user.id)
-        if notice is None or notice.object_updated_at < last:
-            if notice is None:
-                notice = RetentionNotice(rule=rule.key, object_id=user.id)
-                db.session.add(notice)
-            notice.warned_at = now
-            notice.object_updated_at = last
-            mailer.queue(user, "inactive_account_warning",
-                         _l("Ihr Konto beim InnoLab wird bald gelöscht"), kind="retention",
-                         delete_on=now + timedelta(days=rule.warn_days),
-                         period_days=days(rule.key), login_url=external_url("auth.login"))
-        elif last < cutoff and notice.warned_at <= now - timedelta(days=rule.warn_days):
-            try:
-                with db.session.begin_nested():
-                    privacy.delete_account(user, method="retention")
-            except privacy.DeletionRefused:
-                continue
-            db.session.delete(notice)
-            removed += 1
+        notice = _due_after_warning(
+            rule, notices, user.id, _last_seen(user), now,
+            lambda user=user: mailer.queue(
+                user, "inactive_account_warning",
+                _l("Ihr Konto beim InnoLab wird bald gelöscht"), kind="retention",
+                delete_on=now + timedelta(days=rule.warn_days), period_days=days(rule.key),
+                login_url=external_url("auth.login")))
+        if notice is None:
+            continue
+        try:
+            with db.session.begin_nested():
+                privacy.delete_account(user, method="retention")
+        except privacy.DeletionRefused:
+            continue  # the last owner of an organisation with others: again tomorrow
+        db.session.delete(notice)
+        removed += 1
     return removed
 
 

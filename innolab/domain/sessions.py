@@ -24,7 +24,7 @@ from sqlalchemy import delete, or_, select, update
 
 from innolab.i18n import lazy_gettext as _l
 
-from ..extensions import db
+from ..extensions import db, rows_changed
 from ..models import User, UserSession
 from ..models._base import utcnow
 from . import audit, identities  # looked up when called
@@ -187,7 +187,7 @@ def end_others(user: User, current_id: int | None) -> int:
             .execution_options(synchronize_session=False))
     if current_id is not None:
         stmt = stmt.where(UserSession.id != current_id)
-    count = db.session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]
+    count = rows_changed(stmt)
     audit.record(user, "session.end_others", user, ended=count)
     return count
 
@@ -203,13 +203,13 @@ def end_all_by_admin(actor: User, user: User) -> int:
 def prune(now: datetime | None = None) -> int:
     """Delete sessions that ended, went idle or ran out more than KEEP ago (worker)."""
     now = now or clock()
-    result = db.session.execute(delete(UserSession).where(or_(
+    count = rows_changed(delete(UserSession).where(or_(
         UserSession.ended_at < now - KEEP,
         UserSession.last_seen_at < now - idle_limit() - KEEP,
         UserSession.created_at < now - absolute_limit() - KEEP,
     )).execution_options(synchronize_session=False))
     db.session.commit()
-    return result.rowcount or 0  # type: ignore[attr-defined]  # DML gives a CursorResult
+    return count
 
 
 # ------------------------------------------------------------------ for the page

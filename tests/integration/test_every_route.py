@@ -116,7 +116,6 @@ def _client_as(app, email):
         user = db.session.execute(select(User).where(User.email == email)).scalar_one()
         with client.session_transaction() as session:
             session["_user_id"] = _token_of(user)
-            session["innolab_recent_auth"] = int(time.time())  # as after signing in
             session["_fresh"] = True
             # as start_session leaves it after a full sign-in (second factor, recent proof)
             session[SECOND_FACTOR_KEY] = True
