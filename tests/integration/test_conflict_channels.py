@@ -202,7 +202,8 @@ def _crawl(app, client, w: World, everything: bool = True) -> dict[str, str]:
             r = client.get(url, headers=headers)
             # the readiness probe answers 503 by design here (an unmigrated database)
             assert r.status_code < 500 or url == "/readyz", f"{url} {headers}: {r.status_code}"
-            bodies[f"{url} {headers}"] = r.get_data(as_text=True)
+            # any answer, also a download (an icon, the PDF of the Art. 30 record) is searched
+            bodies[f"{url} {headers}"] = r.get_data().decode("utf-8", "replace")
     return bodies
 
 

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from innolab.domain import pages, showcase
+from innolab.domain import legal, pages, showcase
 from innolab.models import PAGE_SLUGS, Challenge, Organisation, Proposal, Status
 from innolab.models._base import utcnow
 from innolab.web.text import markdown
@@ -90,7 +90,11 @@ def test_public_pages_defaults_cover_every_slug_and_language():
         for locale in pages.LOCALES:
             text = pages.DEFAULTS[slug][locale]
             assert text["title"].strip() and text["body"].strip()
-            assert pages.CONTACT_EMAIL in text["body"]
+            # the ZDMV's contact: in the text, or in the page's mandatory details (fields)
+            in_fields = "email" in legal.PAGE_FIELDS.get(slug, ())
+            assert in_fields or pages.CONTACT_EMAIL in text["body"], slug
+    email = next(f for f in legal.FIELDS if f.name == "email")
+    assert email.default == pages.CONTACT_EMAIL
 
 
 def test_public_pages_defaults_render_as_safe_markdown():
