@@ -122,9 +122,20 @@ def _init_extensions(app: Flask) -> None:
             safe_next(request.referrer and urlsplit(request.referrer).path, "") or "/")
         return redirect(login_url("auth.login", next_url=target))
 
+    @app.teardown_request
+    def _forget_client_ip(_exc=None):
+        # Work done after the request in the same thread (a job, a command, the next test)
+        # must not be recorded under this client's address.
+        token = g.pop("innolab_client_ip_token", None)
+        if token is not None:
+            try:
+                audit.client_ip.reset(token)
+            except ValueError:  # set in another context: forget it all the same
+                audit.client_ip.set(None)
+
     @app.before_request
     def _per_request_state():
-        audit.client_ip.set(request.remote_addr)
+        g.innolab_client_ip_token = audit.client_ip.set(request.remote_addr)
         if request.endpoint == "static" or "_user_id" not in session:
             return
         # The session is looked up first, before a view changes anything: the loader may

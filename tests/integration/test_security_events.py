@@ -7,6 +7,7 @@ import io
 import logging
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from innolab.extensions import db
@@ -38,6 +39,16 @@ def test_failed_sign_in_for_an_unknown_address_is_recorded_without_the_password(
     assert event.details == {"email": "niemand@example.org", "unknown": True}
     assert event.ip == "127.0.0.1" and event.actor_id is None
     assert "mein-geheimes-Passwort-7" not in str(event.details)
+
+
+def test_work_after_a_request_is_not_recorded_under_its_client_address(app, app_ctx):
+    # Flask's own client runs the request in this thread's context, as a server thread does
+    # that goes on to other work (a job, the next request's start)
+    FlaskClient(app, app.response_class).get("/", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    audit.record(None, "user.login", None, method="job")
+    db.session.commit()
+    (event,) = _events("user.login")
+    assert event.ip is None
 
 
 def test_failed_sign_in_for_a_known_account_names_the_account(client, app_ctx):
