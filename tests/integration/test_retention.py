@@ -19,7 +19,8 @@ from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
-NOW = utcnow().replace(microsecond=0)
+# Midday, so that "an hour later" is the same day whenever the suite runs.
+NOW = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 

@@ -405,6 +405,9 @@ def _forget_proof_of_identity(page, live):
     session cookie of the browser."""
     from innolab.web import RECENT_AUTH_KEY
 
+    # Every answer of the app renews the cookie: a request still under way (the favicon, say)
+    # would bring the proof back.
+    page.wait_for_load_state("networkidle")
     signer = live.app.session_interface.get_signing_serializer(live.app)
     (cookie,) = [c for c in page.context.cookies() if c["name"] == "session"]
     data = signer.loads(cookie["value"])
