@@ -92,7 +92,7 @@ def test_republication_needs_new_consent_then_a_coordinator(world, new_client):
     assert p.publication_consent is True and p.published_at is None  # nothing published yet
     assert new_client().get(f"/pilots/{p.id}").status_code == 404
     kinds = [n.kind for n in db.session.execute(select(Notification).where(
-        Notification.user_id == world["coordinator"].id)).scalars()]
+        Notification.user_id == world["coordinator"].id).order_by(Notification.id)).scalars()]
     assert kinds == ["consent_withdrawn", "consent_given"]
 
     assert world["staff"].post(f"/staff/review/proposals/{p.id}/publish").status_code == 303
