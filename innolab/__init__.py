@@ -30,7 +30,7 @@ from flask_babel import format_currency
 ROOT = Path(__file__).resolve().parent.parent
 
 BLUEPRINTS = ("showcase", "auth", "accounts", "proposals", "review", "challenges", "admin", "oidc",
-              "results", "notifications", "pilots", "api", "site", "ops", "privacy", "mfa")
+              "results", "notifications", "pilots", "api", "site", "ops", "privacy", "mfa", "tasks")
 
 
 def create_app(config: dict | None = None) -> Flask:

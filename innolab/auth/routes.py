@@ -16,7 +16,7 @@ from ..i18n import LOCALES
 from ..mfa.flow import begin_sign_in
 from ..web import (
     SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, current_session_id, mark_recent_auth,
-    recent_auth_required, redirect_to, render, safe_next, start_session,
+    landing_page, recent_auth_required, redirect_to, render, safe_next, start_session,
 )
 from . import bp, reauth
 from .forms import (
@@ -143,7 +143,7 @@ def resend_confirmation():
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
 def login():
     wanted = safe_next(request.values.get("next"), "")  # "" unless it stays on this site
-    target = wanted or _home()
+    target = wanted or landing_page()
     if current_user.is_authenticated:
         return redirect_to(target)
     form = LoginForm()

@@ -18,7 +18,7 @@ from ..domain import accounts, identities, registration
 from ..domain import mfa as domain
 from ..extensions import db
 from ..models import User
-from ..web import SECOND_FACTOR_KEY, redirect_to, start_session
+from ..web import SECOND_FACTOR_KEY, landing_page, redirect_to, start_session
 
 PENDING_KEY = "innolab_mfa_pending"
 PENDING_SECONDS = 5 * 60
@@ -105,7 +105,7 @@ def finish_sign_in(user: User, state: dict):
            logout=state.get("logout"))
     db.session.commit()
     flash(state.get("message") or _("Sie sind angemeldet."), "success")
-    return redirect_to(state.get("next") or url_for("showcase.home"))
+    return redirect_to(state.get("next") or landing_page())
 
 
 def mark_second_factor() -> None:

@@ -24,8 +24,8 @@ from ..domain.mfa import MfaRefused
 from ..extensions import db, limiter
 from ..models import User
 from ..web import (
-    SECOND_FACTOR_KEY, mark_recent_auth, recent_auth_required, redirect_to, render, require,
-    safe_next,
+    SECOND_FACTOR_KEY, landing_page, mark_recent_auth, recent_auth_required, redirect_to,
+    render, require, safe_next,
 )
 from ..web.forms import text_of
 from . import bp
@@ -276,7 +276,7 @@ def _codes_left_notice(proof) -> None:
 @limiter.limit(CODE_LIMIT, methods=["POST"])
 def challenge():
     if current_user.is_authenticated:
-        return redirect_to(url_for("showcase.home"))
+        return redirect_to(landing_page())
     found = pending()
     if found is None:
         drop_pending()

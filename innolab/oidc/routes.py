@@ -31,7 +31,9 @@ from ..extensions import db, limiter
 from ..mfa.flow import begin_sign_in
 from ..domain import mfa
 from ..models.users import provider_source
-from ..web import mark_recent_auth, recent_auth_required, redirect_to, render, safe_next
+from ..web import (
+    landing_page, mark_recent_auth, recent_auth_required, redirect_to, render, safe_next,
+)
 from . import bp
 from .client import ProviderUnavailable, client_for, metadata
 from .forms import ButtonForm, StartForm
@@ -168,7 +170,7 @@ def _start(provider: identities.Provider, **data):
 def login(provider):
     provider = _provider(provider)
     form = StartForm()
-    target = safe_next(form.next.data, _home())
+    target = safe_next(form.next.data, landing_page())
     if current_user.is_authenticated:
         return redirect_to(target)
     return _start(provider, intent="login", next=target)
@@ -330,7 +332,7 @@ def _finish_login(provider, stored, claims, logout_data):
         return _to_login(str(exc.reason))
     # nothing of the anonymous session survives (but the language); a second factor first
     return begin_sign_in(
-        result.user, provider_source(provider.key), safe_next(stored.get("next"), _home()),
+        result.user, provider_source(provider.key), safe_next(stored.get("next"), landing_page()),
         provider=provider, id_claims=logout_data.get("assurance"),
         logout={"provider": provider.key, "id_token": logout_data.get("id_token"),
                 "endpoint": logout_data.get("end_session_endpoint")},

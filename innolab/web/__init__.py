@@ -154,6 +154,11 @@ def current_session_id() -> int | None:
     return g.get("innolab_session_id")
 
 
+def landing_page() -> str:
+    """Where a sign-in ends when no page was asked for: the person's own task list."""
+    return url_for("tasks.index")
+
+
 def mark_recent_auth() -> None:
     """The person has just proved who they are again (password, second factor, provider)."""
     session[RECENT_AUTH_KEY] = int(time.time())

@@ -32,6 +32,7 @@ PARTNER_PAGES = [
     ("pilots.goals", {"proposal_id": "approved"}),
     ("pilots.workspace", {"proposal_id": "running"}),
     ("results.edit", {"proposal_id": "running"}),
+    ("tasks.index", {}),
     ("notifications.index", {}),
     ("notifications.preferences", {}),
     ("privacy.export", {}),
@@ -73,6 +74,7 @@ STAFF_PAGES = [
     ("admin.sign_in_settings", {}),
     ("pilots.workspace", {"proposal_id": "running"}),
     ("notifications.index", {}),
+    ("tasks.index", {}),
 ]
 
 STAFF_EMAIL = "alle.rollen@zdmv.example"

@@ -27,8 +27,8 @@ def test_login_page_has_one_heading_and_links(client, app_ctx):
 def test_login_with_right_password_signs_in_and_records_it(client, app_ctx):
     user = factories.user(email="erika@example.org")
     response = sign_in(client, "Erika@Example.org ", factories.PASSWORD)
-    assert response.status_code == 303 and response.location == "/"
-    assert "Sie sind angemeldet." in page_text(client.get("/"))
+    assert response.status_code == 303 and response.location == "/tasks/"
+    assert "Sie sind angemeldet." in page_text(client.get("/tasks/"))
     assert client.get("/account").status_code == 200
     db.session.refresh(user)
     assert user.last_login_at is not None
@@ -126,13 +126,13 @@ def test_login_refuses_an_external_next(client, app_ctx, target):
                            data={"email": "erika@example.org", "password": factories.PASSWORD,
                                  "next": target})
     assert response.status_code == 303
-    assert response.location == "/"
+    assert response.location == "/tasks/"
 
 
 def test_login_when_signed_in_goes_on_to_next(client, app_ctx, login):
     login(factories.user())
     assert client.get("/login?next=/account").location == "/account"
-    assert client.get("/login?next=//evil.example").location == "/"
+    assert client.get("/login?next=//evil.example").location == "/tasks/"
 
 
 def test_login_starts_a_fresh_session(client, app_ctx):

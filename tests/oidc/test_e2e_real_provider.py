@@ -135,7 +135,7 @@ def test_first_sign_in_creates_the_account(live, new_page):
                                  name="Anna Beispiel", locale="de-DE")
     page = new_page()
     _sign_in(page, live, LAND, "anna")
-    assert urlsplit(page.url).path == "/"
+    assert urlsplit(page.url).path == "/tasks/"
     assert "code=" not in page.url and "state=" not in page.url
     assert "Willkommen beim InnoLab! Ihr Konto wurde angelegt." in _main_text(page)
     user = _user(live, "anna@example.org")

@@ -78,7 +78,7 @@ def test_sign_in_first_time_creates_account_from_verified_claims(flow, client):
     response = flow.sign_in(sub="p-erika", email=EMAIL, email_verified=True,
                             name="Erika Mustermann", locale="en-GB")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/tasks/"
     (user,) = _users(EMAIL)
     assert user.name == "Erika Mustermann"
     assert user.locale == "en"
@@ -168,7 +168,7 @@ def test_sign_in_refuses_a_target_on_another_site(flow, app):
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
         c = app.test_client()
         response = flow.sign_in(sub="p-6", email=EMAIL, email_verified=True, next=target, client=c)
-        assert response.headers["Location"] == "/", target
+        assert response.headers["Location"] == "/tasks/", target
 
 
 def test_callback_redirects_at_once_so_the_code_leaves_the_address_bar(flow):
@@ -308,7 +308,7 @@ def test_replayed_state_is_refused(flow):
     realm = flow.fakes.realm("partner")
     code = realm.issue(params, sub="p-x", email=EMAIL, email_verified=True)
     first = flow.callback("fake", code=code, state=params["state"], iss=realm.issuer)
-    assert first.headers["Location"] == "/"
+    assert first.headers["Location"] == "/tasks/"
     flow.client.post("/logout")
     with flow.client.session_transaction() as s:
         s.clear()
@@ -373,7 +373,7 @@ def test_iss_parameter_not_needed_when_the_provider_does_not_advertise_it(flow):
         params = flow.begin("fake")
         code = realm.issue(params, sub="p-x", email=EMAIL, email_verified=True)
         response = flow.callback("fake", code=code, state=params["state"])
-        assert response.headers["Location"] == "/"
+        assert response.headers["Location"] == "/tasks/"
     finally:
         with flow.client.application.app_context():
             client.server_metadata["authorization_response_iss_parameter_supported"] = True
@@ -505,7 +505,8 @@ def test_staff_with_local_passwords_off_sign_in_through_the_staff_provider_only(
         assert _signed_in_user(other) is None
         assert "über die Anmeldung für Beschäftigte" in _login_page(other)
         third = app.test_client()
-        assert _staff_sign_in(flow, ["innolab-reviewers"], client=third).headers["Location"] == "/"
+        response = _staff_sign_in(flow, ["innolab-reviewers"], client=third)
+        assert response.headers["Location"] == "/tasks/"
         assert _signed_in_user(third).id == user.id
     finally:
         app.config["STAFF_LOCAL_LOGIN"] = True
@@ -552,7 +553,7 @@ def test_many_unfinished_attempts_do_not_grow_the_session(flow):
     newest = attempts[-1]
     code = realm.issue(newest, sub="p-x", email=EMAIL, email_verified=True)
     response = flow.callback("fake", code=code, state=newest["state"], iss=realm.issuer)
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/tasks/"
 
 
 # ------------------------------------------------------------------ redirect URI without BASE_URL

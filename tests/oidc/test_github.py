@@ -40,7 +40,7 @@ def test_github_authorization_request_uses_pkce_and_a_long_state(flow):
 
 def test_github_first_sign_in_uses_the_verified_primary_email(flow, client, dbq):
     _, response = _github(flow)
-    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert response.status_code == 303 and response.headers["Location"] == "/tasks/"
     (user,) = dbq.users()
     assert user.email == "mona@example.org"
     assert user.name == "Mona Lisa Octocat"
@@ -115,7 +115,7 @@ def test_github_bad_code_is_refused(flow, client, dbq):
 
 def test_github_replayed_state_is_refused(flow, client, dbq):
     params, first = _github(flow)
-    assert first.headers["Location"] == "/"
+    assert first.headers["Location"] == "/tasks/"
     with client.session_transaction() as s:
         s.clear()
     code = flow.fakes.github.issue(params, OCTO, EMAILS)

@@ -47,7 +47,7 @@ def test_linked_provider_signs_in_to_the_same_account(flow, client, local_user, 
     other = app.test_client()
     response = flow.sign_in(sub="kc-lena", email="lena@land.example", email_verified=True,
                             client=other)
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/tasks/"
     assert dbq.signed_in(other).id == local_user
 
 

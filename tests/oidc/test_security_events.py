@@ -41,7 +41,7 @@ def test_replayed_state_is_recorded_as_a_security_event(flow, app):
     realm = flow.fakes.realm("partner")
     code = realm.issue(params, sub="p-x", email=EMAIL, email_verified=True)
     assert flow.callback("fake", code=code, state=params["state"],
-                         iss=realm.issuer).headers["Location"] == "/"
+                         iss=realm.issuer).headers["Location"] == "/tasks/"
     flow.client.post("/logout")
     again = flow.callback("fake", code=code, state=params["state"], iss=realm.issuer)
     assert again.headers["Location"] == "/login"

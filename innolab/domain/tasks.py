@@ -1,0 +1,158 @@
+"""What waits for a person: the list on "Meine Aufgaben" and the count in the header.
+
+Nothing is stored: the tasks follow from the data and from the rules that already decide who
+may act. A move of the lifecycle is a task when `workflow.options` offers it to the person
+(the guards say what is still missing); a review when `permissions.write_review` allows it
+and it is not finished; a check when `permissions.make_check` allows it and no result is
+recorded. So the list can never offer what the page behind the link would refuse, and a
+task is gone as soon as it is done, by whoever did it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import url_for
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from innolab.i18n import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import (
+    CheckKind, Membership, Proposal, ReportStatus, ReviewAssignment, Role, Status,
+)
+from . import permissions, workflow
+from .conflicts import conflict_of
+from .states import latest_check
+
+# The statuses in which a proposal can still ask something of somebody.
+_STAFF_STATUSES = (Status.SUBMITTED.value, Status.IN_REVIEW.value, Status.APPROVED.value,
+                   Status.RUNNING.value)
+_PARTNER_STATUSES = (Status.DRAFT.value, Status.CHANGES_REQUESTED.value, Status.RUNNING.value)
+
+# What each kind of task asks, as its heading on the task page.
+LABELS = {
+    "submit": _l("Entwurf fertigstellen und einreichen"),
+    "resubmit": _l("Nachbesserung vornehmen und erneut einreichen"),
+    "write_report": _l("Ergebnisbericht schreiben"),
+    "revise_report": _l("Zurückgegebenen Ergebnisbericht überarbeiten"),
+    "triage": _l("Vorschlag sichten und Begutachtung starten"),
+    "review": _l("Gutachten schreiben"),
+    "data_protection": _l("Datenschutzprüfung vornehmen"),
+    "information_security": _l("Prüfung der Informationssicherheit vornehmen"),
+    "decide": _l("Entscheiden: bereit zur Entscheidung"),
+    "start_pilot": _l("Ziele vereinbaren und Pilot starten"),
+    "accept_report": _l("Ergebnisbericht prüfen und annehmen"),
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str
+    proposal: Proposal
+    link: str
+    since: datetime | None          # when it became the person's turn, as far as known
+    due: date | None = None
+    waiting_for: object = None      # what a guard still asks for first (shown, not hidden)
+
+    @property
+    def label(self):
+        return LABELS[self.kind]
+
+    def overdue(self, today: date | None = None) -> bool:
+        return self.due is not None and self.due < (today or date.today())
+
+
+def _offered(p: Proposal, user) -> dict[str, workflow.Option]:
+    return {o.action: o for o in workflow.options(p, user)}
+
+
+def _member_tasks(p: Proposal, user) -> list[Task]:
+    offered = _offered(p, user)
+    tasks = []
+    for action in ("submit", "resubmit"):
+        if action in offered:
+            tasks.append(Task(action, p, url_for("proposals.edit", proposal_id=p.id),
+                              p.updated_at, waiting_for=offered[action].refusal))
+    if p.status == Status.RUNNING.value:
+        report = p.results_report
+        if report is None or report.status == ReportStatus.DRAFT.value:
+            tasks.append(Task("write_report", p, url_for("results.edit", proposal_id=p.id),
+                              p.updated_at))
+        elif report.status == ReportStatus.RETURNED.value:
+            tasks.append(Task("revise_report", p, url_for("results.edit", proposal_id=p.id),
+                              report.updated_at))
+    return tasks
+
+
+def _staff_tasks(p: Proposal, user) -> list[Task]:
+    if conflict_of(user, p) is not None:  # another person acts on it: nothing of it is theirs
+        return []
+    offered = _offered(p, user)
+    staff_page = url_for("review.proposal", proposal_id=p.id)
+    tasks = []
+    if "start_review" in offered:
+        tasks.append(Task("triage", p, staff_page, p.submitted_at,
+                          waiting_for=offered["start_review"].refusal))
+    if permissions.write_review(user, p).allowed:
+        assignment = permissions.assignment_of(user, p)
+        review = next((r for r in p.reviews if r.reviewer_id == user.id), None)
+        if assignment is not None and (review is None or not review.completed):
+            tasks.append(Task("review", p, url_for("review.review", proposal_id=p.id),
+                              assignment.created_at, due=assignment.due_date))
+    for kind in (CheckKind.DATA_PROTECTION.value, CheckKind.INFORMATION_SECURITY.value):
+        if permissions.make_check(user, p, kind).allowed and latest_check(p, kind) is None:
+            tasks.append(Task(kind, p, url_for("review.check", proposal_id=p.id, kind=kind),
+                              p.submitted_at))
+    approve = offered.get("approve")
+    if approve is not None and approve.allowed:
+        tasks.append(Task("decide", p, staff_page, p.submitted_at))
+    if "start_pilot" in offered:
+        tasks.append(Task("start_pilot", p, url_for("pilots.workspace", proposal_id=p.id),
+                          p.decided_at, waiting_for=offered["start_pilot"].refusal))
+    report = p.results_report
+    if (p.status == Status.RUNNING.value and report is not None
+            and report.status == ReportStatus.SUBMITTED.value
+            and user.has_role(Role.COORDINATOR)):
+        tasks.append(Task("accept_report", p, url_for("results.edit", proposal_id=p.id),
+                          report.submitted_at))
+    return tasks
+
+
+def _candidates(user) -> list[Proposal]:
+    """The proposals that can hold a task for `user`, with what the rules look at loaded."""
+    org_ids = select(Membership.organisation_id).where(Membership.user_id == user.id)
+    partner = (Proposal.organisation_id.in_(org_ids)
+               & Proposal.status.in_(_PARTNER_STATUSES))
+    where = or_(partner, Proposal.status.in_(_STAFF_STATUSES)) if user.is_staff else partner
+    return list(db.session.execute(
+        select(Proposal).where(where).order_by(Proposal.id)
+        .options(selectinload(Proposal.assignments).joinedload(ReviewAssignment.reviewer),
+                 selectinload(Proposal.reviews), selectinload(Proposal.checks),
+                 selectinload(Proposal.goals), selectinload(Proposal.results_report),
+                 selectinload(Proposal.organisation))
+    ).scalars())
+
+
+def for_user(user, today: date | None = None) -> list[Task]:
+    """Everything that waits for `user`: overdue first, then by due date, then the newest."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    tasks: list[Task] = []
+    for p in _candidates(user):
+        if p.organisation.is_member(user):
+            tasks.extend(_member_tasks(p, user))
+        elif user.is_staff:
+            tasks.extend(_staff_tasks(p, user))
+    today = today or date.today()
+
+    def order(t: Task):
+        since = t.since.timestamp() if t.since else 0.0
+        return (not t.overdue(today), t.due or date.max, -since, t.proposal.id, t.kind)
+
+    return sorted(tasks, key=order)
+
+
+def count(user) -> int:
+    return len(for_user(user))
