@@ -29,6 +29,7 @@ from innolab.links import absolute, external_url
 
 from ..extensions import db
 from ..models import (
+    CheckKind,
     Delivery,
     Milestone,
     Notification,
@@ -44,6 +45,7 @@ from ..models import (
 from ..models._base import utcnow
 from . import audit, mailer, privacy, receipts, retention, sessions, settings
 from .conflicts import conflict_of, conflicted_proposal_ids
+from .states import required_checks
 
 log = logging.getLogger("innolab.notifications")
 
@@ -74,6 +76,20 @@ KINDS: dict[str, Kind] = {
         _l("Pilotvorschlag %(reference)s eingegangen"),
         _l("Ein Pilotvorschlag ist eingegangen"),
         "Partnerorganisation und Koordination (transition: submit)", template="transition"),
+    "review_started": Kind(
+        _l("Pilotvorschlag %(reference)s wird begutachtet"),
+        _l("Die Begutachtung eines Pilotvorschlags hat begonnen"),
+        "Partnerorganisation (transition: start_review)", template="transition"),
+    "check_needed": Kind(
+        _l("Ihre Prüfung ist erbeten: %(reference)s"),
+        _l("Ein Pilotvorschlag wartet auf Ihre Prüfung"),
+        "Datenschutz- und Informationssicherheitsbeauftragte (transition: start_review)",
+        staff_only=True),
+    "ready_for_decision": Kind(
+        _l("Bereit zur Entscheidung: %(reference)s"),
+        _l("Ein Pilotvorschlag ist bereit zur Entscheidung"),
+        "Entscheidung und Koordination (review.save_review, review.record_check)",
+        staff_only=True),
     "reviewer_assigned": Kind(
         _l("Neues Gutachten: %(reference)s"), _l("Ihnen wurde ein Gutachten zugewiesen"),
         "die zugewiesene Gutachterin (review.assign)", staff_only=True,
@@ -155,6 +171,7 @@ STAFF_KINDS = frozenset(key for key, kind in KINDS.items() if kind.staff_only)
 # internal; "complete" follows accepting the results report, which notifies "report_accepted").
 TRANSITION_KINDS = {
     "submit": ("submission_received", (MEMBERS, COORDINATORS)),
+    "start_review": ("review_started", (MEMBERS,)),
     "resubmit": ("proposal_resubmitted", (MEMBERS, COORDINATORS)),
     "request_changes": ("changes_requested", (MEMBERS,)),
     "approve": ("decision", (MEMBERS,)),
@@ -467,6 +484,8 @@ def transition(p: Proposal, action: str, actor, message: str | None) -> None:
     if action not in TRANSITION_KINDS:
         return
     kind, audiences = TRANSITION_KINDS[action]
+    if action == "start_review":
+        checks_needed(p)
     partner = members(p)
     if MEMBERS in audiences and partner:
         endpoint = "pilots.workspace" if action == "start_pilot" else "proposals.show"
@@ -476,6 +495,26 @@ def transition(p: Proposal, action: str, actor, message: str | None) -> None:
         notify(coordinators_outside(p), kind, proposal=p,
                link=url_for("review.proposal", proposal_id=p.id),
                action=action, message=message, as_staff=True)
+
+
+def _check_officers(kind: str) -> list[User]:
+    role = Role.DPO if kind == CheckKind.DATA_PROTECTION.value else Role.ISO
+    return staff_with(role)
+
+
+def checks_needed(p: Proposal) -> None:
+    """The review has begun: each officer whose check the decision needs is asked for it
+    (the data-protection officer only where personal data is processed)."""
+    for kind in required_checks(p):
+        notify(_check_officers(kind), "check_needed", proposal=p,
+               link=url_for("review.check", proposal_id=p.id, kind=kind))
+
+
+def ready_for_decision(p: Proposal) -> None:
+    """Every review and check the decision needs is in: the deciders are told it is their
+    turn, the coordinators that it is ready."""
+    notify([*staff_with(Role.DECIDER), *coordinators_outside(p)], "ready_for_decision",
+           proposal=p, link=url_for("review.proposal", proposal_id=p.id))
 
 
 def reviewer_assigned(p: Proposal, reviewer: User, due_date=None) -> None:

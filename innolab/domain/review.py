@@ -24,7 +24,7 @@ from . import DomainError, audit, notifications
 from .conflicts import conflict_of, not_conflicted
 from .locking import lock
 from .search import contains
-from .states import latest_check, required_checks
+from .states import latest_check, ready_for_decision, required_checks
 
 
 class ReviewRefused(DomainError):
@@ -155,6 +155,7 @@ def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | No
     recommendation.
     """
     lock(p)
+    was_ready = ready_for_decision(p)
     review = review_of(p, reviewer)
     if review is not None and review.completed:
         raise ReviewRefused(_l("Ihr Gutachten ist abgeschlossen und kann nicht mehr geändert "
@@ -185,6 +186,8 @@ def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | No
     db.session.flush()
     audit.record(reviewer, "review.submit" if submit else "review.save", review,
                  proposal_id=p.id, reference=p.reference)
+    if not was_ready and ready_for_decision(p):
+        notifications.ready_for_decision(p)
     return review
 
 
@@ -227,6 +230,7 @@ def record_check(p: Proposal, officer, kind: str, outcome: str, comment: str | N
     A data-protection check also records whether a DSFA (`dpia`) and an AV-Vertrag
     (`processing_agreement`) are needed and done; other checks ignore both."""
     lock(p)
+    was_ready = ready_for_decision(p)
     if kind not in CHECK_LABELS:
         raise ReviewRefused(_l("Diese Prüfung gibt es nicht."))
     if outcome not in OUTCOME_LABELS:
@@ -258,6 +262,8 @@ def record_check(p: Proposal, officer, kind: str, outcome: str, comment: str | N
     audit.record(officer, "review.check", check, proposal_id=p.id, reference=p.reference,
                  kind=kind, outcome=outcome, dpia=dpia,
                  processing_agreement=processing_agreement)
+    if not was_ready and ready_for_decision(p):
+        notifications.ready_for_decision(p)
     return check
 
 

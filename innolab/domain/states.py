@@ -167,6 +167,17 @@ def checks_passed(m: Move):
     return None
 
 
+def ready_for_decision(p: Proposal) -> bool:
+    """In review with the reviews and the passed checks a decision needs: the deciders' turn.
+    (Who may decide is the approve move's own question: not the only reviewer, no conflict.)"""
+    if p.status != S.IN_REVIEW.value:
+        return False
+    if len(counting_reviews(p)) < current_app.config.get("MIN_COMPLETED_REVIEWS", 1):
+        return False
+    return all((c := latest_check(p, kind)) is not None and c.outcome == CheckOutcome.PASSED.value
+               for kind in required_checks(p))
+
+
 def no_conflict_of_interest(m: Move):
     """No staff move by someone with a conflict of interest (domain/conflicts.py): another
     person must make it. `workflow.check` asks it before every staff move."""

@@ -13,6 +13,7 @@ from flask import url_for
 from flask_babel import format_date
 from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import (
@@ -21,11 +22,10 @@ from ..models import (
     Message,
     Milestone,
     PilotGoal,
+    PilotMute,
     Proposal,
-    Role,
     Status,
     User,
-    UserRole,
 )
 from ..models._base import utcnow
 from . import DomainError, audit, editing, notifications, permissions, uploads
@@ -117,22 +117,6 @@ def sorted_goals(p: Proposal) -> list[PilotGoal]:
 # ---------------------------------------------------------------- who is on the pilot
 
 
-def staff_on_pilot(p: Proposal) -> list[User]:
-    """Coordinators and the reviewers assigned to the pilot (never members of its organisation)."""
-    coordinators = db.session.execute(
-        select(User).join(UserRole).where(UserRole.role == Role.COORDINATOR.value,
-                                          User.active.is_(True))
-    ).unique().scalars().all()
-    reviewers = [a.reviewer for a in p.assignments if a.active and a.reviewer is not None]
-    people, seen = [], set()
-    for u in [*coordinators, *reviewers]:
-        if u.id in seen or p.organisation.is_member(u):
-            continue
-        seen.add(u.id)
-        people.append(u)
-    return people
-
-
 def partner_team(p: Proposal) -> list[User]:
     return [m.user for m in p.organisation.memberships if m.user is not None]
 
@@ -185,11 +169,48 @@ def post_message(p: Proposal, user, body: str, *, internal: bool = False,
     return message
 
 
+def conversation_staff(p: Proposal) -> list[User]:
+    """The staff taking part in the pilot's conversation: its contact person at the ZDMV and
+    whoever of the staff has written in it. While there is neither, the coordinators (someone
+    must hear the partner). Never members of the organisation (they hear it as the team)."""
+    authors = db.session.execute(
+        select(User).join(Message, Message.author_id == User.id)
+        .where(Message.proposal_id == p.id, User.active.is_(True)).distinct()
+    ).scalars().all()
+    people = [u for u in [p.staff_contact, *authors]
+              if u is not None and u.active and u.is_staff and not p.organisation.is_member(u)]
+    if not people:
+        people = notifications.coordinators_outside(p)
+    return list({u.id: u for u in people}.values())
+
+
+def is_muted(p: Proposal, user) -> bool:
+    return db.session.execute(select(PilotMute.id).where(
+        PilotMute.proposal_id == p.id, PilotMute.user_id == user.id)).first() is not None
+
+
+def set_muted(p: Proposal, user, muted: bool) -> None:
+    """Mute or unmute the new-message notices of this pilot for `user` (idempotent)."""
+    existing = db.session.execute(select(PilotMute).where(
+        PilotMute.proposal_id == p.id, PilotMute.user_id == user.id)).scalar_one_or_none()
+    if muted and existing is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(PilotMute(proposal_id=p.id, user_id=user.id))
+        except IntegrityError:  # the same click twice at once: muted all the same
+            pass
+    elif not muted and existing is not None:
+        db.session.delete(existing)
+    audit.record(user, "pilot.mute" if muted else "pilot.unmute", p, proposal_id=p.id)
+
+
 def _notify_message(p: Proposal, message: Message, author) -> None:
-    staff = staff_on_pilot(p)
+    staff = conversation_staff(p)
     # an internal message never goes to a member of the partner organisation
     recipients = staff if message.internal else [*partner_team(p), *staff]
-    recipients = [u for u in recipients if u.id != author.id]
+    muted = set(db.session.execute(select(PilotMute.user_id).where(
+        PilotMute.proposal_id == p.id)).scalars())
+    recipients = [u for u in recipients if u.id != author.id and u.id not in muted]
     excerpt = message.body if len(message.body) <= EXCERPT_CHARS else (
         message.body[:EXCERPT_CHARS].rstrip() + " …")
     notifications.notify(

@@ -23,7 +23,7 @@ from .reviews import (
 from .notifications import Delivery, Notification, NotificationPreference
 from .pilots import (
     Document, DocumentVersion, GoalResult, Message, Milestone, MilestoneStatus, PilotGoal,
-    ReportRecommendation, ReportStatus, ResultsReport,
+    PilotMute, ReportRecommendation, ReportStatus, ResultsReport,
 )
 from .privacy import DataExport, ExportStatus
 from .security import MailSend, SignInThrottle
@@ -40,6 +40,7 @@ __all__ = [
     "Check", "CheckKind", "CheckOutcome", "Recommendation", "Review", "ReviewAssignment", "Role",
     "User", "UserRole", "Delivery", "Notification", "NotificationPreference", "Document",
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
+    "PilotMute",
     "ReportRecommendation", "ReportStatus", "ResultsReport", "ExternalIdentity", "FormReceipt",
     "EditSnapshot", "ADMIN_SOURCE", "PendingRoleGrant", "provider_source", "MailSend",
     "SignInThrottle", "RetentionNotice", "DataExport", "ExportStatus", "TermsConsent",

@@ -193,3 +193,17 @@ class GoalResult(Model):
 
     report: Mapped[ResultsReport] = relationship(back_populates="goal_results")
     goal: Mapped[PilotGoal] = relationship(lazy="joined")
+
+
+class PilotMute(Model):
+    """A person who does not want to hear of each new message in one pilot's conversation
+    (the pilot's other notifications still reach them)."""
+
+    __tablename__ = "pilot_mutes"
+    __table_args__ = (UniqueConstraint("user_id", "proposal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -100,6 +100,7 @@ def _page(p: Proposal, *, block: str | None = None, status: int = 200,
         report_url=url_for("results.edit", proposal_id=p.id),
         poll=POLL,
         author_label=domain.author_label,
+        muted=domain.is_muted(p, user),
         **uploads.form_limits(),
         **_messages_context(p),
         **_milestones_context(p),
@@ -390,3 +391,19 @@ def document_version(version_id: int):
         abort(404)
     require(permissions.download_document(current_user, v.document))
     return send_stored_file(uploads.path_of, v, "dokument")
+
+
+@bp.post("/<int:proposal_id>/mute")
+@login_required
+def mute(proposal_id: int):
+    """Mute or unmute the notices of new messages in this pilot (for the signed-in person)."""
+    p = _workspace_proposal(proposal_id)
+    muted = request.form.get("muted") == "1"
+    domain.set_muted(p, current_user, muted)
+    db.session.commit()
+    flash(_("Sie werden über neue Nachrichten in diesem Piloten nicht mehr benachrichtigt.")
+          if muted else
+          _("Sie werden wieder über neue Nachrichten in diesem Piloten benachrichtigt."),
+          "success")
+    return redirect_to(_workspace_url(p, "messages"))
+

@@ -9,9 +9,11 @@ from flask_babel import force_locale
 import pytest
 
 from innolab.domain import notifications as nt
+from innolab.domain.states import TRANSITIONS
 from innolab.extensions import db
 from innolab.models import (
     AuditEvent,
+    Check,
     Notification,
     NotificationPreference,
     ReviewAssignment,
@@ -352,3 +354,68 @@ def test_assign_with_chosen_due_date_and_past_date_refused(client, login, app_ct
                   data={"reviewer_id": reviewer.id, "due_date": chosen.isoformat()})
     assert resp.status_code == 303
     assert db.session.query(ReviewAssignment).one().due_date == chosen
+
+
+# ---------------------------------------------------------------- each step, to whose turn it is
+
+
+def test_start_of_review_asks_the_officers_for_their_checks_and_tells_the_partner(
+        client, login, app_ctx, outbox):
+    owner, org, coordinator = _people()
+    dpo, iso, decider = f.staff("dpo"), f.staff("iso"), f.staff("decider")
+    reviewer = f.staff("reviewer")
+    with_data = f.proposal(org=org, status="submitted", personal_data=True)
+    without = f.proposal(org=org, status="submitted", personal_data=False)
+    c = login(coordinator)
+    for p in (with_data, without):
+        c.post(f"/staff/review/proposals/{p.id}/reviewers", data={"reviewer_id": reviewer.id})
+        assert c.post(f"/staff/review/proposals/{p.id}/act",
+                      data={"action": "start_review"}).status_code == 303
+    assert [(n.kind, n.proposal_id, n.link) for n in _notes(dpo)] == [
+        ("check_needed", with_data.id,
+         f"/staff/review/proposals/{with_data.id}/checks/data_protection")]
+    assert [(n.kind, n.proposal_id) for n in _notes(iso)] == [
+        ("check_needed", with_data.id), ("check_needed", without.id)]
+    assert _notes(decider) == []  # not its turn yet
+    assert [n.kind for n in _notes(owner)].count("review_started") == 2
+    (mail, *_) = outbox(owner.email)
+    assert "die Begutachtung Ihres Pilotvorschlags hat begonnen" in mail.body_text
+    (ask,) = outbox(dpo.email)
+    assert ask.subject == f"Ihre Prüfung ist erbeten: {with_data.reference}"
+
+
+def test_the_decider_hears_once_when_the_last_review_or_check_is_in(client, login, new_client,
+                                                                    app_ctx):
+    owner, org, coordinator = _people()
+    reviewer, iso, decider = f.staff("reviewer"), f.staff("iso"), f.staff("decider")
+    p = f.proposal(org=org, status="in_review", personal_data=False)
+    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+    db.session.commit()
+    scores = {name: "4" for name in ("innovation", "benefit", "feasibility",
+                                      "cost_effectiveness", "privacy_security")}
+    r = login(reviewer, new_client()).post(f"/staff/review/proposals/{p.id}/review",
+                                           data={**scores, "recommendation": "approve",
+                                                 "intent": "submit"})
+    assert r.status_code == 303, r.get_data(as_text=True)
+    assert _notes(decider) == []  # the security check is still open
+    officer = login(iso, new_client())
+    r = officer.post(f"/staff/review/proposals/{p.id}/checks/information_security",
+                     data={"outcome": "passed", "seen_latest": "0"})
+    assert r.status_code == 303, r.get_data(as_text=True)
+    (n,) = _notes(decider)
+    assert n.kind == "ready_for_decision" and n.link == f"/staff/review/proposals/{p.id}"
+    assert [x.kind for x in _notes(coordinator)] == ["ready_for_decision"]
+    # another passed check changes nothing: it was ready already
+    latest = db.session.execute(db.select(Check.id).where(Check.proposal_id == p.id)).scalar()
+    officer.post(f"/staff/review/proposals/{p.id}/checks/information_security",
+                 data={"outcome": "passed", "seen_latest": str(latest)})
+    assert len(_notes(decider)) == 1
+
+
+def test_every_move_of_the_lifecycle_tells_someone():
+    """Each row of the transition table sends its notice (complete: the report's acceptance
+    tells the partner, results.accept)."""
+    told_elsewhere = {"complete": "report_accepted"}
+    for t in TRANSITIONS:
+        kind = nt.TRANSITION_KINDS.get(t.action, (told_elsewhere.get(t.action),))[0]
+        assert kind in nt.KINDS, t.action

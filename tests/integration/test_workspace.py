@@ -23,7 +23,9 @@ from innolab.models import (
     Membership,
     Message,
     Milestone,
+    Notification,
     PilotGoal,
+    PilotMute,
     ReviewAssignment,
 )
 from tests import factories as f
@@ -247,7 +249,8 @@ def test_goals_shown_on_partner_page_after_start(w, client, login):
 # ---------------------------------------------------------------- messages
 
 
-def test_message_posted_by_partner_notifies_team_and_staff(w, client, login, outbox):
+def test_message_posted_by_partner_notifies_team_and_staff_taking_part(w, client, login,
+                                                                       outbox):
     login(w.owner)
     r = _post_message(client, w.p, "Wir haben die **Schnittstelle** fertig.")
     assert r.status_code == 303
@@ -257,11 +260,56 @@ def test_message_posted_by_partner_notifies_team_and_staff(w, client, login, out
     assert "<strong>Schnittstelle</strong>" in page
     recipients = {mail.recipient for mail in outbox()}
     assert w.member.email in recipients
-    assert w.coordinator.email in recipients and w.reviewer.email in recipients
+    # no staff member has written yet and there is no contact: the coordinators hear it
+    assert w.coordinator.email in recipients
+    assert w.reviewer.email not in recipients  # reviewing it is not taking part in the pilot
     assert w.owner.email not in recipients  # not the author
     assert w.staff["dpo"].email not in recipients  # not on the pilot
     assert any("Schnittstelle" in mail.body_text for mail in outbox(w.member.email))
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "message.post"))
+
+
+def test_messages_reach_those_taking_part_and_not_who_muted_the_pilot(w, client, login,
+                                                                      new_client, outbox):
+    contact = f.staff("coordinator", name="Kora Kontakt")
+    w.p.staff_contact_id = contact.id
+    db.session.commit()
+    staff = login(w.reviewer, new_client())
+    assert _post_message(staff, w.p, "Eine Frage der Gutachterin").status_code == 303
+    recipients = {mail.recipient for mail in outbox()}
+    assert {w.owner.email, w.member.email, contact.email} <= recipients
+    assert w.coordinator.email not in recipients  # the pilot has its contact now
+
+    member = login(w.member, new_client())
+    page = member.get(url_for("pilots.workspace", proposal_id=w.p.id)).text
+    assert "Sie werden über neue Nachrichten in diesem Piloten benachrichtigt." in page
+    r = member.post(url_for("pilots.mute", proposal_id=w.p.id), data={"muted": "1"})
+    assert r.status_code == 303 and r.location.endswith("#messages")
+    page = member.get(url_for("pilots.workspace", proposal_id=w.p.id)).text
+    assert "nicht mehr benachrichtigt" in page and "Wieder benachrichtigen" in page
+
+    def member_notices():
+        return len(db.session.scalars(select(Notification).where(
+            Notification.user_id == w.member.id, Notification.kind == "new_message")).all())
+
+    before, noticed = len(outbox()), member_notices()
+    login(w.owner)
+    assert _post_message(client, w.p, "Antwort der Partnerin").status_code == 303
+    new = {mail.recipient for mail in outbox()[before:]}
+    assert w.reviewer.email in new and contact.email in new  # the reviewer wrote: takes part
+    assert w.member.email not in new and member_notices() == noticed
+
+    member.post(url_for("pilots.mute", proposal_id=w.p.id), data={"muted": "0"})
+    before = len(outbox())
+    _post_message(client, w.p, "Noch eine Antwort")
+    assert w.member.email in {mail.recipient for mail in outbox()[before:]}
+
+
+def test_muting_needs_the_workspace(w, client, login):
+    login(w.outsider)
+    assert client.post(url_for("pilots.mute", proposal_id=w.p.id),
+                       data={"muted": "1"}).status_code == 404
+    assert db.session.scalars(select(PilotMute)).all() == []
 
 
 def test_message_markdown_is_sanitised(w, client, login):
@@ -318,6 +366,8 @@ def test_message_with_attachment_downloadable_by_team(w, client, login):
 
 
 def test_internal_note_never_reaches_partners(w, client, login, outbox):
+    w.p.staff_contact_id = w.reviewer.id  # the staff taking part hear it
+    db.session.commit()
     login(w.coordinator)
     r = _post_message(client, w.p, SECRET, internal=True, files=[_pdf("intern.pdf")])
     assert r.status_code == 303

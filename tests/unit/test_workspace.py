@@ -8,7 +8,7 @@ import pytest
 from innolab.domain import permissions
 from innolab.domain import workspace as ws
 from innolab.extensions import db
-from innolab.models import Membership, Milestone, ReviewAssignment
+from innolab.models import Membership, Message, Milestone, ReviewAssignment
 from innolab.models._base import utcnow
 from tests import factories as f
 
@@ -55,21 +55,24 @@ def test_goals_limited(pilot):
         ws.add_goal(p, owner, title="Zu viel", baseline="1", target="2", measurement="x")
 
 
-def test_staff_on_pilot_is_coordinators_and_active_reviewers(pilot):
-    p, _owner = pilot
-    coordinator = f.staff("coordinator")
-    reviewer, conflicted, unassigned = f.staff("reviewer"), f.staff("reviewer"), f.staff("reviewer")
+def test_conversation_staff_are_the_contact_and_staff_who_wrote(pilot):
+    p, owner = pilot
+    coordinator, contact = f.staff("coordinator"), f.staff("coordinator")
+    reviewer, writer = f.staff("reviewer"), f.staff("reviewer")
     f.staff("coordinator", active=False)
     insider = f.staff("coordinator")
     p.organisation.memberships.append(Membership(user=insider, role="member"))
-    db.session.add_all([
-        ReviewAssignment(proposal=p, reviewer=reviewer),
-        ReviewAssignment(proposal=p, reviewer=conflicted, conflict_declared_at=utcnow()),
-    ])
+    db.session.add(ReviewAssignment(proposal=p, reviewer=reviewer))
     db.session.commit()
-    ids = {u.id for u in ws.staff_on_pilot(p)}
-    assert ids == {coordinator.id, reviewer.id}
-    assert unassigned.id not in ids and insider.id not in ids
+    # nobody of the staff takes part yet: the coordinators hear the partner
+    assert {u.id for u in ws.conversation_staff(p)} == {coordinator.id, contact.id}
+    p.staff_contact_id = contact.id
+    db.session.add(Message(proposal=p, author_id=writer.id, body="Frage zum Zeitplan"))
+    db.session.add(Message(proposal=p, author_id=owner.id, body="Antwort"))
+    db.session.commit()
+    ids = {u.id for u in ws.conversation_staff(p)}
+    assert ids == {contact.id, writer.id}  # not every coordinator, not the assigned reviewer
+    assert insider.id not in ids
 
 
 def test_author_label_hides_staff_from_partners_except_the_contact(pilot):
