@@ -389,4 +389,4 @@ def document_version(version_id: int):
     if v is None:
         abort(404)
     require(permissions.download_document(current_user, v.document))
-    return send_stored_file(uploads.path_of, v, "dokument")
+    return send_stored_file(v, "dokument")
