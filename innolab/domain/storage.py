@@ -240,6 +240,7 @@ class FilesystemStorage(Storage):
     def put(self, name: str, stream: IO[bytes]) -> None:
         final = self.path(name)
         temp = final.with_name(TEMP_PREFIX + name)
+        _unlink(temp)  # left by a copy that was interrupted (uploads take new names)
         self._write(temp, stream)
         os.replace(temp, final)
         _fsync_dir(final.parent)
