@@ -246,19 +246,15 @@ class FilesystemStorage(Storage):
         _fsync_dir(final.parent)
 
     def entries(self) -> Iterator[Entry]:
-        # Only temporary files are looked at (their age); a stored file's size is not needed
-        # to compare names, and not reading it keeps the listing of a large folder cheap.
         for entry in os.scandir(self.folder):
             if not entry.is_file(follow_symlinks=False):
-                continue
-            if not entry.name.startswith(TEMP_PREFIX):
-                yield Entry(entry.name, None, None)
                 continue
             try:
                 stat = entry.stat(follow_symlinks=False)
             except FileNotFoundError:  # its upload finished or was given up meanwhile
                 continue
-            yield Entry(entry.name, stat.st_size, stat.st_mtime, temp=True)
+            yield Entry(entry.name, stat.st_size, stat.st_mtime,
+                        temp=entry.name.startswith(TEMP_PREFIX))
 
     def remove(self, name: str) -> None:
         if not name or "/" in name or os.sep in name:
