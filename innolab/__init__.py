@@ -48,7 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     cookie_names(app.config)
     check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+    if (app.config.get("STORAGE_BACKEND") or "filesystem") == "filesystem":
+        Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
 
     observability.configure_logging(app)  # LOG_FORMAT: json or the human format
 

@@ -19,7 +19,7 @@ from .domain.mailer import deliver_all
 import signal
 import time
 from .domain.notifications import run_pass
-from .domain import uploads
+from .domain import storage, storage_migration, uploads
 from .demo import seed
 
 group = AppGroup("innolab", help="InnoLab administration commands.")
@@ -146,24 +146,24 @@ def _file_check_summary(result) -> str:
 @click.option("--fix", is_flag=True,
               help="Remove files without a row and temporary files older than an hour.")
 def check_files(fix: bool) -> None:
-    """Compare the upload folder with the database: files without a row, rows without a file,
-    stale temporary files. Exits with 1 while something is still wrong."""
+    """Compare the storage (upload folder or bucket) with the database: files without a row,
+    rows without a file, stale temporary files. Exits with 1 while something is still wrong."""
 
     result = uploads.check_files(fix=fix)
-    folder = uploads.folder()
+    store = storage.current()
     for name in result.orphans:
-        click.echo(f"file without a row: {folder / name}"
+        click.echo(f"file without a row: {store.describe(name)}"
                    + (" (removed)" if name in result.removed else ""))
     for table, row_id, name in result.missing:
-        click.echo(f"row without a file: {table} id {row_id} ({folder / name})")
+        click.echo(f"row without a file: {table} id {row_id} ({store.describe(name)})")
     for name in result.stale:
-        click.echo(f"stale temporary file: {folder / name}"
+        click.echo(f"stale temporary file: {store.describe(name)}"
                    + (" (removed)" if name in result.removed else ""))
     click.echo(f"{_file_check_summary(result)}.")
     if result.ok:
-        click.echo("Upload folder and database match." if not result.removed
-                   else f"{len(result.removed)} file(s) removed; upload folder and database "
-                        "match now.")
+        click.echo(f"{store.label} and database match." if not result.removed
+                   else f"{len(result.removed)} file(s) removed; {store.label.lower()} and "
+                        "database match now.")
         return
     if (result.orphans or result.stale) and not fix:
         click.echo("Run with --fix to remove files without a row and stale temporary files.")
@@ -173,13 +173,61 @@ def check_files(fix: bool) -> None:
 
 
 def _check_files_in_worker() -> None:
-    """The worker's periodic check: a warning in the log when folder and database differ."""
+    """The worker's periodic check: a warning in the log when storage and database differ."""
 
     result = uploads.check_files()
     if not result.ok:
         current_app.logger.warning(
-            "Upload folder check: %s; run `flask --app wsgi innolab check-files` for the list.",
-            _file_check_summary(result))
+            "%s check: %s; run `flask --app wsgi innolab check-files` for the list.",
+            storage.current().label, _file_check_summary(result))
+
+
+@group.group("storage")
+def storage_group() -> None:
+    """Where the uploaded files lie (STORAGE_BACKEND: filesystem or s3)."""
+
+
+@storage_group.command("migrate")
+@click.option("--to", "target", type=click.Choice(storage.BACKENDS), required=True,
+              help="The backend to copy the files to (the other one than STORAGE_BACKEND).")
+@click.option("--dry-run", is_flag=True, help="Only tell what would be copied.")
+@click.option("--verbose", "-v", is_flag=True, help="Name every file copied.")
+def storage_migrate(target: str, dry_run: bool, verbose: bool) -> None:
+    """Copy every stored file from the configured backend to TARGET, each verified by its
+    SHA-256; files already there with the same checksum are skipped. Nothing is deleted.
+    Exits with 1 and names the files when a source is missing or damaged or a copy differs;
+    then set STORAGE_BACKEND and restart (docs/operations.md, "Storage")."""
+
+    configured = current_app.config.get("STORAGE_BACKEND") or "filesystem"
+    if target == configured:
+        raise click.UsageError(
+            f"STORAGE_BACKEND is already {configured}: the files are copied from the "
+            "configured backend to the other one.")
+    try:
+        source, destination = storage.backend(configured), storage.backend(target)
+    except storage.StorageUnavailable as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"{'Dry run: ' if dry_run else ''}copying the stored files from {configured} "
+               f"({source.describe('')}) to {target} ({destination.describe('')}).")
+    result = storage_migration.migrate(source, destination, dry_run=dry_run,
+                                       report=click.echo if verbose else None)
+    for p in result.problems:
+        click.echo(f"problem: {p.table} id {p.row_id} ({p.name}): {p.reason}", err=True)
+    if result.aborted:
+        click.echo(f"stopped: {result.aborted}", err=True)
+    verb = "would be copied" if dry_run else "copied"
+    click.echo(f"{len(result.copied)} file(s) {verb}"
+               + (f" ({len(result.replaced)} replacing a different copy)"
+                  if result.replaced else "")
+               + f", {len(result.skipped)} already there with the same checksum, "
+               f"{len(result.problems)} problem(s).")
+    if not result.ok:
+        raise SystemExit(1)
+    if dry_run:
+        click.echo("Nothing was changed (dry run).")
+    else:
+        click.echo(f"Every file is in {target} now. Set STORAGE_BACKEND={target} and restart "
+                   "the app and the worker.")
 
 
 @group.command("seed-demo")

@@ -32,6 +32,9 @@ def _int(name: str, default: int) -> int:
 
 
 ENVIRONMENTS = ("development", "production", "testing")
+STORAGE_BACKENDS = ("filesystem", "s3")
+S3_ADDRESSING_STYLES = ("auto", "path", "virtual")
+MAX_PRESIGN_SECONDS = 900
 MIN_SECRET_KEY_LENGTH = 32
 # Parts of keys copied from examples, tutorials and .env templates.
 _WEAK_KEY_PARTS = ("changeme", "change-me", "change_me", "secret", "password", "passwort",
@@ -104,6 +107,7 @@ def check_config(config) -> None:
         raise ConfigError("SESSION_IDLE_MINUTES must be at least 1.")
     if env not in ENVIRONMENTS:
         raise ConfigError(f"INNOLAB_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}.")
+    _check_storage(config)
     if env != "production":
         return
     reason = weak_secret_key(config.get("SECRET_KEY") or "")
@@ -133,6 +137,25 @@ def check_config(config) -> None:
             f"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY/GUNICORN_WORKERS says "
             f"{workers()} workers: each would count on its own. Use Redis "
             "(RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0).")
+
+
+def _check_storage(config) -> None:
+    backend = config.get("STORAGE_BACKEND") or "filesystem"
+    if backend not in STORAGE_BACKENDS:
+        raise ConfigError(f"STORAGE_BACKEND must be one of {', '.join(STORAGE_BACKENDS)}, "
+                          f"got {backend!r}. See docs/configuration.md.")
+    if backend == "s3" and not config.get("S3_BUCKET"):
+        raise ConfigError("STORAGE_BACKEND is s3 but S3_BUCKET is not set.")
+    if config.get("S3_ADDRESSING_STYLE", "auto") not in S3_ADDRESSING_STYLES:
+        raise ConfigError(f"S3_ADDRESSING_STYLE must be one of "
+                          f"{', '.join(S3_ADDRESSING_STYLES)}, "
+                          f"got {config.get('S3_ADDRESSING_STYLE')!r}.")
+    seconds = config.get("S3_PRESIGN_SECONDS", 60)
+    if config.get("S3_PRESIGNED_DOWNLOADS") and not (
+            isinstance(seconds, int) and 1 <= seconds <= MAX_PRESIGN_SECONDS):
+        raise ConfigError(f"S3_PRESIGN_SECONDS must be between 1 and {MAX_PRESIGN_SECONDS} "
+                          f"(a presigned download address is meant to be short-lived), "
+                          f"got {seconds!r}.")
 
 
 def _secret_key(instance_path: Path, production: bool) -> str:
@@ -199,6 +222,22 @@ def load_config(instance_path: Path) -> dict:
         # the request may carry a few form fields beside the largest file
         "MAX_CONTENT_LENGTH": upload_mb * 1024 * 1024 + 1024 * 1024,
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
+        # Where uploaded files lie: `filesystem` (UPLOAD_FOLDER) or `s3` (an S3-compatible
+        # bucket every instance reaches; `flask innolab storage migrate` moves them over).
+        "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "filesystem").strip().lower()
+        or "filesystem",
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", "").strip(),
+        "S3_BUCKET": os.environ.get("S3_BUCKET", "").strip(),
+        "S3_REGION": os.environ.get("S3_REGION", "").strip(),
+        "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID", "").strip(),
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY", "").strip(),
+        "S3_PREFIX": os.environ.get("S3_PREFIX", "").strip(),
+        "S3_ADDRESSING_STYLE": os.environ.get("S3_ADDRESSING_STYLE", "auto").strip().lower()
+        or "auto",
+        # Downloads as a redirect to a presigned address of the object, valid this many
+        # seconds (off: the app streams every download itself).
+        "S3_PRESIGNED_DOWNLOADS": _bool(os.environ.get("S3_PRESIGNED_DOWNLOADS"), False),
+        "S3_PRESIGN_SECONDS": _int("S3_PRESIGN_SECONDS", 60),
         # Data exports (Datenauskunft, docs/privacy.md): where the ZIPs lie, how many days
         # they can be downloaded, and up to how many MB of files one is made at once in the
         # request (a larger one is made by the worker and announced by a notification).

@@ -195,6 +195,3 @@ def delete_video(actor) -> bool:
         _remove(actor, video)
     return bool(videos)
 
-
-def video_path(video: SignLanguageVideo):
-    return uploads.path_of(video)

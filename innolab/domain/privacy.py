@@ -30,6 +30,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,7 +55,9 @@ from ..models import (
     UserRole, UserSession,
 )
 from ..models._base import utcnow
-from . import DomainError, audit, mail_limits, mailer, notifications, search, throttle, uploads
+from . import (
+    DomainError, audit, mail_limits, mailer, notifications, search, storage, throttle, uploads,
+)
 from . import mfa
 from . import proposals as proposal_domain
 from . import terms
@@ -180,9 +183,10 @@ def _build(export: DataExport, user: User) -> None:
             zf.writestr("README.txt", readme)
             zf.writestr("daten.json", json.dumps(data, ensure_ascii=False, indent=2,
                                                  default=_json_default))
+            store = storage.current()
             for f in files:
                 try:
-                    zf.write(uploads.path_of(f.stored), f.arcname)
+                    _add_stored(zf, store, f)
                 except FileNotFoundError:
                     log.warning("Export %s: file %s is missing", export.id, f.arcname)
         os.replace(temp, folder / name)
@@ -195,6 +199,17 @@ def _build(export: DataExport, user: User) -> None:
     export.ready_at = now
     export.expires_at = now + timedelta(days=export_days())
     export.error = None
+
+
+def _add_stored(zf: zipfile.ZipFile, store: storage.Storage, f: _File) -> None:
+    """Copy a stored file into the ZIP (read from the storage, in pieces); FileNotFoundError
+    when it is not there."""
+    with store.open(f.stored.stored_name) as source:
+        when = f.stored.created_at or utcnow()
+        info = zipfile.ZipInfo(f.arcname, date_time=when.timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, "w") as target:
+            shutil.copyfileobj(source, target, storage.CHUNK)
 
 
 def _json_default(value):

@@ -2,18 +2,22 @@
 
 Nothing here reads the Flask request. A file arrives as a werkzeug `FileStorage` (or anything
 with `.filename` and `.stream`), is checked by what it really contains (not by the name or the
-browser's content type), and is written below `UPLOAD_FOLDER` (outside `static/`) under a random
+browser's content type), and is written to the storage (`storage.py`: the upload folder
+`UPLOAD_FOLDER`, outside `static/`, or an S3 bucket, as STORAGE_BACKEND says) under a random
 name. The original filename is only kept, cleaned, for display and as the download name.
 
-Files and rows change together. `save()` writes the file under a temporary name in the upload
-folder (same file system), fsyncs it and only moves it to its stored name (`os.replace`) once
-the database transaction that holds its row has been committed; a rollback, an error or a
-session closed without commit removes the temporary file. Removing a file (`remove_file`)
-likewise waits for the commit. This is tied to the Flask-SQLAlchemy session through session
-events, the pending work kept per session in `Session.info`, so every caller gets it without
-doing anything. A full disk or quota while writing is refused with a message for the user
-(`UploadRefused`), never a server error, and leaves nothing behind. `check_files()` (the
-`check-files` command, and the worker every hour) reports what still does not match.
+Files and rows change together. In the upload folder `save()` writes the file under a
+temporary name (same file system), fsyncs it and only moves it to its stored name
+(`os.replace`) once the database transaction that holds its row has been committed; a
+rollback, an error or a session closed without commit removes the temporary file. In a bucket
+the object is written at once and deleted again when the transaction does not commit, so a
+committed row always has its object. Removing a file (`remove_file`) likewise waits for the
+commit. This is tied to the Flask-SQLAlchemy session through session events, the pending work
+kept per session in `Session.info`, so every caller gets it without doing anything. A full
+disk or quota while writing, or a storage that cannot be reached, is refused with a message
+for the user (`UploadRefused`), never a server error, and leaves nothing behind.
+`check_files()` (the `check-files` command, and the worker every hour) reports what still
+does not match.
 
 Files from outside are handled as hostile (`check`): an Office file (a ZIP archive) that
 inflates too much, has too many members, lies about its sizes or holds macros is refused
@@ -29,8 +33,6 @@ from __future__ import annotations
 import errno
 import io
 import logging
-import os
-import secrets
 import time
 import unicodedata
 import zipfile
@@ -46,7 +48,7 @@ from innolab.i18n import lazy_gettext as _l
 from ..extensions import db
 from ..models import Attachment, AuditEvent, DocumentVersion, Proposal, SignLanguageVideo
 from ..models._base import utcnow
-from . import DomainError, audit, filecheck, malware
+from . import DomainError, audit, filecheck, malware, storage
 
 log = logging.getLogger("innolab.uploads")
 security_log = logging.getLogger("innolab.security")
@@ -307,32 +309,31 @@ def _write_security_events(rows: list[dict]) -> None:
 
 
 def folder() -> Path:
+    """The upload folder (the filesystem backend's; see `storage`)."""
     path = Path(current_app.config["UPLOAD_FOLDER"])
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def path_of(attachment) -> Path:
-    """Where the file of an Attachment (or a DocumentVersion: anything with `stored_name`) is."""
+    """Where the file of an Attachment (or a DocumentVersion: anything with `stored_name`) lies
+    in the upload folder (the filesystem backend; read through `storage.current()`)."""
     # stored_name is ours (hex), never the user's; still refuse anything path-like.
-    name = attachment.stored_name
-    if not name or os.sep in name or "/" in name or name.startswith("."):
-        raise FileNotFoundError(name)
-    return folder() / name
+    return folder() / storage.valid_name(attachment.stored_name)
 
 
 # ---------------------------------------------------------------- writing, tied to the commit
 
-# A file on its way in: ".tmp-" + the stored name it gets after the commit. The leading dot
-# keeps it from ever being served (path_of refuses such names).
-TEMP_PREFIX = ".tmp-"
+# A file on its way in (filesystem): ".tmp-" + the stored name it gets after the commit.
+TEMP_PREFIX = storage.TEMP_PREFIX
 _PENDING = "innolab_pending_files"  # key in Session.info
 
 
 @dataclass(eq=False)
 class _Pending:
-    final: Path
-    temp: Path | None  # None: remove `final` after the commit
+    store: storage.Storage
+    name: str
+    staged: storage.Staged | None  # None: delete `name` after the commit
     transaction: object = None  # the savepoint it was made in (None: the outer transaction)
 
 
@@ -344,60 +345,25 @@ def _pending(session) -> list[_Pending]:
     return session.info.setdefault(_PENDING, [])
 
 
-def _write_temp(data: bytes) -> tuple[str, Path, Path]:
-    """Write `data` to a temporary file in the upload folder and fsync it.
+def _stage(data: bytes) -> tuple[storage.Storage, storage.Staged]:
+    """Keep `data` in the configured storage under a new random name, not yet published
+    (filesystem: a temporary file in the upload folder, fsynced; S3: the object).
 
-    Returns the stored name, the temporary and the final path. On any error nothing is left
-    behind; a full disk or quota becomes an UploadRefused the user understands."""
-    where = folder()
-    stored_name = secrets.token_hex(16)
-    temp, final = where / (TEMP_PREFIX + stored_name), where / stored_name
+    On any error nothing is left behind; a full disk or quota becomes an UploadRefused the
+    user understands, as does a storage that cannot be reached."""
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        store = storage.current()
+        return store, store.stage(data)
     except OSError as exc:
         raise _refusal(exc) from exc
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        _unlink(temp)
-        raise _refusal(exc) from exc
-    return stored_name, temp, final
 
 
 def _refusal(exc: OSError) -> UploadRefused:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         log.warning("Upload refused, no space left in the upload folder: %s", exc)
         return UploadRefused(NO_SPACE)
-    log.error("Upload could not be written to the upload folder: %s", exc)
+    log.error("Upload could not be written to the storage: %s", exc)
     return UploadRefused(NOT_STORED)
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        log.error("Could not remove %s: %s", path, exc)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _within(transaction, savepoint) -> bool:
@@ -412,25 +378,27 @@ def _after_commit(session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint was released; the files wait for the outer commit
     done = session.info.pop(_PENDING, [])
-    folders = set()
+    touched: list[storage.Storage] = []
     for item in done:
         try:
-            if item.temp is not None:
-                os.replace(item.temp, item.final)
+            if item.staged is not None:
+                item.store.publish(item.staged)
             else:
-                item.final.unlink(missing_ok=True)
-            folders.add(item.final.parent)
+                item.store.delete(item.name)
+            if item.store not in touched:
+                touched.append(item.store)
         except OSError as exc:  # the row is committed; check-files will report it
-            log.error("Could not put %s in place after the commit: %s", item.final, exc)
-    for path in folders:
-        _fsync_dir(path)
+            log.error("Could not put %s in place after the commit: %s",
+                      item.store.describe(item.name), exc)
+    for store in touched:
+        store.finish()
 
 
 def _discard(session, items: list[_Pending]) -> None:
     pending = session.info.get(_PENDING, [])
     for item in items:
-        if item.temp is not None:
-            _unlink(item.temp)
+        if item.staged is not None:
+            item.store.discard(item.staged)
         pending.remove(item)
 
 
@@ -472,10 +440,10 @@ def _write(checked: Checked) -> str:
     session = _session()
     if not session.in_transaction():
         session.begin()  # so that the end of this very transaction decides about the file
-    stored_name, temp, final = _write_temp(checked.data)
-    _pending(session).append(_Pending(final=final, temp=temp,
+    store, staged = _stage(checked.data)
+    _pending(session).append(_Pending(store=store, name=staged.name, staged=staged,
                                       transaction=session.get_nested_transaction()))
-    return stored_name
+    return staged.name
 
 
 def store(proposal: Proposal, file_storage, user, internal: bool = False,
@@ -506,11 +474,11 @@ def store(proposal: Proposal, file_storage, user, internal: bool = False,
 def remove_file(attachment) -> None:
     """Remove the file of an Attachment or DocumentVersion once the transaction is committed."""
     try:
-        path = path_of(attachment)
+        name = storage.valid_name(attachment.stored_name)
     except FileNotFoundError:
         return
     session = _session()
-    _pending(session).append(_Pending(final=path, temp=None,
+    _pending(session).append(_Pending(store=storage.current(), name=name, staged=None,
                                       transaction=session.get_nested_transaction()))
 
 
@@ -558,61 +526,77 @@ class FileCheck:
         return self.problems == 0
 
 
+# Every table whose rows name a stored file (`stored_name`, with its `size`).
+STORED_MODELS = (Attachment, DocumentVersion, SignLanguageVideo)
+
+
+def stored_rows() -> list[tuple[str, int, str, int]]:
+    """Every row that names a stored file: (table, id, stored name, size), in that order."""
+    rows = []
+    for model in STORED_MODELS:
+        for row_id, name, size in db.session.execute(
+                select(model.id, model.stored_name, model.size).order_by(model.id)):
+            rows.append((model.__tablename__, row_id, name, size))
+    return rows
+
+
 def _stored_names() -> dict[str, tuple[str, int]]:
     names: dict[str, tuple[str, int]] = {}
-    for model in (Attachment, DocumentVersion, SignLanguageVideo):
+    for model in STORED_MODELS:
         for row_id, name in db.session.execute(select(model.id, model.stored_name)):
             names[name] = (model.__tablename__, row_id)
     return names
 
 
 def check_files(fix: bool = False, now: float | None = None) -> FileCheck:
-    """Compare the upload folder with the rows that name its files.
+    """Compare the configured storage (upload folder or bucket) with the rows naming its files.
 
-    The folder is listed before the rows are read: a file is only moved into place after its
-    row was committed, so every file listed has its row in what is read afterwards, and a
-    file without a row really is an orphan. With `fix`, orphans and stale temporary files are
-    removed; rows without a file are only reported (the file has to come from a backup)."""
-    where = folder()
+    The storage is listed before the rows are read: a file is only put in place after its row
+    was committed, so every file listed has its row in what is read afterwards, and a file
+    without a row really is an orphan. S3 writes the object before the commit (see
+    `storage`): there an object without a row counts as an orphan only once it is older than
+    an hour, as a temporary file does in the folder. With `fix`, orphans and stale temporary
+    files are removed; rows without a file are only reported (the file has to come from a
+    backup)."""
+    store = storage.current()
     now = time.time() if now is None else now
     result = FileCheck()
-    files, temps = set(), []
-    for entry in os.scandir(where):
-        if not entry.is_file(follow_symlinks=False):
-            continue
-        if entry.name.startswith(TEMP_PREFIX):
+    files: dict[str, storage.Entry] = {}
+    temps = []
+    for entry in store.entries():
+        if entry.temp:
             temps.append(entry)
         else:
-            files.add(entry.name)
+            files[entry.name] = entry
     rows = _stored_names()
-    result.orphans = sorted(files - rows.keys())
-    for entry in temps:
-        try:
-            age = now - entry.stat(follow_symlinks=False).st_mtime
-        except FileNotFoundError:  # its upload finished or was given up meanwhile
-            continue
-        if age > STALE_AFTER_SECONDS:
-            result.stale.append(entry.name)
-    result.stale.sort()
-    absent = [name for name in rows if name not in files and not (where / name).exists()]
+
+    def settled(entry: storage.Entry) -> bool:
+        return (not store.writes_before_commit or entry.modified is None
+                or now - entry.modified > STALE_AFTER_SECONDS)
+
+    result.orphans = sorted(name for name in files.keys() - rows.keys()
+                            if settled(files[name]))
+    result.stale = sorted(e.name for e in temps
+                          if e.modified is not None and now - e.modified > STALE_AFTER_SECONDS)
+    absent = [name for name in rows if name not in files and not store.exists(name)]
     if absent:  # read again: a row deleted meanwhile has lost its file with good reason
         again = _stored_names()
         result.missing = sorted((again[n][0], again[n][1], n) for n in absent if n in again)
     if fix:
         for name in [*result.orphans, *result.stale]:
             try:
-                (where / name).unlink()
+                store.remove(name)
                 result.removed.append(name)
             except FileNotFoundError:
                 result.removed.append(name)
             except OSError as exc:
-                log.error("Could not remove %s: %s", where / name, exc)
+                log.error("Could not remove %s: %s", store.describe(name), exc)
     return result
 
 
 def save_checked(checked: Checked, user=None) -> str:
     """Write content that its caller has checked for its kind (a file kind this module does
-    not take, such as the sign-language video) below UPLOAD_FOLDER, tied to the commit like
+    not take, such as the sign-language video) to the storage, tied to the commit like
     `save`; the malware scan still applies. Returns the stored name."""
     _scan(checked.data, user, {"filename": checked.filename, "size": len(checked.data)})
     return _write(checked)

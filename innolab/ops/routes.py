@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import tempfile
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 
-from ..domain import settings
+from ..domain import settings, storage
 from ..extensions import db, limiter
 from ..models import OutboxMail, Proposal
 from ..models._base import utcnow
@@ -70,10 +69,9 @@ def _migrations() -> str | None:
 
 
 def _storage() -> str | None:
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".ready-", delete=True) as probe:
-        probe.write(b"ok")
-        probe.flush()
+    """The configured storage takes a file: the upload folder a temporary file, a bucket an
+    object (its bucket answers, a small object is written and deleted)."""
+    storage.current().check_ready()
     return None
 
 
@@ -96,7 +94,7 @@ CHECKS = (("database", _database), ("migrations", _migrations), ("storage", _sto
 @bp.get("/readyz")
 @limiter.exempt
 def readyz():
-    """Ready for traffic: database reachable, migrations current, upload folder writable,
+    """Ready for traffic: database reachable, migrations current, storage writable,
     Redis reachable when configured. 503 names what failed."""
     results, failed = {}, False
     for name, check in CHECKS:

@@ -390,7 +390,7 @@ def document_version(version_id: int):
     if v is None:
         abort(404)
     require(permissions.download_document(current_user, v.document))
-    return send_stored_file(uploads.path_of, v, "dokument")
+    return send_stored_file(v, "dokument")
 
 
 @bp.post("/<int:proposal_id>/mute")
@@ -406,4 +406,3 @@ def mute(proposal_id: int):
           _("Sie werden wieder über neue Nachrichten in diesem Piloten benachrichtigt."),
           "success")
     return redirect_to(_workspace_url(p, "messages"))
-

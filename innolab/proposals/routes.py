@@ -300,7 +300,7 @@ def upload(proposal_id: int):
 def download(attachment_id: int):
     a = _get_attachment(attachment_id)
     require(permissions.download_attachment(current_user, a))
-    return send_stored_file(uploads.path_of, a, "anhang")
+    return send_stored_file(a, "anhang")
 
 
 @bp.post("/attachments/<int:attachment_id>/delete")

@@ -4,17 +4,17 @@ What is public is decided in innolab.domain.showcase only; these views never que
 """
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, request, send_file, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..domain import accessibility, audit, legal, permissions
+from ..domain import accessibility, audit, legal, permissions, storage
 from ..domain import pages as page_texts
 from ..domain import showcase
 from ..domain.topics import all_topics
 from ..i18n import LOCALES
 from ..extensions import db, limiter
-from ..web import page_number, redirect_to, render, safe_next
+from ..web import page_number, redirect_to, render, safe_next, send_from_storage
 from ..web.forms import text_of
 from . import bp
 from .forms import ChallengeFilterForm, FeedbackForm, PilotFilterForm, ResultsFilterForm
@@ -172,8 +172,8 @@ def sign_language_video():
     if video is None:
         abort(404)
     try:
-        response = send_file(accessibility.video_path(video), mimetype=video.content_type,
-                             conditional=True, etag=True, max_age=None)
+        response = send_from_storage(storage.current(), video.stored_name,
+                                     mimetype=video.content_type, conditional=True, etag=True)
     except FileNotFoundError:
         abort(404)
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import functools
 import time
-from urllib.parse import urljoin, urlsplit
+import unicodedata
+from urllib.parse import quote, urljoin, urlsplit
 
 from flask import (
     Request, abort, current_app, flash, g, make_response, redirect, render_template, request,
@@ -12,8 +13,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import dump_options_header
+from werkzeug.wrappers import Response as BaseResponse
 
-from ..domain import sessions
+from ..domain import sessions, storage
 from ..extensions import htmx
 from .input_checks import bounded_int
 
@@ -96,21 +100,79 @@ def page_number(name: str = "page") -> int:
     return 1 if number is None or number < 1 else min(number, MAX_PAGE)
 
 
-def send_stored_file(path_of, stored, fallback_name: str):
+def content_disposition(filename: str, as_attachment: bool = True) -> str:
+    """The Content-Disposition that `send_file` gives a download named `filename` (also asked
+    of the storage for a presigned download)."""
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+        names = {"filename": simple,
+                 "filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")}
+    else:
+        names = {"filename": filename}
+    return dump_options_header("attachment" if as_attachment else "inline", names)
+
+
+def send_from_storage(store: storage.Storage, name: str, *, mimetype: str,
+                      as_attachment: bool = False, download_name: str | None = None,
+                      conditional: bool = False, etag: bool = False):
+    """A stored file as the response: from the disk as `send_file` sends any file (the
+    filesystem backend), else streamed from the storage, with its size, and with Range
+    requests answered when `conditional` (a video). FileNotFoundError when it is not there;
+    a storage that cannot be reached raises StorageUnavailable (a 503 page, web/errors.py)."""
+    path = store.local_path(name)
+    if path is not None:
+        return send_file(path, mimetype=mimetype, as_attachment=as_attachment,
+                         download_name=download_name, conditional=conditional, etag=etag,
+                         max_age=None)
+    stream = store.open(name)
+    size = getattr(stream, "size", None)
+    response = send_file(stream, mimetype=mimetype, as_attachment=as_attachment,
+                         download_name=download_name, conditional=False, etag=False,
+                         last_modified=getattr(stream, "modified", None), max_age=None)
+    if size is not None:
+        response.content_length = size
+    if etag:  # a stored name is never written twice: it names its content
+        response.set_etag(name)
+    if not conditional:
+        return response
+    try:
+        return response.make_conditional(request.environ, accept_ranges=True,
+                                         complete_length=size)
+    except RequestedRangeNotSatisfiable:
+        stream.close()
+        raise
+
+
+def send_stored_file(stored, fallback_name: str):
     """An uploaded file (attachment, document version) as a download, 404 if it is gone.
 
-    `path_of(stored)` is where it lies; `stored` has `content_type` and `filename`. The browser
-    may neither guess another type nor run anything in it, and nothing keeps a copy.
+    `stored` has `stored_name`, `content_type` and `filename`; call it only once the viewer
+    may have the file. The browser may neither guess another type nor run anything in it, and
+    nothing keeps a copy. With S3 and S3_PRESIGNED_DOWNLOADS the answer is a redirect to a
+    short-lived presigned address of the object (which the storage serves as an attachment
+    with the same name and type); else the app sends the file itself.
     """
+    download_name = stored.filename or fallback_name
+    store = storage.current()
+    response: BaseResponse
     try:
-        response = send_file(path_of(stored), mimetype=stored.content_type, as_attachment=True,
-                             download_name=stored.filename or fallback_name, conditional=False,
-                             etag=False, max_age=None)
+        url = store.download_url(stored.stored_name, content_disposition(download_name),
+                                 stored.content_type)
+        if url is not None:
+            response = redirect(url, code=302)
+        else:
+            response = send_from_storage(store, stored.stored_name,
+                                         mimetype=stored.content_type, as_attachment=True,
+                                         download_name=download_name)
     except FileNotFoundError:
         abort(404)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if url is not None:
+        response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..logsafe import escape
 from flask_login import current_user
 from ..domain import audit
+from ..domain.storage import StorageUnavailable
 from .input_checks import REFUSED_CHARACTER, RefusedCharacter
 
 log = logging.getLogger("innolab.errors")
@@ -27,6 +28,7 @@ TITLES = {
     413: _l("Datei zu groß"),
     429: _l("Zu viele Anfragen"),
     500: _l("Interner Fehler"),
+    503: _l("Vorübergehend nicht verfügbar"),
 }
 
 TEXTS = {
@@ -41,7 +43,13 @@ TEXTS = {
             "Moment und versuchen Sie es dann erneut."),
     500: _l("Es ist ein Fehler aufgetreten. Er wurde protokolliert; bitte versuchen Sie es "
             "später erneut."),
+    503: _l("Dieser Teil der Plattform ist gerade nicht erreichbar. Bitte versuchen Sie es in "
+            "einigen Minuten erneut."),
 }
+
+STORAGE_AWAY = _l("Der Dateispeicher antwortet gerade nicht, deshalb kann die Datei nicht "
+                  "geladen werden. Es ist nichts verloren gegangen.")
+RETRY_AFTER_SECONDS = 60
 
 
 def _page(code: int, detail=None):
@@ -104,6 +112,15 @@ def init_app(app) -> None:
         db.session.rollback()
         log.info("Concurrent change refused on %s %s: %s", request.method, request.path, exc)
         return _page(409)
+
+    @app.errorhandler(StorageUnavailable)
+    def _storage_away(exc):
+        # S3 (or the upload folder) does not answer: a page that says so, never a 500.
+        db.session.rollback()
+        log.error("Storage unavailable on %s %s: %s", request.method, escape(request.path),
+                  exc)
+        body, code = _page(503, STORAGE_AWAY)
+        return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

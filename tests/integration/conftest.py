@@ -18,6 +18,7 @@ from innolab import create_app
 from innolab.config import _database_url
 from innolab.extensions import db, limiter
 from tests.clamd import CLAMD, Clamd
+from tests.s3 import BucketFiles, FolderFiles, S3Server, bucket_name, use_s3
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -205,3 +206,45 @@ def clamd(app, tmp_path_factory, monkeypatch):
         yield daemon
     finally:
         daemon.stop()
+
+
+# ---------------------------------------------------------------- the storage backends
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server of this test process, with a bucket of its own (`.bucket`)."""
+    server = S3Server().start()
+    server.bucket = server.create_bucket(bucket_name())  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_files(app, monkeypatch, s3_server):
+    """The app stores in the bucket of moto's S3 server, below a prefix of the test's own."""
+    prefix = use_s3(app, monkeypatch, s3_server, s3_server.bucket)
+    return BucketFiles(s3_server, s3_server.bucket, prefix)
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def storage_backend(request, app, tmp_path, monkeypatch):
+    """The app stores its files in an upload folder of the test's own, or below a prefix of
+    the test's own in a bucket of the moto server; yields the files as the test sees them."""
+    if request.param == "filesystem":
+        folder = tmp_path / "uploads"
+        folder.mkdir()
+        monkeypatch.setitem(app.config, "STORAGE_BACKEND", "filesystem")
+        monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(folder))
+        yield FolderFiles(folder)
+        return
+    server = request.getfixturevalue("s3_server")
+    prefix = use_s3(app, monkeypatch, server, server.bucket)
+    # the upload folder must stay untouched: any file there would be a mistake
+    folder = tmp_path / "unused-upload-folder"
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(folder))
+    files = BucketFiles(server, server.bucket, prefix)
+    yield files
+    assert not folder.exists() or not os.listdir(folder), "a file went to the upload folder"

@@ -2,11 +2,12 @@
 people with data of their own whose distinctive markers must never reach the person's export."""
 from __future__ import annotations
 
+import io
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from innolab.domain import audit, mail_limits, mailer, throttle, uploads
+from innolab.domain import audit, mail_limits, mailer, storage, throttle
 from innolab.domain import notifications as nt
 from innolab.domain import organisations as orgs
 from innolab.domain import proposals as proposals_domain
@@ -44,9 +45,10 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 def stored_file(content: bytes) -> str:
-    """Write `content` as an uploaded file; returns its stored name."""
+    """Write `content` as an uploaded file (in the configured storage); returns its stored
+    name."""
     name = secrets.token_hex(16)
-    (uploads.folder() / name).write_bytes(content)
+    storage.current().put(name, io.BytesIO(content))
     return name
 
 

@@ -128,7 +128,8 @@ def _check_zip(zf: zipfile.ZipFile, w) -> dict:
 
 
 def test_small_account_gets_its_export_at_once_with_every_kind_and_nothing_of_others(
-        client, app_ctx, outbox):
+        client, app_ctx, outbox, storage_backend):
+    # the files are read from the storage the app is set to: the upload folder or a bucket
     w = world(app_ctx)
     _signed_in(client)
     response = client.post("/account/data-export")

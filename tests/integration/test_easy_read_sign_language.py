@@ -113,13 +113,15 @@ def test_pictograms_are_served(client):
 # ---------------------------------------------------------------- the DGS video
 
 
-def test_admin_uploads_video_then_it_is_shown_with_transcript(app, client, admin):
+def test_admin_uploads_video_then_it_is_shown_with_transcript(app, client, admin,
+                                                              storage_backend):
     response = _upload(client, MP4)
     assert response.status_code == 303
     video = db.session.execute(select(SignLanguageVideo)).scalar_one()
     assert (video.filename, video.content_type, video.size) == ("dgs.mp4", "video/mp4",
                                                                 len(MP4))
-    assert video.stored_name in _files(app)
+    assert storage_backend.names() == [video.stored_name]
+    assert storage_backend.read(video.stored_name) == MP4
     assert db.session.execute(select(AuditEvent).where(
         AuditEvent.action == "sign_language.upload")).scalar_one().object_id == video.id
 
@@ -135,17 +137,32 @@ def test_admin_uploads_video_then_it_is_shown_with_transcript(app, client, admin
     assert served.status_code == 200 and served.mimetype == "video/mp4"
     assert served.data == MP4
     assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Length"] == str(len(MP4))
+    assert served.headers["Accept-Ranges"] == "bytes"
     part = visitor.get("/gebaerdensprache/video", headers={"Range": "bytes=0-9"})
     assert part.status_code == 206 and part.data == MP4[:10]
+    # a player seeks: a range in the middle, and the last bytes
+    middle = visitor.get("/gebaerdensprache/video", headers={"Range": "bytes=1000-1099"})
+    assert middle.status_code == 206 and middle.data == MP4[1000:1100]
+    assert middle.headers["Content-Range"] == f"bytes 1000-1099/{len(MP4)}"
+    tail = visitor.get("/gebaerdensprache/video", headers={"Range": "bytes=-16"})
+    assert tail.status_code == 206 and tail.data == MP4[-16:]
+    beyond = visitor.get("/gebaerdensprache/video",
+                         headers={"Range": f"bytes={len(MP4) + 10}-"})
+    assert beyond.status_code == 416
+    again = visitor.get("/gebaerdensprache/video",
+                        headers={"If-None-Match": served.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
 
 
-def test_new_video_replaces_the_old_one_and_transcript_alone_can_change(app, client, admin):
+def test_new_video_replaces_the_old_one_and_transcript_alone_can_change(app, client, admin,
+                                                                        storage_backend):
     _upload(client, MP4)
     old = db.session.execute(select(SignLanguageVideo)).scalar_one().stored_name
     assert _upload(client, WEBM, name="neu.webm").status_code == 303
     video = db.session.execute(select(SignLanguageVideo)).scalar_one()
     assert video.content_type == "video/webm" and video.stored_name != old
-    assert old not in _files(app) and video.stored_name in _files(app)
+    assert storage_backend.names() == [video.stored_name]  # the old one's file is gone
     assert _upload(client, None, transcript="Neuer Text.").status_code == 303
     db.session.expire_all()
     video = db.session.execute(select(SignLanguageVideo)).scalar_one()
@@ -154,13 +171,14 @@ def test_new_video_replaces_the_old_one_and_transcript_alone_can_change(app, cli
     assert "neu.webm" in body
 
 
-def test_admin_removes_the_video(app, client, admin):
+def test_admin_removes_the_video(app, client, admin, storage_backend):
     _upload(client, MP4)
     name = db.session.execute(select(SignLanguageVideo)).scalar_one().stored_name
+    assert storage_backend.names() == [name]
     response = client.post("/admin/sign-language", data={"form": "delete"})
     assert response.status_code == 303
     assert db.session.execute(select(SignLanguageVideo)).first() is None
-    assert name not in _files(app)
+    assert storage_backend.names() == []
     assert "wird gerade erstellt" in text(client.get("/gebaerdensprache"))
 
 

@@ -16,6 +16,7 @@ from innolab.config import _database_url
 from innolab.extensions import db
 from innolab.web.observability import JsonFormatter, RequestContextFilter
 from tests import factories as f
+from tests.s3 import S3Server, bucket_name, use_s3
 
 
 def _free_port() -> int:
@@ -82,6 +83,38 @@ def test_readyz_names_storage_that_cannot_be_written(ready_app, tmp_path):
     assert response.status_code == 503
     assert response.get_json()["checks"]["storage"] != "ok"
     assert response.get_json()["checks"]["database"] == "ok"
+
+
+def test_readyz_checks_the_bucket_when_files_are_in_s3(ready_app, monkeypatch):
+    server = S3Server().start()
+    try:
+        bucket = server.create_bucket(bucket_name("ready"))
+        prefix = use_s3(ready_app, monkeypatch, server, bucket)
+        c = ready_app.test_client()
+        response = c.get("/readyz")
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["checks"]["storage"] == "ok"
+        # the probe's object was written and deleted again
+        listed = server.client().list_objects_v2(Bucket=bucket, Prefix=prefix)
+        assert listed.get("KeyCount", 0) == 0
+        # a bucket that is not there (a wrong S3_BUCKET, or deleted)
+        monkeypatch.setitem(ready_app.config, "S3_BUCKET", bucket_name("missing"))
+        response = c.get("/readyz")
+        assert response.status_code == 503
+        body = response.get_json()
+        assert body["status"] == "failing" and "no such bucket" in body["checks"]["storage"]
+        assert body["checks"]["database"] == "ok"
+        monkeypatch.setitem(ready_app.config, "S3_BUCKET", bucket)
+        assert c.get("/readyz").status_code == 200
+    finally:
+        server.stop()
+    # the storage stopped answering
+    started = time.monotonic()
+    response = c.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["storage"].startswith("StorageUnavailable")
+    assert response.get_json()["checks"]["database"] == "ok"
+    assert time.monotonic() - started < 10  # the probe does not hang
 
 
 def test_readyz_follows_redis_going_away(ready_app, tmp_path):

@@ -138,3 +138,36 @@ def test_reset_link_never_follows_the_host_header(production, app_ctx, outbox):
     (mail,) = outbox("erika@example.org")
     assert f"https://{HOST}{link_in(mail, '/password/reset/')}" in mail.body_text
     assert "evil.example" not in mail.body_text and "http://" not in mail.body_text
+
+
+# ---------------------------------------------------------------- the storage settings
+
+
+@pytest.mark.parametrize("config,variable", [
+    ({"STORAGE_BACKEND": "bucket"}, "STORAGE_BACKEND"),
+    ({"STORAGE_BACKEND": "s3", "S3_BUCKET": ""}, "S3_BUCKET"),
+    ({"S3_ADDRESSING_STYLE": "sideways"}, "S3_ADDRESSING_STYLE"),
+    ({"S3_PRESIGNED_DOWNLOADS": True, "S3_PRESIGN_SECONDS": 86400}, "S3_PRESIGN_SECONDS"),
+    ({"S3_PRESIGNED_DOWNLOADS": True, "S3_PRESIGN_SECONDS": 0}, "S3_PRESIGN_SECONDS"),
+])
+def test_storage_settings_that_cannot_work_stop_the_start(production, config, variable):
+    _refused(production, variable, **config)
+
+
+def test_storage_settings_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("STORAGE_BACKEND", " S3 ")
+    monkeypatch.setenv("S3_BUCKET", "innolab-files")
+    monkeypatch.setenv("S3_PRESIGNED_DOWNLOADS", "true")
+    monkeypatch.setenv("S3_PRESIGN_SECONDS", "120")
+    config = load_config(tmp_path)
+    assert (config["STORAGE_BACKEND"], config["S3_BUCKET"]) == ("s3", "innolab-files")
+    assert config["S3_PRESIGNED_DOWNLOADS"] is True and config["S3_PRESIGN_SECONDS"] == 120
+    monkeypatch.delenv("STORAGE_BACKEND")
+    assert load_config(tmp_path)["STORAGE_BACKEND"] == "filesystem"
+
+
+def test_an_s3_installation_needs_no_upload_folder(production, tmp_path):
+    folder = tmp_path / "nie-angelegt"
+    started = production(STORAGE_BACKEND="s3", S3_BUCKET="innolab-files",
+                         UPLOAD_FOLDER=str(folder))
+    assert started.config["STORAGE_BACKEND"] == "s3" and not folder.exists()

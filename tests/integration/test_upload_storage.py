@@ -163,23 +163,37 @@ def test_file_is_in_place_only_after_the_commit(app_ctx, folder):
     assert oct((folder / a.stored_name).stat().st_mode & 0o777) == oct(0o600)
 
 
-def test_rollback_after_store_leaves_no_file(app_ctx, folder):
+def test_object_is_written_before_the_commit_and_kept_by_it(app_ctx, s3_files):
+    # S3 has no rename: the object is written at once, so the committed row always has it
+    org = f.organisation(owner=f.user())
+    p = f.proposal(org)
+    a = uploads.store(p, _pdf(), org.memberships[0].user)
+    assert s3_files.all() == [a.stored_name]
+    db.session.commit()
+    assert s3_files.all() == [a.stored_name] and s3_files.read(a.stored_name) == PDF
+
+
+# The same on both backends (storage_backend: the upload folder, or a bucket of moto's S3
+# server): what the transaction does not commit leaves no file behind.
+
+
+def test_rollback_after_store_leaves_no_file(app_ctx, storage_backend):
     org = f.organisation(owner=f.user())
     p = f.proposal(org)
     uploads.store(p, _pdf(), org.memberships[0].user)
     db.session.rollback()
-    assert _files(folder) == [] and _count() == 0
+    assert storage_backend.all() == [] and _count() == 0
 
 
-def test_session_ended_without_commit_leaves_no_file(app_ctx, folder):
+def test_session_ended_without_commit_leaves_no_file(app_ctx, storage_backend):
     org = f.organisation(owner=f.user())
     p = f.proposal(org)
     uploads.store(p, _pdf(), org.memberships[0].user)
     db.session.remove()  # what the end of a request does after an unexpected error
-    assert _files(folder) == [] and _count() == 0
+    assert storage_backend.all() == [] and _count() == 0
 
 
-def test_savepoint_rolled_back_takes_only_its_own_file(app_ctx, folder):
+def test_savepoint_rolled_back_takes_only_its_own_file(app_ctx, storage_backend):
     org = f.organisation(owner=f.user())
     p = f.proposal(org)
     user = org.memberships[0].user
@@ -191,12 +205,12 @@ def test_savepoint_rolled_back_takes_only_its_own_file(app_ctx, folder):
     released = uploads.store(p, _pdf(name="auch.pdf"), user)
     inner.commit()
     db.session.commit()
-    assert _files(folder) == sorted([kept.stored_name, released.stored_name])
+    assert storage_backend.all() == sorted([kept.stored_name, released.stored_name])
     assert sorted(a.filename for a in db.session.scalars(select(Attachment))) == [
         "auch.pdf", "bleibt.pdf"]
 
 
-def test_failed_commit_leaves_no_file(app_ctx, folder):
+def test_failed_commit_leaves_no_file(app_ctx, storage_backend):
     org = f.organisation(owner=f.user())
     p = f.proposal(org)
     a = uploads.store(p, _pdf(), org.memberships[0].user)
@@ -206,22 +220,21 @@ def test_failed_commit_leaves_no_file(app_ctx, folder):
     with pytest.raises(IntegrityError):
         db.session.commit()  # stored_name is unique: the flush fails
     db.session.rollback()
-    assert _files(folder) == [] and _count() == 0
+    assert storage_backend.all() == [] and _count() == 0
 
 
-def test_delete_removes_the_file_only_after_the_commit(app, client, member, folder):
+def test_delete_removes_the_file_only_after_the_commit(app, client, member, storage_backend):
     _, org = member
     p = f.proposal(org)
     a = uploads.store(p, _pdf(), org.memberships[0].user)
     db.session.commit()
-    path = folder / a.stored_name
     uploads.delete(a, org.memberships[0].user)
-    assert path.exists()
+    assert storage_backend.all() == [a.stored_name]
     db.session.rollback()
-    assert path.exists() and _count() == 1
+    assert storage_backend.all() == [a.stored_name] and _count() == 1
     resp = client.post(f"/proposals/attachments/{a.id}/delete")
     assert resp.status_code == 303
-    assert not path.exists() and _count() == 0
+    assert storage_backend.all() == [] and _count() == 0
 
 
 # ---------------------------------------------------------------- check-files

@@ -148,7 +148,7 @@ def test_clean_filename(given, shown):
 # ---------------------------------------------------------------- upload through the page
 
 
-def test_upload_stores_under_a_random_name_outside_static(app, client, member):
+def test_upload_stores_under_a_random_name_outside_static(app, client, member, storage_backend):
     user, org = member
     p = f.proposal(org)
     resp = _upload(client, p, "../Konzept für Bauämter.pdf", PDF_BYTES)
@@ -158,9 +158,8 @@ def test_upload_stores_under_a_random_name_outside_static(app, client, member):
     assert a.filename == "Konzept für Bauämter.pdf" and a.content_type == "application/pdf"
     assert a.size == len(PDF_BYTES) and not a.internal and a.uploaded_by_id == user.id
     assert len(a.stored_name) == 32 and int(a.stored_name, 16) >= 0
-    path = os.path.join(app.config["UPLOAD_FOLDER"], a.stored_name)
-    with open(path, "rb") as stored:
-        assert stored.read() == PDF_BYTES
+    assert storage_backend.all() == [a.stored_name]
+    assert storage_backend.read(a.stored_name) == PDF_BYTES
     assert "static" not in os.path.abspath(app.config["UPLOAD_FOLDER"]).split(os.sep)
     assert db.session.execute(select(AuditEvent).where(
         AuditEvent.action == "attachment.upload")).scalar_one().object_id == a.id
@@ -250,13 +249,15 @@ def _stored(app, p, name="konzept.pdf", data=PDF_BYTES, internal=False, uploader
     return a
 
 
-def test_download_is_an_attachment_with_safe_headers(app, client, member):
+def test_download_is_an_attachment_with_safe_headers(app, client, member, storage_backend):
     _, org = member
     p = f.proposal(org)
     a = _stored(app, p, name="Kostenplan Überblick.pdf")
     resp = client.get(f"/proposals/attachments/{a.id}")
     assert resp.status_code == 200 and resp.data == PDF_BYTES
     assert resp.mimetype == "application/pdf"
+    assert resp.headers["Content-Length"] == str(len(PDF_BYTES))
+    assert resp.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     disposition = resp.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and "Kostenplan" in disposition
     assert "filename*=UTF-8''Kostenplan%20%C3%9Cberblick.pdf" in disposition
@@ -265,11 +266,11 @@ def test_download_is_an_attachment_with_safe_headers(app, client, member):
         "Cache-Control"]
 
 
-def test_download_of_a_lost_file_is_404(app, client, member):
+def test_download_of_a_lost_file_is_404(app, client, member, storage_backend):
     _, org = member
     p = f.proposal(org)
     a = _stored(app, p)
-    os.remove(os.path.join(app.config["UPLOAD_FOLDER"], a.stored_name))
+    storage_backend.remove(a.stored_name)
     assert client.get(f"/proposals/attachments/{a.id}").status_code == 404
 
 
@@ -350,14 +351,14 @@ def test_assigned_reviewer_may_store_internal_attachments_via_the_domain(app, ap
 # ---------------------------------------------------------------- delete
 
 
-def test_member_deletes_an_attachment_of_a_draft(app, client, member):
+def test_member_deletes_an_attachment_of_a_draft(app, client, member, storage_backend):
     _, org = member
     p = f.proposal(org)
     a = _stored(app, p)
-    path = os.path.join(app.config["UPLOAD_FOLDER"], a.stored_name)
+    assert storage_backend.all() == [a.stored_name]
     resp = client.post(f"/proposals/attachments/{a.id}/delete")
     assert resp.status_code == 303
-    assert _count() == 0 and not os.path.exists(path)
+    assert _count() == 0 and storage_backend.all() == []
     assert db.session.execute(select(AuditEvent).where(
         AuditEvent.action == "attachment.delete")).scalar_one()
 
@@ -379,10 +380,10 @@ def test_member_cannot_delete_attachments_once_submitted(app, client, member):
     assert _count() == 1
 
 
-def test_deleting_a_draft_removes_its_files(app, client, member):
+def test_deleting_a_draft_removes_its_files(app, client, member, storage_backend):
     _, org = member
     p = f.proposal(org)
     a = _stored(app, p)
-    path = os.path.join(app.config["UPLOAD_FOLDER"], a.stored_name)
+    assert storage_backend.all() == [a.stored_name]
     assert client.post(f"/proposals/{p.id}/delete").status_code == 303
-    assert not os.path.exists(path) and _count() == 0
+    assert storage_backend.all() == [] and _count() == 0

@@ -559,7 +559,7 @@ def _upload_document(client, p, title, internal=False, data=PDF, name="konzept.p
                        content_type="multipart/form-data")
 
 
-def test_document_versions_are_kept(w, client, login):
+def test_document_versions_are_kept(w, client, login, storage_backend):
     login(w.owner)
     assert _upload_document(client, w.p, "Betriebskonzept").status_code == 303
     doc = db.session.scalar(select(Document))
@@ -575,8 +575,14 @@ def test_document_versions_are_kept(w, client, login):
     page = client.get(url_for("pilots.document", proposal_id=w.p.id, document_id=doc.id)).text
     assert "konzept.pdf" in page and "konzept-v2.pdf" in page and "Kapitel 3 neu" in page
     assert client.get(url_for("pilots.document_version", version_id=v1.id)).data == PDF
-    assert client.get(url_for("pilots.document_version", version_id=v2.id)).data == PDF2
+    second = client.get(url_for("pilots.document_version", version_id=v2.id))
+    assert second.data == PDF2 and second.mimetype == "application/pdf"
+    assert second.headers["Content-Disposition"].startswith("attachment")
+    assert "konzept-v2.pdf" in second.headers["Content-Disposition"]
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "document.version"))
+    # both versions are kept, each its own file, in the storage the app is set to
+    assert storage_backend.names() == sorted([v1.stored_name, v2.stored_name])
+    assert storage_backend.read(v2.stored_name) == PDF2
 
 
 def test_document_bad_file_is_422(w, client, login):
