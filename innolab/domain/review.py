@@ -16,11 +16,11 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
-    CRITERIA, Check, CheckKind, CheckOutcome, Organisation, Proposal, Recommendation, Review,
-    ReviewAssignment, Role, Status, TimelineEntry, User, UserRole,
+    CRITERIA, Check, CheckCondition, CheckKind, CheckOutcome, Organisation, Proposal,
+    Recommendation, Review, ReviewAssignment, Role, Status, TimelineEntry, User, UserRole,
 )
 from ..models._base import utcnow
-from . import DomainError, audit, notifications
+from . import DomainError, audit, notifications, permissions
 from .conflicts import conflict_of, not_conflicted
 from .locking import lock
 from .search import contains
@@ -220,15 +220,33 @@ AGREEMENT_LABELS = {
 }
 
 
+MAX_CONDITIONS = 20
+DPIA_CONDITION = "Datenschutz-Folgenabschätzung (DSFA) vor dem Start durchführen"
+AGREEMENT_CONDITION = "Vertrag zur Auftragsverarbeitung (AV-Vertrag) vor dem Start abschließen"
+
+
+def condition_lines(text: str | None) -> list[str]:
+    """The conditions typed into the form: one per line, blank lines and repeats dropped."""
+    seen: list[str] = []
+    for line in (text or "").splitlines():
+        line = " ".join(line.split()).lstrip("-*• ").strip()
+        if line and line not in seen:
+            seen.append(line)
+    return seen
+
+
 def record_check(p: Proposal, officer, kind: str, outcome: str, comment: str | None,
                  seen_latest: int | None = None, *, dpia: str | None = None,
-                 processing_agreement: str | None = None) -> Check:
+                 processing_agreement: str | None = None,
+                 conditions: list[str] | None = None) -> Check:
     """Record a check's result. `seen_latest` is the id of the latest result of this kind the
     officer saw on the page (0 for none): if another one was recorded since, this one is
     refused, so two officers never record a result each without seeing the other's.
 
     A data-protection check also records whether a DSFA (`dpia`) and an AV-Vertrag
-    (`processing_agreement`) are needed and done; other checks ignore both."""
+    (`processing_agreement`) are needed and done; other checks ignore both. A passed check
+    may carry `conditions` ("Auflagen"); a DSFA or AV-Vertrag that is needed and not done is
+    one of them by itself. The pilot starts only when all are marked met."""
     lock(p)
     was_ready = ready_for_decision(p)
     if kind not in CHECK_LABELS:
@@ -254,17 +272,52 @@ def record_check(p: Proposal, officer, kind: str, outcome: str, comment: str | N
     comment = (comment or "").strip() or None
     if outcome == CheckOutcome.FAILED.value and not comment:
         raise ReviewRefused(_l("Bitte begründen Sie, warum die Prüfung nicht bestanden ist."))
+    wanted = list(conditions or [])
+    if outcome == CheckOutcome.PASSED.value:
+        if processing_agreement == "needed" and AGREEMENT_CONDITION not in wanted:
+            wanted.insert(0, AGREEMENT_CONDITION)
+        if dpia == "needed" and DPIA_CONDITION not in wanted:
+            wanted.insert(0, DPIA_CONDITION)
+    elif wanted:
+        raise ReviewRefused(_l("Auflagen gibt es nur zu einer bestandenen Prüfung. Bitte "
+                               "entfernen Sie sie oder wählen Sie „bestanden“."))
+    if len(wanted) > MAX_CONDITIONS:
+        raise ReviewRefused(_l("Bitte nennen Sie höchstens %(n)d Auflagen.", n=MAX_CONDITIONS))
+    if any(len(text) > 300 for text in wanted):
+        raise ReviewRefused(_l("Eine Auflage darf höchstens 300 Zeichen lang sein."))
     check = Check(proposal=p, kind=kind, officer_id=officer.id, outcome=outcome, comment=comment,
                   dpia=dpia, processing_agreement=processing_agreement)
+    for position, text in enumerate(wanted):
+        check.conditions.append(CheckCondition(position=position, text=text))
     db.session.add(check)
     _timeline(p, officer, f"{kind}_{outcome}", comment)
     db.session.flush()
     audit.record(officer, "review.check", check, proposal_id=p.id, reference=p.reference,
                  kind=kind, outcome=outcome, dpia=dpia,
-                 processing_agreement=processing_agreement)
+                 processing_agreement=processing_agreement, conditions=len(wanted))
     if not was_ready and ready_for_decision(p):
         notifications.ready_for_decision(p)
     return check
+
+
+def mark_condition_met(condition: CheckCondition, officer) -> None:
+    """An officer of the check's kind confirms that a condition is met (once)."""
+    check = condition.check
+    p = check.proposal
+    lock(p)
+    if not permissions.meet_condition(officer, p, check.kind).allowed:
+        raise ReviewRefused(permissions.meet_condition(officer, p, check.kind).reason)
+    if latest_check(p, check.kind) is not check:
+        raise ReviewRefused(_l("Diese Auflage gehört zu einem früheren Ergebnis der Prüfung "
+                               "und gilt nicht mehr."))
+    if condition.met_at is not None:
+        raise ReviewRefused(_l("Diese Auflage ist bereits als erfüllt vermerkt."))
+    condition.met_at = utcnow()
+    condition.met_by_id = officer.id
+    _timeline(p, officer, "condition_met", condition.text)
+    db.session.flush()
+    audit.record(officer, "review.condition_met", condition, proposal_id=p.id,
+                 reference=p.reference, kind=check.kind)
 
 
 @dataclass

@@ -167,6 +167,25 @@ def checks_passed(m: Move):
     return None
 
 
+def open_conditions(p: Proposal, kind: str | None = None) -> list:
+    """The conditions ("Auflagen") of the latest checks not yet marked met (of `kind`, or of
+    every kind), in the order they were set."""
+    found: list = []
+    for k in [c.value for c in CheckKind] if kind is None else [kind]:
+        check = latest_check(p, k)
+        if check is not None:
+            found.extend(c for c in check.conditions if c.met_at is None)
+    return found
+
+
+def conditions_met(m: Move):
+    unmet = open_conditions(m.proposal)
+    if unmet:
+        return _l("Vor dem Start müssen die Auflagen der Prüfungen erfüllt sein. Offen: "
+                  "%(conditions)s", conditions="; ".join(c.text for c in unmet))
+    return None
+
+
 def ready_for_decision(p: Proposal) -> bool:
     """In review with the reviews and the passed checks a decision needs: the deciders' turn.
     (Who may decide is the approve move's own question: not the only reviewer, no conflict.)"""
@@ -219,7 +238,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                frozenset({S.SUBMITTED.value, S.IN_REVIEW.value, S.CHANGES_REQUESTED.value}),
                S.WITHDRAWN.value, MEMBER, (), _l("Zurückziehen")),
     Transition("start_pilot", frozenset({S.APPROVED.value}), S.RUNNING.value,
-               Role.COORDINATOR.value, (start_date_given, goals_agreed), _l("Pilot starten")),
+               Role.COORDINATOR.value, (start_date_given, goals_agreed, conditions_met),
+               _l("Pilot starten")),
     Transition("complete", frozenset({S.RUNNING.value}), S.COMPLETED.value,
                Role.COORDINATOR.value, (results_report_submitted,), _l("Pilot abschließen")),
     Transition("cancel", frozenset({S.RUNNING.value}), S.CANCELLED.value, Role.COORDINATOR.value,
@@ -265,6 +285,7 @@ TIMELINE_LABELS = {
     "reviewer_unassigned": _l("Gutachter/in entfernt"),
     "conflict_declared": _l("Interessenkonflikt erklärt"),
     "review_submitted": _l("Gutachten abgeschlossen"),
+    "condition_met": _l("Auflage einer Prüfung erfüllt"),
     "data_protection_passed": _l("Datenschutzprüfung bestanden"),
     "data_protection_failed": _l("Datenschutzprüfung nicht bestanden"),
     "information_security_passed": _l("Prüfung der Informationssicherheit bestanden"),

@@ -24,7 +24,7 @@ from ..models import (
 )
 from . import permissions, workflow
 from .conflicts import conflict_of
-from .states import latest_check
+from .states import latest_check, open_conditions
 
 # The statuses in which a proposal can still ask something of somebody.
 _STAFF_STATUSES = (Status.SUBMITTED.value, Status.IN_REVIEW.value, Status.APPROVED.value,
@@ -43,6 +43,7 @@ LABELS = {
     "information_security": _l("Prüfung der Informationssicherheit vornehmen"),
     "decide": _l("Entscheiden: bereit zur Entscheidung"),
     "start_pilot": _l("Ziele vereinbaren und Pilot starten"),
+    "conditions": _l("Auflagen Ihrer Prüfung als erfüllt vermerken"),
     "accept_report": _l("Ergebnisbericht prüfen und annehmen"),
 }
 
@@ -105,6 +106,10 @@ def _staff_tasks(p: Proposal, user) -> list[Task]:
         if permissions.make_check(user, p, kind).allowed and latest_check(p, kind) is None:
             tasks.append(Task(kind, p, url_for("review.check", proposal_id=p.id, kind=kind),
                               p.submitted_at))
+    for kind in (CheckKind.DATA_PROTECTION.value, CheckKind.INFORMATION_SECURITY.value):
+        if (p.status == Status.APPROVED.value and open_conditions(p, kind)
+                and permissions.meet_condition(user, p, kind).allowed):
+            tasks.append(Task("conditions", p, staff_page + "#checks-heading", p.decided_at))
     approve = offered.get("approve")
     if approve is not None and approve.allowed:
         tasks.append(Task("decide", p, staff_page, p.submitted_at))

@@ -18,7 +18,8 @@ from .consents import TermsConsent
 from .receipts import FormReceipt
 from .retention import RetentionNotice
 from .reviews import (
-    CRITERIA, Check, CheckKind, CheckOutcome, Recommendation, Review, ReviewAssignment,
+    CRITERIA, Check, CheckCondition, CheckKind, CheckOutcome, Recommendation, Review,
+    ReviewAssignment,
 )
 from .notifications import Delivery, Notification, NotificationPreference
 from .pilots import (
@@ -37,7 +38,8 @@ __all__ = [
     "Membership",
     "Organisation", "OrganisationKind", "CONTENT_FIELDS", "PILOT_STATES", "Attachment", "Proposal",
     "ProposalVersion", "ReferenceCounter", "Status", "TimelineEntry", "proposal_topics", "CRITERIA",
-    "Check", "CheckKind", "CheckOutcome", "Recommendation", "Review", "ReviewAssignment", "Role",
+    "Check", "CheckCondition", "CheckKind", "CheckOutcome", "Recommendation", "Review",
+    "ReviewAssignment", "Role",
     "User", "UserRole", "Delivery", "Notification", "NotificationPreference", "Document",
     "DocumentVersion", "GoalResult", "Message", "Milestone", "MilestoneStatus", "PilotGoal",
     "PilotMute",

@@ -116,3 +116,28 @@ class Check(Model):
 
     proposal: Mapped[Proposal] = relationship(back_populates="checks")
     officer: Mapped[User | None] = relationship(lazy="joined")
+    conditions: Mapped[list[CheckCondition]] = relationship(
+        back_populates="check", cascade="all, delete-orphan",
+        order_by="CheckCondition.position", lazy="selectin")
+
+
+class CheckCondition(Model):
+    """A condition a check passed with ("Auflage"): the pilot does not start until an officer
+    of the check's kind marks it met."""
+
+    __tablename__ = "check_conditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"),
+                                          index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(String(300))
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    met_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    check: Mapped[Check] = relationship(back_populates="conditions")
+    met_by: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def met(self) -> bool:
+        return self.met_at is not None

@@ -201,6 +201,8 @@ class CheckForm(FlaskForm):
                           choices=_opts(rv.OUTCOME_LABELS.items()),
                           validators=[InputRequired(_l("Bitte wählen Sie ein Ergebnis aus."))])
     comment = TextAreaField(_l("Kommentar"), validators=[Optional(), Length(max=20000)])
+    conditions = TextAreaField(_l("Auflagen (optional)"),
+                               validators=[Optional(), Length(max=6000)])
     # data-protection checks only (the route tells the form its kind)
     dpia = ChoiceField(_l("Datenschutz-Folgenabschätzung (DSFA, Art. 35 DSGVO)"),
                        coerce=_str_or_none, choices=_opts(rv.DPIA_LABELS.items()))

@@ -12,7 +12,7 @@ from ..domain import review as rv
 from ..domain import states
 from ..domain.states import BY_ACTION, MEMBER
 from ..extensions import db, login_manager
-from ..models import Challenge, CheckKind, Organisation, Proposal, Role, User
+from ..models import Challenge, CheckCondition, CheckKind, Organisation, Proposal, Role, User
 from ..web import page_number, redirect_to, render, require
 from . import bp
 from .forms import (
@@ -322,7 +322,8 @@ def check(proposal_id, kind):
             rv.record_check(p, current_user, kind, form.outcome.data, form.comment.data,
                             seen_latest=form.seen_latest_id(),
                             dpia=form.dpia.data if dp else None,
-                            processing_agreement=form.processing_agreement.data if dp else None)
+                            processing_agreement=form.processing_agreement.data if dp else None,
+                            conditions=rv.condition_lines(form.conditions.data))
         except rv.ReviewRefused as exc:
             db.session.rollback()
             form.comment.errors.append(str(exc.reason))
@@ -336,6 +337,24 @@ def check(proposal_id, kind):
     form.seen_latest.data = str(state.latest.id if state.latest else 0)
     return render("review/check.html", status=status, p=p, form=form, kind=kind, state=state,
                   rv=rv)
+
+
+@bp.post("/proposals/<int:proposal_id>/conditions/<int:condition_id>/met")
+def condition_met(proposal_id, condition_id):
+    p = _load(proposal_id)
+    condition = db.session.get(CheckCondition, condition_id)
+    if condition is None or condition.check.proposal_id != p.id:
+        abort(404)
+    require(permissions.meet_condition(current_user, p, condition.check.kind))
+    try:
+        rv.mark_condition_met(condition, current_user)
+    except rv.ReviewRefused as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+        return _back(p)
+    db.session.commit()
+    flash(_("Die Auflage „%(text)s“ ist als erfüllt vermerkt.", text=condition.text), "success")
+    return _back(p)
 
 
 # ---------------------------------------------------------------- showcase
