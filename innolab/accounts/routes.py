@@ -157,12 +157,14 @@ def join(token: str):
     problem = orgs.invitation_problem(inv)
     if problem is not None:
         return _invalid_invitation(problem)
-    if not current_user.is_authenticated:
-        flash(_("Bitte melden Sie sich an, um die Einladung anzunehmen. Sie haben noch kein "
-                "Konto? Dann registrieren Sie sich bitte zuerst und öffnen Sie danach den Link "
-                "aus der Einladung erneut."), "info")
-        return redirect_to(url_for("auth.login", next=url_for("accounts.join", token=token)))
     assert inv is not None  # invitation_problem() answered "missing" otherwise
+    if not current_user.is_authenticated:
+        # Signed in, the person comes back here; registered, the invitation waits for the
+        # confirmed address ("Meine Aufgaben" and the page after the confirmation).
+        back = url_for("accounts.join", token=token)
+        return render("accounts/join.html", org=inv.organisation, invitation=inv, token=token,
+                      login_url=url_for("auth.login", next=back),
+                      register_url=url_for("auth.register", email=inv.email), **_labels())
     org = inv.organisation
     if org.is_member(current_user):
         flash(_("Sie sind bereits Mitglied der Organisation „%(name)s“.", name=org.name), "info")
@@ -177,7 +179,30 @@ def join(token: str):
         flash(_("Willkommen! Sie sind jetzt Mitglied der Organisation „%(name)s“.",
                 name=org.name), "success")
         return redirect_to(_org_url(org))
-    return render("accounts/join.html", org=org, invitation=inv, token=token, **_labels())
+    return render("accounts/join.html", org=org, invitation=inv,
+                  action=url_for("accounts.join", token=token), **_labels())
+
+
+@bp.route("/invitations/<int:invitation_id>", methods=["GET", "POST"])
+@login_required
+def invitation(invitation_id: int):
+    """An invitation to the person's confirmed address, accepted without the mailed link."""
+    inv = next((i for i in orgs.invitations_for(current_user) if i.id == invitation_id), None)
+    if inv is None:
+        abort(404)
+    org = inv.organisation
+    if request.method == "POST":
+        try:
+            orgs.accept(inv, current_user)
+        except DomainError as exc:  # used or revoked by another request at the same moment
+            flash(str(exc.reason), "warning")
+            return redirect_to(url_for("accounts.organisations"))
+        db.session.commit()
+        flash(_("Willkommen! Sie sind jetzt Mitglied der Organisation „%(name)s“.",
+                name=org.name), "success")
+        return redirect_to(_org_url(org))
+    return render("accounts/join.html", org=org, invitation=inv,
+                  action=url_for("accounts.invitation", invitation_id=inv.id), **_labels())
 
 
 # ------------------------------------------------------------------ members

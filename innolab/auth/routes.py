@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, logout_user
 
 from ..domain import DomainError, identities, registration, sessions, terms
 from ..domain import admin as admin_domain
+from ..domain import organisations as orgs
 from ..domain.admin import role_labels
 from ..domain.accounts import MIN_PASSWORD_LENGTH
 from ..domain.registration import EmailChangeRefused, LoginRefused, PasswordRejected
@@ -82,6 +83,9 @@ def register():
     if current_user.is_authenticated:
         return redirect_to(url_for("auth.settings"))
     form = RegisterForm()
+    if not form.is_submitted():
+        # from an invitation: its address, to be changed if the person wants another
+        form.email.data = (request.args.get("email") or "").strip()[:254] or None
     if form.validate_on_submit():
         try:
             registration.register(form.email.data, form.name.data, form.password.data,
@@ -121,6 +125,14 @@ def confirm(token):
                 "Anbieter können Sie danach unter „Mein Konto“ verknüpfen."), "info")
         return redirect_to(url_for("auth.reset_password",
                                    token=registration.make_token("reset", user)))
+    waiting = orgs.invitations_for(user)
+    if waiting:  # invited before registering: on to the invitation, after signing in
+        flash(_("Sie sind eingeladen, der Organisation „%(name)s“ beizutreten.",
+                name=waiting[0].organisation.name), "info")
+        target = url_for("accounts.invitation", invitation_id=waiting[0].id)
+        if current_user.is_authenticated:
+            return redirect_to(target)
+        return redirect_to(url_for("auth.login", next=target))
     if current_user.is_authenticated:
         return redirect_to(url_for("auth.settings"))
     return redirect_to(url_for("auth.login"))

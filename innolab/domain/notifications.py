@@ -156,6 +156,10 @@ KINDS: dict[str, Kind] = {
         _l("Zustimmung zur Veröffentlichung erteilt: %(reference)s"),
         _l("Eine Partnerorganisation hat der Veröffentlichung zugestimmt"),
         "Koordination (consent.give)", staff_only=True),
+    "member_joined": Kind(
+        _l("%(name)s ist der Organisation %(org)s beigetreten"),
+        _l("Jemand ist Ihrer Organisation beigetreten"),
+        "die Eigentümerinnen und Eigentümer der Organisation (organisations.accept)"),
     "data_export_ready": Kind(
         _l("Ihre Datenauskunft steht bereit"),
         _l("Ihre Datenauskunft steht zum Herunterladen bereit"),

@@ -10,13 +10,17 @@ import unicodedata
 from datetime import timedelta
 
 from innolab.i18n import lazy_gettext as _l
+from flask import url_for
+
 from innolab.links import external_url
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Invitation, MemberRole, Membership, Organisation, OrganisationKind, User
 from ..models._base import utcnow
-from . import DomainError, audit, conflicts, editing, mail_limits, mailer, permissions
+from . import (
+    DomainError, audit, conflicts, editing, mail_limits, mailer, notifications, permissions,
+)
 from .locking import lock
 from .accounts import hash_token, normalise_email, random_token, user_by_email
 
@@ -251,6 +255,21 @@ INVITATION_PROBLEMS = {
 }
 
 
+def invitations_for(user: User) -> list[Invitation]:
+    """Open invitations to the confirmed address of `user`, to organisations they are not a
+    member of yet: the mailbox was proved, so the link itself is not needed to accept them."""
+    if not getattr(user, "email_confirmed", False):
+        return []
+    found = db.session.execute(
+        select(Invitation).where(func.lower(Invitation.email) == normalise_email(user.email),
+                                 Invitation.accepted_at.is_(None),
+                                 Invitation.revoked_at.is_(None),
+                                 Invitation.expires_at > utcnow())
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    ).scalars().all()
+    return [inv for inv in found if not inv.organisation.is_member(user)]
+
+
 def accept(inv: Invitation, user: User) -> Membership:
     """`user` joins the organisation as a member; the invitation is used up."""
     lock(inv.organisation, inv)
@@ -264,6 +283,10 @@ def accept(inv: Invitation, user: User) -> Membership:
     membership = Membership(user=user, role=MemberRole.MEMBER.value)
     org.memberships.append(membership)
     audit.record(user, "organisation.join", org, invitation_id=inv.id, invited_email=inv.email)
+    owners = [m.user for m in org.memberships
+              if m.role == MemberRole.OWNER.value and m.user is not None and m.user.id != user.id]
+    notifications.notify(owners, "member_joined", params={"org": org.name, "name": user.name},
+                         link=url_for("accounts.organisation", org_id=org.id))
     return membership
 
 

@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import (
     CheckKind, Membership, Proposal, ReportStatus, ReviewAssignment, Role, Status,
 )
-from . import permissions, workflow
+from . import organisations, permissions, workflow
 from .conflicts import conflict_of
 from .states import latest_check, open_conditions
 
@@ -45,21 +45,35 @@ LABELS = {
     "start_pilot": _l("Ziele vereinbaren und Pilot starten"),
     "conditions": _l("Auflagen Ihrer Prüfung als erfüllt vermerken"),
     "accept_report": _l("Ergebnisbericht prüfen und annehmen"),
+    "invitation": _l("Einladung in eine Organisation annehmen"),
 }
 
 
 @dataclass(frozen=True)
 class Task:
     kind: str
-    proposal: Proposal
+    proposal: Proposal | None       # what it is about (None: an invitation)
     link: str
     since: datetime | None          # when it became the person's turn, as far as known
     due: date | None = None
     waiting_for: object = None      # what a guard still asks for first (shown, not hidden)
+    subject: str | None = None      # the name shown where there is no proposal
 
     @property
     def label(self):
         return LABELS[self.kind]
+
+    @property
+    def title(self) -> str:
+        return self.proposal.title if self.proposal is not None else (self.subject or "")
+
+    @property
+    def reference(self) -> str | None:
+        return self.proposal.reference if self.proposal is not None else None
+
+    @property
+    def sort_id(self) -> int:
+        return self.proposal.id if self.proposal is not None else 0
 
     def overdue(self, today: date | None = None) -> bool:
         return self.due is not None and self.due < (today or date.today())
@@ -144,7 +158,10 @@ def for_user(user, today: date | None = None) -> list[Task]:
     """Everything that waits for `user`: overdue first, then by due date, then the newest."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    tasks: list[Task] = []
+    tasks: list[Task] = [
+        Task("invitation", None, url_for("accounts.invitation", invitation_id=inv.id),
+             inv.created_at, subject=inv.organisation.name)
+        for inv in organisations.invitations_for(user)]
     for p in _candidates(user):
         if p.organisation.is_member(user):
             tasks.extend(_member_tasks(p, user))
@@ -154,7 +171,7 @@ def for_user(user, today: date | None = None) -> list[Task]:
 
     def order(t: Task):
         since = t.since.timestamp() if t.since else 0.0
-        return (not t.overdue(today), t.due or date.max, -since, t.proposal.id, t.kind)
+        return (not t.overdue(today), t.due or date.max, -since, t.sort_id, t.kind)
 
     return sorted(tasks, key=order)
 

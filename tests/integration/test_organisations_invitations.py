@@ -11,9 +11,10 @@ from sqlalchemy import select
 from innolab.domain import organisations as orgs
 from innolab.domain.accounts import hash_token
 from innolab.extensions import db
-from innolab.models import AuditEvent, Invitation, Membership
+from innolab.models import AuditEvent, Invitation, Membership, Notification, User
 from innolab.models._base import utcnow
 from tests import factories as f
+from tests.integration.auth_support import link_in, page_text
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
 
@@ -199,22 +200,76 @@ def test_join_with_another_account_email_is_allowed(client, login, outbox):
     assert org.is_member(someone)
 
 
-def test_join_visitor_redirected_to_login_with_next(client, login, outbox):
+def test_invitation_survives_registration_and_is_accepted_in_one_click(client, login, outbox,
+                                                                      new_client):
+    owner = f.user(name="Erika Eigner", email="erika@example.org")
+    org = f.organisation(owner=owner, name="Ostsee Daten GmbH")
+    _invite(client, login, owner, org, "neu@example.org")
+    path = _join_path(outbox("neu@example.org")[0])
+
+    visitor = new_client()
+    page = visitor.get(path)
+    text = page_text(page)
+    assert page.status_code == 200
+    assert "Erika Eigner hat Sie eingeladen, der Organisation „Ostsee Daten GmbH“" in text
+    assert "Die Einladung ging an neu@example.org" in text
+    html = page.get_data(as_text=True)
+    login_link = re.search(r'href="(/login\?next=[^"]+)"', html).group(1)
+    assert parse_qs(urlsplit(login_link).query)["next"] == [path]
+    register = re.search(r'href="(/register\?email=[^"]+)"', html).group(1)
+    form = visitor.get(register.replace("&amp;", "&")).get_data(as_text=True)
+    assert 'value="neu@example.org"' in form  # the address is filled in
+    # a visitor's POST joins nobody
+    visitor.post(path)
+    assert _invitations()[0].accepted_at is None
+
+    assert visitor.post("/register", data={
+        "email": "neu@example.org", "name": "Nele Neu", "password": f.PASSWORD,
+        "password_confirm": f.PASSWORD, "consent": "y"}).status_code == 200
+    confirm = link_in(outbox("neu@example.org")[-1], "/confirm/")
+    response = visitor.post(confirm)
+    assert response.status_code == 303
+    location = urlsplit(response.location)
+    assert location.path == "/login"
+    (target,) = parse_qs(location.query)["next"]
+    assert target == f"/account/organisations/invitations/{_invitations()[0].id}"
+    assert "Sie sind eingeladen, der Organisation „Ostsee Daten GmbH“ beizutreten." in page_text(
+        visitor.get(response.location))
+
+    signed_in = visitor.post("/login", data={"email": "neu@example.org",
+                                             "password": f.PASSWORD, "next": target})
+    assert signed_in.status_code == 303 and signed_in.location == target
+    tasks = page_text(visitor.get("/tasks/"))
+    assert "Einladung in eine Organisation annehmen" in tasks and "Ostsee Daten GmbH" in tasks
+    assert "Der Organisation beitreten" in page_text(visitor.get(target))
+    joined = visitor.post(target)
+    assert joined.status_code == 303
+    db.session.expire_all()
+    nele = db.session.execute(select(User).where(User.email == "neu@example.org")).scalar_one()
+    assert org.membership_of(nele).role == "member"
+    assert _invitations()[0].accepted_at is not None
+    assert "Einladung in eine Organisation" not in page_text(visitor.get("/tasks/"))
+    assert visitor.get(target).status_code == 404  # used up
+    # the owner is told
+    (note,) = db.session.execute(select(Notification).where(
+        Notification.user_id == owner.id, Notification.kind == "member_joined")).scalars()
+    assert note.link == f"/account/organisations/{org.id}"
+    assert any("Nele Neu ist der Organisation Ostsee Daten GmbH beigetreten" in m.subject
+               for m in outbox("erika@example.org"))
+
+
+def test_an_invitation_to_another_address_cannot_be_taken_by_its_id(client, login, outbox):
     owner = f.user()
     org = f.organisation(owner=owner)
-    _invite(client, login, owner, org)
-    path = _join_path(outbox()[0])
-    _logout(client)
-    response = client.get(path)
-    assert response.status_code == 303
-    location = urlsplit(response.headers["Location"])
-    assert location.path == "/login"
-    assert parse_qs(location.query)["next"] == [path]
-    with client.session_transaction() as session:
-        flashes = " ".join(message for _cat, message in session.get("_flashes", []))
-    assert "registrieren Sie sich bitte zuerst" in flashes
-    # a visitor's POST does not join anyone either
-    assert client.post(path).status_code == 303
+    _invite(client, login, owner, org, "eingeladen@example.org")
+    login(f.user(email="jemand@example.org"))
+    inv = _invitations()[0]
+    assert client.get(f"/account/organisations/invitations/{inv.id}").status_code == 404
+    assert client.post(f"/account/organisations/invitations/{inv.id}").status_code == 404
+    unconfirmed = f.user(email="eingeladen@example.org", confirmed=False)
+    login(unconfirmed)
+    assert client.post(f"/account/organisations/invitations/{inv.id}").status_code == 404
+    db.session.expire_all()
     assert _invitations()[0].accepted_at is None
 
 
