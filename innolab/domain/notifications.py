@@ -45,7 +45,7 @@ from ..models import (
 from ..models._base import utcnow
 from . import audit, mailer, privacy, receipts, retention, sessions, settings
 from .conflicts import conflict_of, conflicted_proposal_ids
-from .states import required_checks
+from .states import latest_check, required_checks
 
 log = logging.getLogger("innolab.notifications")
 
@@ -85,6 +85,13 @@ KINDS: dict[str, Kind] = {
         _l("Ein Pilotvorschlag wartet auf Ihre Prüfung"),
         "Datenschutz- und Informationssicherheitsbeauftragte (transition: start_review)",
         staff_only=True),
+    "check_overdue": Kind(
+        _l("Prüfung zu %(reference)s überfällig"), _l("Eine Prüfung ist überfällig"),
+        "die Beauftragten, deren Prüfung fehlt, und die Koordination (create_reminders)",
+        staff_only=True),
+    "decision_overdue": Kind(
+        _l("Entscheidung zu %(reference)s überfällig"), _l("Eine Entscheidung ist überfällig"),
+        "Entscheidung und Koordination (create_reminders)", staff_only=True),
     "ready_for_decision": Kind(
         _l("Bereit zur Entscheidung: %(reference)s"),
         _l("Ein Pilotvorschlag ist bereit zur Entscheidung"),
@@ -195,6 +202,8 @@ DELIVERY_LABELS = {
 REVIEW_DUE_SOON_DAYS = 2
 MILESTONE_DUE_SOON_DAYS = 3
 REVIEW_DUE_DAYS = 14  # default due date of a review: assigned + 14 days
+CHECK_DUE_DAYS = 10   # the officers' checks: the review's start + 10 days
+DECISION_DUE_DAYS = 7  # the decision: ready for decision + 7 days
 
 PER_PAGE = 20
 
@@ -516,7 +525,9 @@ def checks_needed(p: Proposal) -> None:
 
 def ready_for_decision(p: Proposal) -> None:
     """Every review and check the decision needs is in: the deciders are told it is their
-    turn, the coordinators that it is ready."""
+    turn, the coordinators that it is ready. The decision is due DECISION_DUE_DAYS later."""
+    p.decision_due_on = decision_due_date()
+    p.reminded_decision_overdue_at = None
     notify([*staff_with(Role.DECIDER), *coordinators_outside(p)], "ready_for_decision",
            proposal=p, link=url_for("review.proposal", proposal_id=p.id))
 
@@ -526,8 +537,53 @@ def reviewer_assigned(p: Proposal, reviewer: User, due_date=None) -> None:
            link=url_for("review.proposal", proposal_id=p.id), due_date=due_date)
 
 
+def check_due_date(today: date | None = None) -> date:
+    return (today or date.today()) + timedelta(days=CHECK_DUE_DAYS)
+
+
+def decision_due_date(today: date | None = None) -> date:
+    return (today or date.today()) + timedelta(days=DECISION_DUE_DAYS)
+
+
 def review_due_date(today: date | None = None) -> date:
     return (today or date.today()) + timedelta(days=REVIEW_DUE_DAYS)
+
+
+def _overdue_steps(now: datetime, today: date) -> int:
+    """Checks and decisions past their due date: once each, to those whose turn it is and,
+    as the escalation, to the coordinators."""
+    count = 0
+    in_review = select(Proposal).where(Proposal.status == Status.IN_REVIEW.value)
+    late_checks = db.session.execute(
+        in_review.where(Proposal.checks_due_on < today,
+                        Proposal.reminded_checks_overdue_at.is_(None))
+        .order_by(Proposal.id).with_for_update(skip_locked=True, of=Proposal)
+    ).scalars().all()
+    for p in late_checks:
+        missing = [kind for kind in required_checks(p) if latest_check(p, kind) is None]
+        if not missing:
+            continue
+        p.reminded_checks_overdue_at = now
+        officers = [u for kind in missing for u in _check_officers(kind)]
+        assert p.checks_due_on is not None  # the query selects proposals with a due date
+        params = {"due_date": p.checks_due_on.isoformat()}
+        notify([*officers, *coordinators_outside(p)], "check_overdue", proposal=p,
+               params=params, link=url_for("review.proposal", proposal_id=p.id),
+               due_date=p.checks_due_on)
+        count += 1
+    late_decisions = db.session.execute(
+        in_review.where(Proposal.decision_due_on < today,
+                        Proposal.reminded_decision_overdue_at.is_(None))
+        .order_by(Proposal.id).with_for_update(skip_locked=True, of=Proposal)
+    ).scalars().all()
+    for p in late_decisions:
+        p.reminded_decision_overdue_at = now
+        assert p.decision_due_on is not None
+        notify([*staff_with(Role.DECIDER), *coordinators_outside(p)], "decision_overdue",
+               proposal=p, params={"due_date": p.decision_due_on.isoformat()},
+               link=url_for("review.proposal", proposal_id=p.id), due_date=p.decision_due_on)
+        count += 1
+    return count
 
 
 def create_reminders(now: datetime | None = None) -> int:
@@ -588,6 +644,8 @@ def create_reminders(now: datetime | None = None) -> int:
                params={"due_date": a.due_date.isoformat()},
                link=url_for("review.review", proposal_id=p.id), due_date=a.due_date)
         count += 1
+
+    count += _overdue_steps(now, today)
 
     # Milestones of running pilots that are not done.
     open_milestones = (

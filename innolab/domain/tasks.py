@@ -119,14 +119,14 @@ def _staff_tasks(p: Proposal, user) -> list[Task]:
     for kind in (CheckKind.DATA_PROTECTION.value, CheckKind.INFORMATION_SECURITY.value):
         if permissions.make_check(user, p, kind).allowed and latest_check(p, kind) is None:
             tasks.append(Task(kind, p, url_for("review.check", proposal_id=p.id, kind=kind),
-                              p.submitted_at))
+                              p.submitted_at, due=p.checks_due_on))
     for kind in (CheckKind.DATA_PROTECTION.value, CheckKind.INFORMATION_SECURITY.value):
         if (p.status == Status.APPROVED.value and open_conditions(p, kind)
                 and permissions.meet_condition(user, p, kind).allowed):
             tasks.append(Task("conditions", p, staff_page + "#checks-heading", p.decided_at))
     approve = offered.get("approve")
     if approve is not None and approve.allowed:
-        tasks.append(Task("decide", p, staff_page, p.submitted_at))
+        tasks.append(Task("decide", p, staff_page, p.submitted_at, due=p.decision_due_on))
     if "start_pilot" in offered:
         tasks.append(Task("start_pilot", p, url_for("pilots.workspace", proposal_id=p.id),
                           p.decided_at, waiting_for=offered["start_pilot"].refusal))

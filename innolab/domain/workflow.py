@@ -151,12 +151,18 @@ def _submit(p, user, message, start_date):
     if p.reference is None:
         p.reference = next_reference(now.year)
     p.submitted_at = now
+    p.first_submitted_at = p.first_submitted_at or now
     _record_version(p, user)
 
 
 def _resubmit(p, user, message, start_date):
-    p.submitted_at = utcnow()
+    p.submitted_at = utcnow()  # the first submission stays in first_submitted_at
     _record_version(p, user)
+
+
+def _start_review(p, user, message, start_date):
+    p.checks_due_on = notifications.check_due_date()
+    p.reminded_checks_overdue_at = None
 
 
 def _decide(p, user, message, start_date):
@@ -174,6 +180,7 @@ def _end(p, user, message, start_date):
 
 _EFFECTS = {
     "submit": _submit,
+    "start_review": _start_review,
     "resubmit": _resubmit,
     "approve": _decide,
     "reject": _decide,

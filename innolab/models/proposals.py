@@ -85,7 +85,13 @@ class Proposal(Versioned, Model):
     version: Mapped[int] = mapped_column(default=0)  # number of submitted versions
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the latest time
+    first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Due dates of the steps after the reviews, each reminded (escalated) once when missed.
+    checks_due_on: Mapped[date | None] = mapped_column(Date)
+    decision_due_on: Mapped[date | None] = mapped_column(Date)
+    reminded_checks_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_decision_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_rationale: Mapped[str | None] = mapped_column(Text)
     pilot_start_date: Mapped[date | None] = mapped_column(Date)

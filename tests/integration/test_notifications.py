@@ -3,7 +3,7 @@ lifecycle events."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import force_locale
 import pytest
@@ -419,3 +419,69 @@ def test_every_move_of_the_lifecycle_tells_someone():
     for t in TRANSITIONS:
         kind = nt.TRANSITION_KINDS.get(t.action, (told_elsewhere.get(t.action),))[0]
         assert kind in nt.KINDS, t.action
+
+
+def test_missed_check_and_decision_dates_are_escalated_once(client, login, new_client, app_ctx):
+    owner, org, coordinator = _people()
+    dpo, iso, decider = f.staff("dpo"), f.staff("iso"), f.staff("decider")
+    reviewer = f.staff("reviewer")
+    p = f.proposal(org=org, status="submitted", personal_data=True)
+    c = login(coordinator)
+    c.post(f"/staff/review/proposals/{p.id}/reviewers", data={"reviewer_id": reviewer.id})
+    c.post(f"/staff/review/proposals/{p.id}/act", data={"action": "start_review"})
+    db.session.expire_all()
+    p = db.session.get(type(p), p.id)
+    assert p.checks_due_on == date.today() + timedelta(days=nt.CHECK_DUE_DAYS)
+    assert "Prüfungen fällig am" in c.get(f"/staff/review/proposals/{p.id}").text
+    # the ISO checks in time, the DPO does not
+    db.session.add(Check(proposal_id=p.id, kind="information_security", officer_id=iso.id,
+                         outcome="passed"))
+    db.session.commit()
+    later = datetime.combine(p.checks_due_on + timedelta(days=1), time(12), tzinfo=UTC)
+    assert nt.create_reminders(later) == 1
+    assert nt.create_reminders(later) == 0  # once
+    assert [n.kind for n in _notes(dpo)][-1] == "check_overdue"
+    assert "check_overdue" in [n.kind for n in _notes(coordinator)]  # escalated
+    assert "check_overdue" not in [n.kind for n in _notes(iso)]  # checked in time
+
+    # the decision: due when the last check is in, then escalated once
+    scores = {name: "4" for name in ("innovation", "benefit", "feasibility",
+                                      "cost_effectiveness", "privacy_security")}
+    login(reviewer, new_client()).post(f"/staff/review/proposals/{p.id}/review",
+                                       data={**scores, "recommendation": "approve",
+                                             "intent": "submit"})
+    login(dpo, new_client()).post(
+        f"/staff/review/proposals/{p.id}/checks/data_protection",
+        data={"outcome": "passed", "seen_latest": "0", "dpia": "not_needed",
+              "processing_agreement": "not_needed"})
+    db.session.expire_all()
+    p = db.session.get(type(p), p.id)
+    assert p.decision_due_on == date.today() + timedelta(days=nt.DECISION_DUE_DAYS)
+    tasks = login(decider, new_client()).get("/tasks/").text
+    assert "Entscheiden: bereit zur Entscheidung" in tasks
+    late = datetime.combine(p.decision_due_on + timedelta(days=1), time(12), tzinfo=UTC)
+    assert nt.create_reminders(late) == 1
+    assert nt.create_reminders(late) == 0
+    assert [n.kind for n in _notes(decider)][-1] == "decision_overdue"
+    assert [n.kind for n in _notes(coordinator)][-1] == "decision_overdue"
+
+
+def test_a_resubmission_keeps_the_first_submission_date(client, login, app_ctx):
+    owner, org, _coordinator = _people()
+    p = f.proposal(org=org)
+    c = login(owner)
+    c.post(f"/proposals/{p.id}/act", data={"action": "submit"})
+    db.session.expire_all()
+    first = db.session.get(type(p), p.id).first_submitted_at
+    assert first is not None
+    proposal = db.session.get(type(p), p.id)
+    proposal.status = "changes_requested"
+    proposal.first_submitted_at = first - timedelta(days=3)  # as if three days ago
+    db.session.commit()
+    c.post(f"/proposals/{p.id}/act", data={"action": "resubmit"})
+    db.session.expire_all()
+    proposal = db.session.get(type(p), p.id)
+    assert proposal.first_submitted_at == first - timedelta(days=3)
+    assert proposal.submitted_at > proposal.first_submitted_at
+    page = c.get(f"/proposals/{p.id}").text
+    assert "Erstmals eingereicht am" in page and "Zuletzt eingereicht am" in page
