@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, request, session
 from flask_babel import format_date, format_datetime, get_locale, gettext
-from .config import check_config, cookie_names, load_config
+from .config import check_config, cookie_names, database_time_limits, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
 from .web import InnoLabRequest, errors, input_checks, observability, once, security
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     cookie_names(app.config)
+    database_time_limits(app.config)
     check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)

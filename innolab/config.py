@@ -74,6 +74,53 @@ def workers() -> int:
     return 1
 
 
+def threads() -> int:
+    """Threads per web process: GUNICORN_THREADS (which gunicorn.conf.py reads and sets);
+    0 when unknown (not run by gunicorn with the shipped configuration)."""
+    return _int("GUNICORN_THREADS", 0)
+
+
+def default_max_concurrent_requests() -> int:
+    """A quarter of the threads (at least one) stays free to answer the probes and to refuse
+    at once what does not fit; 0 (no bound) without a thread count or with a single thread,
+    where nothing could be refused anyway."""
+    count = threads()
+    if count < 2:
+        return 0
+    return count - max(1, count // 4)
+
+
+# The PostgreSQL settings of each connection and the config keys of their values (ms).
+DB_TIME_LIMITS = (("statement_timeout", "DB_STATEMENT_TIMEOUT_MS"),
+                  ("lock_timeout", "DB_LOCK_TIMEOUT_MS"),
+                  ("idle_in_transaction_session_timeout", "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"))
+
+
+def database_time_limits(config) -> None:
+    """Put the DB_*_TIMEOUT_MS values into the engine options of a PostgreSQL database, as
+    libpq's `options` (`-c statement_timeout=…`): the server applies them to each new
+    connection, before any statement, and no rollback can undo them. Runs after every
+    override (the database URL may change); SQLite has no such limits."""
+    url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if not url.startswith("postgresql"):
+        return
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    ours = " ".join(f"-c {name}={_whole(config, key)}" for name, key in DB_TIME_LIMITS)
+    # after any options of the deployment's own: of two values for a setting the last counts
+    connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), ours]))
+    options["connect_args"] = connect_args
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _whole(config, key: str) -> int:
+    value = config.get(key) or 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{key} must be a whole number of milliseconds (0: none), "
+                          f"got {value!r}.")
+    return value
+
+
 SESSION_COOKIE = "session"                  # Flask's name, over plain http (development)
 HOST_SESSION_COOKIE = "__Host-innolab_session"
 
@@ -166,6 +213,13 @@ def load_config(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path, production),
         "SQLALCHEMY_DATABASE_URI": _database_url(os.environ.get("DATABASE_URL") or default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Time limits on PostgreSQL, in milliseconds (0: none), set on every connection
+        # (database_time_limits): one statement, waiting for a lock, a transaction left open
+        # without a statement. A statement over its limit is cancelled; the page says so
+        # (503) instead of keeping a worker busy.
+        "DB_STATEMENT_TIMEOUT_MS": _int("DB_STATEMENT_TIMEOUT_MS", 15000),
+        "DB_LOCK_TIMEOUT_MS": _int("DB_LOCK_TIMEOUT_MS", 5000),
+        "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": _int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 300000),
         "BASE_URL": os.environ.get("BASE_URL", "").rstrip("/"),
         # Mail
         "MAIL_FROM": os.environ.get("MAIL_FROM", "InnoLab ZDMV <innolab@localhost>"),
@@ -269,6 +323,11 @@ def load_config(instance_path: Path) -> dict:
             "Zentrum für Digitalisierung Mecklenburg-Vorpommern (ZDMV), InnoLab"),
         # Operations: log format ("json": one JSON object per line), who may read /metrics
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),
+        # Load shedding: requests in progress at once per process, beyond which a request is
+        # refused at once with 503 (web/shedding.py); 0: no bound. Default from the threads
+        # gunicorn.conf.py gives each worker (GUNICORN_THREADS), keeping some free to refuse.
+        "MAX_CONCURRENT_REQUESTS": _int("MAX_CONCURRENT_REQUESTS",
+                                        default_max_concurrent_requests()),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         # security.txt (RFC 9116): where to report a vulnerability, and the policy if any
         "SECURITY_CONTACT": os.environ.get("SECURITY_CONTACT",

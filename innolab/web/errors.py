@@ -6,6 +6,7 @@ import logging
 from flask import g, render_template, request
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, SecurityError
 
@@ -27,6 +28,7 @@ TITLES = {
     413: _l("Datei zu groß"),
     429: _l("Zu viele Anfragen"),
     500: _l("Interner Fehler"),
+    503: _l("Gerade nicht möglich"),
 }
 
 TEXTS = {
@@ -41,12 +43,27 @@ TEXTS = {
             "Moment und versuchen Sie es dann erneut."),
     500: _l("Es ist ein Fehler aufgetreten. Er wurde protokolliert; bitte versuchen Sie es "
             "später erneut."),
+    503: _l("Die Plattform ist gerade stark ausgelastet. Ihre Anfrage wurde nicht bearbeitet "
+            "und nichts gespeichert. Bitte versuchen Sie es in einigen Sekunden erneut."),
 }
 
+# The database cancelled the statement: over DB_STATEMENT_TIMEOUT_MS (query_canceled) or
+# waiting for a lock longer than DB_LOCK_TIMEOUT_MS (lock_not_available).
+TIMED_OUT_SQLSTATES = frozenset({"57014", "55P03"})
+TIMED_OUT = _l("Die Anfrage hat zu lange gedauert und wurde abgebrochen; es wurde nichts "
+               "gespeichert. Bitte versuchen Sie es in einem Moment erneut. Wenn es wieder "
+               "geschieht, wenden Sie sich bitte an uns.")
+RETRY_AFTER_SECONDS = 5
 
-def _page(code: int, detail=None):
+
+def timed_out(exc: BaseException) -> bool:
+    """Did the database cancel the statement for one of its time limits?"""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in TIMED_OUT_SQLSTATES
+
+
+def _page(code: int, detail=None, text=None):
     return render_template("errors/error.html", code=code, title=TITLES.get(code, TITLES[500]),
-                           text=TEXTS.get(code, TEXTS[500]), detail=detail,
+                           text=text or TEXTS.get(code, TEXTS[500]), detail=detail,
                            request_id=g.get("request_id")), code
 
 
@@ -117,6 +134,18 @@ def init_app(app) -> None:
         own = code == 403 and exc.description != type(exc).description
         detail = exc.description if own else None
         return _page(code, detail)
+
+    @app.errorhandler(OperationalError)
+    def _database(exc: OperationalError):
+        if not timed_out(exc):
+            return _unexpected(exc)
+        db.session.rollback()
+        cause = exc.orig
+        log.warning("Database statement cancelled on %s %s (%s): %s", request.method,
+                    request.path, getattr(cause, "sqlstate", ""),
+                    (str(cause).splitlines() or [""])[0][:200])
+        page, code = _page(503, text=TIMED_OUT)
+        return page, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
