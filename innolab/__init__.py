@@ -10,7 +10,7 @@ from flask_babel import format_date, format_datetime, get_locale, gettext
 from .config import check_config, cookie_names, database_time_limits, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
-from .web import InnoLabRequest, errors, input_checks, observability, once, security
+from .web import InnoLabRequest, errors, input_checks, observability, once, security, shedding
 import importlib
 from . import cli
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
@@ -78,6 +78,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
 
 
+    # last, so it wraps everything: beyond MAX_CONCURRENT_REQUESTS in progress a request is
+    # refused before any other work is done for it
+    shedding.init_app(app)
     cli.init_app(app)
     return app
 
