@@ -141,45 +141,70 @@ def cookie_names(config) -> None:
         config["REMEMBER_COOKIE_DOMAIN"] = None
 
 
+def startup_problems(config) -> list[tuple[str, str]]:
+    """Every reason why check_config refuses to start, as (variable, message), in the order
+    it checks them; `flask innolab doctor` lists them all (innolab/doctor.py)."""
+    problems: list[tuple[str, str]] = []
+
+    def refuse(variable: str, message: str) -> None:
+        problems.append((variable, message))
+
+    env = config.get("INNOLAB_ENV")
+    if (config.get("SESSION_IDLE_MINUTES") or 0) < 1:
+        refuse("SESSION_IDLE_MINUTES", "SESSION_IDLE_MINUTES must be at least 1.")
+    if env not in ENVIRONMENTS:
+        refuse("INNOLAB_ENV",
+               f"INNOLAB_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}.")
+    if env != "production":
+        return problems
+    reason = weak_secret_key(config.get("SECRET_KEY") or "")
+    if reason:
+        refuse("SECRET_KEY",
+               f"SECRET_KEY is not safe for production ({reason}). Generate one with "
+               "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`. "
+               "See docs/configuration.md.")
+    base = config.get("BASE_URL") or ""
+    if not base:
+        refuse("BASE_URL",
+               "BASE_URL must be set in production (e.g. https://innolab.zdmv.example): every "
+               "link in a mail is built on it, never on the request's Host header.")
+    elif not base.startswith("https://") or not urlsplit(base).hostname:
+        refuse("BASE_URL", f"BASE_URL must be an https:// address in production, got {base!r}.")
+    if not config.get("TRUSTED_HOSTS"):
+        refuse("TRUSTED_HOSTS",
+               "TRUSTED_HOSTS must be set in production (the host names of BASE_URL, comma "
+               "separated): requests for any other Host are refused.")
+    storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if storage.startswith("memory://") and workers() > 1 and config.get("RATELIMIT_ENABLED"):
+        refuse("RATELIMIT_STORAGE_URI",
+               f"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY/GUNICORN_WORKERS says "
+               f"{workers()} workers: each would count on its own. Use Redis "
+               "(RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0).")
+    return problems
+
+
+def startup_warnings(config) -> list[tuple[str, str]]:
+    """What check_config only warns about at start-up, as (variable, message)."""
+    if config.get("INNOLAB_ENV") != "production":
+        return []
+    if not (config.get("CLAMD_SOCKET") or config.get("CLAMD_HOST")):
+        return [("CLAMD_SOCKET",
+                 "Neither CLAMD_SOCKET nor CLAMD_HOST is set: uploaded files are stored without "
+                 "a malware scan. Run clamd next to the platform (see docs/deployment.md).")]
+    return []
+
+
 def check_config(config) -> None:
     """Refuse to start with a configuration that is unsafe in production.
 
-    Runs in create_app() after every override; raises ConfigError naming the variable.
+    Runs in create_app() after every override; raises ConfigError naming the variable (the
+    first of startup_problems) and logs startup_warnings.
     """
-    env = config.get("INNOLAB_ENV")
-    if (config.get("SESSION_IDLE_MINUTES") or 0) < 1:
-        raise ConfigError("SESSION_IDLE_MINUTES must be at least 1.")
-    if env not in ENVIRONMENTS:
-        raise ConfigError(f"INNOLAB_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}.")
-    if env != "production":
-        return
-    reason = weak_secret_key(config.get("SECRET_KEY") or "")
-    if reason:
-        raise ConfigError(
-            f"SECRET_KEY is not safe for production ({reason}). Generate one with "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`. "
-            "See docs/configuration.md.")
-    base = config.get("BASE_URL") or ""
-    if not base:
-        raise ConfigError(
-            "BASE_URL must be set in production (e.g. https://innolab.zdmv.example): every link "
-            "in a mail is built on it, never on the request's Host header.")
-    if not base.startswith("https://") or not urlsplit(base).hostname:
-        raise ConfigError(f"BASE_URL must be an https:// address in production, got {base!r}.")
-    if not config.get("TRUSTED_HOSTS"):
-        raise ConfigError(
-            "TRUSTED_HOSTS must be set in production (the host names of BASE_URL, comma "
-            "separated): requests for any other Host are refused.")
-    if not (config.get("CLAMD_SOCKET") or config.get("CLAMD_HOST")):
-        log.warning(
-            "Neither CLAMD_SOCKET nor CLAMD_HOST is set: uploaded files are stored without a "
-            "malware scan. Run clamd next to the platform (see docs/deployment.md).")
-    storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"
-    if storage.startswith("memory://") and workers() > 1 and config.get("RATELIMIT_ENABLED"):
-        raise ConfigError(
-            f"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY/GUNICORN_WORKERS says "
-            f"{workers()} workers: each would count on its own. Use Redis "
-            "(RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0).")
+    problems = startup_problems(config)
+    if problems:
+        raise ConfigError(problems[0][1])
+    for _variable, warning in startup_warnings(config):
+        log.warning(warning)
 
 
 def _secret_key(instance_path: Path, production: bool) -> str:
