@@ -57,7 +57,7 @@ demo: venv
 # Re-extract the strings to translate and merge them into the catalogues.
 messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* node_modules' -o innolab/translations/messages.pot .
-	$(BIN)/pybabel update -i innolab/translations/messages.pot -d innolab/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -w 100 -i innolab/translations/messages.pot -d innolab/translations --no-fuzzy-matching
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -7,12 +7,12 @@ from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, request, session
 from flask_babel import format_date, format_datetime, get_locale, gettext
-from .config import check_config, cookie_names, load_config
+from .config import check_config, cookie_names, database_time_limits, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
-from .web import InnoLabRequest, errors, input_checks, observability, once, security
+from .web import InnoLabRequest, errors, input_checks, observability, once, security, shedding
 import importlib
-from . import cli
+from . import cli, doctor
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 from .domain import audit, mailer, sessions
 from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, safe_next
@@ -33,7 +33,9 @@ BLUEPRINTS = ("showcase", "auth", "accounts", "proposals", "review", "challenges
               "results", "notifications", "pilots", "api", "site", "ops", "privacy", "mfa", "tasks")
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, *, check: bool = True) -> Flask:
+    """The app. `check=False` skips the start-up refusals (config.check_config): only for
+    `python -m innolab doctor`, which reports them all instead."""
     app = Flask(
         __name__,
         instance_path=str(ROOT / "instance"),
@@ -46,7 +48,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     cookie_names(app.config)
-    check_config(app.config)
+    database_time_limits(app.config)
+    if check:
+        check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if (app.config.get("STORAGE_BACKEND") or "filesystem") == "filesystem":
         Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
@@ -78,6 +82,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
 
 
+    # last, so it wraps everything: beyond MAX_CONCURRENT_REQUESTS in progress a request is
+    # refused before any other work is done for it
+    shedding.init_app(app)
+    cli.group.add_command(doctor.doctor)  # `flask innolab doctor`
     cli.init_app(app)
     return app
 

@@ -77,6 +77,53 @@ def workers() -> int:
     return 1
 
 
+def threads() -> int:
+    """Threads per web process: GUNICORN_THREADS (which gunicorn.conf.py reads and sets);
+    0 when unknown (not run by gunicorn with the shipped configuration)."""
+    return _int("GUNICORN_THREADS", 0)
+
+
+def default_max_concurrent_requests() -> int:
+    """A quarter of the threads (at least one) stays free to answer the probes and to refuse
+    at once what does not fit; 0 (no bound) without a thread count or with a single thread,
+    where nothing could be refused anyway."""
+    count = threads()
+    if count < 2:
+        return 0
+    return count - max(1, count // 4)
+
+
+# The PostgreSQL settings of each connection and the config keys of their values (ms).
+DB_TIME_LIMITS = (("statement_timeout", "DB_STATEMENT_TIMEOUT_MS"),
+                  ("lock_timeout", "DB_LOCK_TIMEOUT_MS"),
+                  ("idle_in_transaction_session_timeout", "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"))
+
+
+def database_time_limits(config) -> None:
+    """Put the DB_*_TIMEOUT_MS values into the engine options of a PostgreSQL database, as
+    libpq's `options` (`-c statement_timeout=…`): the server applies them to each new
+    connection, before any statement, and no rollback can undo them. Runs after every
+    override (the database URL may change); SQLite has no such limits."""
+    url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    if not url.startswith("postgresql"):
+        return
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(options.get("connect_args") or {})
+    ours = " ".join(f"-c {name}={_whole(config, key)}" for name, key in DB_TIME_LIMITS)
+    # after any options of the deployment's own: of two values for a setting the last counts
+    connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), ours]))
+    options["connect_args"] = connect_args
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _whole(config, key: str) -> int:
+    value = config.get(key) or 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{key} must be a whole number of milliseconds (0: none), "
+                          f"got {value!r}.")
+    return value
+
+
 SESSION_COOKIE = "session"                  # Flask's name, over plain http (development)
 HOST_SESSION_COOKIE = "__Host-innolab_session"
 
@@ -97,65 +144,95 @@ def cookie_names(config) -> None:
         config["REMEMBER_COOKIE_DOMAIN"] = None
 
 
+def startup_problems(config) -> list[tuple[str, str]]:
+    """Every reason why check_config refuses to start, as (variable, message), in the order
+    it checks them; `flask innolab doctor` lists them all (innolab/doctor.py)."""
+    problems: list[tuple[str, str]] = []
+
+    def refuse(variable: str, message: str) -> None:
+        problems.append((variable, message))
+
+    env = config.get("INNOLAB_ENV")
+    if (config.get("SESSION_IDLE_MINUTES") or 0) < 1:
+        refuse("SESSION_IDLE_MINUTES", "SESSION_IDLE_MINUTES must be at least 1.")
+    if env not in ENVIRONMENTS:
+        refuse("INNOLAB_ENV",
+               f"INNOLAB_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}.")
+    problems.extend(_storage_problems(config))
+    if env != "production":
+        return problems
+    reason = weak_secret_key(config.get("SECRET_KEY") or "")
+    if reason:
+        refuse("SECRET_KEY",
+               f"SECRET_KEY is not safe for production ({reason}). Generate one with "
+               "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`. "
+               "See docs/configuration.md.")
+    base = config.get("BASE_URL") or ""
+    if not base:
+        refuse("BASE_URL",
+               "BASE_URL must be set in production (e.g. https://innolab.zdmv.example): every "
+               "link in a mail is built on it, never on the request's Host header.")
+    elif not base.startswith("https://") or not urlsplit(base).hostname:
+        refuse("BASE_URL", f"BASE_URL must be an https:// address in production, got {base!r}.")
+    if not config.get("TRUSTED_HOSTS"):
+        refuse("TRUSTED_HOSTS",
+               "TRUSTED_HOSTS must be set in production (the host names of BASE_URL, comma "
+               "separated): requests for any other Host are refused.")
+    storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if storage.startswith("memory://") and workers() > 1 and config.get("RATELIMIT_ENABLED"):
+        refuse("RATELIMIT_STORAGE_URI",
+               f"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY/GUNICORN_WORKERS says "
+               f"{workers()} workers: each would count on its own. Use Redis "
+               "(RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0).")
+    return problems
+
+
+def startup_warnings(config) -> list[tuple[str, str]]:
+    """What check_config only warns about at start-up, as (variable, message)."""
+    if config.get("INNOLAB_ENV") != "production":
+        return []
+    if not (config.get("CLAMD_SOCKET") or config.get("CLAMD_HOST")):
+        return [("CLAMD_SOCKET",
+                 "Neither CLAMD_SOCKET nor CLAMD_HOST is set: uploaded files are stored without "
+                 "a malware scan. Run clamd next to the platform (see docs/deployment.md).")]
+    return []
+
+
 def check_config(config) -> None:
     """Refuse to start with a configuration that is unsafe in production.
 
-    Runs in create_app() after every override; raises ConfigError naming the variable.
+    Runs in create_app() after every override; raises ConfigError naming the variable (the
+    first of startup_problems) and logs startup_warnings.
     """
-    env = config.get("INNOLAB_ENV")
-    if (config.get("SESSION_IDLE_MINUTES") or 0) < 1:
-        raise ConfigError("SESSION_IDLE_MINUTES must be at least 1.")
-    if env not in ENVIRONMENTS:
-        raise ConfigError(f"INNOLAB_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}.")
-    _check_storage(config)
-    if env != "production":
-        return
-    reason = weak_secret_key(config.get("SECRET_KEY") or "")
-    if reason:
-        raise ConfigError(
-            f"SECRET_KEY is not safe for production ({reason}). Generate one with "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`. "
-            "See docs/configuration.md.")
-    base = config.get("BASE_URL") or ""
-    if not base:
-        raise ConfigError(
-            "BASE_URL must be set in production (e.g. https://innolab.zdmv.example): every link "
-            "in a mail is built on it, never on the request's Host header.")
-    if not base.startswith("https://") or not urlsplit(base).hostname:
-        raise ConfigError(f"BASE_URL must be an https:// address in production, got {base!r}.")
-    if not config.get("TRUSTED_HOSTS"):
-        raise ConfigError(
-            "TRUSTED_HOSTS must be set in production (the host names of BASE_URL, comma "
-            "separated): requests for any other Host are refused.")
-    if not (config.get("CLAMD_SOCKET") or config.get("CLAMD_HOST")):
-        log.warning(
-            "Neither CLAMD_SOCKET nor CLAMD_HOST is set: uploaded files are stored without a "
-            "malware scan. Run clamd next to the platform (see docs/deployment.md).")
-    storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"
-    if storage.startswith("memory://") and workers() > 1 and config.get("RATELIMIT_ENABLED"):
-        raise ConfigError(
-            f"RATELIMIT_STORAGE_URI is memory:// but WEB_CONCURRENCY/GUNICORN_WORKERS says "
-            f"{workers()} workers: each would count on its own. Use Redis "
-            "(RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0).")
+    problems = startup_problems(config)
+    if problems:
+        raise ConfigError(problems[0][1])
+    for _variable, warning in startup_warnings(config):
+        log.warning(warning)
 
 
-def _check_storage(config) -> None:
+def _storage_problems(config) -> list[tuple[str, str]]:
+    problems = []
     backend = config.get("STORAGE_BACKEND") or "filesystem"
     if backend not in STORAGE_BACKENDS:
-        raise ConfigError(f"STORAGE_BACKEND must be one of {', '.join(STORAGE_BACKENDS)}, "
-                          f"got {backend!r}. See docs/configuration.md.")
+        problems.append(("STORAGE_BACKEND",
+                         f"STORAGE_BACKEND must be one of {', '.join(STORAGE_BACKENDS)}, "
+                         f"got {backend!r}. See docs/configuration.md."))
     if backend == "s3" and not config.get("S3_BUCKET"):
-        raise ConfigError("STORAGE_BACKEND is s3 but S3_BUCKET is not set.")
+        problems.append(("S3_BUCKET", "STORAGE_BACKEND is s3 but S3_BUCKET is not set."))
     if config.get("S3_ADDRESSING_STYLE", "auto") not in S3_ADDRESSING_STYLES:
-        raise ConfigError(f"S3_ADDRESSING_STYLE must be one of "
-                          f"{', '.join(S3_ADDRESSING_STYLES)}, "
-                          f"got {config.get('S3_ADDRESSING_STYLE')!r}.")
+        problems.append(("S3_ADDRESSING_STYLE",
+                         f"S3_ADDRESSING_STYLE must be one of "
+                         f"{', '.join(S3_ADDRESSING_STYLES)}, "
+                         f"got {config.get('S3_ADDRESSING_STYLE')!r}."))
     seconds = config.get("S3_PRESIGN_SECONDS", 60)
     if config.get("S3_PRESIGNED_DOWNLOADS") and not (
             isinstance(seconds, int) and 1 <= seconds <= MAX_PRESIGN_SECONDS):
-        raise ConfigError(f"S3_PRESIGN_SECONDS must be between 1 and {MAX_PRESIGN_SECONDS} "
-                          f"(a presigned download address is meant to be short-lived), "
-                          f"got {seconds!r}.")
+        problems.append(("S3_PRESIGN_SECONDS",
+                         f"S3_PRESIGN_SECONDS must be between 1 and {MAX_PRESIGN_SECONDS} "
+                         f"(a presigned download address is meant to be short-lived), "
+                         f"got {seconds!r}."))
+    return problems
 
 
 def _secret_key(instance_path: Path, production: bool) -> str:
@@ -189,6 +266,13 @@ def load_config(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path, production),
         "SQLALCHEMY_DATABASE_URI": _database_url(os.environ.get("DATABASE_URL") or default_db),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Time limits on PostgreSQL, in milliseconds (0: none), set on every connection
+        # (database_time_limits): one statement, waiting for a lock, a transaction left open
+        # without a statement. A statement over its limit is cancelled; the page says so
+        # (503) instead of keeping a worker busy.
+        "DB_STATEMENT_TIMEOUT_MS": _int("DB_STATEMENT_TIMEOUT_MS", 15000),
+        "DB_LOCK_TIMEOUT_MS": _int("DB_LOCK_TIMEOUT_MS", 5000),
+        "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS": _int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 300000),
         "BASE_URL": os.environ.get("BASE_URL", "").rstrip("/"),
         # Mail
         "MAIL_FROM": os.environ.get("MAIL_FROM", "InnoLab ZDMV <innolab@localhost>"),
@@ -308,6 +392,11 @@ def load_config(instance_path: Path) -> dict:
             "Zentrum für Digitalisierung Mecklenburg-Vorpommern (ZDMV), InnoLab"),
         # Operations: log format ("json": one JSON object per line), who may read /metrics
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),
+        # Load shedding: requests in progress at once per process, beyond which a request is
+        # refused at once with 503 (web/shedding.py); 0: no bound. Default from the threads
+        # gunicorn.conf.py gives each worker (GUNICORN_THREADS), keeping some free to refuse.
+        "MAX_CONCURRENT_REQUESTS": _int("MAX_CONCURRENT_REQUESTS",
+                                        default_max_concurrent_requests()),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         # security.txt (RFC 9116): where to report a vulnerability, and the policy if any
         "SECURITY_CONTACT": os.environ.get("SECURITY_CONTACT",

@@ -105,14 +105,30 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # A migration may rewrite or index a large table: no limit on its statements
+            # (DB_STATEMENT_TIMEOUT_MS is for requests). The lock limit stays, so a migration
+            # waiting behind the site's transactions gives up (run it again) instead of
+            # making every request queue behind it. Committed, so the setting holds for the
+            # whole session and Alembic begins its own transaction.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if connection.dialect.name == "postgresql":
+                # back in the pool, the connection has the app's limit again (the value it
+                # was opened with)
+                connection.rollback()
+                connection.exec_driver_sql("RESET statement_timeout")
+                connection.commit()
 
 
 if context.is_offline_mode():

@@ -6,6 +6,7 @@ import logging
 from flask import g, render_template, request
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, SecurityError
 
@@ -49,12 +50,30 @@ TEXTS = {
 
 STORAGE_AWAY = _l("Der Dateispeicher antwortet gerade nicht, deshalb kann die Datei nicht "
                   "geladen werden. Es ist nichts verloren gegangen.")
-RETRY_AFTER_SECONDS = 60
+STORAGE_RETRY_AFTER_SECONDS = 60
+
+# More requests in progress than MAX_CONCURRENT_REQUESTS (web/shedding.py).
+OVERLOADED = _l("Die Plattform ist gerade stark ausgelastet. Ihre Anfrage wurde nicht "
+                "bearbeitet und nichts gespeichert. Bitte versuchen Sie es in einigen Sekunden "
+                "erneut.")
+
+# The database cancelled the statement: over DB_STATEMENT_TIMEOUT_MS (query_canceled) or
+# waiting for a lock longer than DB_LOCK_TIMEOUT_MS (lock_not_available).
+TIMED_OUT_SQLSTATES = frozenset({"57014", "55P03"})
+TIMED_OUT = _l("Die Anfrage hat zu lange gedauert und wurde abgebrochen; es wurde nichts "
+               "gespeichert. Bitte versuchen Sie es in einem Moment erneut. Wenn es wieder "
+               "geschieht, wenden Sie sich bitte an uns.")
+TIMED_OUT_RETRY_AFTER_SECONDS = 5
 
 
-def _page(code: int, detail=None):
+def timed_out(exc: BaseException) -> bool:
+    """Did the database cancel the statement for one of its time limits?"""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in TIMED_OUT_SQLSTATES
+
+
+def _page(code: int, detail=None, text=None):
     return render_template("errors/error.html", code=code, title=TITLES.get(code, TITLES[500]),
-                           text=TEXTS.get(code, TEXTS[500]), detail=detail,
+                           text=text or TEXTS.get(code, TEXTS[500]), detail=detail,
                            request_id=g.get("request_id")), code
 
 
@@ -120,7 +139,7 @@ def init_app(app) -> None:
         log.error("Storage unavailable on %s %s: %s", request.method, escape(request.path),
                   exc)
         body, code = _page(503, STORAGE_AWAY)
-        return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return body, code, {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -134,6 +153,18 @@ def init_app(app) -> None:
         own = code == 403 and exc.description != type(exc).description
         detail = exc.description if own else None
         return _page(code, detail)
+
+    @app.errorhandler(OperationalError)
+    def _database(exc: OperationalError):
+        if not timed_out(exc):
+            return _unexpected(exc)
+        db.session.rollback()
+        cause = exc.orig
+        log.warning("Database statement cancelled on %s %s (%s): %s", request.method,
+                    request.path, getattr(cause, "sqlstate", ""),
+                    (str(cause).splitlines() or [""])[0][:200])
+        page, code = _page(503, text=TIMED_OUT)
+        return page, code, {"Retry-After": str(TIMED_OUT_RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

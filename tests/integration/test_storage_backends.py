@@ -220,7 +220,7 @@ def test_download_while_s3_is_away_is_a_503_page_in_german(app, client, member, 
     response = client.get(f"/proposals/attachments/{a.id}")
     body = response.get_data(as_text=True)
     assert response.status_code == 503
-    assert response.headers["Retry-After"] == str(errors.RETRY_AFTER_SECONDS)
+    assert response.headers["Retry-After"] == str(errors.STORAGE_RETRY_AFTER_SECONDS)
     assert "Vorübergehend nicht verfügbar" in body
     assert "Der Dateispeicher antwortet gerade nicht" in body
     assert "Vorgangsnummer" in body and PDF.decode() not in body
