@@ -169,27 +169,11 @@ def join(token: str):
     if org.is_member(current_user):
         flash(_("Sie sind bereits Mitglied der Organisation „%(name)s“.", name=org.name), "info")
         return redirect_to(_org_url(org))
-    if request.method == "POST":
-        try:
-            orgs.accept(inv, current_user)
-        except DomainError as exc:  # used or revoked by another request at the same moment
-            flash(str(exc.reason), "warning")
-            return redirect_to(url_for("accounts.organisations"))
-        db.session.commit()
-        flash(_("Willkommen! Sie sind jetzt Mitglied der Organisation „%(name)s“.",
-                name=org.name), "success")
-        return redirect_to(_org_url(org))
-    return render("accounts/join.html", org=org, invitation=inv,
-                  action=url_for("accounts.join", token=token), **_labels())
+    return _invitation_page(inv, url_for("accounts.join", token=token))
 
 
-@bp.route("/invitations/<int:invitation_id>", methods=["GET", "POST"])
-@login_required
-def invitation(invitation_id: int):
-    """An invitation to the person's confirmed address, accepted without the mailed link."""
-    inv = next((i for i in orgs.invitations_for(current_user) if i.id == invitation_id), None)
-    if inv is None:
-        abort(404)
+def _invitation_page(inv: Invitation, action: str):
+    """The invitation and its button (GET); joining (POST)."""
     org = inv.organisation
     if request.method == "POST":
         try:
@@ -201,8 +185,17 @@ def invitation(invitation_id: int):
         flash(_("Willkommen! Sie sind jetzt Mitglied der Organisation „%(name)s“.",
                 name=org.name), "success")
         return redirect_to(_org_url(org))
-    return render("accounts/join.html", org=org, invitation=inv,
-                  action=url_for("accounts.invitation", invitation_id=inv.id), **_labels())
+    return render("accounts/join.html", org=org, invitation=inv, action=action, **_labels())
+
+
+@bp.route("/invitations/<int:invitation_id>", methods=["GET", "POST"])
+@login_required
+def invitation(invitation_id: int):
+    """An invitation to the person's confirmed address, accepted without the mailed link."""
+    inv = next((i for i in orgs.invitations_for(current_user) if i.id == invitation_id), None)
+    if inv is None:
+        abort(404)
+    return _invitation_page(inv, url_for("accounts.invitation", invitation_id=inv.id))
 
 
 # ------------------------------------------------------------------ members

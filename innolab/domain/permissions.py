@@ -173,26 +173,31 @@ CHECK_ROLE = {CheckKind.DATA_PROTECTION.value: Role.DPO,
               CheckKind.INFORMATION_SECURITY.value: Role.ISO}
 
 
-def meet_condition(user, p: Proposal, kind: str) -> Permission:
-    """An officer of the check's kind marks its conditions met, until the pilot starts."""
+def _officer_for(user, p: Proposal, kind: str) -> Permission:
+    """The user holds the role of the check `kind` and has no conflict with the proposal."""
     role = CHECK_ROLE.get(kind)
     if role is None or not has_role(user, role):
         return deny(NO_RIGHT)
     conflict = conflict_of(user, p)
     if conflict is not None:
         return deny(conflict.refusal)
+    return ALLOW
+
+
+def meet_condition(user, p: Proposal, kind: str) -> Permission:
+    """An officer of the check's kind marks its conditions met, until the pilot starts."""
+    officer = _officer_for(user, p, kind)
+    if not officer.allowed:
+        return officer
     if p.status not in (S.IN_REVIEW.value, S.APPROVED.value):
         return deny(_l("Auflagen werden bis zum Start des Piloten als erfüllt vermerkt."))
     return ALLOW
 
 
 def make_check(user, p: Proposal, kind: str) -> Permission:
-    role = CHECK_ROLE.get(kind)
-    if role is None or not has_role(user, role):
-        return deny(NO_RIGHT)
-    conflict = conflict_of(user, p)
-    if conflict is not None:
-        return deny(conflict.refusal)
+    officer = _officer_for(user, p, kind)
+    if not officer.allowed:
+        return officer
     if kind == CheckKind.DATA_PROTECTION.value and not p.personal_data:
         return deny(_l("Der Vorschlag verarbeitet keine personenbezogenen Daten; eine "
                        "Datenschutzprüfung ist nicht nötig."))
