@@ -14,7 +14,7 @@ run: setup db demo
 PYTEST_WORKERS ?= auto
 
 test: setup oidc-provider lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Lint and types (docs/development.md): ruff over the repository, mypy over the application.
 lint: venv

@@ -57,6 +57,24 @@ def _database_url(tmp_path_factory) -> str:
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
 
 
+
+# Files whose tests are each a crawl of the whole site as one person: their tests are spread
+# over the workers by that person (the `who` or `role` parameter), not kept in one process.
+SPREAD_BY_PERSON = {"tests/integration/test_every_route.py",
+                    "tests/integration/test_conflict_channels.py"}
+
+
+def pytest_collection_modifyitems(items):
+    """`make test` runs `--dist loadgroup`: a file's tests stay in one process (its module
+    fixtures with them), except in SPREAD_BY_PERSON, where each person's tests do."""
+    for item in items:
+        group = item.nodeid.split("::")[0]
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        person = params.get("who") or params.get("role")
+        if group in SPREAD_BY_PERSON and person:
+            group = f"{group}::{person}"
+        item.add_marker(pytest.mark.xdist_group(group))
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     uploads = tmp_path_factory.mktemp("uploads")
