@@ -62,6 +62,48 @@
     }
   });
 
+  // A table wider than the screen scrolls inside its box (.kern-table-responsive). While it
+  // does, the box can be reached with the keyboard (to scroll it with the arrow keys) and is
+  // a region named by the table's caption; when the table fits, it is a plain box again and
+  // no extra tab stop. (Browsers without this script: Chromium and Firefox let the keyboard
+  // reach a scrolling box themselves.)
+  var SCROLLER = ".kern-table-responsive";
+  function markScroller(box) {
+    var scrolls = box.scrollWidth > box.clientWidth + 1;
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("data-scroll-box", "");
+      var caption = box.querySelector("caption");
+      if (caption && !box.hasAttribute("aria-labelledby")) {
+        if (!caption.id) { caption.id = "table-caption-" + Math.random().toString(36).slice(2, 10); }
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-labelledby", caption.id);
+      }
+    } else if (!scrolls && box.hasAttribute("data-scroll-box")) {
+      ["tabindex", "data-scroll-box", "role", "aria-labelledby"].forEach(function (a) {
+        box.removeAttribute(a);
+      });
+    }
+  }
+  // The box changes its width with the window, the table its width with its content.
+  var boxes = window.ResizeObserver && new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) {
+      var box = entry.target.closest(SCROLLER);
+      if (box) { markScroller(box); }
+    });
+  });
+  function watchScrollers() {
+    document.querySelectorAll(SCROLLER).forEach(function (box) {
+      markScroller(box);
+      if (boxes) {
+        boxes.observe(box);
+        if (box.firstElementChild) { boxes.observe(box.firstElementChild); }
+      }
+    });
+  }
+  watchScrollers();
+  document.addEventListener("htmx:afterSettle", watchScrollers);
+
   // A form with an edit conflict notice or an error summary: focus it so screen readers
   // read it first.
   document.addEventListener("DOMContentLoaded", function () {
