@@ -62,6 +62,29 @@
     }
   });
 
+  // The main navigation on narrow screens: the "Menü" button (a disclosure, hidden until this
+  // script runs) shows and hides the list. Without this script the list simply stays open.
+  // The CSS hides the list only while the button says aria-expanded="false" and the screen is
+  // narrow; on wide screens the button is not shown and the list always is.
+  var toggle = document.querySelector(".site-nav__toggle");
+  var navList = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (toggle && navList) {
+    var setOpen = function (open) { toggle.setAttribute("aria-expanded", open ? "true" : "false"); };
+    setOpen(false);
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      setOpen(toggle.getAttribute("aria-expanded") !== "true");
+    });
+    // Escape closes the open menu and puts the focus back on its button.
+    toggle.parentElement.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true" &&
+          toggle.offsetParent !== null) {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+  }
+
   // A table wider than the screen scrolls inside its box (.kern-table-responsive). While it
   // does, the box can be reached with the keyboard (to scroll it with the arrow keys) and is
   // a region named by the table's caption; when the table fits, it is a plain box again and
