@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, request, session
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_babel import get_locale, gettext
 from .config import check_config, cookie_names, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,7 +17,7 @@ from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic
 from .domain import audit, mailer, sessions
 from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, safe_next
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
-from innolab.i18n import lazy_gettext as _l
+from innolab.i18n import format_date, format_datetime, format_locale, lazy_gettext as _l
 from .web.mail_delivery import delivery_thread
 from flask import current_app
 from flask_login import current_user, login_url
@@ -25,7 +25,7 @@ from .domain import permissions
 from .domain.actors import display_actor
 from .domain.states import status_label, timeline_label
 from .web.text import markdown
-from flask_babel import format_currency
+from babel.numbers import format_currency
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -215,4 +215,5 @@ def _euro(value) -> str:
     if value is None:
         return ""
 
-    return format_currency(value, "EUR", format="#,##0\u00a0¤", currency_digits=False)
+    return format_currency(value, "EUR", format="#,##0\u00a0¤", currency_digits=False,
+                           locale=format_locale())

@@ -7,7 +7,10 @@ other text when they reach HTML.
 """
 from __future__ import annotations
 
-from flask_babel import gettext
+from datetime import date, datetime
+
+from babel import Locale, dates
+from flask_babel import get_locale, get_timezone, gettext, to_user_timezone
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
 
@@ -24,3 +27,32 @@ class LazyText(LazyString):
 
 def lazy_gettext(string: str, **variables) -> LazyText:
     return LazyText(gettext, string, **variables)
+
+
+# ---------------------------------------------------------------- dates and numbers
+#
+# Dates follow the language of the page: German "1. Dezember 2026" / "01.12.2026", English in
+# British style "1 December 2026" / "1 Dec 2026" / "01/12/2026" (the platform serves a German
+# state agency; Babel's plain "en" is American: "Dec 1, 2026", "12/1/26, 10:00 AM"). Every
+# date the app shows goes through these functions (the `date` and `datetime` template filters,
+# the edit-conflict notices, the PDF record), so the rule is kept in one place.
+FORMAT_LOCALES = {"de": "de_DE", "en": "en_GB"}
+
+
+def format_locale() -> Locale:
+    """The Babel locale whose formats the current page uses (en → en_GB)."""
+    ui = str(get_locale() or DEFAULT_LOCALE)
+    return Locale.parse(FORMAT_LOCALES.get(ui, ui))
+
+
+def format_date(value: date | datetime, fmt: str = "medium") -> str:
+    """A date (a moment: its day in the user's time zone) in the page's language."""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value)
+    return dates.format_date(value, fmt, locale=format_locale())
+
+
+def format_datetime(value: datetime, fmt: str = "medium") -> str:
+    """A moment, in the user's time zone, in the page's language."""
+    return dates.format_datetime(value, fmt, tzinfo=get_timezone(), locale=format_locale())
+
