@@ -17,7 +17,10 @@ from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic
 from .domain import audit, mailer, sessions
 from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, safe_next
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
-from innolab.i18n import format_date, format_datetime, format_locale, lazy_gettext as _l
+from innolab.i18n import (
+    CONTENT_LOCALE, format_date, format_datetime, format_locale, in_content_lang, lang_attr,
+    lazy_gettext as _l,
+)
 from .web.mail_delivery import delivery_thread
 from flask import current_app
 from flask_login import current_user, login_url
@@ -192,6 +195,10 @@ def _init_templates(app: Flask) -> None:
         lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
     )
     app.jinja_env.filters["euro"] = _euro
+    # text users entered, marked German on pages in another language (innolab/i18n.py)
+    app.jinja_env.filters["de"] = in_content_lang
+    app.jinja_env.globals["lang_attr"] = lang_attr
+    app.jinja_env.globals["content_locale"] = CONTENT_LOCALE
     # someone's name or title in a mail: never a link (domain/mailer.py)
     app.jinja_env.filters["inert"] = mailer.inert
     app.jinja_env.filters["quoted"] = mailer.quoted

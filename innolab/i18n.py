@@ -12,7 +12,7 @@ from datetime import date, datetime
 from babel import Locale, dates
 from flask_babel import get_locale, get_timezone, gettext, to_user_timezone
 from flask_babel.speaklater import LazyString
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 # The languages of the platform (config LANGUAGES, page texts, account and sign-in languages),
 # German first: it is the language of every source string.
@@ -56,3 +56,36 @@ def format_datetime(value: datetime, fmt: str = "medium") -> str:
     """A moment, in the user's time zone, in the page's language."""
     return dates.format_datetime(value, fmt, tzinfo=get_timezone(), locale=format_locale())
 
+
+# ---------------------------------------------------------------- the language of user content
+#
+# What partners and staff type (titles, descriptions, comments) is German unless its language
+# is known (a page text has its locale, a topic a name per language). On a page in another
+# language such text is marked (WCAG 3.1.2, language of parts), so that screen readers read it
+# with German rules: `lang_attr()` inside a start tag, `|de` around inline text.
+CONTENT_LOCALE = DEFAULT_LOCALE
+
+
+def _page_locale() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def lang_attr(content_locale: str | None = None) -> Markup:
+    """` lang="de"` for an element whose text users entered, when the page is not German;
+    nothing when the page speaks the text's language."""
+    locale = content_locale or CONTENT_LOCALE
+    if locale == _page_locale():
+        return Markup("")
+    return Markup(' lang="%s"') % locale
+
+
+def in_content_lang(value, content_locale: str | None = None) -> Markup:
+    """The `de` filter: text users entered, in a `<span lang="de">` when the page is not
+    German (escaped like any text; markup from `|markdown` is kept)."""
+    if value is None or value == "":
+        return Markup("")
+    text = escape(value)
+    attr = lang_attr(content_locale)
+    if not attr:
+        return text
+    return Markup("<span%s>%s</span>") % (attr, text)

@@ -1,11 +1,13 @@
+import re
 from datetime import UTC, date, datetime
 
 import pytest
 from flask import render_template_string
 from markupsafe import escape
 
-from innolab.i18n import format_date, format_datetime
+from innolab.i18n import format_date, format_datetime, in_content_lang, lang_attr
 from innolab.i18n import lazy_gettext as _l
+from innolab.proposals.forms import ProposalForm
 
 
 def test_lazy_text_with_user_value_is_escaped_in_html(app_ctx):
@@ -52,3 +54,45 @@ def test_amounts_in_english_are_british_too(app):
         assert render_template_string("{{ 41000|euro }}") == "41,000\u00a0€"
     with app.test_request_context("/?lang=de"):
         assert render_template_string("{{ 41000|euro }}") == "41.000\u00a0€"
+
+
+# ---------------------------------------------------------------- text users entered
+
+
+def test_user_text_is_marked_german_on_english_pages_only(app):
+    with app.test_request_context("/?lang=en"):
+        assert str(lang_attr()) == ' lang="de"'
+        assert str(lang_attr("en")) == ""
+        assert str(in_content_lang("Förderanträge <b>")) == \
+            '<span lang="de">Förderanträge &lt;b&gt;</span>'
+        assert str(in_content_lang(None)) == str(in_content_lang("")) == ""
+        assert render_template_string('<h1{{ lang_attr() }}>{{ t }}</h1> {{ t|de }}',
+                                      t="Posteingang") == \
+            '<h1 lang="de">Posteingang</h1> <span lang="de">Posteingang</span>'
+        # Markdown stays markup; a text of known language keeps its own
+        assert render_template_string("{{ t|markdown|de }}", t="**fett**") == \
+            '<span lang="de"><p><strong>fett</strong></p>\n</span>'
+        assert render_template_string("{{ t|de('en') }}", t="Easy Read") == "Easy Read"
+    with app.test_request_context("/?lang=de"):
+        assert str(lang_attr()) == ""
+        assert render_template_string("{{ t|de }}", t="<i>Titel</i>") == "&lt;i&gt;Titel&lt;/i&gt;"
+        assert render_template_string("{{ t|de('en') }}", t="Easy Read") == \
+            '<span lang="en">Easy Read</span>'
+
+
+def _tag(html: str, element: str, field_id: str) -> str:
+    return re.search(rf'<{element}[^>]*id="{field_id}"[^>]*>', html).group(0)
+
+
+def test_a_form_field_with_text_users_typed_is_marked_german_on_english_pages(app):
+    template = ('{% from "_macros/forms.html" import field %}'
+                '{{ field(form.title) }}{{ field(form.problem) }}{{ field(form.solution) }}')
+    for lang, marked in (("en", True), ("de", False)):
+        with app.test_request_context(f"/?lang={lang}"):
+            form = ProposalForm(meta={"csrf": False},
+                                data={"title": "Posteingang", "problem": "Papier", "solution": ""})
+            html = render_template_string(template, form=form)
+            assert ('lang="de"' in _tag(html, "input", "title")) is marked
+            assert ('lang="de"' in _tag(html, "textarea", "problem")) is marked
+            # an empty field: whoever fills it writes in the language they like
+            assert "lang=" not in _tag(html, "textarea", "solution")
