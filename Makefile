@@ -54,7 +54,9 @@ db: venv
 demo: venv
 	$(FLASK) innolab seed-demo
 
-# Re-extract the strings to translate and merge them into the catalogues.
+# Re-extract the strings to translate and merge them into the catalogues. --ignore-dirs replaces
+# Babel's default, which skips every folder starting with "_" (templates/_macros): only hidden
+# folders and node_modules are left out. The English catalogue keeps lines of 100 characters.
 messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* node_modules' -o innolab/translations/messages.pot .
 	$(BIN)/pybabel update -w 100 -i innolab/translations/messages.pot -d innolab/translations --no-fuzzy-matching

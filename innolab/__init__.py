@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, redirect, request, session
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_babel import get_locale, gettext
 from .config import check_config, cookie_names, database_time_limits, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,7 +17,10 @@ from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic
 from .domain import audit, mailer, sessions
 from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, safe_next
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
-from innolab.i18n import lazy_gettext as _l
+from innolab.i18n import (
+    CONTENT_LOCALE, format_date, format_datetime, format_locale, in_content_lang, lang_attr,
+    lazy_gettext as _l,
+)
 from .web.mail_delivery import delivery_thread
 from flask import current_app
 from flask_login import current_user, login_url
@@ -25,7 +28,7 @@ from .domain import permissions
 from .domain.actors import display_actor
 from .domain.states import status_label, timeline_label
 from .web.text import markdown
-from flask_babel import format_currency
+from babel.numbers import format_currency
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -201,6 +204,10 @@ def _init_templates(app: Flask) -> None:
         lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
     )
     app.jinja_env.filters["euro"] = _euro
+    # text users entered, marked German on pages in another language (innolab/i18n.py)
+    app.jinja_env.filters["de"] = in_content_lang
+    app.jinja_env.globals["lang_attr"] = lang_attr
+    app.jinja_env.globals["content_locale"] = CONTENT_LOCALE
     # someone's name or title in a mail: never a link (domain/mailer.py)
     app.jinja_env.filters["inert"] = mailer.inert
     app.jinja_env.filters["quoted"] = mailer.quoted
@@ -224,4 +231,5 @@ def _euro(value) -> str:
     if value is None:
         return ""
 
-    return format_currency(value, "EUR", format="#,##0\u00a0¤", currency_digits=False)
+    return format_currency(value, "EUR", format="#,##0\u00a0¤", currency_digits=False,
+                           locale=format_locale())

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import format_date, get_locale
-from innolab.i18n import lazy_gettext as _l
+from flask_babel import get_locale
+from innolab.i18n import format_date, lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db

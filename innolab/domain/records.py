@@ -11,12 +11,12 @@ import csv
 import io
 from dataclasses import dataclass
 
-from flask_babel import format_date, gettext
+from flask_babel import gettext
 from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from innolab.i18n import lazy_gettext as _l
+from innolab.i18n import format_date, lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Check, CheckKind

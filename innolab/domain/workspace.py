@@ -10,8 +10,7 @@ import hashlib
 from datetime import date
 
 from flask import url_for
-from flask_babel import format_date
-from innolab.i18n import lazy_gettext as _l
+from innolab.i18n import format_date, lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 

@@ -62,6 +62,71 @@
     }
   });
 
+  // The main navigation on narrow screens: the "Menü" button (a disclosure, hidden until this
+  // script runs) shows and hides the list. Without this script the list simply stays open.
+  // The CSS hides the list only while the button says aria-expanded="false" and the screen is
+  // narrow; on wide screens the button is not shown and the list always is.
+  var toggle = document.querySelector(".site-nav__toggle");
+  var navList = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (toggle && navList) {
+    var setOpen = function (open) { toggle.setAttribute("aria-expanded", open ? "true" : "false"); };
+    setOpen(false);
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      setOpen(toggle.getAttribute("aria-expanded") !== "true");
+    });
+    // Escape closes the open menu and puts the focus back on its button.
+    toggle.parentElement.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true" &&
+          toggle.offsetParent !== null) {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+  }
+
+  // A table wider than the screen scrolls inside its box (.kern-table-responsive). While it
+  // does, the box can be reached with the keyboard (to scroll it with the arrow keys) and is
+  // a region named by the table's caption; when the table fits, it is a plain box again and
+  // no extra tab stop. (Browsers without this script: Chromium and Firefox let the keyboard
+  // reach a scrolling box themselves.)
+  var SCROLLER = ".kern-table-responsive";
+  function markScroller(box) {
+    var scrolls = box.scrollWidth > box.clientWidth + 1;
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("data-scroll-box", "");
+      var caption = box.querySelector("caption");
+      if (caption && !box.hasAttribute("aria-labelledby")) {
+        if (!caption.id) { caption.id = "table-caption-" + Math.random().toString(36).slice(2, 10); }
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-labelledby", caption.id);
+      }
+    } else if (!scrolls && box.hasAttribute("data-scroll-box")) {
+      ["tabindex", "data-scroll-box", "role", "aria-labelledby"].forEach(function (a) {
+        box.removeAttribute(a);
+      });
+    }
+  }
+  // The box changes its width with the window, the table its width with its content.
+  var boxes = window.ResizeObserver && new ResizeObserver(function (entries) {
+    entries.forEach(function (entry) {
+      var box = entry.target.closest(SCROLLER);
+      if (box) { markScroller(box); }
+    });
+  });
+  function watchScrollers() {
+    document.querySelectorAll(SCROLLER).forEach(function (box) {
+      markScroller(box);
+      if (boxes) {
+        boxes.observe(box);
+        if (box.firstElementChild) { boxes.observe(box.firstElementChild); }
+      }
+    });
+  }
+  watchScrollers();
+  document.addEventListener("htmx:afterSettle", watchScrollers);
+
   // A form with an edit conflict notice or an error summary: focus it so screen readers
   // read it first.
   document.addEventListener("DOMContentLoaded", function () {
