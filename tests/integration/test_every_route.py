@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import time
-from itertools import product
 from pathlib import Path
 import pkgutil
 import re
@@ -32,11 +31,9 @@ import innolab
 from innolab.demo import seed
 from innolab.domain import sessions
 from tests import factories
+from tests.routes import route_urls, route_values
 from innolab.extensions import db
-from innolab.models import (
-    Attachment, Authority, Challenge, Invitation, Organisation, Proposal, Topic, User,
-)
-from innolab.models import Document, DocumentVersion, Milestone, PilotGoal
+from innolab.models import User
 from innolab.web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY
 
 ROLES = ("visitor", "partner@innolab.example", "partner4@innolab.example",
@@ -48,53 +45,11 @@ ROLES = ("visitor", "partner@innolab.example", "partner4@innolab.example",
 SESSION_ENDING = {"auth.logout"}
 
 
-def _values(app_ctx):
-    ids = lambda model: [o.id for o in db.session.execute(select(model)).scalars()]  # noqa: E731
-    return {
-        "proposal_id": ids(Proposal) + [999999],
-        "challenge_id": ids(Challenge) + [999999],
-        "org_id": ids(Organisation) + [999999],
-        "user_id": ids(User)[:3] + [999999],
-        "attachment_id": ids(Attachment) + [999999],
-        "goal_id": ids(PilotGoal)[:3] + [999999],
-        "milestone_id": ids(Milestone)[:3] + [999999],
-        "document_id": ids(Document) + [999999],
-        "version_id": ids(DocumentVersion) + [999999],
-        "invitation_id": ids(Invitation)[:2] + [999999],
-        "authority_id": ids(Authority)[:2] + [999999],
-        "topic_id": ids(Topic)[:2] + [999999],
-        "slug": [o.slug for o in db.session.execute(select(Organisation)).scalars()]
-        + ["impressum", "datenschutz", "barrierefreiheit", "kontakt", "gibt-es-nicht"],
-        "locale": ["de", "en", "xx"],
-        "kind": ["data_protection", "information_security", "unbekannt"],
-        "token": ["ungueltig", "x" * 300],
-        "provider": ["unbekannt"],
-        "what": ["pilot", "results"],
-    }
-
-
-def _urls(app, values, method):
-    urls = []
-    with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            if method not in rule.methods or rule.endpoint == "static":
-                continue
-            args = sorted(rule.arguments)
-            # Ids this test does not know by name: the first row of any table, and one that
-            # does not exist.
-            choices = [values.get(a, [1, 999999] if a.endswith("_id") else None) for a in args]
-            assert None not in choices, f"no test values for {rule.rule}"
-            for combo in product(*choices):
-                arguments = dict(zip(args, combo, strict=False))
-                urls.append((rule.endpoint, url_for(rule.endpoint, **arguments)))
-    return sorted(set(urls))
-
-
 @pytest.fixture
 def demo(app_ctx):
     _TOKENS.clear()  # each test seeds its own demo data (and so its own sessions)
     assert seed() is True
-    return _values(app_ctx)
+    return route_values()
 
 
 # One signed-in session per person and demo, reused while it lasts: opening a session is a
@@ -131,7 +86,7 @@ READINESS = "ops.readyz"
 @pytest.mark.parametrize("who", ROLES)
 def test_every_get_route_answers_without_server_error(app, demo, who):
     failures = []
-    for endpoint, url in _urls(app, demo, "GET"):
+    for endpoint, url in route_urls(app, demo, "GET"):
         for headers in ({}, {"HX-Request": "true"}):
             response = _client_as(app, who).get(url, headers=headers)
             if endpoint == READINESS:
@@ -144,7 +99,7 @@ def test_every_get_route_answers_without_server_error(app, demo, who):
 @pytest.mark.parametrize("who", ROLES)
 def test_every_post_route_with_empty_form_answers_without_server_error(app, demo, who):
     failures = []
-    urls = _urls(app, demo, "POST")
+    urls = route_urls(app, demo, "POST")
     urls.sort(key=lambda u: u[0] in SESSION_ENDING)
     for _endpoint, url in urls:
         response = _client_as(app, who).post(url, data={})
