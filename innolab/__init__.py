@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, g, redirect, request, session
+from flask import Flask, flash, g, message_flashed, redirect, request, session
 from flask_babel import get_locale, gettext
 from .config import check_config, cookie_names, database_time_limits, load_config
 from . import logsafe
@@ -15,11 +15,13 @@ import importlib
 from . import cli, doctor
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 from .domain import audit, mailer, sessions
-from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, safe_next
+from .web import (
+    RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, page_after_post, safe_next,
+)
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from innolab.i18n import (
-    CONTENT_LOCALE, format_date, format_datetime, format_locale, in_content_lang, lang_attr,
-    lazy_gettext as _l,
+    CONTENT_LOCALE, flash_messages, format_date, format_datetime, format_locale,
+    in_content_lang, lang_attr, lazy_gettext as _l, record_flash_locale,
 )
 from .web.mail_delivery import delivery_thread
 from flask import current_app
@@ -208,6 +210,11 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["de"] = in_content_lang
     app.jinja_env.globals["lang_attr"] = lang_attr
     app.jinja_env.globals["content_locale"] = CONTENT_LOCALE
+    # flash messages with the language they were written in
+    app.jinja_env.globals["flash_messages"] = flash_messages
+    # a page answering a POST-only address: the address it belongs to (web.page_of_action)
+    app.jinja_env.globals["page_after_post"] = page_after_post
+    message_flashed.connect(record_flash_locale, app)
     # someone's name or title in a mail: never a link (domain/mailer.py)
     app.jinja_env.filters["inert"] = mailer.inert
     app.jinja_env.filters["quoted"] = mailer.quoted

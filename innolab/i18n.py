@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from babel import Locale, dates
+from flask import get_flashed_messages, session
 from flask_babel import get_locale, get_timezone, gettext, to_user_timezone
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
@@ -89,3 +90,33 @@ def in_content_lang(value, content_locale: str | None = None) -> Markup:
     if not attr:
         return text
     return Markup("<span%s>%s</span>") % (attr, text)
+
+
+# ---------------------------------------------------------------- messages shown on the next page
+#
+# A flash message is translated when it is made, and shown on the next page. Should the
+# language change between the two (the language switch, a second tab), the message keeps the
+# language it was written in and is marked so (WCAG 3.1.2). Every flash, Flask-Login's too,
+# passes through `record_flash_locale` (the `message_flashed` signal), which notes the
+# language beside it; `flash_messages` is what the page's message area shows.
+
+
+def record_flash_locale(sender, message, category, **extra) -> None:
+    flashes = session.get("_flashes")
+    if flashes:
+        last = tuple(flashes[-1])
+        if len(last) == 2:
+            flashes[-1] = (*last, _page_locale())
+            session.modified = True
+
+
+def flash_messages() -> list[tuple[str, str, str | None]]:
+    """(category, message, its language if not the page's) of the messages waiting for this
+    page."""
+    page = _page_locale()
+    out = []
+    for item in get_flashed_messages(with_categories=True):
+        category, message, *rest = tuple(item)  # (category, message[, language])
+        lang = rest[0] if rest and rest[0] != page else None
+        out.append((category, message, lang))
+    return out

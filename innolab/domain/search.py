@@ -2,7 +2,9 @@
 
 `%`, `_` and the escape character itself are escaped, so "100%" finds "100%" and not
 everything that starts with "100". Case is ignored the same way on SQLite and PostgreSQL
-(SQLite gets a Unicode-aware `lower()`, see docs/development.md).
+(SQLite gets a Unicode-aware `lower()`, see docs/development.md), and so is the German ß:
+"STRASSENBLICK" finds "StraßenBlick", "Straße" finds "Strasse" (Swiss spelling, or a
+keyboard without ß).
 """
 from __future__ import annotations
 
@@ -17,9 +19,19 @@ def escape_like(text: str) -> str:
             .replace("_", ESCAPE + "_"))
 
 
+def fold(text: str) -> str:
+    """`text` as searches compare it: lower case, ß as ss (ẞ lowers to ß first)."""
+    return text.lower().replace("ß", "ss")
+
+
+def folded(column):
+    """The SQL of `fold` for a column: the same on SQLite and PostgreSQL."""
+    return func.replace(func.lower(column), "ß", "ss")
+
+
 def contains(column, text: str):
-    """A condition: `column` contains `text`, whatever its case."""
-    return func.lower(column).like(f"%{escape_like(text.lower())}%", escape=ESCAPE)
+    """A condition: `column` contains `text`, whatever its case and however ß is written."""
+    return folded(column).like(f"%{escape_like(fold(text))}%", escape=ESCAPE)
 
 
 def starts_with(column, text: str):

@@ -21,6 +21,7 @@ from typing import TypeGuard
 from sqlalchemy import Select, and_, false, or_, select, true
 
 from ..extensions import db
+from . import search
 from ..models import (
     Authority, Challenge, ChallengeStatus, Organisation, Proposal, ResultsReport, Status, Topic,
 )
@@ -75,7 +76,7 @@ def _search(columns, q: str | None):
     q = (q or "").strip()
     if not q:
         return true()
-    return or_(*(col.icontains(q, autoescape=True) for col in columns))
+    return or_(*(search.contains(col, q) for col in columns))
 
 
 # ---------------------------------------------------------------- public views of objects

@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - older WTForms
         return (value, label)
 
 from ..domain.proposals import FIELD_LABELS, TRL_LEVELS
-from ..web.forms import VersionedForm, plain_name
+from ..web.forms import AmountField, VersionedForm, plain_name
 from ..web.input_checks import bounded_int
 
 L = FIELD_LABELS
@@ -56,7 +56,7 @@ class ProposalForm(VersionedForm, FlaskForm):
     duration_months = IntegerField(L["duration_months"], validators=[
         Optional(), NumberRange(min=1, max=120, message=_l(
             "Bitte geben Sie eine ganze Zahl von 1 bis 120 Monaten an."))])
-    cost_estimate = IntegerField(L["cost_estimate"], validators=[
+    cost_estimate = AmountField(L["cost_estimate"], validators=[
         Optional(), NumberRange(min=0, max=100_000_000, message=_l(
             "Bitte geben Sie einen Betrag in ganzen Euro an (0 bis 100.000.000)."))])
     personal_data = RadioField(L["personal_data"], choices=[

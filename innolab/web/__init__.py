@@ -13,7 +13,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from jinja2_fragments.flask import render_block
-from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.exceptions import HTTPException, RequestedRangeNotSatisfiable
 from werkzeug.http import dump_options_header
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -89,6 +89,42 @@ def safe_next(target: str | None, fallback: str) -> str:
     if joined.netloc != urlsplit(request.host_url).netloc or joined.scheme not in ("http", "https"):
         return fallback
     return target
+
+
+# Endpoints that a GET answers with a file, not a page: never where an action "belongs".
+NOT_PAGES = frozenset({"proposals.download", "pilots.document_version", "privacy.download",
+                       "static"})
+
+
+def page_of_action(path: str) -> str | None:
+    """The page an action's address belongs to: the nearest shorter path that a GET answers
+    with a page (`/staff/review/proposals/5/act` → `/staff/review/proposals/5`).
+
+    An action answers a refused form with the page and its message at its own address, which
+    only POST reaches: a reload there would be a 405. The page marks the address it belongs
+    to (the browser's address bar is set to it, `templates/base.html`), and a GET of the
+    action's address is sent there (`web/errors.py`)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 1:
+        parts = parts[:-1]
+        stem = "/".join(parts)
+        for candidate in (stem or "/", stem + "/"):
+            try:
+                endpoint, _values = adapter.match(candidate, method="GET")
+            except HTTPException:  # not found, POST only, or the other slash form
+                continue
+            if endpoint not in NOT_PAGES:
+                return candidate
+    return None
+
+
+def page_after_post() -> str | None:
+    """For a page rendered in answer to a POST-only address: the page it belongs to."""
+    rule = request.url_rule
+    if request.method != "POST" or rule is None or "GET" in (rule.methods or ()):
+        return None
+    return page_of_action(request.path)
 
 
 MAX_PAGE = 100_000  # as the API's: a page after the last one is empty, and OFFSET stays small

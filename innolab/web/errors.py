@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import g, render_template, request
+from flask import g, redirect, render_template, request
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -16,6 +16,7 @@ from flask_login import current_user
 from ..domain import audit
 from ..domain.storage import StorageUnavailable
 from .input_checks import REFUSED_CHARACTER, RefusedCharacter
+from . import page_of_action
 
 log = logging.getLogger("innolab.errors")
 security_log = logging.getLogger("innolab.security")
@@ -144,6 +145,11 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = exc.code or 500
+        if code == 405 and request.method in ("GET", "HEAD"):
+            # a reload of (or a link to) an action's address: to the page it belongs to
+            page = page_of_action(request.path)
+            if page is not None:
+                return redirect(page, code=303)
         if code not in TITLES:
             return exc
         if code == 403:

@@ -2,12 +2,14 @@
 version of a record being edited."""
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 
-from wtforms import HiddenField
+from babel.numbers import NumberFormatError, parse_decimal
+from wtforms import HiddenField, IntegerField
 from wtforms.validators import ValidationError
 
-from innolab.i18n import lazy_gettext as _l
+from innolab.i18n import format_locale, lazy_gettext as _l
 
 from ..domain.editing import version_of
 from ..domain.plaintext import has_address, has_forbidden
@@ -108,3 +110,39 @@ def date_of(field) -> date:
 def add_error(field, message) -> None:
     """Show `message` (a refusal of the domain, say) at `field` as one of its errors."""
     field.errors = [*field.errors, str(message)]
+
+
+AMOUNT_MESSAGE = _l("Bitte geben Sie einen Betrag in ganzen Euro an, zum Beispiel 12500 oder "
+                    "12.500.")
+AMOUNT_TOO_LARGE = _l("Dieser Betrag ist zu groß.")
+AMOUNT_LIMIT = 10 ** 15
+# What may stand around and inside an amount besides the number: the currency and spaces
+# (normal, no-break and narrow no-break spaces, as thousands separators too).
+AMOUNT_NOISE = ("€", "EUR", "Euro", " ", "\u00a0", "\u202f")
+
+
+class AmountField(IntegerField):
+    """Whole euros, written as people write them in the page's language: German „12.500“,
+    „12 500“, „12.500 €“ or „12.500,00“; English "12,500" or "12,500.00". A fraction of a euro
+    or a number with its separators in the wrong places is refused with AMOUNT_MESSAGE, and the
+    field keeps what was typed."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = valuelist[0]
+        for noise in AMOUNT_NOISE:
+            text = text.replace(noise, "")
+        amount = None
+        if text and text.strip("0123456789.,") == "" and text[0].isdigit():
+            # digits and the page language's separators only (no "1e5", no sign)
+            with suppress(NumberFormatError):
+                amount = parse_decimal(text, locale=format_locale(), strict=True)
+        if amount is None or not amount.is_finite() or amount != amount.to_integral_value():
+            self.data = None
+            raise ValueError(str(AMOUNT_MESSAGE))
+        if amount >= AMOUNT_LIMIT:  # the field's own range check names its bounds below that
+            self.data = None
+            raise ValueError(str(AMOUNT_TOO_LARGE))
+        self.data = int(amount)

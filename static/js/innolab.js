@@ -2,6 +2,14 @@
 (function () {
   "use strict";
 
+  // A refused form answered at the action's own address (which only POST reaches): the
+  // address bar shows the page it belongs to, so that a reload or a bookmark finds the page.
+  // (Without this script a reload of the action's address is sent there by the server.)
+  var own = document.querySelector('meta[name="innolab-page-address"]');
+  if (own && window.history && window.history.replaceState) {
+    window.history.replaceState(null, "", own.getAttribute("content"));
+  }
+
   // Ask before destructive actions (buttons with data-confirm).
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
@@ -126,6 +134,69 @@
   }
   watchScrollers();
   document.addEventListener("htmx:afterSettle", watchScrollers);
+
+  // A request htmx sends that fails (an error answer such as 413 for a file over the limit,
+  // or no answer at all) would change nothing on the page: say so in the message area. The
+  // app's error page carries the title and text in the page's language; for an answer that
+  // is not the app's (a proxy's 413, say) and for no answer, the texts come from the page
+  // (#request-failed, templates/base.html). A later successful request takes the notice away.
+  var FAILED = "[data-request-failed]";
+  function clearFailure() {
+    document.querySelectorAll(FAILED).forEach(function (old) { old.remove(); });
+  }
+  function fromErrorPage(xhr) {
+    var type = (xhr && xhr.getResponseHeader("Content-Type")) || "";
+    if (!xhr || !xhr.responseText || type.indexOf("text/html") !== 0) { return null; }
+    var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    var title = doc.querySelector("main h1[data-error-page]");
+    var text = title && title.nextElementSibling;
+    if (!text) { return null; }
+    return {title: title.textContent.trim(), text: text.textContent.trim()};
+  }
+  function requestFailed(event, noAnswer) {
+    var box = document.querySelector(".flashes");
+    var texts = document.getElementById("request-failed");
+    if (!box || !texts) { return; }
+    var xhr = event.detail && event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    var said = noAnswer ? null : fromErrorPage(xhr);
+    var title = said ? said.title : texts.getAttribute("data-title");
+    var text = said ? said.text
+      : noAnswer ? texts.getAttribute("data-no-answer")
+      : status === 413 ? texts.getAttribute("data-too-large")
+      : texts.getAttribute("data-other").replace("%(status)s", String(status));
+    clearFailure();
+    var alert = document.createElement("div");
+    alert.className = "kern-alert kern-alert--danger";
+    alert.setAttribute("role", "alert");
+    alert.setAttribute("data-request-failed", "");
+    alert.setAttribute("tabindex", "-1");
+    var header = document.createElement("div");
+    header.className = "kern-alert__header";
+    var icon = document.createElement("span");
+    icon.className = "kern-icon kern-icon--danger";
+    icon.setAttribute("aria-hidden", "true");
+    var heading = document.createElement("span");
+    heading.className = "kern-title";
+    heading.textContent = title;
+    header.appendChild(icon);
+    header.appendChild(heading);
+    var body = document.createElement("div");
+    body.className = "kern-alert__body";
+    var para = document.createElement("div");
+    para.className = "kern-body";
+    para.textContent = text;
+    body.appendChild(para);
+    alert.appendChild(header);
+    alert.appendChild(body);
+    box.appendChild(alert);
+    alert.scrollIntoView({block: "nearest"});
+  }
+  document.addEventListener("htmx:responseError", function (event) { requestFailed(event, false); });
+  document.addEventListener("htmx:sendError", function (event) { requestFailed(event, true); });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail && event.detail.successful) { clearFailure(); }
+  });
 
   // A form with an edit conflict notice or an error summary: focus it so screen readers
   // read it first.

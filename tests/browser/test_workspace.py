@@ -160,3 +160,47 @@ def test_goals_agreed_before_start(new_ui, in_db):
     expect(coordinator.page.locator("#pilot-goals")).to_contain_text("Wartezeit am Schalter")
     expect(coordinator.page.get_by_role("link", name="Ziele festlegen und bearbeiten")
            ).to_have_count(0)
+
+
+def test_a_file_over_the_limit_is_refused_with_a_message_and_the_text_kept(new_ui, in_db,
+                                                                             live_app):
+    """htmx does not swap an error answer: without the page's own handling a 413 showed
+    nothing at all. Now the message area says what happened; what was typed stays."""
+    def build():  # the module's database is shared by its tests: people of its own
+        from tests import factories as f
+
+        partner = f.user(email="lena.limit@example.org", name="Lena Limit")
+        p = f.proposal(org=f.organisation(owner=partner, name="Grenzwert GmbH"),
+                       status="running", title="Elektronische Abnahme")
+        f.goal(p)
+        return p.id
+
+    proposal_id = in_db(build)
+    partner = new_ui("Partnerin")
+    _sign_in(partner, "lena.limit@example.org")
+    partner.visit(partner.url_for("pilots.workspace", proposal_id=proposal_id))
+    page = partner.page
+    limit = live_app.config["MAX_CONTENT_LENGTH"]
+    live_app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    try:
+        page.get_by_label("Nachricht", exact=True).fill("Hier das Protokoll der Abnahme.")
+        page.get_by_label("Dateien anhängen").set_input_files(
+            {"name": "protokoll.pdf", "mimeType": "application/pdf",
+             "buffer": b"%PDF-1.4\n" + b"0" * (200 * 1024)})
+        page.get_by_role("button", name="Nachricht senden").click()
+        alert = page.locator("[data-request-failed][role=alert]")
+        expect(alert).to_be_visible()
+        expect(alert).to_contain_text("Datei")
+        expect(alert).to_contain_text("größer als erlaubt")
+    finally:
+        live_app.config["MAX_CONTENT_LENGTH"] = limit
+    expect(page.get_by_label("Nachricht", exact=True)).to_have_value(
+        "Hier das Protokoll der Abnahme.")
+    expect(page.locator("#messages").get_by_text("Protokoll der Abnahme")).to_have_count(0)
+    # a request that succeeds takes the notice away
+    page.get_by_label("Dateien anhängen").set_input_files([])
+    page.get_by_role("button", name="Nachricht senden").click()
+    expect(page.locator("#messages").get_by_text("Hier das Protokoll der Abnahme.")
+           ).to_be_visible()
+    expect(page.locator("[data-request-failed]")).to_have_count(0)
+    partner.check()

@@ -529,3 +529,14 @@ def test_admin_cannot_send_again_a_mail_that_did_not_fail(client, admin):
     assert _audit("mail.send_again") == []
     db.session.expire_all()
     assert db.session.get(OutboxMail, mail.id).attempts == 0
+
+
+def test_users_search_announces_its_count_outside_the_part_it_replaces(client, admin):
+    f.user(name="Berta Beispiel", email="berta@example.org")
+    full = client.get("/admin/users").get_data(as_text=True)
+    assert 'id="user-count" role="status" aria-live="polite"' in full
+    assert '<div id="user-results">' in full
+    part = client.get("/admin/users?q=beispiel", headers={"HX-Request": "true"}).get_data(
+        as_text=True)
+    assert '<span id="user-count" hx-swap-oob="innerHTML">1 Konto gefunden</span>' in part
+    assert 'id="user-results"' in part and "aria-live" not in part

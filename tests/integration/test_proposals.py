@@ -515,3 +515,38 @@ def test_bad_input_is_a_form_error_not_a_crash(client, partner, field, value):
     assert resp.status_code == 422, field
     assert "Bitte prüfen Sie Ihre Eingaben" in resp.get_data(as_text=True)
     assert _count(Proposal) == 0
+
+
+@pytest.mark.parametrize("typed,euros", [
+    ("12.500", 12500), ("12500", 12500), ("12 500", 12500), ("12.500 €", 12500),
+    ("12.500,00", 12500), ("1.250.000 EUR", 1250000), ("0", 0),
+])
+def test_amounts_as_germans_write_them_are_taken(client, partner, typed, euros):
+    _, org = partner
+    resp = client.post("/proposals/new", data=_form(organisation_id=org.id,
+                                                    cost_estimate=typed))
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+    assert db.session.execute(select(Proposal.cost_estimate)).scalar_one() == euros
+
+
+@pytest.mark.parametrize("typed", ["12,5", "1.2500", "12.500,50", "zwölftausend", "1e5",
+                                   "9" * 5000])
+def test_amounts_that_are_no_whole_euros_are_refused_and_kept(client, partner, typed):
+    _, org = partner
+    resp = client.post("/proposals/new", data=_form(organisation_id=org.id,
+                                                    cost_estimate=typed))
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert ("Bitte geben Sie einen Betrag in ganzen Euro an, zum Beispiel 12500 oder 12.500."
+            in html or "Dieser Betrag ist zu groß." in html)
+    assert f'value="{typed}"' in html
+    assert _count(Proposal) == 0
+
+
+def test_an_english_page_takes_english_thousands_separators(client, partner):
+    _, org = partner
+    client.post("/language", data={"lang": "en", "next": "/"})
+    resp = client.post("/proposals/new", data=_form(organisation_id=org.id,
+                                                    cost_estimate="12,500"))
+    assert resp.status_code == 303
+    assert db.session.execute(select(Proposal.cost_estimate)).scalar_one() == 12500

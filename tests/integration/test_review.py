@@ -1,6 +1,8 @@
 """The staff side of proposals: inbox, staff view, lifecycle moves, reviewers, reviews, checks."""
 from __future__ import annotations
 
+import re
+
 from datetime import date, timedelta
 
 import pytest
@@ -920,3 +922,53 @@ def test_refusal_with_a_name_is_escaped(client, login, people):
     html = c.get(resp.headers["Location"]).get_data(as_text=True)
     assert "&lt;b&gt;Fett&lt;/b&gt; hat das Gutachten bereits abgeschlossen" in html
     assert "<b>Fett</b>" not in html
+
+
+def test_a_refused_action_names_the_page_it_belongs_to_and_a_reload_finds_it(client, login,
+                                                                             people):
+    p = _in_review(people)
+    staff = _as(client, login, people["coordinator"])
+    action = f"/staff/review/proposals/{p.id}/reviewers"
+    resp = staff.post(action, data={"reviewer_id": "999999"})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    # the browser's address bar is set to the page (static/js/innolab.js) ...
+    assert f'<meta name="innolab-page-address" content="/staff/review/proposals/{p.id}">' in html
+    # ... and a reload of the action's own address (only POST reaches it) leads there too
+    reload = staff.get(action)
+    assert reload.status_code == 303
+    assert reload.headers["Location"].endswith(f"/staff/review/proposals/{p.id}")
+    # a page answering a GET (or a successful POST's redirect target) carries no such mark
+    assert "innolab-page-address" not in staff.get(
+        f"/staff/review/proposals/{p.id}").get_data(as_text=True)
+
+
+def test_a_get_of_an_action_under_a_file_is_not_sent_to_the_file(client, login, people):
+    owner = _as(client, login, people["owner"])
+    resp = owner.get("/proposals/attachments/1/delete")
+    assert resp.status_code == 303
+    assert "/attachments/1" not in resp.headers["Location"]
+
+
+def test_inbox_search_ignores_case_and_sharp_s(client, login, people):
+    f.proposal(org=people["org"], status="submitted", title="StraßenBlick für Bauhöfe")
+    c = _as(client, login, people["coordinator"])
+    for typed in ("STRASSENBLICK", "strassenblick", "Straßenblick"):
+        html = c.get(f"/staff/review/?q={typed}").get_data(as_text=True)
+        assert "1 Vorschlag gefunden" in html and "StraßenBlick für Bauhöfe" in html, typed
+
+
+def test_inbox_filters_announce_the_count_not_the_table(client, login, people):
+    f.proposal(org=people["org"], status="submitted", title="Chatbot für Anträge")
+    f.proposal(org=people["org"], status="in_review", title="Sensoren im Wald")
+    c = _as(client, login, people["coordinator"])
+    html = c.get("/staff/review/").get_data(as_text=True)
+    live = re.findall(r'<[^>]+aria-live="polite"[^>]*>', html)
+    # the flash area and the count; the table of results is no live region
+    assert any('id="results-count"' in tag for tag in live)
+    assert '<div id="results">' in html and '<div id="results" aria-live' not in html
+    assert re.search(r'id="results-count"[^>]*>2 Vorschläge gefunden</p>', html)
+    part = c.get("/staff/review/?status=in_review",
+                 headers={"HX-Request": "true", "HX-Target": "results"}).get_data(as_text=True)
+    assert '<span id="results-count" hx-swap-oob="innerHTML">1 Vorschlag gefunden</span>' in part
+    assert "Sensoren im Wald" in part and "<html" not in part

@@ -431,3 +431,15 @@ def test_search_ignores_case_of_umlauts(app_ctx, client):
     f.challenge(title="Öffentliche Ladesäulen im ländlichen Raum")
     body = client.get("/challenges?q=öffentliche").get_data(as_text=True)
     assert "Öffentliche Ladesäulen im ländlichen Raum" in body
+
+
+@pytest.mark.parametrize("typed", ["STRASSENBLICK", "straßenblick", "StraßenBlick", "STRAẞENBLICK"])
+def test_search_finds_sharp_s_however_it_is_written(app_ctx, client, typed):
+    public_pilot(title="StraßenBlick: Schäden im Straßenbelag melden")
+    f.challenge(title="Strassenschäden schneller erkennen")
+    pilots = text(client.get(f"/pilots?q={typed}"))
+    assert "StraßenBlick: Schäden im Straßenbelag melden" in pilots
+    api = client.get(f"/api/v1/pilots?q={typed}").get_json()
+    assert [p["title"] for p in api["items"]] == ["StraßenBlick: Schäden im Straßenbelag melden"]
+    # and the other way round: "Straßen…" finds what is written with ss
+    assert "Strassenschäden schneller erkennen" in text(client.get("/challenges?q=Straßensch"))

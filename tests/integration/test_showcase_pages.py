@@ -1,6 +1,8 @@
 """Footer pages (defaults and admin texts) and the language switch."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -144,3 +146,23 @@ def test_language_switch_stores_locale_of_signed_in_user(client, login):
     other = client.application.test_client()
     login(db.session.get(User, user.id), other)
     assert '<html lang="en">' in text(other.get("/", headers={"Accept-Language": "de"}))
+
+
+def test_a_message_made_in_german_and_shown_on_an_english_page_is_marked_german(client):
+    # A visitor asks for a page that needs an account (German): the sign-in notice waits in
+    # the session; the next page shown is English.
+    assert client.get("/proposals/").status_code == 302
+    client.set_cookie("lang", "en")
+    body = text(client.get("/"))
+    assert '<html lang="en">' in body
+    notice = re.search(r'<div class="kern-alert[^>]*>(?:(?!</div>).)*Bitte melden Sie sich an',
+                       body, re.S)
+    assert notice and 'lang="de"' in notice.group(0), body[:200]
+
+
+def test_a_message_is_not_marked_on_a_page_of_its_own_language(client):
+    client.set_cookie("lang", "en")
+    assert client.get("/proposals/").status_code == 302
+    body = text(client.get("/auth/login"))
+    assert "Please sign in to view this page." in body
+    assert re.search(r'<div class="kern-alert[^>]*lang=', body) is None
