@@ -223,6 +223,20 @@ def in_db(live_app):
     return _run
 
 
+def sign_in(ui, email: str, password: str | None = None) -> None:
+    """Sign in through the real login form (no page asked for: it ends on the landing page)."""
+    from playwright.sync_api import expect
+
+    from tests.factories import PASSWORD
+
+    ui.visit(ui.url_for("auth.login"))
+    page = ui.page
+    page.get_by_label("E-Mail-Adresse").fill(email)
+    page.get_by_label("Passwort", exact=True).fill(password or PASSWORD)
+    ui.submit(page.locator("main").get_by_role("button", name="Anmelden"))
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+
+
 # --------------------------------------------------------------------------- mail
 
 
