@@ -127,8 +127,9 @@ def _staff_tasks(p: Proposal, user) -> list[Task]:
     if approve is not None and approve.allowed:
         tasks.append(Task("decide", p, staff_page, p.submitted_at, due=p.decision_due_on))
     if "start_pilot" in offered:
-        tasks.append(Task("start_pilot", p, url_for("pilots.workspace", proposal_id=p.id),
-                          p.decided_at, waiting_for=offered["start_pilot"].refusal))
+        # to the staff page's next steps, where „Pilot starten“ is (and what it still needs)
+        tasks.append(Task("start_pilot", p, staff_page + "#actions-heading", p.decided_at,
+                          waiting_for=offered["start_pilot"].refusal))
     report = p.results_report
     if (p.status == Status.RUNNING.value and report is not None
             and report.status == ReportStatus.SUBMITTED.value
