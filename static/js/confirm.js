@@ -41,6 +41,9 @@
     ok.textContent = button.textContent.replace(/\s+/g, " ").trim() ||
       dialog.getAttribute("data-default-ok");
     pending = {form: form, button: button};
+    dialog.setAttribute("aria-labelledby", "confirm-dialog-title");
+    dialog.setAttribute("aria-describedby",
+      summary.hidden ? "confirm-dialog-text" : "confirm-dialog-summary confirm-dialog-text");
     dialog.showModal();
     dialog.querySelector("[data-confirm-ok]").focus();
   }
