@@ -39,7 +39,7 @@ def test_double_click_on_submit_in_the_form_submits_once(app_ctx, server, signed
     p = f.proposal(org=f.organisation(owner=owner), status="draft")
     partner = signed_in(owner)
     url, fields = form_of(partner, f"/proposals/{p.id}/edit", "/edit")
-    fields.append(("save", "submit"))
+    fields += [("save", "submit"), ("confirmed", "1")]  # confirmed in the dialog
 
     answers = at_once(lambda: partner.post(url, data=fields, timeout=60, allow_redirects=False),
                       lambda: partner.post(url, data=fields, timeout=60, allow_redirects=False))
