@@ -26,6 +26,8 @@ from .forms import (
 
 PER_PAGE = 20
 
+COMPLETE_QUESTION = _l("Danach sehen Sie die Gutachten der anderen; ändern können Sie Ihres "
+                       "nur noch, wenn Sie es vor der Entscheidung wieder öffnen.")
 PUBLISH_QUESTION = _l("Der Pilot wird öffentlich sichtbar, auch in den offenen Daten und Feeds; "
                       "wer ihn bis dahin gesehen oder geladen hat, behält ihn.")
 
@@ -321,7 +323,8 @@ def _review_page(p: Proposal, own, form: ReviewForm | None, status: int = 200):
     return render("review/review.html", status=status, p=p, form=form, own=own, rv=rv,
                   summary=(_scores_summary(own.scores, own.recommendation)
                            if own is not None and own.completed else []),
-                  may_reopen=permissions.reopen_review(current_user, p))
+                  may_reopen=permissions.reopen_review(current_user, p),
+                  complete_question=COMPLETE_QUESTION)
 
 
 @bp.route("/proposals/<int:proposal_id>/review", methods=["GET", "POST"])
@@ -344,9 +347,7 @@ def review(proposal_id):
             if submit and not confirm.confirmed():
                 return confirm.ask(
                     title=_("Wirklich abschließen?"),
-                    question=_("Danach sehen Sie die Gutachten der anderen; ändern können Sie "
-                               "Ihres nur noch, wenn Sie es vor der Entscheidung wieder "
-                               "öffnen."),
+                    question=COMPLETE_QUESTION,
                     confirm_label=_("Gutachten abschließen"),
                     summary=_scores_summary(form.scores(), form.recommendation.data))
             try:
