@@ -11,7 +11,7 @@ from ..domain import permissions
 from ..domain.editing import EditConflict
 from ..domain.topics import all_topics
 from ..extensions import db
-from ..web import redirect_to, render, require
+from ..web import confirm, redirect_to, render, require
 from . import bp
 from .forms import ChallengeForm
 
@@ -38,7 +38,8 @@ def _form(challenge=None, **kw) -> ChallengeForm:
 @bp.get("/")
 def index():
     return render("challenges/index.html", rows=domain.overview(),
-                  labels=domain.STATUS_LABELS)
+                  labels=domain.STATUS_LABELS, publish_question=PUBLISH_QUESTION,
+                  close_question=CLOSE_QUESTION)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -84,9 +85,22 @@ def edit(challenge_id: int):
                   labels=domain.STATUS_LABELS)
 
 
-def _change_status(challenge_id: int, change, done_message):
-    """Publish or close: `change(actor, challenge)`, then `done_message(challenge)` as flash."""
+PUBLISH_QUESTION = _l("Die Herausforderung wird öffentlich, und Partnerorganisationen können "
+                      "Vorschläge dazu einreichen. Zurück zum Entwurf geht es danach nicht mehr.")
+CLOSE_QUESTION = _l("Herausforderung schließen? Danach können keine Vorschläge mehr eingereicht "
+                    "werden; das lässt sich nicht rückgängig machen.")
+
+
+def _change_status(challenge_id: int, change, refusal, done_message, *, label, question):
+    """Publish or close: `change(actor, challenge)`, then `done_message(challenge)` as flash.
+    Both cannot be undone: without the dialog's confirmation the page asks (web/confirm.py)."""
     c = _challenge(challenge_id)
+    if not confirm.confirmed():
+        reason = refusal(c)
+        if reason is None:
+            return confirm.ask(title=_l("%(step)s: wirklich?", step=label), question=question,
+                               confirm_label=label, summary=[(_l("Herausforderung"), c.title)],
+                               back_url=url_for(".index"))
     try:
         change(current_user, c)
     except domain.ChallengeRefused as exc:
@@ -100,16 +114,18 @@ def _change_status(challenge_id: int, change, done_message):
 @bp.post("/<int:challenge_id>/publish")
 def publish(challenge_id: int):
     return _change_status(
-        challenge_id, domain.publish,
-        lambda c: _l("Die Herausforderung „%(title)s“ ist veröffentlicht.", title=c.title))
+        challenge_id, domain.publish, domain.publish_refusal,
+        lambda c: _l("Die Herausforderung „%(title)s“ ist veröffentlicht.", title=c.title),
+        label=_l("Veröffentlichen"), question=PUBLISH_QUESTION)
 
 
 @bp.post("/<int:challenge_id>/close")
 def close(challenge_id: int):
     return _change_status(
-        challenge_id, domain.close,
+        challenge_id, domain.close, domain.close_refusal,
         lambda c: _l("Die Herausforderung „%(title)s“ ist geschlossen. Es können keine "
-                     "Vorschläge mehr dazu eingereicht werden.", title=c.title))
+                     "Vorschläge mehr dazu eingereicht werden.", title=c.title),
+        label=_l("Schließen"), question=CLOSE_QUESTION)
 
 
 class _initial:

@@ -152,6 +152,25 @@ def write_review(user, p: Proposal) -> Permission:
     return ALLOW
 
 
+def reopen_review(user, p: Proposal) -> Permission:
+    """The reviewer reopens their own completed review while the review runs (until the
+    decision); domain/review.py asks again under the lock."""
+    allowed = write_review(user, p)
+    if not allowed:
+        if has_role(user, Role.REVIEWER) and p.status in DECIDED:
+            return deny(_l("Über den Vorschlag ist entschieden; Ihr Gutachten kann nicht mehr "
+                           "geöffnet werden."))
+        return allowed
+    if not any(r.reviewer_id == user.id and r.submitted_at is not None for r in p.reviews):
+        return deny(_l("Sie haben kein abgeschlossenes Gutachten zu diesem Vorschlag."))
+    return ALLOW
+
+
+# Statuses after the decision on a proposal (approved or rejected, and what follows).
+DECIDED = frozenset({S.APPROVED.value, S.REJECTED.value, S.RUNNING.value, S.COMPLETED.value,
+                     S.CANCELLED.value})
+
+
 def declare_conflict(user, p: Proposal) -> Permission:
     """Reviewers on their assignment while the review runs; every other staff member who sees
     the staff view, at any time after the submission."""

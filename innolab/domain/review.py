@@ -11,7 +11,7 @@ from typing import Any
 from datetime import date
 
 from innolab.i18n import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -38,7 +38,20 @@ CRITERION_LABELS = {
     "cost_effectiveness": _l("Wirtschaftlichkeit"),
     "privacy_security": _l("Reife für Datenschutz und Informationssicherheit"),
 }
-assert set(CRITERION_LABELS) == set(CRITERIA)
+# What each criterion asks (shown with it on the review form).
+CRITERION_DESCRIPTIONS = {
+    "innovation": _l("Wie neu ist der Ansatz für die Verwaltung? Gibt es vergleichbare Lösungen "
+                     "schon, und was geht darüber hinaus?"),
+    "benefit": _l("Welches Problem der Verwaltung löst der Vorschlag, für wen, und wie groß ist "
+                  "der Gewinn an Zeit, Qualität oder Bürgernähe?"),
+    "feasibility": _l("Lässt sich der Pilot mit dem beschriebenen Reifegrad, Team und Zeitplan "
+                      "realistisch umsetzen?"),
+    "cost_effectiveness": _l("Stehen die geschätzten Kosten in einem angemessenen Verhältnis "
+                             "zum erwarteten Nutzen, auch für einen späteren Betrieb?"),
+    "privacy_security": _l("Sind Datenschutz, Hosting und Informationssicherheit schlüssig "
+                           "beschrieben und für einen Piloten ausreichend vorbereitet?"),
+}
+assert set(CRITERION_LABELS) == set(CRITERIA) == set(CRITERION_DESCRIPTIONS)
 
 SCORE_LABELS = {
     1: _l("1 – ungenügend"),
@@ -147,12 +160,28 @@ def declare_conflict(p: Proposal, reviewer, reason: str) -> ReviewAssignment:
 # ---------------------------------------------------------------- reviews
 
 
-def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | None,
-                comment: str | None, submit: bool = False) -> Review:
-    """Save the reviewer's draft, or submit it (then it is final).
+@dataclass(frozen=True)
+class ScoreTotal:
+    """The running total of the scores chosen so far (the review form shows it)."""
 
-    `scores` maps criteria to 1..5 or None. Submitting needs every score and a
-    recommendation.
+    count: int
+    total: int
+    average: float | None
+
+
+def score_total(scores: dict) -> ScoreTotal:
+    values: list[int] = [scores[c] for c in CRITERIA if scores.get(c) in SCORE_LABELS]
+    return ScoreTotal(len(values), sum(values),
+                      round(sum(values) / len(values), 2) if values else None)
+
+
+def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | None,
+                comment: str | None, comments: dict | None = None,
+                submit: bool = False) -> Review:
+    """Save the reviewer's draft, or submit it (then it counts, until reopened).
+
+    `scores` maps criteria to 1..5 or None, `comments` criteria to an optional comment.
+    Submitting needs every score and a recommendation.
     """
     lock(p)
     was_ready = ready_for_decision(p)
@@ -180,6 +209,8 @@ def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | No
         setattr(review, name, scores.get(name))
     review.recommendation = recommendation
     review.comment = (comment or "").strip() or None
+    for name in CRITERIA:
+        setattr(review, f"{name}_comment", ((comments or {}).get(name) or "").strip() or None)
     if submit:
         review.submitted_at = utcnow()
         _timeline(p, reviewer, "review_submitted", reviewer.name)
@@ -188,6 +219,29 @@ def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | No
                  proposal_id=p.id, reference=p.reference)
     if not was_ready and ready_for_decision(p):
         notifications.ready_for_decision(p)
+    return review
+
+
+def reopen_review(p: Proposal, reviewer) -> Review:
+    """The reviewer takes back their completed review until the proposal is decided: it is a
+    draft again and does not count until it is completed again. Checked under the lock, as
+    completing is (permissions.reopen_review is the rule; the view asked it before)."""
+    lock(p)
+    review = review_of(p, reviewer)
+    allowed = permissions.reopen_review(reviewer, p)
+    if not allowed:
+        raise ReviewRefused(allowed.reason)
+    assert review is not None  # reopen_review allows only a completed review
+    was_ready = ready_for_decision(p)
+    review.submitted_at = None
+    db.session.flush()
+    if was_ready and not ready_for_decision(p):
+        # not the deciders' turn any more: no decision is due (nor overdue) until it is again
+        p.decision_due_on = None
+        p.reminded_decision_overdue_at = None
+    _timeline(p, reviewer, "review_reopened", reviewer.name)
+    db.session.flush()
+    audit.record(reviewer, "review.reopen", review, proposal_id=p.id, reference=p.reference)
     return review
 
 
@@ -372,21 +426,75 @@ def unpublish(p: Proposal, actor) -> None:
 
 # ---------------------------------------------------------------- the inbox
 
-INBOX_SORTS: dict[str, tuple[Any, ...]] = {
-    "submitted_desc": (Proposal.submitted_at.desc(), Proposal.id.desc()),
-    "submitted_asc": (Proposal.submitted_at.asc(), Proposal.id.asc()),
-    "reference_asc": (Proposal.reference.asc(), Proposal.id.asc()),
-    "reference_desc": (Proposal.reference.desc(), Proposal.id.desc()),
-    "title_asc": (Proposal.title.asc(), Proposal.id.asc()),
-    "title_desc": (Proposal.title.desc(), Proposal.id.desc()),
-}
+def review_stats():
+    """Per proposal, in SQL: the active assignments (`assigned`), the reviews that count among
+    them (`counted`: completed, no conflict of interest; as states.counting_reviews) and the
+    average of those reviews' average scores (`average`). A subquery: the inbox sorts by it
+    and reads it for its page in one query."""
+    review_average = sum((getattr(Review, c) for c in CRITERIA), literal(0)) / float(len(CRITERIA))
+    return (
+        select(ReviewAssignment.proposal_id.label("proposal_id"),
+               func.count(ReviewAssignment.id).label("assigned"),
+               func.count(Review.id).label("counted"),
+               func.avg(review_average).label("average"))
+        .outerjoin(Review, and_(Review.proposal_id == ReviewAssignment.proposal_id,
+                                Review.reviewer_id == ReviewAssignment.reviewer_id,
+                                Review.submitted_at.is_not(None)))
+        .where(ReviewAssignment.conflict_declared_at.is_(None))
+        .group_by(ReviewAssignment.proposal_id)
+        .subquery("review_stats"))
+
+
+@dataclass(frozen=True)
+class ReviewStats:
+    assigned: int = 0
+    counted: int = 0
+    average: float | None = None
+
+
+def review_stats_of(proposal_ids) -> dict[int, ReviewStats]:
+    """`review_stats` for these proposals (one query for a page of the inbox)."""
+    ids = list(proposal_ids)
+    if not ids:
+        return {}
+    stats = review_stats()
+    rows = db.session.execute(select(stats).where(stats.c.proposal_id.in_(ids))).all()
+    return {row.proposal_id: ReviewStats(row.assigned, row.counted,
+                                         round(float(row.average), 2)
+                                         if row.average is not None else None)
+            for row in rows}
+
+
+def _inbox_sorts(stats) -> dict[str, tuple[Any, ...]]:
+    counted = func.coalesce(stats.c.counted, 0)
+    return {
+        "submitted_desc": (Proposal.submitted_at.desc(), Proposal.id.desc()),
+        "submitted_asc": (Proposal.submitted_at.asc(), Proposal.id.asc()),
+        "reference_asc": (Proposal.reference.asc(), Proposal.id.asc()),
+        "reference_desc": (Proposal.reference.desc(), Proposal.id.desc()),
+        "title_asc": (Proposal.title.asc(), Proposal.id.asc()),
+        "title_desc": (Proposal.title.desc(), Proposal.id.desc()),
+        # without a review that counts, no average: last in either direction
+        "average_desc": (stats.c.average.desc().nulls_last(), Proposal.id.desc()),
+        "average_asc": (stats.c.average.asc().nulls_last(), Proposal.id.asc()),
+        "reviews_desc": (counted.desc(), func.coalesce(stats.c.assigned, 0).desc(),
+                         Proposal.id.desc()),
+        "reviews_asc": (counted.asc(), func.coalesce(stats.c.assigned, 0).asc(),
+                        Proposal.id.asc()),
+    }
+
+
+INBOX_SORT_KEYS = tuple(_inbox_sorts(review_stats()))
 
 
 def inbox_query(viewer, q: str = "", status: str = "", challenge: str = "",
                 sort: str = "submitted_desc"):
     """Submitted proposals (anything but drafts) that `viewer` has no conflict of interest
-    with, filtered and sorted, as a SELECT (the inbox, its counts, search and the export)."""
+    with, filtered and sorted (also by the reviews' average and count, `review_stats`), as a
+    SELECT (the inbox, its counts, search and the export)."""
+    stats = review_stats()
     stmt = (select(Proposal).join(Proposal.organisation)
+            .outerjoin(stats, stats.c.proposal_id == Proposal.id)
             .where(Proposal.status != Status.DRAFT.value, not_conflicted(viewer))
             .options(selectinload(Proposal.assignments), selectinload(Proposal.reviews),
                      selectinload(Proposal.checks)))
@@ -399,7 +507,8 @@ def inbox_query(viewer, q: str = "", status: str = "", challenge: str = "",
     if q:
         stmt = stmt.where(or_(contains(Proposal.title, q), contains(Proposal.reference, q),
                               contains(Organisation.name, q)))
-    return stmt.order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["submitted_desc"]))
+    sorts = _inbox_sorts(stats)
+    return stmt.order_by(*sorts.get(sort, sorts["submitted_desc"]))
 
 
 def my_assignments(user) -> list[ReviewAssignment]:

@@ -62,6 +62,9 @@ class Transition:
     who: str  # MEMBER or a staff Role value
     guards: tuple[Guard, ...] = ()
     label: object = None
+    # The question asked before an irreversible move (web/confirm.py: a dialog, or a page
+    # without JavaScript); None: the move is made at once.
+    confirm: object = None
 
 
 # ---------------------------------------------------------------- guards
@@ -221,29 +224,45 @@ def results_report_submitted(m: Move):
 S = Status
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("submit", frozenset({S.DRAFT.value}), S.SUBMITTED.value, MEMBER,
-               (required_fields_complete, challenge_still_open), _l("Einreichen")),
+               (required_fields_complete, challenge_still_open), _l("Einreichen"),
+               _l("Möchten Sie den Vorschlag jetzt einreichen? Danach können Sie ihn nur noch "
+                  "ändern, wenn das InnoLab-Team eine Nachbesserung anfordert.")),
     Transition("start_review", frozenset({S.SUBMITTED.value}), S.IN_REVIEW.value,
                Role.COORDINATOR.value, (reviewer_assigned,), _l("Begutachtung starten")),
     Transition("request_changes", frozenset({S.SUBMITTED.value, S.IN_REVIEW.value}),
                S.CHANGES_REQUESTED.value, Role.COORDINATOR.value, (message_given,),
                _l("Nachbesserung anfordern")),
     Transition("resubmit", frozenset({S.CHANGES_REQUESTED.value}), S.SUBMITTED.value, MEMBER,
-               (required_fields_complete,), _l("Erneut einreichen")),
+               (required_fields_complete,), _l("Erneut einreichen"),
+               _l("Möchten Sie den überarbeiteten Vorschlag jetzt erneut einreichen? Danach "
+                  "können Sie ihn nicht mehr ändern.")),
     Transition("approve", frozenset({S.IN_REVIEW.value}), S.APPROVED.value, Role.DECIDER.value,
                (rationale_given, enough_reviews, checks_passed, no_conflict_of_interest),
-               _l("Bewilligen")),
+               _l("Bewilligen"),
+               _l("Möchten Sie den Vorschlag wirklich bewilligen? Die Entscheidung lässt sich "
+                  "nicht zurücknehmen; die Partnerorganisation wird benachrichtigt.")),
     Transition("reject", frozenset({S.IN_REVIEW.value}), S.REJECTED.value, Role.DECIDER.value,
-               (rationale_given, no_conflict_of_interest), _l("Ablehnen")),
+               (rationale_given, no_conflict_of_interest), _l("Ablehnen"),
+               _l("Möchten Sie den Vorschlag wirklich ablehnen? Die Entscheidung lässt sich "
+                  "nicht zurücknehmen; die Partnerorganisation wird benachrichtigt.")),
     Transition("withdraw",
                frozenset({S.SUBMITTED.value, S.IN_REVIEW.value, S.CHANGES_REQUESTED.value}),
-               S.WITHDRAWN.value, MEMBER, (), _l("Zurückziehen")),
+               S.WITHDRAWN.value, MEMBER, (), _l("Zurückziehen"),
+               _l("Möchten Sie den Vorschlag wirklich zurückziehen? Das lässt sich nicht "
+                  "rückgängig machen.")),
     Transition("start_pilot", frozenset({S.APPROVED.value}), S.RUNNING.value,
                Role.COORDINATOR.value, (start_date_given, goals_agreed, conditions_met),
-               _l("Pilot starten")),
+               _l("Pilot starten"),
+               _l("Möchten Sie den Piloten wirklich starten? Das lässt sich nicht rückgängig "
+                  "machen.")),
     Transition("complete", frozenset({S.RUNNING.value}), S.COMPLETED.value,
-               Role.COORDINATOR.value, (results_report_submitted,), _l("Pilot abschließen")),
+               Role.COORDINATOR.value, (results_report_submitted,), _l("Pilot abschließen"),
+               _l("Möchten Sie den Piloten wirklich abschließen? Das lässt sich nicht "
+                  "rückgängig machen.")),
     Transition("cancel", frozenset({S.RUNNING.value}), S.CANCELLED.value, Role.COORDINATOR.value,
-               (reason_given,), _l("Pilot abbrechen")),
+               (reason_given,), _l("Pilot abbrechen"),
+               _l("Möchten Sie den Piloten wirklich abbrechen? Das lässt sich nicht rückgängig "
+                  "machen.")),
 )
 
 BY_ACTION = {t.action: t for t in TRANSITIONS}
@@ -285,6 +304,7 @@ TIMELINE_LABELS = {
     "reviewer_unassigned": _l("Gutachter/in entfernt"),
     "conflict_declared": _l("Interessenkonflikt erklärt"),
     "review_submitted": _l("Gutachten abgeschlossen"),
+    "review_reopened": _l("Gutachten wieder geöffnet"),
     "condition_met": _l("Auflage einer Prüfung erfüllt"),
     "data_protection_passed": _l("Datenschutzprüfung bestanden"),
     "data_protection_failed": _l("Datenschutzprüfung nicht bestanden"),

@@ -74,6 +74,12 @@ class Review(Model):
     privacy_security: Mapped[int | None] = mapped_column(Integer)
     recommendation: Mapped[str | None] = mapped_column(String(10))
     comment: Mapped[str | None] = mapped_column(Text)  # internal, staff only
+    # an optional comment per criterion (internal too): f"{criterion}_comment"
+    innovation_comment: Mapped[str | None] = mapped_column(Text)
+    benefit_comment: Mapped[str | None] = mapped_column(Text)
+    feasibility_comment: Mapped[str | None] = mapped_column(Text)
+    cost_effectiveness_comment: Mapped[str | None] = mapped_column(Text)
+    privacy_security_comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -88,6 +94,15 @@ class Review(Model):
     @property
     def scores(self) -> dict[str, int | None]:
         return {c: getattr(self, c) for c in CRITERIA}
+
+    @property
+    def comments(self) -> dict[str, str | None]:
+        return {c: getattr(self, f"{c}_comment") for c in CRITERIA}
+
+    @property
+    def total(self) -> int | None:
+        values = [v for v in self.scores.values() if v is not None]
+        return sum(values) if values else None
 
     @property
     def average(self) -> float | None:

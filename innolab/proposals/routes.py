@@ -10,11 +10,11 @@ from ..domain import DomainError, permissions, uploads, workflow
 from ..domain import consent as consent_domain
 from ..domain import proposals as domain
 from ..domain.editing import EditConflict
-from ..domain.states import MEMBER, missing_fields
+from ..domain.states import BY_ACTION, MEMBER, missing_fields
 from ..domain.topics import all_topics
 from ..extensions import db, htmx
 from ..models import Attachment, Organisation, Proposal
-from ..web import page_number, redirect_to, render, require, safe_next, send_stored_file
+from ..web import confirm, page_number, redirect_to, render, require, safe_next, send_stored_file
 from ..web.input_checks import bounded_int
 from . import bp
 from .forms import ActionForm, ConfirmForm, ProposalForm, UploadForm
@@ -75,9 +75,27 @@ def _wants_submit() -> bool:
     return request.form.get("save") == "submit"
 
 
+def _submit_move(proposal: Proposal | None):
+    return BY_ACTION[domain.submit_action(proposal) if proposal is not None else "submit"]
+
+
 def _render_form(form, proposal=None, refusal=None, status=200, conflict=None):
     return render("proposals/form.html", form=form, proposal=proposal, refusal=refusal,
-                  conflict=conflict, status=status)
+                  conflict=conflict, status=status,
+                  submit_question=_submit_move(proposal).confirm)
+
+
+def _ask_before_submit(form: ProposalForm, proposal: Proposal | None = None):
+    """Saving and handing in asks first (web/confirm.py); None once confirmed. The page's
+    "back" shows the form again as it was sent."""
+    if not _wants_submit() or confirm.confirmed():
+        return None
+    if confirm.going_back():
+        return _render_form(form, proposal=proposal)
+    t = _submit_move(proposal)
+    return confirm.ask(title=_("%(step)s: wirklich?", step=t.label), question=t.confirm,
+                       confirm_label=_("Speichern und einreichen"),
+                       summary=[(_("Titel"), form.title.data)])
 
 
 def _submit_after_save(p: Proposal, form: ProposalForm):
@@ -118,6 +136,9 @@ def new():
     if form.validate_on_submit():
         org = db.session.get(Organisation, form.organisation_id.data)
         require(permissions.propose_for(current_user, org))
+        asked = _ask_before_submit(form)
+        if asked is not None:
+            return asked
         try:
             p = domain.create_draft(org, current_user, form.content(), form.topic_ids.data)
         except DomainError as exc:
@@ -142,6 +163,9 @@ def edit(proposal_id: int):
         form.fill_from(p)
         form.start_from(p)
     if form.validate_on_submit():
+        asked = _ask_before_submit(form, p)
+        if asked is not None:
+            return asked
         try:
             domain.update_draft(p, current_user, form.content(), form.topic_ids.data,
                                 seen_version=form.seen_version)
@@ -217,6 +241,19 @@ def act(proposal_id: int):
     form = ActionForm()
     if not form.validate():
         abort(400)
+    t = BY_ACTION[form.action.data]
+    if t.confirm and not confirm.confirmed():
+        reason = workflow.check(p, t.action, current_user, message=form.message.data)
+        if reason is not None or confirm.going_back():
+            if reason is not None:
+                flash(str(reason), "error")
+            return redirect_to(url_for(".show", proposal_id=p.id))
+        message = (form.message.data or "").strip()
+        return confirm.ask(title=_("%(step)s: wirklich?", step=t.label), question=t.confirm,
+                           confirm_label=t.label,
+                           summary=[(_("Vorschlag"), f"{p.display_reference} – {p.title}"),
+                                    (_("Ihre Nachricht"), message or None)],
+                           back_url=url_for(".show", proposal_id=p.id))
     try:
         workflow.apply(p, form.action.data, current_user, message=form.message.data,
                        seen_status=form.seen_status.data)

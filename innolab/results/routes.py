@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from innolab.i18n import lazy_gettext as _l
 
 from ..domain import permissions
 from ..domain.editing import EditConflict
 from ..domain import results as domain
 from ..extensions import db
 from ..models import Proposal
-from ..web import redirect_to, render, require
+from ..domain.states import BY_ACTION
+from ..web import confirm, redirect_to, render, require
 from . import bp
 from .forms import ConfirmForm, ReportForm, SendBackForm
 from flask import current_app
@@ -54,6 +56,7 @@ def _page(p: Proposal, form: ReportForm | None = None, send_back_form: SendBackF
         form=form,
         send_back_form=send_back_form or SendBackForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
+        accept_question=BY_ACTION["complete"].confirm, publish_question=PUBLISH_QUESTION,
         refusal=refusal,
         conflict=conflict,
         workspace_url=_workspace_url(p),
@@ -133,11 +136,22 @@ def send_back(proposal_id: int):
     return redirect_to(_here(p))
 
 
-def _confirmed_action(p: Proposal, permission, action, done_message):
+PUBLISH_QUESTION = _l("Die Ergebnisse werden öffentlich sichtbar, auch in den offenen Daten; wer "
+                      "sie bis dahin gesehen oder geladen hat, behält sie.")
+
+
+def _confirmed_action(p: Proposal, permission, action, done_message, ask=None):
+    """`ask`: (title, question, label) of an irreversible step, asked first without the
+    dialog's confirmation (web/confirm.py)."""
     require(permission)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    if ask is not None and not confirm.confirmed():
+        title, question, label = ask
+        return confirm.ask(title=title, question=question, confirm_label=label,
+                           summary=[(_l("Pilot"), f"{p.display_reference} – {p.title}")],
+                           back_url=_here(p))
     try:
         action(p, current_user)
     except domain.ReportRefused as exc:
@@ -155,7 +169,9 @@ def accept(proposal_id: int):
     p = _get(proposal_id)
     return _confirmed_action(
         p, permissions.review_report(current_user, p), domain.accept,
-        _("Der Ergebnisbericht wurde angenommen; der Pilot ist abgeschlossen."))
+        _("Der Ergebnisbericht wurde angenommen; der Pilot ist abgeschlossen."),
+        ask=(_l("Bericht annehmen: wirklich?"), BY_ACTION["complete"].confirm,
+             _l("Bericht annehmen und Pilot abschließen")))
 
 
 @bp.post("/publish")
@@ -164,7 +180,9 @@ def publish(proposal_id: int):
     p = _get(proposal_id)
     return _confirmed_action(
         p, permissions.publish_results(current_user, p), domain.publish,
-        _("Die Ergebnisse sind im Schaufenster veröffentlicht."))
+        _("Die Ergebnisse sind im Schaufenster veröffentlicht."),
+        ask=(_l("Ergebnisse veröffentlichen: wirklich?"), PUBLISH_QUESTION,
+             _l("Ergebnisse veröffentlichen")))
 
 
 @bp.post("/unpublish")

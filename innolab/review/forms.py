@@ -76,7 +76,12 @@ SORTS = {
     "reference_desc": _l("Aktenzeichen absteigend"),
     "title_asc": _l("Titel A–Z"),
     "title_desc": _l("Titel Z–A"),
+    "average_desc": _l("Ø Bewertung, beste zuerst"),
+    "average_asc": _l("Ø Bewertung, schwächste zuerst"),
+    "reviews_desc": _l("Gutachten, meiste zuerst"),
+    "reviews_asc": _l("Gutachten, wenigste zuerst"),
 }
+assert set(SORTS) == set(rv.INBOX_SORT_KEYS)
 
 
 class InboxFilterForm(Form):
@@ -162,12 +167,22 @@ def _score_field(name: str) -> ChoiceField:
                        choices=_opts(rv.SCORE_LABELS.items()), validators=[Optional()])
 
 
+def _comment_field(name: str) -> TextAreaField:
+    return TextAreaField(_l("Kommentar zu „%(criterion)s“", criterion=rv.CRITERION_LABELS[name]),
+                         validators=[Optional(), Length(max=10000)])
+
+
 class ReviewForm(FlaskForm):
     innovation = _score_field("innovation")
+    innovation_comment = _comment_field("innovation")
     benefit = _score_field("benefit")
+    benefit_comment = _comment_field("benefit")
     feasibility = _score_field("feasibility")
+    feasibility_comment = _comment_field("feasibility")
     cost_effectiveness = _score_field("cost_effectiveness")
+    cost_effectiveness_comment = _comment_field("cost_effectiveness")
     privacy_security = _score_field("privacy_security")
+    privacy_security_comment = _comment_field("privacy_security")
     recommendation = ChoiceField(_l("Empfehlung"), coerce=_str_or_none,
                                  choices=_opts(rv.RECOMMENDATION_LABELS.items()),
                                  validators=[Optional()])
@@ -177,8 +192,20 @@ class ReviewForm(FlaskForm):
     def criteria(self):
         return [self[name] for name in CRITERIA]
 
+    def criteria_with_comments(self):
+        """(criterion name, score field, comment field, description) in the criteria's order."""
+        return [(name, self[name], self[f"{name}_comment"], rv.CRITERION_DESCRIPTIONS[name])
+                for name in CRITERIA]
+
     def scores(self) -> dict:
         return {name: self[name].data for name in CRITERIA}
+
+    def comments(self) -> dict:
+        return {name: self[f"{name}_comment"].data for name in CRITERIA}
+
+    def total(self) -> rv.ScoreTotal:
+        """The running total of the valid scores chosen (computed here too: right without JS)."""
+        return rv.score_total(self.scores())
 
     def validate_for_submit(self) -> bool:
         """All scores and a recommendation are needed to submit the review."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user
@@ -12,8 +13,11 @@ from ..domain import review as rv
 from ..domain import states
 from ..domain.states import BY_ACTION, MEMBER
 from ..extensions import db, login_manager
-from ..models import Challenge, CheckCondition, CheckKind, Organisation, Proposal, Role, User
-from ..web import page_number, redirect_to, render, require
+from ..i18n import format_date
+from ..models import (
+    CRITERIA, Challenge, CheckCondition, CheckKind, Organisation, Proposal, Role, User,
+)
+from ..web import confirm, page_number, redirect_to, render, require
 from . import bp
 from .forms import (
     ActForm, AssignForm, CheckForm, ConflictForm, ContactForm, FlagDecisionForm, InboxFilterForm,
@@ -21,6 +25,11 @@ from .forms import (
 )
 
 PER_PAGE = 20
+
+COMPLETE_QUESTION = _l("Danach sehen Sie die Gutachten der anderen; ändern können Sie Ihres "
+                       "nur noch, wenn Sie es vor der Entscheidung wieder öffnen.")
+PUBLISH_QUESTION = _l("Der Pilot wird öffentlich sichtbar, auch in den offenen Daten und Feeds; "
+                      "wer ihn bis dahin gesehen oder geladen hat, behält ihn.")
 
 DONE = {
     "start_review": _l("Die Begutachtung wurde gestartet."),
@@ -69,9 +78,10 @@ def inbox():
     # the query arguments the pagination links keep (defaults left out)
     args = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "submitted_desc")}
     return render("review/inbox.html", block="results", form=form, page=page, args=args,
+                  sort=filters["sort"], stats=rv.review_stats_of(p.id for p in page.items),
+                  no_stats=rv.ReviewStats(),
                   filtered=any(filters[k] for k in ("q", "status", "challenge")),
                   check_states=rv.check_states, outcome_labels=rv.OUTCOME_LABELS,
-                  counting_reviews=states.counting_reviews,
                   open_flags=(conflicts.open_flag_count()
                               if permissions.decide_conflict_flags(current_user) else 0))
 
@@ -122,6 +132,7 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
         conflict_kinds=conflicts.KIND_LABELS,
         may_choose_contact=may_choose_contact, contact_form=contact_form,
         may_declare=permissions.declare_conflict(user, p),
+        publish_question=PUBLISH_QUESTION,
     )
 
 
@@ -141,6 +152,15 @@ def act(proposal_id):
     form = ActForm()
     if not form.validate():
         return _page(p, 422, act_form=form)
+    if t.confirm and not confirm.confirmed():
+        if confirm.going_back():
+            return _page(p, act_form=form)
+        reason = workflow.check(p, t.action, current_user, message=form.message.data,
+                                start_date=form.start_date.data)
+        if reason is not None:
+            return _page(p, 422, act_form=form, act_error=str(reason))
+        return confirm.ask(title=_("%(step)s: wirklich?", step=t.label), question=t.confirm,
+                           confirm_label=t.label, summary=_move_summary(p, form))
     try:
         workflow.apply(p, t.action, current_user, message=form.message.data,
                        start_date=form.start_date.data, seen_status=form.seen_status.data)
@@ -149,6 +169,14 @@ def act(proposal_id):
     db.session.commit()
     flash(str(DONE.get(t.action, _l("Erledigt."))), "success")
     return _back(p)
+
+
+def _move_summary(p: Proposal, form: ActForm) -> list:
+    return [(_l("Vorschlag"), f"{p.display_reference} – {p.title}"),
+            (_l("Status"), states.status_label(p.status)),
+            (_l("Startdatum des Piloten"), format_date(form.start_date.data)
+             if form.start_date.data else None),
+            (_l("Ihr Text"), (form.message.data or "").strip() or None)]
 
 
 # ---------------------------------------------------------------- reviewers
@@ -277,22 +305,56 @@ def contact(proposal_id):
 # ---------------------------------------------------------------- the review
 
 
+def _scores_summary(scores: dict, recommendation: str | None) -> list:
+    """What the reviewer chose: each criterion, the recommendation, the total (the
+    confirmation page and the completed review)."""
+    total = rv.score_total(scores)
+    rows: list = [(rv.CRITERION_LABELS[name], rv.SCORE_LABELS.get(scores.get(name) or 0, "–"))
+                  for name in CRITERIA]
+    rows.append((_l("Empfehlung"), rv.RECOMMENDATION_LABELS.get(recommendation or "", "–")))
+    if total.count:
+        rows.append((_l("Summe"), _("%(total)d von %(max)d Punkten", total=total.total,
+                                    max=len(CRITERIA) * 5)))
+        rows.append((_l("Durchschnitt"), format_decimal(total.average)))
+    return rows
+
+
+def _review_page(p: Proposal, own, form: ReviewForm | None, status: int = 200):
+    return render("review/review.html", status=status, p=p, form=form, own=own, rv=rv,
+                  summary=(_scores_summary(own.scores, own.recommendation)
+                           if own is not None and own.completed else []),
+                  may_reopen=permissions.reopen_review(current_user, p),
+                  complete_question=COMPLETE_QUESTION)
+
+
 @bp.route("/proposals/<int:proposal_id>/review", methods=["GET", "POST"])
 def review(proposal_id):
     p = _load(proposal_id)
     require(permissions.write_review(current_user, p))
     own = rv.review_of(p, current_user)
     if own is not None and own.completed:
-        flash(_("Ihr Gutachten ist abgeschlossen und kann nicht mehr geändert werden."), "info")
-        return _back(p)
+        if request.method == "POST":
+            flash(_("Ihr Gutachten ist abgeschlossen. Um es zu ändern, öffnen Sie es zuerst "
+                    "wieder."), "error")
+            return redirect_to(url_for(".review", proposal_id=p.id))
+        return _review_page(p, own, None)
     form = ReviewForm(obj=own)
     if request.method == "POST":
+        if confirm.going_back():
+            return _review_page(p, own, form)
         submit = request.form.get("intent") == "submit"
         if form.validate() and (not submit or form.validate_for_submit()):
+            if submit and not confirm.confirmed():
+                return confirm.ask(
+                    title=_("Wirklich abschließen?"),
+                    question=COMPLETE_QUESTION,
+                    confirm_label=_("Gutachten abschließen"),
+                    summary=_scores_summary(form.scores(), form.recommendation.data))
             try:
                 rv.save_review(p, current_user, scores=form.scores(),
                                recommendation=form.recommendation.data,
-                               comment=form.comment.data, submit=submit)
+                               comment=form.comment.data, comments=form.comments(),
+                               submit=submit)
             except rv.ReviewRefused as exc:
                 flash(str(exc.reason), "error")
             else:
@@ -302,8 +364,29 @@ def review(proposal_id):
                     return _back(p)
                 flash(_("Ihr Entwurf ist gespeichert."), "success")
                 return redirect_to(url_for(".review", proposal_id=p.id))
-        return render("review/review.html", status=422, p=p, form=form, own=own, rv=rv)
-    return render("review/review.html", p=p, form=form, own=own, rv=rv)
+        return _review_page(p, own, form, 422)
+    return _review_page(p, own, form)
+
+
+@bp.post("/proposals/<int:proposal_id>/review/reopen")
+def reopen(proposal_id):
+    p = _load(proposal_id)
+    allowed = permissions.reopen_review(current_user, p)
+    if not allowed:
+        if permissions.assignment_of(current_user, p) is None:
+            abort(403)
+        flash(str(allowed.reason), "error")
+        return _back(p)
+    try:
+        rv.reopen_review(p, current_user)
+    except rv.ReviewRefused as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+        return _back(p)
+    db.session.commit()
+    flash(_("Ihr Gutachten ist wieder ein Entwurf. Es zählt erst wieder, wenn Sie es erneut "
+            "abschließen."), "success")
+    return redirect_to(url_for(".review", proposal_id=p.id))
 
 
 # ---------------------------------------------------------------- checks
@@ -364,6 +447,12 @@ def condition_met(proposal_id, condition_id):
 def publish(proposal_id):
     p = _load(proposal_id)
     require(permissions.publish_pilot(current_user, p))
+    if not confirm.confirmed():
+        return confirm.ask(
+            title=_("Im Schaufenster veröffentlichen: wirklich?"), question=PUBLISH_QUESTION,
+            confirm_label=_("Im Schaufenster veröffentlichen"),
+            summary=[(_l("Pilot"), f"{p.display_reference} – {p.title}")],
+            back_url=url_for(".proposal", proposal_id=p.id))
     try:
         rv.publish(p, current_user)
     except rv.ReviewRefused as exc:

@@ -10,14 +10,7 @@
     window.history.replaceState(null, "", own.getAttribute("content"));
   }
 
-  // Ask before destructive actions (buttons with data-confirm).
-  document.addEventListener("submit", function (event) {
-    var button = event.submitter;
-    var message = button && button.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) {
-      event.preventDefault();
-    }
-  }, true);
+  // Buttons with data-confirm ask first: static/js/confirm.js.
 
   // A form that changes something is sent once: while its request runs, its buttons say
   // they are busy and a second click does nothing. (The server also answers a form sent

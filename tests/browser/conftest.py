@@ -352,7 +352,8 @@ class UI:
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.problems.append(f"JavaScript-Fehler: {exc}"))
         page.on("response", self._response)
-        page.on("dialog", lambda dialog: dialog.accept())  # data-confirm questions: "yes"
+        # window.confirm (static/js/confirm.js without <dialog> support): "yes"
+        page.on("dialog", lambda dialog: dialog.accept())
 
     # -- listeners
     def _console(self, msg):
@@ -388,6 +389,23 @@ class UI:
             locator.click()
         response = nav.value
         self._expect_status(response, status, f"nach Klick auf {locator}")
+        if axe:
+            self.check()
+        return response
+
+    def submit_confirmed(self, locator, status: int | None = None, axe: bool = True):
+        """Click a button of an irreversible step: the confirmation dialog opens
+        (static/js/confirm.js; axe checks the page with it open), its confirm button sends
+        the form, the new page is checked as with `submit`."""
+        locator.click()
+        dialog = self.page.locator("#confirm-dialog")
+        dialog.wait_for(state="visible")
+        if axe:
+            self.check()
+        with self.page.expect_navigation(wait_until="load") as nav:
+            dialog.locator("[data-confirm-ok]").click()
+        response = nav.value
+        self._expect_status(response, status, f"nach Bestätigung von {locator}")
         if axe:
             self.check()
         return response

@@ -1,8 +1,8 @@
 """A second click on a button that is already sending its form sends nothing more.
 
-The request of the first click is held back (as on a slow line) while the decider clicks
-„Bewilligen“ again; only one request reaches the server, and the page then shows the
-decision once.
+The request of the first click (confirmed in the dialog) is held back (as on a slow line)
+while the decider clicks „Bewilligen“ again; only one request reaches the server, and the
+page then shows the decision once.
 """
 from __future__ import annotations
 
@@ -43,8 +43,11 @@ def test_second_click_on_approve_sends_no_second_request(ui, in_db):
     box = button.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.click(x, y)  # the mouse, not a locator: nothing waits for the held page
+    dialog = page.locator("#confirm-dialog")  # an irreversible step asks first
+    expect(dialog).to_be_visible()
+    dialog.locator("[data-confirm-ok]").click(no_wait_after=True)  # its page is held
     page.wait_for_timeout(300)
-    page.mouse.click(x, y)
+    page.mouse.click(x, y)  # the form is sending: this click neither sends nor asks
     page.wait_for_timeout(500)
 
     assert len(held) == 1, f"{len(held)} Anfragen statt einer"

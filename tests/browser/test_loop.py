@@ -201,7 +201,7 @@ def test_loop_from_registration_to_published_pilot(new_ui, staff, decoys, mail_l
     assert page.evaluate("() => window.__stillSamePage === true")
     partner.check()
 
-    partner.submit(page.locator("main").get_by_role("button", name="Einreichen"))
+    partner.submit_confirmed(page.locator("main").get_by_role("button", name="Einreichen"))
     expect(page.locator("main")).to_contain_text("Eingereicht")
     reference = in_db(lambda: _reference(proposal_id))
     assert reference and reference.startswith("IL-")
@@ -239,7 +239,8 @@ def test_loop_from_registration_to_published_pilot(new_ui, staff, decoys, mail_l
         rpage.get_by_role("group", name=criterion).get_by_label(score, exact=True).check()
     rpage.get_by_role("group", name="Empfehlung").get_by_label("Bewilligung empfehlen").check()
     rpage.get_by_label("Interner Kommentar").fill("Solide Planung, Datenschutz gut durchdacht.")
-    reviewer.submit(rpage.locator("main").get_by_role("button", name="Gutachten abschließen"))
+    reviewer.submit_confirmed(
+        rpage.locator("main").get_by_role("button", name="Gutachten abschließen"))
     expect(rpage.locator("main")).to_contain_text("abgeschlossen")
 
     # ---- the data-protection and information-security checks
@@ -271,7 +272,7 @@ def test_loop_from_registration_to_published_pilot(new_ui, staff, decoys, mail_l
     decider.submit(dpage.locator("main").get_by_role("link", name=TITLE).first)
     approve = form_with(dpage, "Bewilligen")
     approve.get_by_label("Begründung der Bewilligung").fill(RATIONALE)
-    decider.submit(approve.get_by_role("button", name="Bewilligen"))
+    decider.submit_confirmed(approve.get_by_role("button", name="Bewilligen"))
     expect(dpage.locator("main")).to_contain_text("Bewilligt")
 
     # ---- the partner sees the approval and sets the pilot's measurable goal
@@ -292,9 +293,9 @@ def test_loop_from_registration_to_published_pilot(new_ui, staff, decoys, mail_l
     expect(cpage.locator("main")).to_contain_text(GOAL)
     start = form_with(cpage, "Pilot starten")
     start.get_by_label("Startdatum des Piloten").fill(date.today().isoformat())
-    coordinator.submit(start.get_by_role("button", name="Pilot starten"))
+    coordinator.submit_confirmed(start.get_by_role("button", name="Pilot starten"))
     expect(cpage.locator("main")).to_contain_text("Pilot läuft")
-    coordinator.submit(cpage.locator("main").get_by_role(
+    coordinator.submit_confirmed(cpage.locator("main").get_by_role(
         "button", name="Im Schaufenster veröffentlichen"))
     expect(cpage.locator("main")).to_contain_text("im Schaufenster veröffentlicht")
 

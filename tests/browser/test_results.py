@@ -125,11 +125,12 @@ def test_results_report_from_writing_to_the_showcase(new_ui, setting, in_db, mai
     # ---- the coordinator accepts it (the pilot is completed) and publishes the results
     coordinator.visit(report_url)
     expect(cmain).to_contain_text("300 Euro Betriebskosten")
-    coordinator.submit(cmain.get_by_role("button", name="Bericht annehmen und Pilot abschließen"))
+    coordinator.submit_confirmed(
+        cmain.get_by_role("button", name="Bericht annehmen und Pilot abschließen"))
     expect(cmain).to_contain_text("Der Ergebnisbericht wurde angenommen")
     expect(cmain).to_contain_text("Abgeschlossen")
     assert _status(in_db, proposal_id)[:2] == ("completed", "accepted")
-    coordinator.submit(cmain.get_by_role("button", name="Ergebnisse veröffentlichen"))
+    coordinator.submit_confirmed(cmain.get_by_role("button", name="Ergebnisse veröffentlichen"))
     expect(cmain).to_contain_text("Die Ergebnisse sind im Schaufenster veröffentlicht.")
     expect(cmain.get_by_role("list").filter(has_text="Ergebnisbericht angenommen")).to_be_visible()
     assert _status(in_db, proposal_id) == ("completed", "accepted", True)

@@ -155,7 +155,7 @@ def test_goals_agreed_before_start(new_ui, in_db):
     coordinator.visit(coordinator.url_for("review.proposal", proposal_id=proposal_id))
     expect(coordinator.page.locator("#pilot-goals")).to_contain_text("10 Minuten")
     coordinator.page.get_by_label("Startdatum des Piloten").fill("2026-12-01")
-    coordinator.submit(coordinator.page.get_by_role("button", name="Pilot starten"))
+    coordinator.submit_confirmed(coordinator.page.get_by_role("button", name="Pilot starten"))
     coordinator.submit(coordinator.page.get_by_role("link", name="Zum Projektraum des Piloten"))
     expect(coordinator.page.locator("#pilot-goals")).to_contain_text("Wartezeit am Schalter")
     expect(coordinator.page.get_by_role("link", name="Ziele festlegen und bearbeiten")

@@ -39,7 +39,7 @@ def test_double_click_on_submit_in_the_form_submits_once(app_ctx, server, signed
     p = f.proposal(org=f.organisation(owner=owner), status="draft")
     partner = signed_in(owner)
     url, fields = form_of(partner, f"/proposals/{p.id}/edit", "/edit")
-    fields.append(("save", "submit"))
+    fields += [("save", "submit"), ("confirmed", "1")]  # confirmed in the dialog
 
     answers = at_once(lambda: partner.post(url, data=fields, timeout=60, allow_redirects=False),
                       lambda: partner.post(url, data=fields, timeout=60, allow_redirects=False))
@@ -56,7 +56,7 @@ def test_double_click_on_start_pilot_starts_once(app_ctx, server, signed_in, at_
     f.goal(p)
     coordinator = signed_in(f.staff("coordinator"))
     page = f"/staff/review/proposals/{p.id}"
-    data = {"action": "start_pilot", "seen_status": "approved",
+    data = {"action": "start_pilot", "confirmed": "1", "seen_status": "approved",
             "start_date": date.today().isoformat(), "_once": page_token(coordinator, page)}
     url = f"{server}/staff/review/proposals/{p.id}/act"
 
@@ -108,7 +108,8 @@ def test_form_sent_again_later_shows_the_first_result(app_ctx, server, signed_in
     f.ready_for_decision(p, reviewer, iso)
     decider = signed_in(f.staff("decider"))
     page = f"/staff/review/proposals/{p.id}"
-    data = {"action": "reject", "seen_status": "in_review", "message": "Zu teuer.",
+    data = {"action": "reject", "confirmed": "1", "seen_status": "in_review",
+            "message": "Zu teuer.",
             "_once": page_token(decider, page)}
     url = f"{server}/staff/review/proposals/{p.id}/act"
 
@@ -129,9 +130,11 @@ def test_form_refused_can_be_sent_again_with_the_same_token(app_ctx, server, sig
     token = page_token(decider, page)
     url = f"{server}/staff/review/proposals/{p.id}/act"
 
-    refused = decider.post(url, data={"action": "reject", "seen_status": "in_review",
+    refused = decider.post(url, data={"action": "reject", "confirmed": "1",
+                                      "seen_status": "in_review",
                                       "message": "", "_once": token}, timeout=60)
-    fixed = decider.post(url, data={"action": "reject", "seen_status": "in_review",
+    fixed = decider.post(url, data={"action": "reject", "confirmed": "1",
+                                    "seen_status": "in_review",
                                     "message": "Zu teuer.", "_once": token}, timeout=60)
 
     assert refused.status_code == 422 and "Bitte begründen Sie" in unescape(refused.text)

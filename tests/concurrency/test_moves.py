@@ -75,8 +75,9 @@ class Race:
 
     def data(self, p):
         if self.action == "complete":  # a pilot is completed by accepting its report
-            return {}
-        data = {"action": self.action, "seen_status": self.source, **self.extra}
+            return {"confirmed": "1"}
+        data = {"action": self.action, "seen_status": self.source, "confirmed": "1",
+                **self.extra}
         if self.message:
             data["message"] = self.message
         return data
@@ -162,9 +163,11 @@ def test_approve_and_reject_at_once_decide_once(people, server, signed_in, at_on
     url = server + STAFF_ACT.format(id=p.id)
 
     answers = at_once(
-        lambda: dora.post(url, data={"action": "approve", "seen_status": "in_review",
+        lambda: dora.post(url, data={"action": "approve", "confirmed": "1",
+                                     "seen_status": "in_review",
                                      "message": "Überzeugend."}, timeout=60),
-        lambda: dieter.post(url, data={"action": "reject", "seen_status": "in_review",
+        lambda: dieter.post(url, data={"action": "reject", "confirmed": "1",
+                                       "seen_status": "in_review",
                                        "message": "Zu teuer."}, timeout=60))
 
     assert all(a.status_code < 500 for a in answers)
@@ -189,7 +192,8 @@ def test_double_click_on_approve_records_one_approval(people, server, signed_in,
     dora = signed_in(people["decider"][0])
     path = f"/staff/review/proposals/{p.id}"
     token = page_token(dora, path)
-    data = {"action": "approve", "seen_status": "in_review", "message": "Überzeugend.",
+    data = {"action": "approve", "confirmed": "1", "seen_status": "in_review",
+            "message": "Überzeugend.",
             "_once": token}
     url = server + STAFF_ACT.format(id=p.id)
 

@@ -17,7 +17,8 @@ from innolab.models import PendingRoleGrant, UserRole
 
 REVIEW = {"innovation": "4", "benefit": "4", "feasibility": "3", "cost_effectiveness": "4",
           "privacy_security": "5", "recommendation": "approve", "comment": "Tragfähig.",
-          "intent": "submit"}
+          "intent": "submit", "confirmed": "1"}
+YES = {"confirmed": "1"}  # the irreversible step confirmed (web/confirm.py)
 
 
 def _timeline(p, action):
@@ -67,7 +68,8 @@ def test_publishing_a_pilot_twice_at_once_publishes_once(app_ctx, server, signed
     url = f"{server}/staff/review/proposals/{p.id}/publish"
     first, second = signed_in(klara), signed_in(konrad)
 
-    answers = at_once(lambda: first.post(url, timeout=60), lambda: second.post(url, timeout=60))
+    answers = at_once(lambda: first.post(url, data=YES, timeout=60),
+                      lambda: second.post(url, data=YES, timeout=60))
 
     _fine(answers)
     assert _timeline(p, "published") == 1
@@ -115,7 +117,8 @@ def test_one_invitation_accepted_by_two_people_at_once_admits_one(app_ctx, serve
     url = f"{server}/account/organisations/join/{token}"
     first, second = signed_in(anna), signed_in(bert)
 
-    answers = at_once(lambda: first.post(url, timeout=60), lambda: second.post(url, timeout=60))
+    answers = at_once(lambda: first.post(url, data=YES, timeout=60),
+                      lambda: second.post(url, data=YES, timeout=60))
 
     _fine(answers)
     db.session.expire_all()
@@ -189,7 +192,8 @@ def test_two_owners_leaving_at_once_leave_one_owner(two_owners, server, signed_i
     url = f"{server}/account/organisations/{org.id}/leave"
     first, second = signed_in(olga), signed_in(otto)
 
-    answers = at_once(lambda: first.post(url, timeout=60), lambda: second.post(url, timeout=60))
+    answers = at_once(lambda: first.post(url, data=YES, timeout=60),
+                      lambda: second.post(url, data=YES, timeout=60))
 
     _fine(answers)
     db.session.expire_all()

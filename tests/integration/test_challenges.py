@@ -15,6 +15,8 @@ pytestmark = pytest.mark.usefixtures("app_ctx")
 
 OTHER_STAFF = ("admin", "reviewer", "decider", "dpo", "iso")
 
+YES = {"confirmed": "1"}  # the irreversible step confirmed (web/confirm.py)
+
 
 @pytest.fixture
 def coordinator(login):
@@ -50,7 +52,7 @@ def test_challenges_visitor_is_sent_to_login(client):
     response = client.get("/staff/challenges/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     c = f.challenge(status="draft")
-    response = client.post(f"/staff/challenges/{c.id}/publish")
+    response = client.post(f"/staff/challenges/{c.id}/publish", data=YES)
     assert response.status_code == 302
     db.session.refresh(c)
     assert c.status == "draft"
@@ -71,8 +73,8 @@ def test_challenges_refused_for_everyone_but_coordinators(client, login, who):
     assert client.get(f"/staff/challenges/{draft.id}/edit").status_code == 403
     assert client.post(f"/staff/challenges/{draft.id}/edit",
                        data=valid(authority, title="Gehackt")).status_code == 403
-    assert client.post(f"/staff/challenges/{draft.id}/publish").status_code == 403
-    assert client.post(f"/staff/challenges/{published.id}/close").status_code == 403
+    assert client.post(f"/staff/challenges/{draft.id}/publish", data=YES).status_code == 403
+    assert client.post(f"/staff/challenges/{published.id}/close", data=YES).status_code == 403
     db.session.expire_all()
     assert db.session.get(Challenge, draft.id).status == "draft"
     assert db.session.get(Challenge, draft.id).title == "Entwurf bleibt"
@@ -206,7 +208,7 @@ def test_edit_unknown_challenge_is_404(client, coordinator):
 
 def test_publish_makes_the_draft_public(client, coordinator):
     c = f.challenge(status="draft", title="Bald öffentlich")
-    response = client.post(f"/staff/challenges/{c.id}/publish")
+    response = client.post(f"/staff/challenges/{c.id}/publish", data=YES)
     assert response.status_code == 303
     db.session.expire_all()
     c = db.session.get(Challenge, c.id)
@@ -218,7 +220,7 @@ def test_publish_makes_the_draft_public(client, coordinator):
 
 def test_publish_refused_with_past_deadline(client, coordinator):
     c = f.challenge(status="draft", deadline=date.today() - timedelta(days=1))
-    response = client.post(f"/staff/challenges/{c.id}/publish", follow_redirects=True)
+    response = client.post(f"/staff/challenges/{c.id}/publish", data=YES, follow_redirects=True)
     assert "Die Frist liegt in der Vergangenheit" in text(response)
     db.session.expire_all()
     assert db.session.get(Challenge, c.id).status == "draft"
@@ -227,7 +229,7 @@ def test_publish_refused_with_past_deadline(client, coordinator):
 
 def test_publish_refused_when_already_published(client, coordinator):
     c = f.challenge()
-    response = client.post(f"/staff/challenges/{c.id}/publish", follow_redirects=True)
+    response = client.post(f"/staff/challenges/{c.id}/publish", data=YES, follow_redirects=True)
     assert "Nur Entwürfe können veröffentlicht werden." in text(response)
 
 
@@ -236,7 +238,7 @@ def test_close_stops_new_proposals(client, coordinator):
     member = f.user()
     p = f.proposal(org=f.organisation(owner=member), challenge_=c)
     assert workflow.check(p, "submit", member) is None
-    response = client.post(f"/staff/challenges/{c.id}/close")
+    response = client.post(f"/staff/challenges/{c.id}/close", data=YES)
     assert response.status_code == 303
     db.session.expire_all()
     c = db.session.get(Challenge, c.id)
@@ -250,7 +252,7 @@ def test_close_stops_new_proposals(client, coordinator):
 
 def test_close_refused_for_draft(client, coordinator):
     c = f.challenge(status="draft")
-    response = client.post(f"/staff/challenges/{c.id}/close", follow_redirects=True)
+    response = client.post(f"/staff/challenges/{c.id}/close", data=YES, follow_redirects=True)
     assert "Nur veröffentlichte Herausforderungen können geschlossen werden." in text(response)
     db.session.expire_all()
     assert db.session.get(Challenge, c.id).status == "draft"
@@ -258,7 +260,8 @@ def test_close_refused_for_draft(client, coordinator):
 
 def test_publish_via_htmx_answers_with_hx_redirect(client, coordinator):
     c = f.challenge(status="draft")
-    response = client.post(f"/staff/challenges/{c.id}/publish", headers={"HX-Request": "true"})
+    response = client.post(f"/staff/challenges/{c.id}/publish", data=YES,
+                           headers={"HX-Request": "true"})
     assert response.headers.get("HX-Redirect") == "/staff/challenges/"
 
 

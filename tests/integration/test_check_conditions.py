@@ -49,7 +49,7 @@ def _conditions(p) -> list[CheckCondition]:
 
 def _start(client, p):
     return client.post(f"/staff/review/proposals/{p.id}/act",
-                       data={"action": "start_pilot", "seen_status": "approved",
+                       data={"action": "start_pilot", "confirmed": "1", "seen_status": "approved",
                              "start_date": date.today().isoformat()})
 
 
@@ -67,7 +67,7 @@ def test_conditions_block_the_start_until_the_officer_marks_them_met(w):
 
     # a check passed with conditions is passed: the decision is possible
     r = c["decider"].post(f"/staff/review/proposals/{p.id}/act",
-                          data={"action": "approve", "seen_status": "in_review",
+                          data={"action": "approve", "confirmed": "1", "seen_status": "in_review",
                                 "message": "Mit den Auflagen des Datenschutzes."})
     assert r.status_code == 303, r.get_data(as_text=True)
     f.goal(db.session.get(Proposal, p.id))

@@ -225,7 +225,7 @@ def _later_events(client, login, w: World) -> None:
     login(w.owner)
     a = db.session.get(Proposal, w.a.id)
     r = client.post(url_for("proposals.act", proposal_id=a.id),
-                    data={"action": "withdraw", "seen_status": a.status})
+                    data={"action": "withdraw", "confirmed": "1", "seen_status": a.status})
     assert r.status_code in (302, 303)
 
 

@@ -469,7 +469,7 @@ def test_a_move_after_another_save_works_on_what_was_saved(app_ctx, login, clien
 
     monkeypatch.setattr(workflow, "lock", someone_saves_first)
     response = client.post(url_for("proposals.act", proposal_id=p.id),
-                           data={"action": "submit"})
+                           data={"action": "submit", "confirmed": "1"})
 
     assert response.status_code == 303
     p = _fresh(Proposal, p.id)

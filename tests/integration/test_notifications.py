@@ -295,7 +295,7 @@ def _people():
 def test_submission_notifies_partner_members_and_coordinators(client, login, app_ctx, outbox):
     owner, org, coordinator = _people()
     p = f.proposal(org=org)
-    resp = login(owner).post(f"/proposals/{p.id}/act", data={"action": "submit"})
+    resp = login(owner).post(f"/proposals/{p.id}/act", data={"action": "submit", "confirmed": "1"})
     assert resp.status_code == 303
     db.session.refresh(p)
     assert p.status == "submitted"
@@ -395,7 +395,7 @@ def test_the_decider_hears_once_when_the_last_review_or_check_is_in(client, logi
                                       "cost_effectiveness", "privacy_security")}
     r = login(reviewer, new_client()).post(f"/staff/review/proposals/{p.id}/review",
                                            data={**scores, "recommendation": "approve",
-                                                 "intent": "submit"})
+                                                 "intent": "submit", "confirmed": "1"})
     assert r.status_code == 303, r.get_data(as_text=True)
     assert _notes(decider) == []  # the security check is still open
     officer = login(iso, new_client())
@@ -449,7 +449,7 @@ def test_missed_check_and_decision_dates_are_escalated_once(client, login, new_c
                                       "cost_effectiveness", "privacy_security")}
     login(reviewer, new_client()).post(f"/staff/review/proposals/{p.id}/review",
                                        data={**scores, "recommendation": "approve",
-                                             "intent": "submit"})
+                                             "intent": "submit", "confirmed": "1"})
     login(dpo, new_client()).post(
         f"/staff/review/proposals/{p.id}/checks/data_protection",
         data={"outcome": "passed", "seen_latest": "0", "dpia": "not_needed",
@@ -470,7 +470,7 @@ def test_a_resubmission_keeps_the_first_submission_date(client, login, app_ctx):
     owner, org, _coordinator = _people()
     p = f.proposal(org=org)
     c = login(owner)
-    c.post(f"/proposals/{p.id}/act", data={"action": "submit"})
+    c.post(f"/proposals/{p.id}/act", data={"action": "submit", "confirmed": "1"})
     db.session.expire_all()
     first = db.session.get(type(p), p.id).first_submitted_at
     assert first is not None
@@ -478,7 +478,7 @@ def test_a_resubmission_keeps_the_first_submission_date(client, login, app_ctx):
     proposal.status = "changes_requested"
     proposal.first_submitted_at = first - timedelta(days=3)  # as if three days ago
     db.session.commit()
-    c.post(f"/proposals/{p.id}/act", data={"action": "resubmit"})
+    c.post(f"/proposals/{p.id}/act", data={"action": "resubmit", "confirmed": "1"})
     db.session.expire_all()
     proposal = db.session.get(type(p), p.id)
     assert proposal.first_submitted_at == first - timedelta(days=3)

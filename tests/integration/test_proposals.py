@@ -180,7 +180,7 @@ def test_new_save_and_submit_complete_proposal(client, partner, outbox):
     ch = f.challenge(title="Bauanträge schneller")
     t = f.topic(name_de="Bauen")
     resp = client.post("/proposals/new", data=_form(organisation_id=org.id, challenge_id=ch.id,
-                                                    topic_ids=[t.id], save="submit"))
+                                                    topic_ids=[t.id], save="submit", confirmed="1"))
     assert resp.status_code == 303
     p = db.session.execute(select(Proposal)).scalar_one()
     assert p.status == "submitted" and p.reference == f"IL-{YEAR}-0001" and p.version == 1
@@ -195,7 +195,7 @@ def test_new_save_and_submit_complete_proposal(client, partner, outbox):
 def test_save_and_submit_incomplete_keeps_form_and_names_missing_fields(client, partner, outbox):
     _, org = partner
     resp = client.post("/proposals/new", data=_form(organisation_id=org.id, problem="",
-                                                    benefit="", save="submit"))
+                                                    benefit="", save="submit", confirmed="1"))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert "Bitte füllen Sie noch aus" in html and "Problem" in html
@@ -210,12 +210,13 @@ def test_save_and_submit_incomplete_keeps_form_and_names_missing_fields(client, 
 def test_personal_data_yes_needs_details_to_submit(client, partner):
     _, org = partner
     resp = client.post("/proposals/new", data=_form(organisation_id=org.id, personal_data="yes",
-                                                    save="submit"))
+                                                    save="submit", confirmed="1"))
     assert resp.status_code == 422
     assert "Art der Verarbeitung personenbezogener Daten" in resp.get_data(as_text=True)
     p = db.session.execute(select(Proposal)).scalar_one()
     resp = client.post(f"/proposals/{p.id}/edit", data=_form(
-        personal_data="yes", personal_data_details="Namen der Antragstellenden", save="submit"))
+        personal_data="yes", personal_data_details="Namen der Antragstellenden", save="submit",
+        confirmed="1"))
     assert resp.status_code == 303
     db.session.refresh(p)
     assert p.status == "submitted" and p.personal_data_details == "Namen der Antragstellenden"
@@ -241,7 +242,7 @@ def test_edit_keeps_a_closed_challenge_of_the_draft(client, partner):
     html = client.get(f"/proposals/{p.id}/edit").get_data(as_text=True)
     assert "Vorbei (geschlossen)" in html
     resp = client.post(f"/proposals/{p.id}/edit", data=_form(challenge_id=closed.id,
-                                                             save="submit"))
+                                                             save="submit", confirmed="1"))
     assert resp.status_code == 422 and "geschlossen" in resp.get_data(as_text=True)
     db.session.refresh(p)
     assert p.status == "draft" and p.challenge_id == closed.id
@@ -262,7 +263,8 @@ def test_wrong_ids_give_404(client, partner):
     for url in ("/proposals/999999", "/proposals/999999/edit", "/proposals/999999/versions",
                 "/proposals/attachments/999999", "/proposals/999999/delete"):
         assert client.get(url).status_code == 404, url
-    assert client.post("/proposals/999999/act", data={"action": "submit"}).status_code == 404
+    assert client.post("/proposals/999999/act", data={"action": "submit",
+                                                      "confirmed": "1"}).status_code == 404
 
 
 # ---------------------------------------------------------------- detail, act, timeline
@@ -279,7 +281,7 @@ def test_show_offers_member_actions_with_reasons(client, partner):
 def test_act_submit_from_detail_page(client, partner, outbox):
     user, org = partner
     p = f.proposal(org)
-    resp = client.post(f"/proposals/{p.id}/act", data={"action": "submit"})
+    resp = client.post(f"/proposals/{p.id}/act", data={"action": "submit", "confirmed": "1"})
     assert resp.status_code == 303
     db.session.refresh(p)
     assert p.status == "submitted" and p.reference == f"IL-{YEAR}-0001"
@@ -289,7 +291,8 @@ def test_act_submit_from_detail_page(client, partner, outbox):
 def test_act_refused_shows_the_reason(client, partner):
     _, org = partner
     p = f.proposal(org, complete=False)
-    resp = client.post(f"/proposals/{p.id}/act", data={"action": "submit"}, follow_redirects=True)
+    resp = client.post(f"/proposals/{p.id}/act", data={"action": "submit", "confirmed": "1"},
+                                                       follow_redirects=True)
     assert "Bitte füllen Sie noch aus" in resp.get_data(as_text=True)
     db.session.refresh(p)
     assert p.status == "draft"
@@ -311,7 +314,7 @@ def test_withdraw_asks_for_confirmation_and_notifies(client, partner, outbox):
     p = f.proposal(org, status="in_review")
     html = client.get(f"/proposals/{p.id}").get_data(as_text=True)
     assert "data-confirm=" in html and "Zurückziehen" in html
-    resp = client.post(f"/proposals/{p.id}/act", data={"action": "withdraw",
+    resp = client.post(f"/proposals/{p.id}/act", data={"action": "withdraw", "confirmed": "1",
                                                        "message": "Kein Personal mehr"})
     assert resp.status_code == 303
     db.session.refresh(p)
@@ -325,7 +328,7 @@ def test_change_request_resubmit_and_versions(client, partner, outbox):
     user, org = partner
     coordinator = f.staff(Role.COORDINATOR.value, name="Kai Koordinator")
     p = f.proposal(org, status="draft", cost_estimate=45000)
-    client.post(f"/proposals/{p.id}/act", data={"action": "submit"})
+    client.post(f"/proposals/{p.id}/act", data={"action": "submit", "confirmed": "1"})
     db.session.refresh(p)
     workflow.apply(p, "request_changes", coordinator,
                    message="Bitte schlüsseln Sie die Kosten auf.")
@@ -339,7 +342,7 @@ def test_change_request_resubmit_and_versions(client, partner, outbox):
     assert "Erneut einreichen" in html and "Bearbeiten" in html
 
     resp = client.post(f"/proposals/{p.id}/edit", data=_form(cost_estimate="52000",
-                                                             save="submit"))
+                                                             save="submit", confirmed="1"))
     assert resp.status_code == 303
     db.session.refresh(p)
     assert p.status == "submitted" and p.version == 2
@@ -406,8 +409,8 @@ def _requests(p, attachment_id):
         ("show", "GET", f"/proposals/{p.id}", None),
         ("edit", "GET", f"/proposals/{p.id}/edit", None),
         ("edit", "POST", f"/proposals/{p.id}/edit", _form(title="Übernommen!")),
-        ("act", "POST", f"/proposals/{p.id}/act", {"action": "withdraw"}),
-        ("act", "POST", f"/proposals/{p.id}/act", {"action": "submit"}),
+        ("act", "POST", f"/proposals/{p.id}/act", {"action": "withdraw", "confirmed": "1"}),
+        ("act", "POST", f"/proposals/{p.id}/act", {"action": "submit", "confirmed": "1"}),
         ("versions", "GET", f"/proposals/{p.id}/versions", None),
         ("delete", "GET", f"/proposals/{p.id}/delete", None),
         ("delete", "POST", f"/proposals/{p.id}/delete", {}),
@@ -488,7 +491,8 @@ def test_assigned_reviewer_sees_versions_and_downloads(app, app_ctx, client, log
     login(reviewer)
     assert client.get(f"/proposals/{p.id}/versions").status_code == 200
     assert client.get(f"/proposals/attachments/{a.id}").status_code == 200
-    assert client.post(f"/proposals/{p.id}/act", data={"action": "withdraw"}).status_code == 403
+    assert client.post(f"/proposals/{p.id}/act", data={"action": "withdraw",
+                                                       "confirmed": "1"}).status_code == 403
     db.session.refresh(p)
     assert p.status != "withdrawn"
 

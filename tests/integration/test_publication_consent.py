@@ -17,6 +17,8 @@ TITLE = "Digitale Wohngeldakte Nordwest"
 A = "{http://www.w3.org/2005/Atom}"
 WITHDRAW = {"intent": "withdraw"}
 
+YES = {"confirmed": "1"}  # the irreversible step confirmed (web/confirm.py)
+
 
 @pytest.fixture
 def world(client, login, new_client):
@@ -83,7 +85,7 @@ def test_the_coordinator_is_told_at_once_by_notification_and_mail(world, outbox)
 def test_republication_needs_new_consent_then_a_coordinator(world, new_client):
     p = world["p"]
     world["partner"].post(f"/proposals/{p.id}/consent/pilot", data=WITHDRAW)
-    refused = world["staff"].post(f"/staff/review/proposals/{p.id}/publish")
+    refused = world["staff"].post(f"/staff/review/proposals/{p.id}/publish", data=YES)
     assert refused.status_code == 403
     assert "nicht zugestimmt" in refused.get_data(as_text=True)
 
@@ -95,7 +97,8 @@ def test_republication_needs_new_consent_then_a_coordinator(world, new_client):
         Notification.user_id == world["coordinator"].id).order_by(Notification.id)).scalars()]
     assert kinds == ["consent_withdrawn", "consent_given"]
 
-    assert world["staff"].post(f"/staff/review/proposals/{p.id}/publish").status_code == 303
+    published = world["staff"].post(f"/staff/review/proposals/{p.id}/publish", data=YES)
+    assert published.status_code == 303
     assert new_client().get(f"/pilots/{p.id}").status_code == 200
 
 

@@ -15,6 +15,8 @@ from tests import factories as f
 
 STAFF_ROLES = ("admin", "coordinator", "reviewer", "decider", "dpo", "iso")
 
+YES = {"confirmed": "1"}  # the irreversible step confirmed (web/confirm.py)
+
 
 @pytest.fixture
 def world(app_ctx):
@@ -73,7 +75,7 @@ def _submitted(client, login, w):
 def _accepted(client, login, w):
     _submitted(client, login, w)
     login(w["coordinator"])
-    assert client.post(_url("accept", w["p"])).status_code == 303
+    assert client.post(_url("accept", w["p"]), data=YES).status_code == 303
     return _report(w["p"])
 
 
@@ -280,8 +282,8 @@ def test_publish_needs_the_partners_consent(client, login, world):
     report.publication_consent = False
     db.session.commit()
     login(world["coordinator"])
-    client.post(_url("accept", world["p"]))
-    r = client.post(_url("publish", world["p"]))
+    client.post(_url("accept", world["p"]), data=YES)
+    r = client.post(_url("publish", world["p"]), data=YES)
     assert r.status_code == 403
     assert "nicht zugestimmt" in r.get_data(as_text=True)
     assert _report(world["p"]).published_at is None
@@ -291,7 +293,7 @@ def test_publish_publishes_the_pilot_with_it_and_shows_results_on_the_showcase(
         client, login, world, outbox):
     _accepted(client, login, world)
     assert _report(world["p"]).proposal.published_at is None
-    r = client.post(_url("publish", world["p"]))
+    r = client.post(_url("publish", world["p"]), data=YES)
     assert r.status_code == 303
     report = _report(world["p"])
     assert report.published_at is not None and report.proposal.published_at is not None
@@ -314,14 +316,14 @@ def test_publish_refused_when_the_pilot_may_not_be_public(client, login, world):
     p = _report(world["p"]).proposal
     p.publication_consent = False  # no consent for the pilot itself
     db.session.commit()
-    r = client.post(_url("publish", world["p"]))
+    r = client.post(_url("publish", world["p"]), data=YES)
     assert r.status_code == 403
     assert _report(world["p"]).published_at is None
 
 
 def test_unpublish_removes_the_results_from_the_showcase(client, login, world):
     _accepted(client, login, world)
-    client.post(_url("publish", world["p"]))
+    client.post(_url("publish", world["p"]), data=YES)
     r = client.post(_url("unpublish", world["p"]))
     assert r.status_code == 303
     report = _report(world["p"])
@@ -359,7 +361,7 @@ def test_showcase_never_shows_unpublished_drafts_or_returned_reports(client, log
 
 def test_results_of_a_pilot_taken_off_the_showcase_are_not_shown(client, login, world):
     _accepted(client, login, world)
-    client.post(_url("publish", world["p"]))
+    client.post(_url("publish", world["p"]), data=YES)
     p = _report(world["p"]).proposal
     p.published_at = None
     db.session.commit()
@@ -464,7 +466,7 @@ def test_coordinator_who_is_a_member_may_not_accept(client, login, world):
     world["colleague"].role_rows.append(UserRole(role="coordinator"))
     db.session.commit()
     login(world["colleague"])
-    assert client.post(_url("accept", world["p"])).status_code == 403
+    assert client.post(_url("accept", world["p"]), data=YES).status_code == 403
     assert _report(world["p"]).status == "submitted"
 
 

@@ -19,6 +19,8 @@ from innolab.models import Attachment
 
 ROLES = ("admin", "coordinator", "reviewer", "decider", "dpo", "iso")
 
+YES = {"confirmed": "1"}  # the irreversible step confirmed (web/confirm.py)
+
 
 # ---------------------------------------------------------------- helpers
 
@@ -380,7 +382,8 @@ def test_review_save_draft_then_submit(client, login, people):
     assert r.innovation == 3 and r.benefit is None and r.submitted_at is None
     html = c.get(f"/staff/review/proposals/{p.id}/review").get_data(as_text=True)
     assert "Erste Gedanken" in html
-    resp = c.post(f"/staff/review/proposals/{p.id}/review", data={**FULL, "intent": "submit"})
+    resp = c.post(f"/staff/review/proposals/{p.id}/review", data={**FULL, "intent": "submit",
+                                                                  "confirmed": "1"})
     assert resp.status_code == 303
     db.session.expire_all()
     r = db.session.query(Review).one()
@@ -416,16 +419,20 @@ def test_review_score_out_of_range_is_refused(client, login, people, bad):
     assert db.session.query(Review).count() == 0
 
 
-def test_review_submitted_is_final(client, login, people):
+def test_review_submitted_is_not_changed_without_reopening(client, login, people):
     p = _in_review(people)
     _assign(p, people["reviewer"])
     _review(p, people["reviewer"], score=2)
     c = _as(client, login, people["reviewer"])
-    resp = c.post(f"/staff/review/proposals/{p.id}/review", data={**FULL, "intent": "submit"})
+    resp = c.post(f"/staff/review/proposals/{p.id}/review", data={**FULL, "intent": "submit",
+                                                                  "confirmed": "1"})
     assert resp.status_code == 303
     db.session.expire_all()
     assert db.session.query(Review).one().innovation == 2
-    assert c.get(f"/staff/review/proposals/{p.id}/review").status_code == 303
+    page = c.get(f"/staff/review/proposals/{p.id}/review")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Gutachten wieder öffnen" in html
+    assert 'name="intent"' not in html  # the completed review is shown, not a form
 
 
 @pytest.mark.parametrize("who,expected", [
@@ -437,7 +444,8 @@ def test_review_refused_for_roles(client, login, people, who, expected):
     _assign(p, f.staff("reviewer"))
     c = _as(client, login, people[who])
     assert c.get(f"/staff/review/proposals/{p.id}/review").status_code == expected
-    resp = c.post(f"/staff/review/proposals/{p.id}/review", data={**FULL, "intent": "submit"})
+    resp = c.post(f"/staff/review/proposals/{p.id}/review", data={**FULL, "intent": "submit",
+                                                                  "confirmed": "1"})
     assert resp.status_code == expected
     assert db.session.query(Review).count() == 0
 
@@ -673,7 +681,7 @@ def test_approve_happy_path_mails_partner(client, login, people, outbox):
     p = _ready_for_decision(people, personal_data=True)
     resp = _as(client, login, people["decider"]).post(
         f"/staff/review/proposals/{p.id}/act",
-        data={"action": "approve", "message": "Passt gut zur Herausforderung."})
+        data={"action": "approve", "confirmed": "1", "message": "Passt gut zur Herausforderung."})
     assert resp.status_code == 303
     p = _reload(p)
     assert p.status == "approved" and p.decision_rationale == "Passt gut zur Herausforderung."
@@ -686,7 +694,7 @@ def test_approve_refused_until_reviews_and_checks_complete(client, login, people
     p = _in_review(people, personal_data=True, personal_data_details="Namen")
     _assign(p, people["reviewer"])
     c = _as(client, login, people["decider"])
-    data = {"action": "approve", "message": "Meine getippte Begründung"}
+    data = {"action": "approve", "confirmed": "1", "message": "Meine getippte Begründung"}
 
     resp = c.post(f"/staff/review/proposals/{p.id}/act", data=data)
     assert resp.status_code == 422
@@ -719,7 +727,8 @@ def test_approve_refused_when_decider_wrote_the_only_review(client, login, peopl
     _review(p, decider)
     _check(p, people["iso"])
     resp = _as(client, login, decider).post(
-        f"/staff/review/proposals/{p.id}/act", data={"action": "approve", "message": "Gut."})
+        f"/staff/review/proposals/{p.id}/act", data={"action": "approve", "confirmed": "1",
+                                                     "message": "Gut."})
     assert resp.status_code == 422
     assert "Sie haben das einzige Gutachten geschrieben" in resp.get_data(as_text=True)
     assert _reload(p).status == "in_review"
@@ -728,7 +737,8 @@ def test_approve_refused_when_decider_wrote_the_only_review(client, login, peopl
 def test_approve_missing_rationale_keeps_nothing_changed(client, login, people):
     p = _ready_for_decision(people)
     resp = _as(client, login, people["decider"]).post(
-        f"/staff/review/proposals/{p.id}/act", data={"action": "approve", "message": ""})
+        f"/staff/review/proposals/{p.id}/act", data={"action": "approve", "confirmed": "1",
+                                                     "message": ""})
     assert resp.status_code == 422
     assert "Bitte begründen Sie die Entscheidung" in resp.get_data(as_text=True)
     assert _reload(p).status == "in_review"
@@ -742,7 +752,7 @@ def test_reject_keeps_typed_text_on_refusal_and_mails_on_success(client, login, 
     db.session.commit()
     resp = _as(client, login, conflicted).post(
         f"/staff/review/proposals/{p.id}/act",
-        data={"action": "reject", "message": "Mein sorgfältiger Text"})
+        data={"action": "reject", "confirmed": "1", "message": "Mein sorgfältiger Text"})
     # a decider with a conflict of interest is told that another person must decide
     assert resp.status_code == 403
     html = resp.get_data(as_text=True)
@@ -750,7 +760,7 @@ def test_reject_keeps_typed_text_on_refusal_and_mails_on_success(client, login, 
     assert _reload(p).status == "in_review"
     resp = _as(client, login, people["decider"]).post(
         f"/staff/review/proposals/{p.id}/act",
-        data={"action": "reject", "message": "Mein sorgfältiger Text",
+        data={"action": "reject", "confirmed": "1", "message": "Mein sorgfältiger Text",
               "seen_status": "submitted"})
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
@@ -758,7 +768,7 @@ def test_reject_keeps_typed_text_on_refusal_and_mails_on_success(client, login, 
     assert "inzwischen bearbeitet" in html
     resp = _as(client, login, people["decider"]).post(
         f"/staff/review/proposals/{p.id}/act",
-        data={"action": "reject", "message": "Nicht wirtschaftlich."})
+        data={"action": "reject", "confirmed": "1", "message": "Nicht wirtschaftlich."})
     assert resp.status_code == 303
     assert _reload(p).status == "rejected"
     assert "Nicht wirtschaftlich." in outbox(people["owner"].email)[0].body_text
@@ -772,7 +782,8 @@ def test_approve_refused_for_roles(client, login, people, who, expected):
     p = _ready_for_decision(people)
     people["unassigned_reviewer"] = f.staff("reviewer")
     resp = _as(client, login, people[who]).post(
-        f"/staff/review/proposals/{p.id}/act", data={"action": "approve", "message": "Gut."})
+        f"/staff/review/proposals/{p.id}/act", data={"action": "approve", "confirmed": "1",
+                                                     "message": "Gut."})
     assert resp.status_code == expected
     assert _reload(p).status == "in_review"
 
@@ -780,7 +791,8 @@ def test_approve_refused_for_roles(client, login, people, who, expected):
 def test_approve_refused_for_assigned_reviewer(client, login, people):
     p = _ready_for_decision(people)
     resp = _as(client, login, people["reviewer"]).post(
-        f"/staff/review/proposals/{p.id}/act", data={"action": "approve", "message": "Gut."})
+        f"/staff/review/proposals/{p.id}/act", data={"action": "approve", "confirmed": "1",
+                                                     "message": "Gut."})
     assert resp.status_code == 403
     assert _reload(p).status == "in_review"
 
@@ -806,7 +818,8 @@ def test_start_pilot_refused_until_goals_are_agreed(client, login, people):
     p = f.proposal(org=people["org"], status="approved")
     c = _as(client, login, people["coordinator"])
     resp = c.post(f"/staff/review/proposals/{p.id}/act",
-                  data={"action": "start_pilot", "start_date": date.today().isoformat()})
+                  data={"action": "start_pilot", "confirmed": "1",
+                        "start_date": date.today().isoformat()})
     assert resp.status_code == 422
     assert "messbares Ziel" in resp.get_data(as_text=True)
     assert _reload(p).status == "approved"
@@ -817,15 +830,16 @@ def test_start_pilot_needs_valid_date(client, login, people, outbox):
     f.goal(p)
     c = _as(client, login, people["coordinator"])
     resp = c.post(f"/staff/review/proposals/{p.id}/act",
-                  data={"action": "start_pilot", "start_date": "kein Datum"})
+                  data={"action": "start_pilot", "confirmed": "1", "start_date": "kein Datum"})
     assert resp.status_code == 422
     assert 'value="kein Datum"' in resp.get_data(as_text=True)
-    resp = c.post(f"/staff/review/proposals/{p.id}/act", data={"action": "start_pilot"})
+    resp = c.post(f"/staff/review/proposals/{p.id}/act", data={"action": "start_pilot",
+                                                               "confirmed": "1"})
     assert resp.status_code == 422
     assert "Bitte geben Sie das Startdatum des Piloten an." in resp.get_data(as_text=True)
     start = date.today() + timedelta(days=7)
     resp = c.post(f"/staff/review/proposals/{p.id}/act",
-                  data={"action": "start_pilot", "start_date": start.isoformat()})
+                  data={"action": "start_pilot", "confirmed": "1", "start_date": start.isoformat()})
     assert resp.status_code == 303
     p = _reload(p)
     assert p.status == "running" and p.pilot_start_date == start
@@ -835,11 +849,12 @@ def test_start_pilot_needs_valid_date(client, login, people, outbox):
 def test_cancel_needs_reason(client, login, people):
     p = f.proposal(org=people["org"], status="running")
     c = _as(client, login, people["coordinator"])
-    resp = c.post(f"/staff/review/proposals/{p.id}/act", data={"action": "cancel"})
+    resp = c.post(f"/staff/review/proposals/{p.id}/act", data={"action": "cancel",
+                                                               "confirmed": "1"})
     assert resp.status_code == 422
     assert "Bitte geben Sie einen Grund an." in resp.get_data(as_text=True)
     resp = c.post(f"/staff/review/proposals/{p.id}/act",
-                  data={"action": "cancel", "message": "Partner insolvent."})
+                  data={"action": "cancel", "confirmed": "1", "message": "Partner insolvent."})
     assert resp.status_code == 303
     assert _reload(p).status == "cancelled"
 
@@ -858,7 +873,7 @@ def test_action_panel_shows_forms_for_coordinator(client, login, people):
 def test_publish_and_unpublish(client, login, people):
     p = f.proposal(org=people["org"], status="approved", publication_consent=True)
     c = _as(client, login, people["coordinator"])
-    resp = c.post(f"/staff/review/proposals/{p.id}/publish")
+    resp = c.post(f"/staff/review/proposals/{p.id}/publish", data=YES)
     assert resp.status_code == 303
     p = _reload(p)
     assert p.published_at is not None
@@ -875,9 +890,9 @@ def test_publish_and_unpublish(client, login, people):
 def test_publish_refused_without_consent_or_in_review(client, login, people):
     c = _as(client, login, people["coordinator"])
     p = f.proposal(org=people["org"], status="approved", publication_consent=False)
-    assert c.post(f"/staff/review/proposals/{p.id}/publish").status_code == 403
+    assert c.post(f"/staff/review/proposals/{p.id}/publish", data=YES).status_code == 403
     q = _in_review(people)
-    assert c.post(f"/staff/review/proposals/{q.id}/publish").status_code == 403
+    assert c.post(f"/staff/review/proposals/{q.id}/publish", data=YES).status_code == 403
     assert c.post(f"/staff/review/proposals/{q.id}/unpublish").status_code == 403
     assert _reload(p).published_at is None
 
@@ -888,7 +903,7 @@ def test_publish_refused_without_consent_or_in_review(client, login, people):
 ])
 def test_publish_refused_for_roles(client, login, people, who, expected):
     p = f.proposal(org=people["org"], status="running", publication_consent=True)
-    resp = _as(client, login, people[who]).post(f"/staff/review/proposals/{p.id}/publish")
+    resp = _as(client, login, people[who]).post(f"/staff/review/proposals/{p.id}/publish", data=YES)
     assert resp.status_code == expected
     assert _reload(p).published_at is None
 
