@@ -125,7 +125,7 @@ def _write_review(ui, proposal_id: int) -> None:
     """The reviewer, on the review form of the proposal, scores every criterion, recommends
     approval and completes the review; ends on the page that confirms it.
 
-    The one place the review form is filled in (the form is being redesigned)."""
+    The review desk asks before completing (the dialog, see UI.submit_confirmed)."""
     page = ui.page
     expect(page).to_have_url(ui.url(ui.url_for("review.review", proposal_id=proposal_id)))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Gutachten zu „{TITLE}“")
@@ -137,7 +137,7 @@ def _write_review(ui, proposal_id: int) -> None:
         page.get_by_role("group", name=criterion).get_by_label(score, exact=True).check()
     page.get_by_role("group", name="Empfehlung").get_by_label("Bewilligung empfehlen").check()
     page.get_by_label("Interner Kommentar").fill("Gut geplant; die DSFA steht noch aus.")
-    ui.submit(page.locator("main").get_by_role("button", name="Gutachten abschließen"))
+    ui.submit_confirmed(page.locator("main").get_by_role("button", name="Gutachten abschließen"))
     expect(_flash(ui)).to_contain_text("Ihr Gutachten ist abgeschlossen. Vielen Dank!")
 
 
@@ -203,7 +203,7 @@ def test_each_role_is_guided_through_a_whole_review(new_ui, in_db):
     _sign_in_to_tasks(partner, PARTNER[0])
     _expect_header(partner, tasks=1, unread=0)
     partner.submit(_task(partner, "Entwurf fertigstellen und einreichen"))
-    partner.submit(partner.page.locator("main").get_by_role(
+    partner.submit_confirmed(partner.page.locator("main").get_by_role(
         "button", name="Speichern und einreichen"))
     expect(_flash(partner)).to_contain_text("wurde eingereicht")
     expect(partner.page.locator("main")).to_contain_text("Eingereicht")
@@ -265,7 +265,7 @@ def test_each_role_is_guided_through_a_whole_review(new_ui, in_db):
         decider.url_for("review.proposal", proposal_id=proposal_id)))
     approve = dpage.locator("main form").filter(has=dpage.get_by_role("button", name="Bewilligen"))
     approve.get_by_label("Begründung der Bewilligung").fill(RATIONALE)
-    decider.submit(approve.get_by_role("button", name="Bewilligen"))
+    decider.submit_confirmed(approve.get_by_role("button", name="Bewilligen"))
     expect(_flash(decider)).to_contain_text("Der Vorschlag wurde bewilligt")
     expect(dpage.locator("main")).to_contain_text("Bewilligt")
     _go(decider, "Meine Aufgaben")
@@ -357,7 +357,7 @@ def test_a_condition_of_the_check_blocks_the_start_until_the_officer_marks_it_me
     coordinator.visit(coordinator.url_for("review.proposal", proposal_id=proposal_id))
     expect(cpage.get_by_role("button", name="Pilot starten")).to_be_enabled()
     cpage.get_by_label("Startdatum des Piloten").fill(date.today().isoformat())
-    coordinator.submit(cpage.get_by_role("button", name="Pilot starten"))
+    coordinator.submit_confirmed(cpage.get_by_role("button", name="Pilot starten"))
     expect(_flash(coordinator)).to_contain_text("Der Pilot wurde gestartet.")
     expect(cpage.locator("main")).to_contain_text("Pilot läuft")
     _go(coordinator, "Meine Aufgaben")
