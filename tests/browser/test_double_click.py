@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
+
 DECIDER = ("dora.entscheidung@example.org", "Dora Entscheidung")
 
 
@@ -24,14 +26,9 @@ def _set_up(in_db) -> int:
 
 
 def test_second_click_on_approve_sends_no_second_request(ui, in_db):
-    from tests import factories
-
     proposal_id = _set_up(in_db)
     page = ui.page
-    ui.visit(ui.url_for("auth.login"))
-    page.get_by_label("E-Mail-Adresse").fill(DECIDER[0])
-    page.get_by_label("Passwort", exact=True).fill(factories.PASSWORD)
-    ui.submit(page.locator("main").get_by_role("button", name="Anmelden"))
+    sign_in(ui, DECIDER[0])
     ui.visit(ui.url_for("review.proposal", proposal_id=proposal_id))
 
     held = []

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
+
 COORDINATOR = ("kai.koordination@example.org", "Kai Koordination")
 
 
 def test_after_a_refused_move_the_address_is_the_page_and_a_reload_shows_it(ui, in_db):
-    from tests import factories
-
     def build():
         from innolab.extensions import db
         from innolab.models import ReviewAssignment
@@ -24,10 +24,7 @@ def test_after_a_refused_move_the_address_is_the_page_and_a_reload_shows_it(ui, 
 
     proposal_id = in_db(build)
     page = ui.page
-    ui.visit(ui.url_for("auth.login"))
-    page.get_by_label("E-Mail-Adresse").fill(COORDINATOR[0])
-    page.get_by_label("Passwort", exact=True).fill(factories.PASSWORD)
-    ui.submit(page.locator("main").get_by_role("button", name="Anmelden"))
+    sign_in(ui, COORDINATOR[0])
     own = ui.url_for("review.proposal", proposal_id=proposal_id)
     ui.visit(own)
 

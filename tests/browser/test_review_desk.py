@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
+
 REVIEWER = ("rita.gutachten@example.org", "Rita Gutachten")
 # criterion: (score by arrow keys from 1, the comment typed)
 SCORES = {"innovation": (4, "Neu für Landesbehörden."), "benefit": (3, ""),
@@ -58,14 +60,9 @@ def _tab_to(page, name: str, limit: int = 120) -> None:
 
 
 def test_review_desk_with_the_keyboard_only(ui, in_db):
-    from tests import factories
-
     proposal_id = _set_up(in_db)
     page = ui.page
-    ui.visit(ui.url_for("auth.login"))
-    page.get_by_label("E-Mail-Adresse").fill(REVIEWER[0])
-    page.get_by_label("Passwort", exact=True).fill(factories.PASSWORD)
-    ui.submit(page.locator("main").get_by_role("button", name="Anmelden"))
+    sign_in(ui, REVIEWER[0])
     ui.visit(ui.url_for("review.review", proposal_id=proposal_id))
 
     # side by side at 1280 px: the proposal to the left of the form
