@@ -15,6 +15,7 @@ import importlib
 from . import cli, doctor
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 from .domain import audit, mailer, sessions
+from .domain.plaintext import excerpt, from_markdown
 from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, safe_next
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from innolab.i18n import (
@@ -208,6 +209,9 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["de"] = in_content_lang
     app.jinja_env.globals["lang_attr"] = lang_attr
     app.jinja_env.globals["content_locale"] = CONTENT_LOCALE
+    # Markdown without its markup, for cards and plain-text mails (domain/plaintext.py)
+    app.jinja_env.filters["plaintext"] = from_markdown
+    app.jinja_env.filters["excerpt"] = excerpt
     # someone's name or title in a mail: never a link (domain/mailer.py)
     app.jinja_env.filters["inert"] = mailer.inert
     app.jinja_env.filters["quoted"] = mailer.quoted
