@@ -20,6 +20,7 @@ from .web import RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, safe_ne
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from innolab.i18n import (
     CONTENT_LOCALE, format_date, format_datetime, format_locale, in_content_lang, lang_attr,
+    localized,
     lazy_gettext as _l,
 )
 from .web.mail_delivery import delivery_thread
@@ -209,6 +210,8 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["de"] = in_content_lang
     app.jinja_env.globals["lang_attr"] = lang_attr
     app.jinja_env.globals["content_locale"] = CONTENT_LOCALE
+    # a challenge's or pilot's text in the page's language, or the German one (innolab/i18n.py)
+    app.jinja_env.globals["localized"] = localized
     # Markdown without its markup, for cards and plain-text mails (domain/plaintext.py)
     app.jinja_env.filters["plaintext"] = from_markdown
     app.jinja_env.filters["excerpt"] = excerpt
