@@ -130,7 +130,8 @@ class Localized:
 
 
 def _text_in(obj, name: str, locale: str) -> str | None:
-    value = getattr(obj, name if locale == DEFAULT_LOCALE else f"{name}_{locale}", None)
+    """`obj`'s `<name>_<locale>` when it holds more than white space."""
+    value = getattr(obj, f"{name}_{locale}", None)
     return value if isinstance(value, str) and value.strip() else None
 
 
