@@ -15,13 +15,14 @@ import importlib
 from . import cli, doctor
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
 from .domain import audit, mailer, sessions
+from .domain.plaintext import excerpt, from_markdown
 from .web import (
     RECENT_AUTH_KEY, SECOND_FACTOR_KEY, SIGN_IN_METHOD_KEY, page_after_post, safe_next,
 )
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from innolab.i18n import (
     CONTENT_LOCALE, flash_messages, format_date, format_datetime, format_locale,
-    in_content_lang, lang_attr, lazy_gettext as _l, record_flash_locale,
+    in_content_lang, lang_attr, lazy_gettext as _l, localized, record_flash_locale,
 )
 from .web.mail_delivery import delivery_thread
 from flask import current_app
@@ -215,6 +216,11 @@ def _init_templates(app: Flask) -> None:
     # a page answering a POST-only address: the address it belongs to (web.page_of_action)
     app.jinja_env.globals["page_after_post"] = page_after_post
     message_flashed.connect(record_flash_locale, app)
+    # a challenge's or pilot's text in the page's language, or the German one (innolab/i18n.py)
+    app.jinja_env.globals["localized"] = localized
+    # Markdown without its markup, for cards and plain-text mails (domain/plaintext.py)
+    app.jinja_env.filters["plaintext"] = from_markdown
+    app.jinja_env.filters["excerpt"] = excerpt
     # someone's name or title in a mail: never a link (domain/mailer.py)
     app.jinja_env.filters["inert"] = mailer.inert
     app.jinja_env.filters["quoted"] = mailer.quoted

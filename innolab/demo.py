@@ -199,6 +199,31 @@ CHALLENGES = (
      "Meldungen an das CERT erleichtern – betrieben im Landesnetz."),
 )
 
+# The English texts of some challenges (the others show their German texts, marked as German,
+# on the English pages).
+CHALLENGES_EN = {
+    "anfragen": dict(
+        title_en="AI-assisted answers to citizens' enquiries",
+        summary_en="Citizens should get reliable answers to frequent questions about public "
+                   "services around the clock, based on texts checked by the state "
+                   "administration.",
+        description_en="## Where we stand\n\n"
+                       "The service desks of the state administration receive tens of "
+                       "thousands of enquiries a year by e-mail, phone and contact form. Many "
+                       "of them ask the same questions about responsibilities, documents and "
+                       "processing times.\n\n"
+                       "## What we are looking for\n\n"
+                       "- an assistant that answers only from approved content (service "
+                       "descriptions, FAQ) and names its sources,\n"
+                       "- a hand-over to staff when a question cannot be answered with "
+                       "certainty,\n"
+                       "- operation in Germany, accessible under BITV 2.0."),
+    "blaualgen": dict(
+        title_en="Early warning of blue-green algae at bathing waters",
+        summary_en="Health offices and bathers should learn earlier when blue-green algae "
+                   "spread at a bathing spot."),
+}
+
 
 # ------------------------------------------------------------------ proposals
 
@@ -264,6 +289,9 @@ PROPOSALS = (
     ("satellit", "seenplatte", "blaualgen", ("umwelt-klima", "gesundheit", "open-data"),
      "approved", dict(
         title="Blaualgen-Frühwarnung mit Satellitendaten",
+        title_en="Blue-green algae early warning from satellite data",
+        public_summary_en="Every day, freely available Sentinel-2 images give the risk of an "
+                          "algal bloom for each bathing spot.",
         public_summary="Aus frei verfügbaren Sentinel-2-Aufnahmen wird täglich das Risiko "
                        "einer Blaualgenblüte für jede Badestelle berechnet.",
         problem="Eine Massenentwicklung von Blaualgen wird zwischen zwei Probenahmen oft "
@@ -304,6 +332,7 @@ PROPOSALS = (
     ("vorpruefung", "nordlicht", "foerderung", ("verwaltungsdigitalisierung", "ki"), "running",
      dict(
         title="KI-Vorprüfung von Förderanträgen",
+        title_en="AI pre-check of funding applications",
         public_summary="Ein Assistent prüft eingehende Förderanträge auf Vollständigkeit und "
                        "Widersprüche und weist die Sachbearbeitung auf Auffälligkeiten hin. "
                        "Die Entscheidung bleibt bei den Beschäftigten.",
@@ -490,7 +519,8 @@ def _story(users, authorities, topics) -> None:
     challenges = {}
     for key, title, short, topic_slugs, status, days, summary, description in CHALLENGES:
         c = Challenge(title=title, summary=summary, description=description,
-                      authority=authorities[short], deadline=date.today() + timedelta(days=days),
+                      **CHALLENGES_EN.get(key, {}), authority=authorities[short],
+                      deadline=date.today() + timedelta(days=days),
                       status=ChallengeStatus.DRAFT.value, created_at=_at(-75),
                       created_by_id=coordinator.id)
         c.topics.extend(topics[s] for s in topic_slugs)

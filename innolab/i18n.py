@@ -7,6 +7,7 @@ other text when they reach HTML.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from babel import Locale, dates
@@ -67,7 +68,8 @@ def format_datetime(value: datetime, fmt: str = "medium") -> str:
 CONTENT_LOCALE = DEFAULT_LOCALE
 
 
-def _page_locale() -> str:
+def page_locale() -> str:
+    """The language of the page (or feed) being made."""
     return str(get_locale() or DEFAULT_LOCALE)
 
 
@@ -75,14 +77,17 @@ def lang_attr(content_locale: str | None = None) -> Markup:
     """` lang="de"` for an element whose text users entered, when the page is not German;
     nothing when the page speaks the text's language."""
     locale = content_locale or CONTENT_LOCALE
-    if locale == _page_locale():
+    if locale == page_locale():
         return Markup("")
     return Markup(' lang="%s"') % locale
 
 
 def in_content_lang(value, content_locale: str | None = None) -> Markup:
     """The `de` filter: text users entered, in a `<span lang="de">` when the page is not
-    German (escaped like any text; markup from `|markdown` is kept)."""
+    German (escaped like any text; markup from `|markdown` is kept). A `Localized` text
+    brings its own language."""
+    if isinstance(value, Localized):
+        value, content_locale = value.text, content_locale or value.locale
     if value is None or value == "":
         return Markup("")
     text = escape(value)
@@ -106,17 +111,67 @@ def record_flash_locale(sender, message, category, **extra) -> None:
     if flashes:
         last = tuple(flashes[-1])
         if len(last) == 2:
-            flashes[-1] = (*last, _page_locale())
+            flashes[-1] = (*last, page_locale())
             session.modified = True
 
 
 def flash_messages() -> list[tuple[str, str, str | None]]:
     """(category, message, its language if not the page's) of the messages waiting for this
     page."""
-    page = _page_locale()
+    page = page_locale()
     out = []
     for item in get_flashed_messages(with_categories=True):
         category, message, *rest = tuple(item)  # (category, message[, language])
         lang = rest[0] if rest and rest[0] != page else None
         out.append((category, message, lang))
     return out
+
+
+# ---------------------------------------------------------------- texts written in two languages
+#
+# Challenges and pilots may carry their public texts in English as well (`title_en`,
+# `summary_en`, `description_en` next to the German `title`, `summary`, `description`). Which
+# one a page shows is decided here and nowhere else: the page's language when the record has a
+# text in it, the German text otherwise – marked `lang="de"` on an English page.
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A text of a record in the language chosen for the page, and that language.
+
+    In a template it prints as its (escaped) text; `lang` is the attribute for the start tag of
+    the element showing it (empty when the text speaks the page's language); `|de` marks it
+    inline with its own language."""
+
+    text: str | None
+    locale: str
+
+    def __str__(self) -> str:
+        return self.text or ""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+    @property
+    def lang(self) -> Markup:
+        return lang_attr(self.locale)
+
+
+def _text_in(obj, name: str, locale: str) -> str | None:
+    """`obj`'s `<name>_<locale>` when it holds more than white space."""
+    value = getattr(obj, f"{name}_{locale}", None)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def localized(obj, name: str, locale: str | None = None) -> Localized:
+    """`obj`'s text `name` for a page in `locale` (default: the current page's): the text in
+    that language (`<name>_<locale>`) when there is one, the German `<name>` otherwise."""
+    locale = locale or page_locale()
+    if locale != DEFAULT_LOCALE:
+        text = _text_in(obj, name, locale)
+        if text is not None:
+            return Localized(text, locale)
+    return Localized(getattr(obj, name, None), DEFAULT_LOCALE)

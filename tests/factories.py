@@ -84,8 +84,9 @@ def topic(slug=None, name_de=None, name_en=None) -> Topic:
 def challenge(status=ChallengeStatus.PUBLISHED.value, deadline=None, authority_=None, topics=(),
               title=None, **kw) -> Challenge:
     n = next(_seq)
-    c = Challenge(title=title or f"Herausforderung {n}", summary="Eine kurze Zusammenfassung.",
-                  description="Die Behörde braucht eine **bessere** Lösung.",
+    kw.setdefault("summary", "Eine kurze Zusammenfassung.")
+    kw.setdefault("description", "Die Behörde braucht eine **bessere** Lösung.")
+    c = Challenge(title=title or f"Herausforderung {n}",
                   authority=authority_ or authority(), status=status,
                   deadline=deadline or date.today() + timedelta(days=30),
                   published_at=utcnow() if status != ChallengeStatus.DRAFT.value else None, **kw)

@@ -7,7 +7,7 @@ from innolab.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.challenges import PAST_DEADLINE, ChallengeData
@@ -29,6 +29,12 @@ class ChallengeForm(VersionedForm, FlaskForm):
     description = TextAreaField(_l("Beschreibung"), validators=[
         DataRequired(_l("Bitte beschreiben Sie die Herausforderung.")),
         Length(max=20000, message=_l("Höchstens %(max)d Zeichen."))])
+    title_en = StringField(_l("Titel (Englisch, optional)"), validators=[
+        Optional(), Length(max=200, message=_l("Höchstens %(max)d Zeichen.")), plain_name])
+    summary_en = TextAreaField(_l("Kurzbeschreibung (Englisch, optional)"), validators=[
+        Optional(), Length(max=500, message=_l("Höchstens %(max)d Zeichen."))])
+    description_en = TextAreaField(_l("Beschreibung (Englisch, optional)"), validators=[
+        Optional(), Length(max=20000, message=_l("Höchstens %(max)d Zeichen."))])
     authority = SelectField(_l("Behörde"), coerce=_int_or_none, validators=[
         DataRequired(_l("Bitte wählen Sie eine Behörde."))])
     topics = SelectMultipleField(_l("Themen"), coerce=int, widget=ListWidget(prefix_label=False),
@@ -54,5 +60,7 @@ class ChallengeForm(VersionedForm, FlaskForm):
     def data_object(self) -> ChallengeData:
         return ChallengeData(title=text_of(self.title), summary=text_of(self.summary),
                              description=text_of(self.description),
+                             title_en=self.title_en.data, summary_en=self.summary_en.data,
+                             description_en=self.description_en.data,
                              authority_id=self.authority.data, deadline=date_of(self.deadline),
                              topic_ids=list(self.topics.data or []))

@@ -133,6 +133,8 @@ class _initial:
 
     def __init__(self, c):
         self.title, self.summary, self.description = c.title, c.summary, c.description
+        self.title_en, self.summary_en = c.title_en, c.summary_en
+        self.description_en = c.description_en
         self.authority = c.authority_id
         self.topics = [t.id for t in c.topics]
         self.deadline = c.deadline

@@ -26,7 +26,8 @@ STATUS_LABELS = {
     CS.CLOSED.value: _l("Geschlossen"),
 }
 
-EDITABLE = ("title", "summary", "description", "authority_id", "deadline")
+EDITABLE = ("title", "summary", "description", "title_en", "summary_en", "description_en",
+            "authority_id", "deadline")
 
 PAST_DEADLINE = _l("Die Frist darf nicht in der Vergangenheit liegen.")
 
@@ -43,6 +44,17 @@ class ChallengeData:
     authority_id: int
     deadline: date
     topic_ids: list[int]
+    # The English texts, optional ("" or None: none).
+    title_en: str | None = None
+    summary_en: str | None = None
+    description_en: str | None = None
+
+    def texts(self) -> dict:
+        """The texts as stored: trimmed; an English text left empty is None."""
+        return {"title": self.title.strip(), "summary": self.summary.strip(),
+                "description": self.description.strip(),
+                **{name: (getattr(self, name) or "").strip() or None
+                   for name in ("title_en", "summary_en", "description_en")}}
 
 
 def authorities() -> list[Authority]:
@@ -89,8 +101,7 @@ def _check_authority(authority_id: int) -> None:
 
 def create(user, data: ChallengeData) -> Challenge:
     _check_authority(data.authority_id)
-    c = Challenge(title=data.title.strip(), summary=data.summary.strip(),
-                  description=data.description.strip(), authority_id=data.authority_id,
+    c = Challenge(**data.texts(), authority_id=data.authority_id,
                   deadline=data.deadline, status=CS.DRAFT.value, created_by_id=user.id)
     c.topics = _topics(data.topic_ids)
     db.session.add(c)
@@ -103,6 +114,9 @@ FIELD_LABELS = {
     "title": _l("Titel"),
     "summary": _l("Kurzbeschreibung"),
     "description": _l("Beschreibung"),
+    "title_en": _l("Titel (Englisch, optional)"),
+    "summary_en": _l("Kurzbeschreibung (Englisch, optional)"),
+    "description_en": _l("Beschreibung (Englisch, optional)"),
     "authority_id": _l("Behörde"),
     "topics": _l("Themen"),
     "deadline": _l("Frist"),
@@ -145,9 +159,7 @@ def update(user, c: Challenge, data: ChallengeData, today: date | None = None,
     reason = deadline_problem(c.status, data.deadline, today)
     if reason is not None:
         raise ChallengeRefused(reason)
-    new = dict(title=data.title.strip(), summary=data.summary.strip(),
-               description=data.description.strip(), authority_id=data.authority_id,
-               deadline=data.deadline)
+    new = dict(data.texts(), authority_id=data.authority_id, deadline=data.deadline)
     changed = [k for k, v in new.items() if getattr(c, k) != v]
     with editing.edit(EDIT, c, user, seen_version):
         for k in changed:

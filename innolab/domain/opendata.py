@@ -19,13 +19,14 @@ from xml.etree import ElementTree as ET
 from flask import current_app
 from flask_babel import format_date, format_decimal
 
-from innolab.i18n import lazy_gettext as _l
+from innolab.i18n import Localized, lazy_gettext as _l, localized, page_locale
 
 from ..models import CRITERIA, Challenge, OrganisationKind, Proposal, ReportRecommendation
 from ..models._base import utcnow
 from . import review as rv
 from . import states
 from . import showcase
+from .plaintext import from_markdown
 from ..links import external_url
 
 # ---------------------------------------------------------------- formats
@@ -75,6 +76,12 @@ URL = {"type": "string", "format": "uri"}
 DATE = {"type": "string", "format": "date"}
 DATETIME = {"type": "string", "format": "date-time"}
 MARKDOWN = {"type": "string", "description": "Markdown"}
+# The German text is the authoritative one and always there; the English one only when written.
+GERMAN = {"type": "string", "description": "German"}
+GERMAN_MARKDOWN = {"type": "string", "description": "German, Markdown"}
+ENGLISH = _nullable({"type": "string", "description": "English, when written; else null"})
+ENGLISH_MARKDOWN = _nullable({"type": "string",
+                              "description": "English, Markdown, when written; else null"})
 WEBSITE = {"type": "string", "description": "http(s) address as entered (never another scheme)"}
 
 CHALLENGE_STATES = (showcase.OPEN, showcase.CLOSED)
@@ -84,9 +91,12 @@ ORGANISATION_KINDS = tuple(k.value for k in OrganisationKind)
 
 _CHALLENGE = {
     "id": INT,
-    "title": STR,
-    "summary": STR,
-    "description": MARKDOWN,
+    "title": GERMAN,
+    "title_en": ENGLISH,
+    "summary": GERMAN,
+    "summary_en": ENGLISH,
+    "description": GERMAN_MARKDOWN,
+    "description_en": ENGLISH_MARKDOWN,
     "status": {"type": "string", "enum": list(CHALLENGE_STATES),
                "description": "open: proposals are accepted until the deadline; "
                               "closed: not any more"},
@@ -99,8 +109,10 @@ _CHALLENGE = {
 }
 _PILOT = {
     "id": INT,
-    "title": STR,
-    "summary": _nullable(MARKDOWN),
+    "title": GERMAN,
+    "title_en": ENGLISH,
+    "summary": _nullable(GERMAN_MARKDOWN),
+    "summary_en": ENGLISH_MARKDOWN,
     "status": {"type": "string", "enum": list(PILOT_STATES)},
     "organisation": _ref("OrganisationRef"),
     "authority": _nullable_ref("Authority"),
@@ -171,10 +183,11 @@ SCHEMAS: dict[str, dict] = {
     "Authority": _obj({"id": INT, "name": STR, "short_name": _nullable(STR),
                        "website": _nullable(WEBSITE)}, "A state authority (Behörde)"),
     "Topic": _obj({"slug": STR, "name_de": STR, "name_en": STR}),
-    "ChallengeRef": _obj({"id": INT, "title": STR, "url": URL, "api_url": URL}),
+    "ChallengeRef": _obj({"id": INT, "title": GERMAN, "title_en": ENGLISH, "url": URL,
+                          "api_url": URL}),
     "OrganisationRef": _obj({"id": INT, "name": STR, "slug": STR, "url": URL, "api_url": URL}),
-    "PilotRef": _obj({"id": INT, "title": STR, "status": _PILOT["status"], "url": URL,
-                      "api_url": URL}),
+    "PilotRef": _obj({"id": INT, "title": GERMAN, "title_en": ENGLISH,
+                      "status": _PILOT["status"], "url": URL, "api_url": URL}),
     "Challenge": _obj(_CHALLENGE, "A published challenge of an authority"),
     "ChallengeDetail": _obj({**_CHALLENGE, "pilots": {"type": "array",
                                                       "items": _ref("PilotRef")}}),
@@ -222,7 +235,7 @@ def topic(t) -> dict:
 
 
 def challenge_ref(c: Challenge) -> dict:
-    return {"id": c.id, "title": c.title,
+    return {"id": c.id, "title": c.title, "title_en": c.title_en,
             "url": external_url("showcase.challenge", challenge_id=c.id),
             "api_url": external_url("api.challenge", challenge_id=c.id)}
 
@@ -234,7 +247,7 @@ def organisation_ref(o: showcase.PublicOrganisation) -> dict:
 
 
 def pilot_ref(p: showcase.PublicPilot) -> dict:
-    return {"id": p.id, "title": p.title, "status": p.status,
+    return {"id": p.id, "title": p.title, "title_en": p.title_en, "status": p.status,
             "url": external_url("showcase.pilot", proposal_id=p.id),
             "api_url": external_url("api.pilot", proposal_id=p.id)}
 
@@ -244,7 +257,9 @@ def challenge(c: Challenge, today: date | None = None) -> dict:
     if not showcase.is_public_challenge(c):
         raise ValueError("not a public challenge")
     return {
-        "id": c.id, "title": c.title, "summary": c.summary, "description": c.description,
+        "id": c.id, "title": c.title, "title_en": c.title_en, "summary": c.summary,
+        "summary_en": c.summary_en, "description": c.description,
+        "description_en": c.description_en,
         "status": showcase.challenge_state(c, today), "deadline": iso_date(c.deadline),
         "published_at": iso_datetime(c.published_at), "authority": authority(c.authority),
         "topics": [topic(t) for t in sorted(c.topics, key=lambda t: t.slug)],
@@ -259,7 +274,8 @@ def challenge_detail(c: Challenge) -> dict:
 
 def pilot(p: showcase.PublicPilot) -> dict:
     return {
-        "id": p.id, "title": p.title, "summary": p.summary, "status": p.status,
+        "id": p.id, "title": p.title, "title_en": p.title_en, "summary": p.summary,
+        "summary_en": p.summary_en, "status": p.status,
         "organisation": organisation_ref(p.organisation), "authority": authority(p.authority),
         "challenge": challenge_ref(p.challenge) if p.challenge is not None else None,
         "topics": [topic(t) for t in sorted(p.topics, key=lambda t: t.slug)],
@@ -314,6 +330,9 @@ FEED_SIZE = 50
 
 @dataclass(frozen=True)
 class FeedEntry:
+    """One entry; its title and summary in the feed's language when written in it, else in
+    German (`lang`, `summary_lang`: written as xml:lang). The summary is plain text."""
+
     id: str
     title: str
     updated: datetime
@@ -322,6 +341,13 @@ class FeedEntry:
     published: datetime | None = None
     author: str | None = None
     categories: tuple[str, ...] = ()
+    lang: str = "de"
+    summary_lang: str = "de"
+
+
+def _summary(text: Localized) -> dict:
+    """The summary of an entry: Markdown as plain text (type="text"), with its language."""
+    return {"summary": from_markdown(text.text) or None, "summary_lang": text.locale}
 
 
 def challenge_entries(limit: int = FEED_SIZE) -> list[FeedEntry]:
@@ -330,8 +356,10 @@ def challenge_entries(limit: int = FEED_SIZE) -> list[FeedEntry]:
     for c in showcase.newest_challenges(limit):
         url = external_url("showcase.challenge", challenge_id=c.id)
         stamps = [s for s in (c.published_at, c.closed_at) if s is not None] or [c.created_at]
-        entries.append(FeedEntry(id=url, title=c.title, updated=max(stamps), link=url,
-                                 summary=c.summary, published=c.published_at,
+        title = localized(c, "title")
+        entries.append(FeedEntry(id=url, title=str(title), lang=title.locale,
+                                 updated=max(stamps), link=url,
+                                 **_summary(localized(c, "summary")), published=c.published_at,
                                  author=c.authority.name,
                                  categories=tuple(t.name_de for t in c.topics)))
     return entries
@@ -342,8 +370,10 @@ def pilot_entries(limit: int = FEED_SIZE) -> list[FeedEntry]:
     for p in showcase.newest_pilots(limit):
         url = external_url("showcase.pilot", proposal_id=p.id)
         assert p.published_at is not None  # the showcase lists published pilots only
-        entries.append(FeedEntry(id=url, title=p.title, updated=p.published_at, link=url,
-                                 summary=p.summary, published=p.published_at,
+        title = localized(p, "title")
+        entries.append(FeedEntry(id=url, title=str(title), lang=title.locale,
+                                 updated=p.published_at, link=url,
+                                 **_summary(localized(p, "summary")), published=p.published_at,
                                  author=p.organisation.name,
                                  categories=tuple(t.name_de for t in p.topics)))
     return entries
@@ -353,12 +383,18 @@ def results_entries(limit: int = FEED_SIZE) -> list[FeedEntry]:
     entries = []
     for r in showcase.newest_results(limit):
         url = external_url("showcase.pilot", proposal_id=r.pilot.id)
+        title = localized(r.pilot, "title")
+        # The report is written in German; without its summary, the pilot's stands in.
+        summary = Localized(r.summary, "de") if r.summary else localized(r.pilot, "summary")
         entries.append(FeedEntry(
-            id=f"{url}#results", title=str(_l("Ergebnisse: %(title)s", title=r.pilot.title)),
-            updated=r.published_at, link=url, summary=r.summary or r.pilot.summary,
+            id=f"{url}#results", title=str(_l("Ergebnisse: %(title)s", title=str(title))),
+            lang=title.locale, updated=r.published_at, link=url, **_summary(summary),
             published=r.published_at, author=r.pilot.organisation.name,
             categories=tuple(t.name_de for t in r.pilot.topics)))
     return entries
+
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def atom_feed(*, feed_id: str, title: str, subtitle: str | None, self_url: str,
@@ -372,7 +408,7 @@ def atom_feed(*, feed_id: str, title: str, subtitle: str | None, self_url: str,
             e.text = _xml_text(text)
         return e
 
-    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {XML_LANG: page_locale()})
     el(feed, "id", feed_id)
     el(feed, "title", title)
     if subtitle:
@@ -388,7 +424,7 @@ def atom_feed(*, feed_id: str, title: str, subtitle: str | None, self_url: str,
     el(a, "name", author)
     el(feed, "generator", "InnoLab")
     for entry in entries:
-        e = el(feed, "entry")
+        e = el(feed, "entry", **{XML_LANG: entry.lang})
         el(e, "id", entry.id)
         el(e, "title", entry.title)
         el(e, "updated", iso_datetime(entry.updated))
@@ -401,7 +437,8 @@ def atom_feed(*, feed_id: str, title: str, subtitle: str | None, self_url: str,
         for term in entry.categories:
             el(e, "category", term=_xml_text(term))
         if entry.summary:
-            el(e, "summary", entry.summary, type="text")
+            lang = {XML_LANG: entry.summary_lang} if entry.summary_lang != entry.lang else {}
+            el(e, "summary", entry.summary, type="text", **lang)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 

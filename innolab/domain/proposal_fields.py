@@ -10,7 +10,9 @@ from innolab.i18n import lazy_gettext as _l
 # Labels of every field a partner writes (used by the form, the detail page and the diff).
 FIELD_LABELS = {
     "title": _l("Titel"),
+    "title_en": _l("Titel (Englisch, optional)"),
     "public_summary": _l("Öffentliche Kurzbeschreibung"),
+    "public_summary_en": _l("Öffentliche Kurzbeschreibung (Englisch, optional)"),
     "problem": _l("Problem"),
     "solution": _l("Lösungsvorschlag"),
     "benefit": _l("Nutzen für die Verwaltung"),

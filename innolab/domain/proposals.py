@@ -35,9 +35,9 @@ TRL_LEVELS = {
     9: _l("System im Betrieb bewährt"),
 }
 
-_TEXT_FIELDS = ("public_summary", "problem", "solution", "benefit", "personal_data_details",
-                "hosting_location", "security_notes", "contact_name", "contact_email",
-                "contact_phone")
+_TEXT_FIELDS = ("title_en", "public_summary", "public_summary_en", "problem", "solution",
+                "benefit", "personal_data_details", "hosting_location", "security_notes",
+                "contact_name", "contact_email", "contact_phone")
 
 
 # ---------------------------------------------------------------- lookups

@@ -72,6 +72,12 @@ def _open_clause(today: date):
     return and_(Challenge.status == ChallengeStatus.PUBLISHED.value, Challenge.deadline >= today)
 
 
+# What the search box looks in: the public texts in both languages.
+CHALLENGE_TEXTS = (Challenge.title, Challenge.title_en, Challenge.summary, Challenge.summary_en)
+PILOT_TEXTS = (Proposal.title, Proposal.title_en, Proposal.public_summary,
+               Proposal.public_summary_en)
+
+
 def _search(columns, q: str | None):
     q = (q or "").strip()
     if not q:
@@ -112,6 +118,9 @@ class PublicPilot:
     topics: tuple[Topic, ...]
     pilot_start_date: date | None
     published_at: datetime | None
+    # The same texts in English, if the partner wrote them (innolab.i18n.localized picks one).
+    title_en: str | None = None
+    summary_en: str | None = None
 
     @classmethod
     def of(cls, p: Proposal) -> PublicPilot:
@@ -122,7 +131,8 @@ class PublicPilot:
                    organisation=PublicOrganisation.of(p.organisation),
                    authority=challenge.authority if challenge else None,
                    challenge=challenge, topics=tuple(p.topics),
-                   pilot_start_date=p.pilot_start_date, published_at=p.published_at)
+                   pilot_start_date=p.pilot_start_date, published_at=p.published_at,
+                   title_en=p.title_en, summary_en=p.public_summary_en)
 
 
 def _http_url(url: str | None) -> str | None:
@@ -147,7 +157,7 @@ def challenges_query(f: ChallengeFilter | None = None, today: date | None = None
     f = f or ChallengeFilter()
     today = today or date.today()
     stmt = select(Challenge).where(public_challenge_clause(),
-                                   _search((Challenge.title, Challenge.summary), f.q))
+                                   _search(CHALLENGE_TEXTS, f.q))
     if f.status == OPEN:
         stmt = stmt.where(_open_clause(today))
     elif f.status == CLOSED:
@@ -202,7 +212,7 @@ class PilotFilter:
 def pilots_query(f: PilotFilter | None = None) -> Select:
     f = f or PilotFilter()
     stmt = select(Proposal).where(public_pilot_clause(),
-                                  _search((Proposal.title, Proposal.public_summary), f.q))
+                                  _search(PILOT_TEXTS, f.q))
     if f.status:
         stmt = stmt.where(Proposal.status == f.status) if f.status in PUBLIC_PILOT_STATES \
             else stmt.where(false())
@@ -363,7 +373,7 @@ def results_query(f: ResultsFilter | None = None) -> Select:
     f = f or ResultsFilter()
     stmt = (select(ResultsReport).join(ResultsReport.proposal)
             .where(public_results_clause(),
-                   _search((Proposal.title, Proposal.public_summary, ResultsReport.summary), f.q)))
+                   _search((*PILOT_TEXTS, ResultsReport.summary), f.q)))
     if f.recommendation:
         stmt = stmt.where(ResultsReport.recommendation == f.recommendation)
     if f.topic:

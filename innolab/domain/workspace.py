@@ -30,6 +30,7 @@ from ..models._base import utcnow
 from . import DomainError, audit, editing, notifications, permissions, uploads
 from .actors import TEAM, display_actor, is_partner_side
 from .locking import lock
+from .plaintext import excerpt, from_markdown
 
 
 class WorkspaceRefused(DomainError):
@@ -210,12 +211,12 @@ def _notify_message(p: Proposal, message: Message, author) -> None:
     muted = set(db.session.execute(select(PilotMute.user_id).where(
         PilotMute.proposal_id == p.id)).scalars())
     recipients = [u for u in recipients if u.id != author.id and u.id not in muted]
-    excerpt = message.body if len(message.body) <= EXCERPT_CHARS else (
-        message.body[:EXCERPT_CHARS].rstrip() + " …")
+    # Notices and mails show the message as plain text (Markdown stripped), cut at a word.
+    text = excerpt(from_markdown(message.body, links=True), EXCERPT_CHARS)
     notifications.notify(
         recipients, "new_message", proposal=p,
         link=url_for("pilots.workspace", proposal_id=p.id) + "#messages",
-        message=excerpt, internal=message.internal,
+        message=text, internal=message.internal,
     )
 
 

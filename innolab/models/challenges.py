@@ -58,6 +58,11 @@ class Challenge(Versioned, Model):
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text)
+    # The English texts, optional: the English pages show them when present
+    # (innolab.i18n.localized), the German ones otherwise.
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    summary_en: Mapped[str | None] = mapped_column(String(500))
+    description_en: Mapped[str | None] = mapped_column(Text)
     authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
     deadline: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), default=ChallengeStatus.DRAFT.value, index=True)

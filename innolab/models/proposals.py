@@ -48,9 +48,10 @@ proposal_topics = Table(
 
 # The fields a partner writes; a version snapshot holds exactly these.
 CONTENT_FIELDS = (
-    "title", "public_summary", "problem", "solution", "benefit", "trl", "duration_months",
-    "cost_estimate", "personal_data", "personal_data_details", "hosting_location",
-    "security_notes", "contact_name", "contact_email", "contact_phone", "publication_consent",
+    "title", "title_en", "public_summary", "public_summary_en", "problem", "solution", "benefit",
+    "trl", "duration_months", "cost_estimate", "personal_data", "personal_data_details",
+    "hosting_location", "security_notes", "contact_name", "contact_email", "contact_phone",
+    "publication_consent",
     "challenge_id",
 )
 
@@ -67,6 +68,10 @@ class Proposal(Versioned, Model):
 
     title: Mapped[str] = mapped_column(String(200))
     public_summary: Mapped[str | None] = mapped_column(Text)
+    # The public texts in English, optional: the English showcase shows them when present
+    # (innolab.i18n.localized), the German ones otherwise.
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    public_summary_en: Mapped[str | None] = mapped_column(Text)
     problem: Mapped[str | None] = mapped_column(Text)
     solution: Mapped[str | None] = mapped_column(Text)
     benefit: Mapped[str | None] = mapped_column(Text)

@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - older WTForms
         return (value, label)
 
 from ..domain.proposals import FIELD_LABELS, TRL_LEVELS
+from ..models import CONTENT_FIELDS
 from ..web.forms import AmountField, VersionedForm, plain_name
 from ..web.input_checks import bounded_int
 
@@ -48,7 +49,10 @@ class ProposalForm(VersionedForm, FlaskForm):
     organisation_id = SelectField(_l("Organisation"), coerce=_int_or_none, validators=[
         InputRequired(_l("Bitte wählen Sie eine Organisation."))])
     challenge_id = SelectField(L["challenge_id"], coerce=_int_or_none, validate_choice=False)
+    title_en = StringField(L["title_en"], validators=[Optional(), Length(max=200), plain_name])
     public_summary = TextAreaField(L["public_summary"], validators=[Optional(), Length(max=1000)])
+    public_summary_en = TextAreaField(L["public_summary_en"],
+                                      validators=[Optional(), Length(max=1000)])
     problem = TextAreaField(L["problem"], validators=[Optional(), Length(max=10000)])
     solution = TextAreaField(L["solution"], validators=[Optional(), Length(max=10000)])
     benefit = TextAreaField(L["benefit"], validators=[Optional(), Length(max=10000)])
@@ -117,7 +121,9 @@ class ProposalForm(VersionedForm, FlaskForm):
         """The field values for the domain (CONTENT_FIELDS names)."""
         return {
             "title": self.title.data,
+            "title_en": self.title_en.data,
             "public_summary": self.public_summary.data,
+            "public_summary_en": self.public_summary_en.data,
             "problem": self.problem.data,
             "solution": self.solution.data,
             "benefit": self.benefit.data,
@@ -137,11 +143,9 @@ class ProposalForm(VersionedForm, FlaskForm):
 
     def fill_from(self, p) -> None:
         """Prefill from a saved proposal (GET of the edit page)."""
-        for name in ("title", "public_summary", "problem", "solution", "benefit", "trl",
-                     "duration_months", "cost_estimate", "personal_data_details",
-                     "hosting_location", "security_notes", "contact_name", "contact_email",
-                     "contact_phone", "publication_consent", "challenge_id"):
-            getattr(self, name).data = getattr(p, name)
+        for name in CONTENT_FIELDS:
+            if name != "personal_data":
+                getattr(self, name).data = getattr(p, name)
         self.personal_data.data = "yes" if p.personal_data else "no"
         self.topic_ids.data = [t.id for t in p.topics]
 

@@ -12,7 +12,7 @@ from innolab.models._base import utcnow
 from innolab.web.text import markdown
 
 PUBLIC_FIELDS = {"id", "title", "summary", "status", "organisation", "authority", "challenge",
-                 "topics", "pilot_start_date", "published_at"}
+                 "topics", "pilot_start_date", "published_at", "title_en", "summary_en"}
 
 
 def pilot(status="running", consent=True, published=True, challenge=None) -> Proposal:
