@@ -188,7 +188,8 @@ def edit(proposal_id: int):
 
 
 def _show(p: Proposal, upload_form: UploadForm | None = None, upload_error=None,
-          block: str | None = None, status: int = 200, notice: str | None = None):
+          block: str | None = None, status: int = 200, notice: str | None = None,
+          act_form: ActionForm | None = None):
     user = current_user
     editable = permissions.edit_proposal(user, p)
     return render(
@@ -204,7 +205,7 @@ def _show(p: Proposal, upload_form: UploadForm | None = None, upload_error=None,
         upload_form=upload_form or UploadForm(formdata=None),
         upload_error=upload_error,
         notice=notice,
-        act_form=ActionForm(formdata=None),
+        act_form=act_form or ActionForm(formdata=None),
         field_labels=domain.FIELD_LABELS,
         trl_levels=domain.TRL_LEVELS,
         **uploads.form_limits(),
@@ -244,16 +245,16 @@ def act(proposal_id: int):
     t = BY_ACTION[form.action.data]
     if t.confirm and not confirm.confirmed():
         reason = workflow.check(p, t.action, current_user, message=form.message.data)
-        if reason is not None or confirm.going_back():
-            if reason is not None:
-                flash(str(reason), "error")
+        if confirm.going_back():  # the page again, with the message as it was typed
+            return _show(p, act_form=form)
+        if reason is not None:
+            flash(str(reason), "error")
             return redirect_to(url_for(".show", proposal_id=p.id))
         message = (form.message.data or "").strip()
         return confirm.ask(title=_("%(step)s: wirklich?", step=t.label), question=t.confirm,
                            confirm_label=t.label,
                            summary=[(_("Vorschlag"), f"{p.display_reference} – {p.title}"),
-                                    (_("Ihre Nachricht"), message or None)],
-                           back_url=url_for(".show", proposal_id=p.id))
+                                    (_("Ihre Nachricht"), message or None)])
     try:
         workflow.apply(p, form.action.data, current_user, message=form.message.data,
                        seen_status=form.seen_status.data)

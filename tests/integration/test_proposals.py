@@ -1,6 +1,8 @@
 """The partner's side of proposals: list, write, submit, act, versions, delete."""
 from __future__ import annotations
 
+import re
+
 import io
 from datetime import date, timedelta
 
@@ -554,3 +556,22 @@ def test_an_english_page_takes_english_thousands_separators(client, partner):
                                                     cost_estimate="12,500"))
     assert resp.status_code == 303
     assert db.session.execute(select(Proposal.cost_estimate)).scalar_one() == 12500
+
+
+def test_withdraw_without_javascript_asks_on_a_page_and_back_keeps_the_message(client, partner):
+    _, org = partner
+    p = f.proposal(org, status="in_review")
+    asked = client.post(f"/proposals/{p.id}/act",
+                        data={"action": "withdraw", "message": "Kein Personal mehr"})
+    assert asked.status_code == 200
+    html = asked.get_data(as_text=True)
+    assert "wirklich?" in html and "Kein Personal mehr" in html
+    db.session.refresh(p)
+    assert p.status == "in_review"  # nothing changed before the confirmed POST
+    back = client.post(f"/proposals/{p.id}/act", data={"action": "withdraw", "back": "1",
+                                                       "message": "Kein Personal mehr"})
+    assert back.status_code == 200
+    assert re.search(r'<textarea[^>]*id="message-withdraw"[^>]*>Kein Personal mehr</textarea>',
+                     back.get_data(as_text=True))
+    db.session.refresh(p)
+    assert p.status == "in_review"
