@@ -115,6 +115,14 @@ def record_flash_locale(sender, message, category, **extra) -> None:
             session.modified = True
 
 
+def reflash(flashes: list) -> None:
+    """Show again messages kept from an earlier answer (the form sent twice, web/once.py),
+    each with the language it was written in."""
+    if flashes:
+        session.setdefault("_flashes", []).extend(tuple(item) for item in flashes)
+        session.modified = True
+
+
 def flash_messages() -> list[tuple[str, str, str | None]]:
     """(category, message, its language if not the page's) of the messages waiting for this
     page."""

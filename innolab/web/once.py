@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, has_request_context, request, session
 from flask_login import current_user
-from innolab.i18n import lazy_gettext as _l
+from innolab.i18n import lazy_gettext as _l, reflash
 from markupsafe import Markup
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.exc import IntegrityError
@@ -108,8 +108,7 @@ def _answer(location: str | None, flashes: list):
                      "laden Sie die Seite in einem Moment neu.")), "info")
         location = request.referrer if _same_site(request.referrer) else "/"
     else:
-        for category, message in flashes:
-            flash(message, category)
+        reflash(flashes)
     return redirect_to(location)
 
 

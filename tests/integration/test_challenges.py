@@ -267,4 +267,7 @@ def test_publish_via_htmx_answers_with_hx_redirect(client, coordinator):
 
 def test_publish_only_by_post(client, coordinator):
     c = f.challenge(status="draft")
-    assert client.get(f"/staff/challenges/{c.id}/publish").status_code == 405
+    response = client.get(f"/staff/challenges/{c.id}/publish")
+    assert response.status_code == 303 and response.headers["Location"] == "/staff/challenges/"
+    db.session.refresh(c)
+    assert c.status == "draft"

@@ -207,7 +207,12 @@ def test_visitor_is_sent_to_login(client, method, url):
 
 def test_read_needs_post(client, login, app_ctx):
     user = f.user()
-    assert login(user).get("/notifications/1/read").status_code == 405
+    (n,) = nt.notify([user], "pilot_started", proposal=f.proposal(status="running"), link="/a")
+    db.session.commit()
+    response = login(user).get(f"/notifications/{n.id}/read")
+    assert response.status_code == 303 and response.headers["Location"] == "/notifications/"
+    db.session.refresh(n)
+    assert n.read_at is None
 
 
 @pytest.mark.parametrize("role", [None, "admin", "coordinator", "reviewer", "decider", "dpo",

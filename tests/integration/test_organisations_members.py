@@ -107,8 +107,10 @@ def test_remove_member_get_not_allowed(client, login):
     owner, member = f.user(), f.user()
     org = f.organisation(owner=owner, members=[member])
     login(owner)
-    assert client.get(
-        f"/account/organisations/{org.id}/members/{member.id}/remove").status_code == 405
+    response = client.get(f"/account/organisations/{org.id}/members/{member.id}/remove")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/account/organisations/{org.id}"
+    assert member in [m.user for m in org.memberships]
 
 
 # ------------------------------------------------------------------ transfer

@@ -138,7 +138,8 @@ def test_unlink_of_a_provider_not_linked_is_refused(client, local_user, dbq):
 
 
 def test_unlink_needs_post_and_a_signed_in_user(client):
-    assert client.get("/login/external/fake/unlink").status_code == 405
+    response = client.get("/login/external/fake/unlink")
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
     response = client.post("/login/external/fake/unlink")
     assert "/login" in response.headers["Location"]
 
