@@ -100,11 +100,6 @@ class Review(Model):
         return {c: getattr(self, f"{c}_comment") for c in CRITERIA}
 
     @property
-    def total(self) -> int | None:
-        values = [v for v in self.scores.values() if v is not None]
-        return sum(values) if values else None
-
-    @property
     def average(self) -> float | None:
         values = [v for v in self.scores.values() if v is not None]
         return round(sum(values) / len(values), 2) if values else None

@@ -244,9 +244,9 @@ def act(proposal_id: int):
         abort(400)
     t = BY_ACTION[form.action.data]
     if t.confirm and not confirm.confirmed():
-        reason = workflow.check(p, t.action, current_user, message=form.message.data)
         if confirm.going_back():  # the page again, with the message as it was typed
             return _show(p, act_form=form)
+        reason = workflow.check(p, t.action, current_user, message=form.message.data)
         if reason is not None:
             flash(str(reason), "error")
             return redirect_to(url_for(".show", proposal_id=p.id))
