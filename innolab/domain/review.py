@@ -487,18 +487,31 @@ def _inbox_sorts(stats) -> dict[str, tuple[Any, ...]]:
 INBOX_SORT_KEYS = tuple(_inbox_sorts(review_stats()))
 
 
+# The proposals still waiting for a step of the review: the inbox lists these by default.
+OPEN_STATUSES = (Status.SUBMITTED.value, Status.IN_REVIEW.value,
+                 Status.CHANGES_REQUESTED.value)
+# The sorts that need the reviews' figures of every listed proposal (the others do not).
+_STATS_SORTS = ("average_desc", "average_asc", "reviews_desc", "reviews_asc")
+
+
 def inbox_query(viewer, q: str = "", status: str = "", challenge: str = "",
                 sort: str = "submitted_desc"):
-    """Submitted proposals (anything but drafts) that `viewer` has no conflict of interest
-    with, filtered and sorted (also by the reviews' average and count, `review_stats`), as a
-    SELECT (the inbox, its counts, search and the export)."""
-    stats = review_stats()
+    """Submitted proposals that `viewer` has no conflict of interest with, filtered and
+    sorted (also by the reviews' average and count, `review_stats`), as a SELECT (the inbox,
+    its counts, search and the export). `status` "" is the open ones (OPEN_STATUSES), "all"
+    every status but drafts."""
     stmt = (select(Proposal).join(Proposal.organisation)
-            .outerjoin(stats, stats.c.proposal_id == Proposal.id)
             .where(Proposal.status != Status.DRAFT.value, not_conflicted(viewer))
             .options(selectinload(Proposal.assignments), selectinload(Proposal.reviews),
                      selectinload(Proposal.checks)))
-    if status:
+    # the reviews' figures of every proposal only where the sort needs them; the page's
+    # own are read for its rows (review_stats_of)
+    stats = review_stats()
+    if sort in _STATS_SORTS:
+        stmt = stmt.outerjoin(stats, stats.c.proposal_id == Proposal.id)
+    if not status:
+        stmt = stmt.where(Proposal.status.in_(OPEN_STATUSES))
+    elif status != "all":
         stmt = stmt.where(Proposal.status == status)
     if challenge == "none":
         stmt = stmt.where(Proposal.challenge_id.is_(None))

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeGuard
 
-from sqlalchemy import Select, and_, false, or_, select, true
+from sqlalchemy import Select, and_, exists, false, or_, select, true
+from sqlalchemy.orm import joinedload, lazyload
 
 from ..extensions import db
-from . import search
+from . import paging, search
 from ..models import (
     Authority, Challenge, ChallengeStatus, Organisation, Proposal, ResultsReport, Status, Topic,
 )
@@ -51,6 +52,12 @@ def public_pilot_clause():
         Proposal.publication_consent.is_(True),
         Proposal.published_at.is_not(None),
     )
+
+
+# What a public pilot loads with it: its organisation and challenge (joined) and topics, but
+# never the organisation's members, their accounts and roles, which no public page shows
+# (they are loaded only if something asks for them, e.g. the header of a signed-in member).
+PUBLIC_PILOT_LOAD = (joinedload(Proposal.organisation).lazyload(Organisation.memberships),)
 
 
 def is_public_pilot(p: Proposal | None) -> TypeGuard[Proposal]:
@@ -211,8 +218,8 @@ class PilotFilter:
 
 def pilots_query(f: PilotFilter | None = None) -> Select:
     f = f or PilotFilter()
-    stmt = select(Proposal).where(public_pilot_clause(),
-                                  _search(PILOT_TEXTS, f.q))
+    stmt = (select(Proposal).where(public_pilot_clause(), _search(PILOT_TEXTS, f.q))
+            .options(*PUBLIC_PILOT_LOAD))
     if f.status:
         stmt = stmt.where(Proposal.status == f.status) if f.status in PUBLIC_PILOT_STATES \
             else stmt.where(false())
@@ -241,7 +248,7 @@ class PublicPage:
 
 def search_pilots(f: PilotFilter | None = None, page: int = 1,
                   per_page: int = PER_PAGE) -> PublicPage:
-    pagination = db.paginate(pilots_query(f), page=page, per_page=per_page, error_out=False)
+    pagination = paging.paginate(pilots_query(f), Proposal.id, page=page, per_page=per_page)
     return PublicPage(pagination, [PublicPilot.of(p) for p in pagination.items])
 
 
@@ -253,7 +260,7 @@ def _pilots(f: PilotFilter, limit: int | None = None) -> list[PublicPilot]:
 
 
 def public_pilot(proposal_id: int) -> PublicPilot | None:
-    p = db.session.get(Proposal, proposal_id)
+    p = db.session.get(Proposal, proposal_id, options=PUBLIC_PILOT_LOAD)
     return PublicPilot.of(p) if is_public_pilot(p) else None
 
 
@@ -271,6 +278,7 @@ def pilots_for_challenge(c: Challenge) -> list[PublicPilot]:
 def public_organisation(slug: str) -> tuple[PublicOrganisation, list[PublicPilot]] | None:
     org = db.session.execute(
         select(Organisation).where(Organisation.slug == slug)
+        .options(lazyload(Organisation.memberships))
     ).unique().scalar_one_or_none()
     if not is_public_organisation(org):
         return None
@@ -288,13 +296,19 @@ def challenge_authorities() -> list[Authority]:
     return list(db.session.execute(stmt).scalars())
 
 
-def pilot_authorities() -> list[Authority]:
-    """Authorities behind at least one public pilot (through its public challenge)."""
-    stmt = (select(Authority).where(Authority.id.in_(
-        select(Challenge.authority_id).join(Proposal, Proposal.challenge_id == Challenge.id)
-        .where(public_pilot_clause(), public_challenge_clause())))
+def pilot_authorities_query() -> Select:
+    """Authorities behind at least one public pilot (through its public challenge).
+
+    Asked per challenge ("is there one?"), which the index of public pilots by challenge
+    answers at once, rather than by joining every public pilot."""
+    has_pilot = exists().where(Proposal.challenge_id == Challenge.id, public_pilot_clause())
+    return (select(Authority).where(Authority.id.in_(
+        select(Challenge.authority_id).where(public_challenge_clause(), has_pilot)))
         .order_by(Authority.name))
-    return list(db.session.execute(stmt).scalars())
+
+
+def pilot_authorities() -> list[Authority]:
+    return list(db.session.execute(pilot_authorities_query()).scalars())
 
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import url_for
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from innolab.i18n import lazy_gettext as _l
@@ -163,26 +163,61 @@ def _staff_where(user):
     return or_(*parts) if parts else None
 
 
-def _candidates(user) -> list[Proposal]:
-    """The proposals that can hold a task for `user`, with what the rules look at loaded."""
+# How many tasks the header counts and the task page lists at most: past it, the header shows
+# "99+" and the page the most urgent ones with a pointer to the inbox. A coordinator of a
+# platform with thousands of proposals waiting for triage has thousands of tasks; working
+# out every one of them on every page would make each page cost more as the data grows.
+LIMIT = 99
+_CHUNK = 100  # candidates loaded at a time
+
+
+def _candidates(user):
+    """The proposals that can hold a task for `user`, with what the rules look at loaded, the
+    ones with the nearest due date first, then the newest. Their keys are sorted first (a
+    narrow sort), the rows are loaded a chunk at a time, so a caller who has seen enough
+    stops early and no wide row is loaded for nothing."""
     org_ids = select(Membership.organisation_id).where(Membership.user_id == user.id)
     partner = (Proposal.organisation_id.in_(org_ids)
                & Proposal.status.in_(_PARTNER_STATUSES))
     staff = _staff_where(user) if user.is_staff else None
     where = partner if staff is None else or_(partner, staff)
-    return list(db.session.execute(
-        select(Proposal).where(where).order_by(Proposal.id)
-        .options(selectinload(Proposal.assignments).joinedload(ReviewAssignment.reviewer),
-                 selectinload(Proposal.reviews), selectinload(Proposal.checks),
-                 selectinload(Proposal.goals), selectinload(Proposal.results_report),
-                 selectinload(Proposal.organisation))
+    due = func.coalesce(Proposal.checks_due_on, Proposal.decision_due_on)
+    keys = list(db.session.execute(
+        select(Proposal.id).where(where).order_by(due.asc().nulls_last(), Proposal.id.desc())
     ).scalars())
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start:start + _CHUNK]
+        rows = {p.id: p for p in db.session.execute(
+            select(Proposal).where(Proposal.id.in_(chunk))
+            .options(selectinload(Proposal.assignments).joinedload(ReviewAssignment.reviewer),
+                     selectinload(Proposal.reviews), selectinload(Proposal.checks),
+                     selectinload(Proposal.goals), selectinload(Proposal.results_report),
+                     selectinload(Proposal.conflict_declarations),
+                     selectinload(Proposal.organisation))
+        ).scalars()}
+        yield from (rows[k] for k in chunk if k in rows)
 
 
-def for_user(user, today: date | None = None) -> list[Task]:
-    """Everything that waits for `user`: overdue first, then by due date, then the newest."""
+@dataclass
+class Pending:
+    """What waits for a person: the tasks in the order the page shows them, and whether there
+    are more than LIMIT (then `tasks` holds the LIMIT most urgent ones found)."""
+
+    tasks: list[Task]
+    more: bool = False
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def __iter__(self):
+        return iter(self.tasks)
+
+
+def pending(user, today: date | None = None, limit: int | None = None) -> Pending:
+    """Everything that waits for `user` (up to `limit`): overdue first, then by due date,
+    then the newest."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return []
+        return Pending([])
     tasks: list[Task] = [
         Task("invitation", None, url_for("accounts.invitation", invitation_id=inv.id),
              inv.created_at, subject=inv.organisation.name)
@@ -192,13 +227,23 @@ def for_user(user, today: date | None = None) -> list[Task]:
             tasks.extend(_member_tasks(p, user))
         elif user.is_staff:
             tasks.extend(_staff_tasks(p, user))
+        if limit is not None and len(tasks) > limit:
+            break
     today = today or date.today()
 
     def order(t: Task):
         since = t.since.timestamp() if t.since else 0.0
         return (not t.overdue(today), t.due or date.max, -since, t.sort_id, t.kind)
 
-    return sorted(tasks, key=order)
+    tasks.sort(key=order)
+    if limit is not None and len(tasks) > limit:
+        return Pending(tasks[:limit], more=True)
+    return Pending(tasks)
+
+
+def for_user(user, today: date | None = None) -> list[Task]:
+    """Every task of `user`, however many (pages ask `pending` with LIMIT)."""
+    return pending(user, today).tasks
 
 
 def count(user) -> int:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
-    JSON, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint,
+    JSON, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,7 +44,13 @@ proposal_topics = Table(
     db.metadata,
     Column("proposal_id", ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
     Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    # the topic filter of the lists: the proposals of a topic (the key serves the other way)
+    Index("ix_proposal_topics_topic", "topic_id", "proposal_id"),
 )
+
+# The rows the public lists read, as an index predicate. It must be written as the queries
+# write it (showcase.public_pilot_clause: `IS true`), or PostgreSQL does not use the index.
+PUBLIC_INDEX_WHERE = text("publication_consent IS true AND published_at IS NOT NULL")
 
 # The fields a partner writes; a version snapshot holds exactly these.
 CONTENT_FIELDS = (
@@ -58,6 +64,18 @@ CONTENT_FIELDS = (
 
 class Proposal(Versioned, Model):
     __tablename__ = "proposals"
+    # Every list's filter and order has an index (docs/performance.md, with the plans).
+    __table_args__ = (
+        # the showcase, the API and the feeds: public pilots, newest first, and their count
+        Index("ix_proposals_public_order", "published_at", "id", "status",
+              postgresql_where=PUBLIC_INDEX_WHERE, sqlite_where=PUBLIC_INDEX_WHERE),
+        # "has this challenge a public pilot?" (the authority filter's choices, a challenge)
+        Index("ix_proposals_public_challenge", "challenge_id", "status",
+              postgresql_where=PUBLIC_INDEX_WHERE, sqlite_where=PUBLIC_INDEX_WHERE),
+        # the staff inbox's orders
+        Index("ix_proposals_submitted_at", "submitted_at", "id"),
+        Index("ix_proposals_title", "title", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str | None] = mapped_column(String(20), unique=True)

@@ -84,6 +84,9 @@ SORTS = {
 assert set(SORTS) == set(rv.INBOX_SORT_KEYS)
 
 
+ALL = "all"  # the inbox's status filter: every status (the default is the open ones)
+
+
 class InboxFilterForm(Form):
     """The GET filter of the inbox (no CSRF: it changes nothing)."""
 
@@ -95,7 +98,10 @@ class InboxFilterForm(Form):
 
     def __init__(self, formdata, challenges, **kw):
         super().__init__(formdata, **kw)
-        self.status.choices = _opts([("", _l("Alle"))] + [
+        # By default the open ones (waiting for a step of the review); "all" lists every
+        # submitted proposal, decided or not.
+        self.status.choices = _opts([("", _l("Offene (eingereicht, in Begutachtung, in "
+                                             "Nachbesserung)")), (ALL, _l("Alle"))] + [
             (s.value, status_label(s.value)) for s in Status if s != Status.DRAFT])
         self.challenge.choices = _opts([("", _l("Alle")), ("none", _l("Ohne Herausforderung"))] + [
             (str(c.id), c.title) for c in challenges])

@@ -8,7 +8,7 @@ from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..domain import conflicts, permissions, uploads, workflow
+from ..domain import conflicts, paging, permissions, uploads, workflow
 from ..domain import review as rv
 from ..domain import states
 from ..domain.states import BY_ACTION, MEMBER
@@ -73,8 +73,8 @@ def inbox():
     challenges = db.session.execute(select(Challenge).order_by(Challenge.title)).scalars().all()
     form = InboxFilterForm(request.args, challenges)
     filters = form.cleaned()
-    page = db.paginate(rv.inbox_query(current_user, **filters), page=page_number(),
-                       per_page=PER_PAGE, error_out=False)
+    page = paging.paginate(rv.inbox_query(current_user, **filters), Proposal.id,
+                           page=page_number(), per_page=PER_PAGE)
     # the query arguments the pagination links keep (defaults left out)
     args = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "submitted_desc")}
     return render("review/inbox.html", block="results", form=form, page=page, args=args,

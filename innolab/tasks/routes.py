@@ -13,24 +13,24 @@ from ..web import render
 from . import bp
 
 
-def _tasks_of_this_request() -> list[tasks.Task]:
+def _tasks_of_this_request() -> tasks.Pending:
     """Worked out once per request: the page and the header ask the same."""
     if "innolab.tasks" not in request.environ:
-        request.environ["innolab.tasks"] = tasks.for_user(current_user)
+        request.environ["innolab.tasks"] = tasks.pending(current_user, limit=tasks.LIMIT)
     return request.environ["innolab.tasks"]
 
 
 @bp.app_context_processor
 def _open_tasks():
-    def open_tasks() -> int:
+    def open_tasks() -> tasks.Pending:
         if not getattr(current_user, "is_authenticated", False):
-            return 0
+            return tasks.Pending([])
         try:
-            return len(_tasks_of_this_request())
+            return _tasks_of_this_request()
         except SQLAlchemyError:  # an error page after a failed transaction still renders
             db.session.rollback()
-            request.environ["innolab.tasks"] = []
-            return 0
+            request.environ["innolab.tasks"] = tasks.Pending([])
+            return request.environ["innolab.tasks"]
 
     return {"open_tasks": open_tasks}
 
@@ -38,4 +38,6 @@ def _open_tasks():
 @bp.get("/")
 @login_required
 def index():
-    return render("tasks/index.html", tasks=_tasks_of_this_request(), today=date.today())
+    pending = _tasks_of_this_request()
+    return render("tasks/index.html", tasks=pending.tasks, more=pending.more, limit=tasks.LIMIT,
+                  today=date.today())
