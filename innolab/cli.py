@@ -19,7 +19,7 @@ from .domain.mailer import deliver_all
 import signal
 import time
 from .domain.notifications import run_pass
-from .domain import storage, storage_migration, uploads
+from .domain import search, storage, storage_migration, uploads
 from .demo import seed
 
 group = AppGroup("innolab", help="InnoLab administration commands.")
@@ -228,6 +228,19 @@ def storage_migrate(target: str, dry_run: bool, verbose: bool) -> None:
     else:
         click.echo(f"Every file is in {target} now. Set STORAGE_BACKEND={target} and restart "
                    "the app and the worker.")
+
+
+@group.group("search")
+def search_group() -> None:
+    """The full-text search of proposals."""
+
+
+@search_group.command("reindex")
+def search_reindex() -> None:
+    """Rebuild every proposal's search document (after an import or a change of the rules)."""
+    count = search.reindex(db.session)
+    db.session.commit()
+    click.echo(f"{count} proposals reindexed")
 
 
 @group.command("seed-demo")

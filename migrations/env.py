@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from innolab.domain import search
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -116,6 +118,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_name=search.include_name,
             **conf_args
         )
 

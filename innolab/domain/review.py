@@ -11,7 +11,7 @@ from typing import Any
 from datetime import date
 
 from innolab.i18n import lazy_gettext as _l
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -23,7 +23,7 @@ from ..models._base import utcnow
 from . import DomainError, audit, notifications, permissions
 from .conflicts import conflict_of, not_conflicted
 from .locking import lock
-from .search import contains
+from .search import contains, proposal_match_or
 from .states import latest_check, ready_for_decision, required_checks
 
 
@@ -500,7 +500,7 @@ def inbox_query(viewer, q: str = "", status: str = "", challenge: str = "",
     sorted (also by the reviews' average and count, `review_stats`), as a SELECT (the inbox,
     its counts, search and the export). `status` "" is the open ones (OPEN_STATUSES), "all"
     every status but drafts."""
-    stmt = (select(Proposal).join(Proposal.organisation)
+    stmt = (select(Proposal)
             .where(Proposal.status != Status.DRAFT.value, not_conflicted(viewer))
             .options(selectinload(Proposal.assignments), selectinload(Proposal.reviews),
                      selectinload(Proposal.checks)))
@@ -518,8 +518,13 @@ def inbox_query(viewer, q: str = "", status: str = "", challenge: str = "",
     elif challenge:
         stmt = stmt.where(Proposal.challenge_id == int(challenge))
     if q:
-        stmt = stmt.where(or_(contains(Proposal.title, q), contains(Proposal.reference, q),
-                              contains(Organisation.name, q)))
+        stmt = stmt.join(Proposal.organisation)  # its name is searched (and only then)
+        match, rank = proposal_match_or(
+            q, contains(Proposal.title, q), contains(Proposal.reference, q),
+            contains(Organisation.name, q))
+        stmt = stmt.where(match)
+        if sort == "submitted_desc" and rank is not None:
+            stmt = stmt.order_by(func.coalesce(rank, 0).desc())
     sorts = _inbox_sorts(stats)
     return stmt.order_by(*sorts.get(sort, sorts["submitted_desc"]))
 

@@ -79,10 +79,9 @@ def _open_clause(today: date):
     return and_(Challenge.status == ChallengeStatus.PUBLISHED.value, Challenge.deadline >= today)
 
 
-# What the search box looks in: the public texts in both languages.
+# What the search box of the challenges looks in: the public texts in both languages (a
+# short list, searched as text; pilots have the full-text search of domain/search.py).
 CHALLENGE_TEXTS = (Challenge.title, Challenge.title_en, Challenge.summary, Challenge.summary_en)
-PILOT_TEXTS = (Proposal.title, Proposal.title_en, Proposal.public_summary,
-               Proposal.public_summary_en)
 
 
 def _search(columns, q: str | None):
@@ -218,8 +217,8 @@ class PilotFilter:
 
 def pilots_query(f: PilotFilter | None = None) -> Select:
     f = f or PilotFilter()
-    stmt = (select(Proposal).where(public_pilot_clause(), _search(PILOT_TEXTS, f.q))
-            .options(*PUBLIC_PILOT_LOAD))
+    match, rank = search.proposal_match(f.q)
+    stmt = select(Proposal).where(public_pilot_clause(), match).options(*PUBLIC_PILOT_LOAD)
     if f.status:
         stmt = stmt.where(Proposal.status == f.status) if f.status in PUBLIC_PILOT_STATES \
             else stmt.where(false())
@@ -232,7 +231,7 @@ def pilots_query(f: PilotFilter | None = None) -> Select:
         stmt = stmt.where(Proposal.organisation_id == f.organisation_id)
     if f.challenge_id:
         stmt = stmt.where(Proposal.challenge_id == f.challenge_id)
-    return stmt.order_by(Proposal.published_at.desc(), Proposal.id.desc())
+    return stmt.order_by(*search.by_rank(rank), Proposal.published_at.desc(), Proposal.id.desc())
 
 
 class PublicPage:
@@ -385,9 +384,9 @@ class ResultsFilter:
 
 def results_query(f: ResultsFilter | None = None) -> Select:
     f = f or ResultsFilter()
+    match, rank = search.proposal_match_or(f.q, _search((ResultsReport.summary,), f.q))
     stmt = (select(ResultsReport).join(ResultsReport.proposal)
-            .where(public_results_clause(),
-                   _search((*PILOT_TEXTS, ResultsReport.summary), f.q)))
+            .where(public_results_clause(), match))
     if f.recommendation:
         stmt = stmt.where(ResultsReport.recommendation == f.recommendation)
     if f.topic:
@@ -395,7 +394,8 @@ def results_query(f: ResultsFilter | None = None) -> Select:
     if f.authority:
         stmt = stmt.where(Proposal.challenge.has(and_(Challenge.authority_id == f.authority,
                                                       public_challenge_clause())))
-    return stmt.order_by(ResultsReport.published_at.desc(), ResultsReport.id.desc())
+    return stmt.order_by(*search.by_rank(rank), ResultsReport.published_at.desc(),
+                         ResultsReport.id.desc())
 
 
 def search_results(f: ResultsFilter | None = None, page: int = 1,

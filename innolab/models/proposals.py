@@ -125,6 +125,12 @@ class Proposal(Versioned, Model):
     staff_contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
 
+    # The search document, folded, by weight: titles, summaries, organisation/authority/topics
+    # (kept current by domain/search.py; PostgreSQL adds the generated `search_vector`).
+    search_a: Mapped[str | None] = mapped_column(Text, deferred=True)
+    search_b: Mapped[str | None] = mapped_column(Text, deferred=True)
+    search_c: Mapped[str | None] = mapped_column(Text, deferred=True)
+
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     staff_contact: Mapped[User | None] = relationship(foreign_keys=[staff_contact_id])
     challenge: Mapped[Challenge | None] = relationship(lazy="joined")

@@ -8,6 +8,7 @@ from sqlalchemy import inspect, text
 
 from innolab import create_app
 from innolab.config import _database_url
+from innolab.domain import search
 from innolab.extensions import db
 
 
@@ -18,7 +19,9 @@ def test_migrations_upgrade_matches_models_and_downgrade_removes_all(empty_datab
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+                MigrationContext.configure(conn, opts={"compare_type": True,
+                                                       "include_name": search.include_name}),
+                db.metadata
             )
         assert diff == [], f"models and migrations disagree: {diff}"
         tables = set(inspect(db.engine).get_table_names())
