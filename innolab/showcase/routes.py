@@ -4,7 +4,7 @@ What is public is decided in innolab.domain.showcase only; these views never que
 """
 from __future__ import annotations
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,7 @@ from ..domain import pages as page_texts
 from ..domain import showcase
 from ..domain.topics import all_topics
 from ..i18n import LOCALES
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..web import page_number, redirect_to, render, safe_next, send_from_storage
 from ..web.forms import text_of
 from . import bp
@@ -36,7 +36,16 @@ def home():
 
 
 @bp.post("/language")
+@csrf.exempt
 def set_language():
+    # A visitor's choice is a cookie of their own browser and nothing else, so a visitor's
+    # form carries no CSRF token: a token would need a session, and a session cookie on the
+    # first visit would keep every public page out of shared caches. Nothing is stored for
+    # a visitor; whoever forged the post could only switch the victim's page language. A
+    # signed-in person's choice is also stored on the account (and audited), so their form
+    # carries the token and it is checked here (docs/security.md).
+    if current_user.is_authenticated and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
     lang = request.form.get("lang")
     response = make_response(redirect(safe_next(request.form.get("next"), "/"), code=303))
     if lang in LOCALES:

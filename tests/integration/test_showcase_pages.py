@@ -166,3 +166,57 @@ def test_a_message_is_not_marked_on_a_page_of_its_own_language(client):
     body = text(client.get("/auth/login"))
     assert "Please sign in to view this page." in body
     assert re.search(r'<div class="kern-alert[^>]*lang=', body) is None
+
+
+# ---------------------------------------------------------------- no cookie for visitors
+
+
+def test_a_visitor_gets_no_cookie_on_any_public_page(client, app):
+    """A first visit starts no session: no page of the site map, no feed and no API answer
+    sets a cookie, so a shared cache may keep public pages (and nobody is tracked)."""
+    from datetime import date
+
+    from innolab.models._base import utcnow
+    challenge = f.challenge()
+    f.proposal(status="running", challenge_=challenge, publication_consent=True,
+               published_at=utcnow(), pilot_start_date=date(2026, 3, 1))
+    sitemap = client.get("/sitemap.xml")
+    addresses = sorted({re.sub(r"^https?://[^/]+", "", loc)
+                        for loc in re.findall(r"<loc>([^<]+)</loc>", text(sitemap))})
+    assert any("/pilots/" in a for a in addresses) and any("/challenges/" in a for a in addresses)
+    addresses += ["/", "/feeds/pilots.atom", "/feeds/challenges.atom", "/api/v1/pilots",
+                  "/api/v1/challenges", "/pilots?q=Pilot&status=running", "/sitemap.xml"]
+    for address in addresses:
+        visitor = app.test_client()
+        response = visitor.get(address)
+        assert response.status_code == 200, address
+        assert "Set-Cookie" not in response.headers, (address, response.headers["Set-Cookie"])
+    # the switch on those pages is a form without a token, and it works as before
+    visitor = app.test_client()
+    body = text(visitor.get("/pilots"))
+    assert 'name="lang" value="en"' in body and "csrf_token" not in body
+
+
+def test_only_a_signed_in_persons_language_switch_carries_and_needs_a_token(client, app, login):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        visitor = app.test_client()
+        response = visitor.post("/language", data={"lang": "en", "next": "/pilots"})
+        assert response.status_code == 303 and visitor.get_cookie("lang").value == "en"
+
+        user = f.user(locale="de")
+        login(user)
+        page = text(client.get("/"))
+        assert re.search(r'class="lang-switch".*?name="csrf_token"', page, re.S)
+        refused = client.post("/language", data={"lang": "en", "next": "/"})
+        assert refused.status_code == 400
+        db.session.expire_all()
+        assert db.session.get(User, user.id).locale == "de"  # nothing stored without it
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        accepted = client.post("/language", data={"lang": "en", "next": "/",
+                                                  "csrf_token": token})
+        assert accepted.status_code == 303
+        db.session.expire_all()
+        assert db.session.get(User, user.id).locale == "en"
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
