@@ -10,7 +10,9 @@ from flask_babel import get_locale, gettext
 from .config import check_config, cookie_names, database_time_limits, load_config
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
-from .web import InnoLabRequest, errors, input_checks, observability, once, security, shedding
+from .web import (
+    InnoLabRequest, assets, errors, input_checks, observability, once, security, shedding,
+)
 import importlib
 from . import cli, doctor
 from . import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
@@ -79,6 +81,7 @@ def create_app(config: dict | None = None, *, check: bool = True) -> Flask:
     _init_templates(app)
 
     security.init_app(app)
+    assets.init_app(app)  # fingerprinted static addresses, cached for a year
     errors.init_app(app)
     once.init_app(app)
 

@@ -201,7 +201,7 @@ def test_a_static_file_from_disk_compressed_and_cached_for_an_hour(proxy):
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Content-Type"].startswith("text/css")
     assert response.headers["Cache-Control"] == "max-age=3600"
-    assert "immutable" not in response.headers["Cache-Control"]  # the names carry no version
+    assert "immutable" not in response.headers["Cache-Control"]  # no fingerprint in the address
     assert "X-Request-ID" not in response.headers  # nginx answered, not the app
     assert "max-age=63072000" in response.headers["Strict-Transport-Security"]
     etag = response.headers["ETag"]
@@ -210,6 +210,19 @@ def test_a_static_file_from_disk_compressed_and_cached_for_an_hour(proxy):
     assert again.status_code == 304
     hidden = requests.get(f"{proxy.https}/static/vendor/.stamp", verify=proxy.cert, timeout=10)
     assert hidden.status_code == 404
+
+
+def test_a_fingerprinted_static_file_is_cached_for_a_year_from_its_gz(proxy):
+    kern = ROOT / "static" / "vendor" / "kern" / "kern.min.css"
+    assert kern.with_name("kern.min.css.gz").exists()  # written by scripts/vendor.sh
+    response = requests.get(f"{proxy.https}/static/vendor/kern/kern.min.css?v=abc123",
+                            verify=proxy.cert, timeout=10, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.content == kern.read_bytes()
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "max-age=63072000" in response.headers["Strict-Transport-Security"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_http_is_redirected_to_https(proxy):
