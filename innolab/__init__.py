@@ -11,7 +11,8 @@ from .config import check_config, cookie_names, database_time_limits, load_confi
 from . import logsafe
 from werkzeug.middleware.proxy_fix import ProxyFix
 from .web import (
-    InnoLabRequest, assets, errors, input_checks, observability, once, security, shedding,
+    InnoLabRequest, assets, errors, input_checks, observability, once, pagecache, security,
+    shedding,
 )
 import importlib
 from . import cli, doctor
@@ -90,6 +91,9 @@ def create_app(config: dict | None = None, *, check: bool = True) -> Flask:
         module = importlib.import_module(f"innolab.{name}")
         app.register_blueprint(module.bp)
 
+    # after the blueprints' hooks: a kept visitor's page is served once the request was
+    # checked and its language chosen, and it is kept before the security headers are set
+    pagecache.init_app(app)
 
     # last, so it wraps everything: beyond MAX_CONCURRENT_REQUESTS in progress a request is
     # refused before any other work is done for it

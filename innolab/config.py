@@ -398,6 +398,11 @@ def load_config(instance_path: Path) -> dict:
         "MAX_CONCURRENT_REQUESTS": _int("MAX_CONCURRENT_REQUESTS",
                                         default_max_concurrent_requests()),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        # Visitors' public pages kept in memory (web/pagecache.py): for how many seconds at
+        # most (another instance's change shows after this long), and how many pages; 0: off
+        # (the default outside production).
+        "PAGE_CACHE_SECONDS": _int("PAGE_CACHE_SECONDS", 10 if production else 0),
+        "PAGE_CACHE_SIZE": _int("PAGE_CACHE_SIZE", 500),
         # security.txt (RFC 9116): where to report a vulnerability, and the policy if any
         "SECURITY_CONTACT": os.environ.get("SECURITY_CONTACT",
                                            "mailto:poststelle@zd.mv-regierung.de"),

@@ -18,6 +18,7 @@ from ..extensions import db, login_manager
 from ..models import Challenge
 from ..models._base import utcnow
 from ..review.forms import InboxFilterForm
+from ..web.pagecache import cacheable
 from ..web import render, require
 from . import bp
 from . import openapi as spec
@@ -93,12 +94,14 @@ def _list(params: tuple[P.Param, ...], item, search):
 
 
 @bp.get("/api/v1/openapi.json")
+@cacheable
 def openapi():
     server = external_url("showcase.home").rstrip("/")
     return jsonify(spec.document(server))
 
 
 @bp.get("/open-data")
+@cacheable
 def docs():
     return render("api/docs.html",
                   openapi_url=url_for("api.openapi"),
@@ -110,6 +113,7 @@ def docs():
 
 
 @bp.get("/api/v1/challenges")
+@cacheable
 def challenges():
     return _list(P.CHALLENGE_PARAMS, opendata.challenge, lambda v: showcase.search_challenges(
         showcase.ChallengeFilter(q=v["q"], status=v["status"], topic=v["topic"],
@@ -118,6 +122,7 @@ def challenges():
 
 
 @bp.get("/api/v1/challenges/<challenge_id>")
+@cacheable
 def challenge(challenge_id: str):
     c = showcase.public_challenge(P.path_id(challenge_id))
     if c is None:
@@ -129,6 +134,7 @@ def challenge(challenge_id: str):
 
 
 @bp.get("/api/v1/pilots")
+@cacheable
 def pilots():
     return _list(P.PILOT_PARAMS, opendata.pilot, lambda v: showcase.search_pilots(
         showcase.PilotFilter(q=v["q"], status=v["status"], topic=v["topic"],
@@ -137,6 +143,7 @@ def pilots():
 
 
 @bp.get("/api/v1/pilots/<proposal_id>")
+@cacheable
 def pilot(proposal_id: str):
     p = showcase.public_pilot(P.path_id(proposal_id))
     if p is None:
@@ -148,6 +155,7 @@ def pilot(proposal_id: str):
 
 
 @bp.get("/api/v1/results")
+@cacheable
 def results():
     return _list(P.RESULT_PARAMS, opendata.result, lambda v: showcase.search_results(
         showcase.ResultsFilter(q=v["q"], recommendation=v["recommendation"], topic=v["topic"],
@@ -159,6 +167,7 @@ def results():
 
 
 @bp.get("/api/v1/organisations")
+@cacheable
 def organisations():
     return _list(P.ORGANISATION_PARAMS, opendata.organisation,
                  lambda v: showcase.search_organisations(q=v["q"], kind=v["kind"],
@@ -166,6 +175,7 @@ def organisations():
 
 
 @bp.get("/api/v1/organisations/<slug>")
+@cacheable
 def organisation(slug: str):
     found = None
     if len(slug) <= 220 and "\x00" not in slug:
@@ -191,6 +201,7 @@ def _feed(title: str, subtitle: str, page_endpoint: str, entries) -> Response:
 
 
 @bp.get("/feeds/challenges.atom")
+@cacheable
 def feed_challenges():
     return _feed(_("InnoLab: neue Herausforderungen"),
                  _("Bedarfe der Behörden des Landes Mecklenburg-Vorpommern"),
@@ -198,6 +209,7 @@ def feed_challenges():
 
 
 @bp.get("/feeds/pilots.atom")
+@cacheable
 def feed_pilots():
     return _feed(_("InnoLab: veröffentlichte Piloten"),
                  _("Pilotprojekte von Partnern mit Behörden des Landes"),
@@ -205,6 +217,7 @@ def feed_pilots():
 
 
 @bp.get("/feeds/results.atom")
+@cacheable
 def feed_results():
     return _feed(_("InnoLab: veröffentlichte Ergebnisse"),
                  _("Ergebnisberichte abgeschlossener Piloten"),

@@ -14,6 +14,7 @@ from ..domain import showcase
 from ..domain.topics import all_topics
 from ..i18n import LOCALES
 from ..extensions import csrf, db, limiter
+from ..web.pagecache import cacheable
 from ..web import page_number, redirect_to, render, safe_next, send_from_storage
 from ..web.forms import text_of
 from . import bp
@@ -30,6 +31,7 @@ def _locale() -> str:
 
 
 @bp.get("/")
+@cacheable
 def home():
     return render("showcase/home.html", challenges=showcase.newest_open_challenges(3),
                   pilots=showcase.newest_pilots(3))
@@ -60,6 +62,7 @@ def set_language():
 
 
 @bp.get("/challenges")
+@cacheable
 def challenges():
     form = ChallengeFilterForm(request.args)
     form.set_choices(all_topics(), showcase.challenge_authorities(), _locale())
@@ -70,6 +73,7 @@ def challenges():
 
 
 @bp.get("/challenges/<int:challenge_id>")
+@cacheable
 def challenge(challenge_id: int):
     c = showcase.public_challenge(challenge_id)
     if c is None:
@@ -79,6 +83,7 @@ def challenge(challenge_id: int):
 
 
 @bp.get("/pilots")
+@cacheable
 def pilots():
     form = PilotFilterForm(request.args)
     form.set_choices(all_topics(), showcase.pilot_authorities(), _locale())
@@ -89,6 +94,7 @@ def pilots():
 
 
 @bp.get("/pilots/<int:proposal_id>")
+@cacheable
 def pilot(proposal_id: int):
     p = showcase.public_pilot(proposal_id)
     if p is None:
@@ -102,6 +108,7 @@ def _recommendation_label(value):
 
 
 @bp.get("/results")
+@cacheable
 def results():
     """Every published results report of a public pilot, with search and filters."""
     form = ResultsFilterForm(request.args)
@@ -114,6 +121,7 @@ def results():
 
 
 @bp.get("/organisations/<slug>")
+@cacheable
 def organisation(slug: str):
     found = showcase.public_organisation(slug)
     if found is None:
@@ -132,6 +140,7 @@ def _is_admin() -> bool:
 
 
 @bp.get("/pages/<slug>")
+@cacheable
 def page(slug: str):
     p = page_texts.get_page(slug, _locale())
     if p is None:
@@ -165,11 +174,13 @@ def accessibility_feedback():
 
 
 @bp.get("/leichte-sprache")
+@cacheable
 def easy_read():
     return render("legal/easy_read.html", fields=legal.values())
 
 
 @bp.get("/gebaerdensprache")
+@cacheable
 def sign_language():
     return render("legal/sign_language.html", fields=legal.values(),
                   video=accessibility.current_video())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from innolab.domain import pages
 from innolab.extensions import db
 from innolab.models import PAGE_SLUGS, AuditEvent, SitePage, User
+from innolab.models._base import utcnow
 from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
@@ -174,9 +176,6 @@ def test_a_message_is_not_marked_on_a_page_of_its_own_language(client):
 def test_a_visitor_gets_no_cookie_on_any_public_page(client, app):
     """A first visit starts no session: no page of the site map, no feed and no API answer
     sets a cookie, so a shared cache may keep public pages (and nobody is tracked)."""
-    from datetime import date
-
-    from innolab.models._base import utcnow
     challenge = f.challenge()
     f.proposal(status="running", challenge_=challenge, publication_consent=True,
                published_at=utcnow(), pilot_start_date=date(2026, 3, 1))
