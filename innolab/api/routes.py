@@ -235,7 +235,8 @@ def _results_page() -> str:
 
 @bp.get("/staff/export/proposals.csv")
 def export_proposals():
-    """Every submitted proposal with its scores, filtered like the review inbox."""
+    """The submitted proposals with their scores, filtered like the review inbox (by default
+    the open ones, `status=all` every one)."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     require(permissions.see_all_submissions(current_user))

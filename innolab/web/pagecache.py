@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
@@ -156,38 +157,45 @@ def init_app(app) -> None:
             _public_headers(response, seconds)
         return response
 
-    _watch_commits(cache)
+    _CACHES.add(cache)
+
+
+# Every cache of this process (one per app that has it on). The session events below are
+# registered once for all of them: a commit's note is read once, and every cache emptied.
+_CACHES: weakref.WeakSet[PageCache] = weakref.WeakSet()
+_CHANGED = "innolab_public_changed"
 
 
 def _shown(obj) -> bool:
     return not isinstance(obj, NOT_SHOWN)
 
 
-def _watch_commits(cache: PageCache) -> None:
-    """Empty `cache` after a commit that changed what a public page may show."""
+@event.listens_for(Session, "before_flush")
+def _note(session, flush_context=None, instances=None):
+    if _CACHES and any(_shown(o) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_CHANGED] = True
 
-    def _note(session, flush_context=None, instances=None):
-        if any(_shown(o) for o in (*session.new, *session.dirty, *session.deleted)):
-            session.info["innolab_public_changed"] = True
 
-    def _note_bulk(state):
-        # UPDATE/DELETE statements (retention, bulk changes) bypass the flush
-        mapper = state.bind_mapper
-        if ((state.is_update or state.is_delete) and mapper is not None
-                and not issubclass(mapper.class_, NOT_SHOWN)):
-            state.session.info["innolab_public_changed"] = True
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk(state):
+    # UPDATE/DELETE statements (retention, bulk changes) bypass the flush
+    mapper = state.bind_mapper
+    if (_CACHES and (state.is_update or state.is_delete) and mapper is not None
+            and not issubclass(mapper.class_, NOT_SHOWN)):
+        state.session.info[_CHANGED] = True
 
-    def _commit(session):
-        if session.info.pop("innolab_public_changed", False):
+
+@event.listens_for(Session, "after_commit")
+def _commit(session):
+    """Empty the caches after a commit that changed what a public page may show."""
+    if session.info.pop(_CHANGED, False):
+        for cache in list(_CACHES):
             cache.clear()
 
-    def _rollback(session):
-        session.info.pop("innolab_public_changed", None)
 
-    event.listen(Session, "before_flush", _note)
-    event.listen(Session, "do_orm_execute", _note_bulk)
-    event.listen(Session, "after_commit", _commit)
-    event.listen(Session, "after_soft_rollback", lambda session, previous: _rollback(session))
+@event.listens_for(Session, "after_soft_rollback")
+def _rollback(session, previous_transaction):
+    session.info.pop(_CHANGED, None)
 
 
 def stats() -> tuple[int, int]:

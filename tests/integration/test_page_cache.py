@@ -100,6 +100,23 @@ def test_a_partner_editing_the_public_profile_shows_on_its_page_at_once(ctx, log
     assert "Nordlicht Digital GmbH" in ctx.test_client().get(address).text
 
 
+def test_every_app_of_the_process_sees_the_change(ctx, app):
+    """Two apps with the cache in one process (as after an earlier app in a worker): a
+    change empties both, not only the first one asked."""
+    earlier = create_app({**{k: app.config[k] for k in CARRIED}, "PAGE_CACHE_SECONDS": 60})
+    owner = f.user()
+    org = f.organisation(owner=owner, name="Küstenwerk GmbH")
+    address = f"/organisations/{org.slug}"
+    for each in (earlier, ctx):
+        each.test_client().get(address)
+        assert each.test_client().get(address).headers["X-Page-Cache"] == "hit"
+    db.session.get(Organisation, org.id).name = "Küstenwerk Digital GmbH"
+    db.session.commit()
+    for each in (earlier, ctx):
+        again = each.test_client().get(address)
+        assert again.headers["X-Page-Cache"] == "miss" and "Küstenwerk Digital GmbH" in again.text
+
+
 def test_what_no_public_page_shows_keeps_the_cache(ctx):
     _pilot()
     user = f.user()
