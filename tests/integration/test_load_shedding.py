@@ -53,6 +53,13 @@ def _hold_one(url, entered):
     return thread, answers
 
 
+def _wait_for_metric(url, line, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while line not in requests.get(f"{url}/metrics", timeout=10).text:
+        assert time.monotonic() < deadline, f"/metrics never showed {line!r}"
+        time.sleep(0.05)
+
+
 def test_beyond_the_bound_a_request_is_refused_at_once_in_the_users_language(held):
     url, entered, release = held
     thread, answers = _hold_one(url, entered)
@@ -105,6 +112,9 @@ def test_beyond_the_bound_a_request_is_refused_at_once_in_the_users_language(hel
     release.set()
     thread.join(10)
     assert answers["held"].status_code == 200 and answers["held"].text == "fertig"
+    # the held request counts until the server has closed its response, which may come a
+    # moment after the client has read it: wait (at most 5 s) until the slot is free
+    _wait_for_metric(url, "innolab_http_requests_in_progress 0.0")
     again = requests.get(f"{url}/", timeout=10)
     assert again.status_code == 200 and "Retry-After" not in again.headers
     after = requests.get(f"{url}/metrics", timeout=10).text
