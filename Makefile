@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint setup venv vendor translations db demo messages clean bench oidc-provider
+.PHONY: run test lint setup venv vendor translations db demo messages clean bench bench-inprocess oidc-provider
 
 run: setup db demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -61,7 +61,12 @@ messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* node_modules' -o innolab/translations/messages.pot .
 	$(BIN)/pybabel update -w 100 -i innolab/translations/messages.pot -d innolab/translations --no-fuzzy-matching
 
+# Load benchmark (bench/load.py: PostgreSQL and wrk; settings in its docstring), and the older
+# in-process one (bench/run.py: SQLite or BENCH_DATABASE_URL, no network).
 bench: setup
+	$(BIN)/python bench/load.py
+
+bench-inprocess: setup
 	$(BIN)/python bench/run.py
 
 clean:
