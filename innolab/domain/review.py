@@ -12,7 +12,7 @@ from datetime import date
 
 from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import and_, func, literal, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -530,11 +530,17 @@ def inbox_query(viewer, q: str = "", status: str = "", challenge: str = "",
 
 
 def my_assignments(user) -> list[ReviewAssignment]:
+    """The reviewer's assignments, newest first, with what each row's permission checks read
+    (`permissions.view_internal`, `write_review`, `reopen_review`: the proposal's assignments,
+    declarations and reviews) loaded for all rows at once."""
     return list(db.session.execute(
         select(ReviewAssignment).join(ReviewAssignment.proposal)
         .where(ReviewAssignment.reviewer_id == user.id)
         .order_by(ReviewAssignment.created_at.desc(), ReviewAssignment.id.desc())
-    ).scalars())
+        .options(contains_eager(ReviewAssignment.proposal).options(
+            selectinload(Proposal.assignments), selectinload(Proposal.reviews),
+            selectinload(Proposal.conflict_declarations)))
+    ).unique().scalars())
 
 
 # ---------------------------------------------------------------- the pilot's contact person
