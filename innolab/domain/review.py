@@ -21,7 +21,7 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import DomainError, audit, notifications, permissions
-from .conflicts import conflict_of, not_conflicted
+from .conflicts import conflict_of, not_conflicted, ties_of
 from .locking import lock
 from .search import contains, proposal_match_or
 from .states import latest_check, ready_for_decision, required_checks
@@ -99,6 +99,7 @@ def eligible_reviewers(p: Proposal) -> list[User]:
         .order_by(User.name, User.id)
     ).scalars().unique().all()
     assigned = {a.reviewer_id for a in p.assignments}
+    ties_of(users)  # everyone's ties at once; conflict_of reads them
     return [u for u in users if u.id not in assigned and conflict_of(u, p) is None]
 
 
@@ -551,6 +552,7 @@ def contact_candidates(p: Proposal) -> list[User]:
     users = db.session.execute(
         select(User).join(UserRole).where(User.active.is_(True)).order_by(User.name, User.id)
     ).scalars().unique().all()
+    ties_of(users)  # everyone's ties at once; conflict_of reads them
     return [u for u in users if conflict_of(u, p) is None]
 
 

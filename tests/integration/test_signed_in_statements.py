@@ -3,6 +3,8 @@ show: what a row's permission checks and labels read is loaded for all rows at o
 only, never timings (bench/profile_pages.py measures the time)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import event
 
@@ -82,3 +84,46 @@ def test_my_reviews_cost_the_same_statements_for_many_assignments(client, login)
     assert html.count("Entwurf fortsetzen") == 5
     assert html.count("Wieder öffnen") == 5
     assert html.count("Interessenkonflikt erklärt") == 5
+
+
+def _reviewers(org_domain, start, n):
+    """`n` reviewers; every third shares the mail domain of the proposing organisation's
+    members (a flag: a conflict until a coordinator decides it)."""
+    return [f.staff("reviewer", name=f"Gutachter {i:02d}",
+                    email=f"g{i}@{org_domain if i % 3 == 0 else 'innolab.test'}")
+            for i in range(start, start + n)]
+
+
+def test_the_staff_page_costs_the_same_statements_for_many_staff_members(client, login):
+    org = f.organisation(owner=f.user(email="inhaber@stadtwerke-nord.de"))
+    p = f.proposal(org=org, status="submitted", title="Digitale Bauakte")
+    coordinator = f.staff("coordinator")
+    _reviewers("stadtwerke-nord.de", 0, 3)
+    c = login(coordinator)
+    _, few_sql = _count(c, f"/staff/review/proposals/{p.id}")
+    _reviewers("stadtwerke-nord.de", 3, 9)
+    many, many_sql = _count(c, f"/staff/review/proposals/{p.id}")
+    assert many_sql == few_sql
+    html = many.get_data(as_text=True)
+    assert "gleiche E-Mail-Domain wie ein Mitglied der Organisation" in html
+    options = re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', html)
+    eligible = sorted(o.strip() for o in options if o.strip().startswith("Gutachter"))
+    assert eligible == [f"Gutachter {i:02d} (g{i}@innolab.test)" for i in range(12)
+                        if i % 3 != 0]
+
+
+def test_the_inbox_counts_open_flags_in_the_same_statements_for_many_staff_members(client,
+                                                                                   login):
+    org = f.organisation(owner=f.user(email="inhaber@stadtwerke-nord.de"))
+    f.proposal(org=org, status="submitted", title="Digitale Bauakte")
+    coordinator = f.staff("coordinator")
+    _reviewers("stadtwerke-nord.de", 0, 3)
+    c = login(coordinator)
+    few, few_sql = _count(c, "/staff/review/")
+    _reviewers("stadtwerke-nord.de", 3, 9)
+    many, many_sql = _count(c, "/staff/review/")
+    assert many_sql == few_sql
+    # the coordinators' pointer counts every open flag (every third reviewer's)
+    assert "1 offener Hinweis auf einen Interessenkonflikt" in few.get_data(as_text=True)
+    assert "4 offene Hinweise auf Interessenkonflikte" in many.get_data(as_text=True)
+    assert "Digitale Bauakte" in many.get_data(as_text=True)
