@@ -4,7 +4,8 @@ Run by hand: `.venv/bin/python bench/profile_pages.py` (SQLite) or
 `BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/<db> .venv/bin/python
 bench/profile_pages.py`. It builds the data set of `bench/run.py` (its `build`, the same
 BENCH_PROPOSALS), signs in as a coordinator, a reviewer and a partner, and for each page prints
-the median and 95th percentile of REPEAT requests through the WSGI app (no network), the SQL
+the median and 95th percentile of REPEAT requests through the WSGI app (no network), the
+median CPU time of the process (less swayed by other load on the machine), the SQL
 statements per request and, with PROFILE_TOP > 0, the top of a pyinstrument profile of the
 same requests (`PROFILE_TOP=0` for the table only). Nothing is asserted; the figures go into
 docs/performance.md by hand.
@@ -92,23 +93,24 @@ def measure(app, tokens, proposal_id):
             s["_user_id"] = tokens[who]
         first = client.get(url, headers=headers)  # warm up
         assert first.status_code == 200, (url, first.status_code)
-        times = []
+        times, cpu = [], []
         statements["n"] = 0
         for _ in range(REPEAT):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             response = client.get(url, headers=headers)
             times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
             assert response.status_code == 200, (url, response.status_code)
         per_request = statements["n"] / REPEAT
         times.sort()
         p95 = times[int(len(times) * 0.95) - 1]
-        rows.append((name, statistics.median(times), p95, per_request))
+        rows.append((name, statistics.median(times), p95, statistics.median(cpu), per_request))
         if PROFILE_TOP:
             profiles.append((name, url, _profile(client, url, headers)))
 
-    print(f"{'Seite':40} {'Median ms':>10} {'p95 ms':>8} {'SQL/Anfrage':>12}")
-    for name, median, p95, per_request in rows:
-        print(f"{name:40} {median:10.1f} {p95:8.1f} {per_request:12.1f}")
+    print(f"{'Seite':40} {'Median ms':>10} {'p95 ms':>8} {'CPU ms':>7} {'SQL/Anfrage':>12}")
+    for name, median, p95, cpu_ms, per_request in rows:
+        print(f"{name:40} {median:10.1f} {p95:8.1f} {cpu_ms:7.1f} {per_request:12.1f}")
     for name, url, text in profiles:
         print(f"\n=== {name} ({url}), {REPEAT} Anfragen ===")
         print(text)
