@@ -113,6 +113,16 @@ def domain_flags(domain: str | None) -> bool:
                 or domain.endswith(RESERVED_SUFFIXES))
 
 
+def _flagging_domains(users) -> dict[int, str]:
+    """The mail domains of `users` that raise a flag when shared, by user id."""
+    result = {}
+    for u in users:
+        domain = mail_domain(u.email)
+        if domain is not None and domain_flags(domain):
+            result[u.id] = domain
+    return result
+
+
 def _with_domain(domain: str):
     return func.lower(User.email).like("%@" + escape_like(domain), escape=ESCAPE)
 
@@ -139,42 +149,64 @@ def ties(user) -> Ties:
     of conflicts of interest (kept for the session until something is written)."""
     if not _is_staff(user):
         return Ties()
+    return ties_of([user])[user.id]
+
+
+def ties_of(users) -> dict[int, Ties]:
+    """`ties` of several staff members at once, by user id, in the same few queries as for
+    one (the lists that ask about every reviewer or staff member); kept like `ties`."""
     cache = db.session.info.setdefault(_CACHE, {})
-    if user.id in cache:
-        return cache[user.id]
-    result = Ties()
-    declared: list[tuple[int, str | None]] = [
-        (row[0], row[1]) for row in db.session.execute(
-            select(ReviewAssignment.proposal_id, ReviewAssignment.conflict_reason)
-            .where(ReviewAssignment.reviewer_id == user.id,
-                   ReviewAssignment.conflict_declared_at.is_not(None)))]
-    declared += [(row[0], row[1]) for row in db.session.execute(
-        select(ConflictDeclaration.proposal_id, ConflictDeclaration.reason)
-        .where(ConflictDeclaration.user_id == user.id))]
-    for proposal_id, reason in declared:
-        result.proposals.setdefault(proposal_id, Conflict(DECLARED, reason))
-    domain = mail_domain(user.email)
-    if domain_flags(domain):
-        assert domain is not None
-        decisions = dict(db.session.execute(
-            select(DomainFlagDecision.organisation_id, DomainFlagDecision.decision)
-            .where(DomainFlagDecision.user_id == user.id, DomainFlagDecision.domain == domain)
-        ).all())
-        for org_id in db.session.execute(
-                select(Membership.organisation_id).join(User, User.id == Membership.user_id)
-                .where(_with_domain(domain), Membership.user_id != user.id)).scalars():
-            decision = decisions.get(org_id)
-            if decision != CLEARED:
-                result.organisations[org_id] = Conflict(MAIL_DOMAIN, domain,
-                                                        open=decision is None)
-    for org_id in db.session.execute(select(FormerMembership.organisation_id)
-                                     .where(FormerMembership.user_id == user.id)).scalars():
-        result.organisations[org_id] = Conflict(FORMER_MEMBER)
-    for org_id in db.session.execute(select(Membership.organisation_id)
-                                     .where(Membership.user_id == user.id)).scalars():
-        result.organisations[org_id] = Conflict(MEMBER)
-    cache[user.id] = result
-    return result
+    staff = {u.id: u for u in users if _is_staff(u)}
+    missing = [uid for uid in staff if uid not in cache]
+    if missing:
+        result = {uid: Ties() for uid in missing}
+        declared = list(db.session.execute(
+            select(ReviewAssignment.reviewer_id, ReviewAssignment.proposal_id,
+                   ReviewAssignment.conflict_reason)
+            .where(ReviewAssignment.reviewer_id.in_(missing),
+                   ReviewAssignment.conflict_declared_at.is_not(None))
+            .order_by(ReviewAssignment.id)))
+        declared += list(db.session.execute(
+            select(ConflictDeclaration.user_id, ConflictDeclaration.proposal_id,
+                   ConflictDeclaration.reason)
+            .where(ConflictDeclaration.user_id.in_(missing))
+            .order_by(ConflictDeclaration.id)))
+        for uid, proposal_id, reason in declared:
+            result[uid].proposals.setdefault(proposal_id, Conflict(DECLARED, reason))
+        domains = _flagging_domains(staff[uid] for uid in missing)
+        if domains:
+            decisions = {(row.user_id, row.organisation_id): row.decision
+                         for row in db.session.execute(
+                             select(DomainFlagDecision.user_id,
+                                    DomainFlagDecision.organisation_id,
+                                    DomainFlagDecision.decision, DomainFlagDecision.domain)
+                             .where(DomainFlagDecision.user_id.in_(sorted(domains))))
+                         if row.domain == domains[row.user_id]}
+            for domain in sorted(set(domains.values())):
+                members: dict[int, set[int]] = {}  # organisation: its members of the domain
+                for org_id, member_id in db.session.execute(
+                        select(Membership.organisation_id, Membership.user_id)
+                        .join(User, User.id == Membership.user_id)
+                        .where(_with_domain(domain))):
+                    members.setdefault(org_id, set()).add(member_id)
+                for uid in (u for u, d in domains.items() if d == domain):
+                    for org_id, member_ids in members.items():
+                        if not member_ids - {uid}:
+                            continue  # only the staff member themself
+                        decision = decisions.get((uid, org_id))
+                        if decision != CLEARED:
+                            result[uid].organisations[org_id] = Conflict(
+                                MAIL_DOMAIN, domain, open=decision is None)
+        for uid, org_id in db.session.execute(
+                select(FormerMembership.user_id, FormerMembership.organisation_id)
+                .where(FormerMembership.user_id.in_(missing))):
+            result[uid].organisations[org_id] = Conflict(FORMER_MEMBER)
+        for uid, org_id in db.session.execute(
+                select(Membership.user_id, Membership.organisation_id)
+                .where(Membership.user_id.in_(missing))):
+            result[uid].organisations[org_id] = Conflict(MEMBER)
+        cache.update(result)
+    return {uid: cache[uid] for uid in staff}
 
 
 def conflict_of(user, p: Proposal) -> Conflict | None:
@@ -226,6 +258,7 @@ def conflicted_staff(p: Proposal) -> list[tuple[User, Conflict]]:
     staff = db.session.execute(
         select(User).join(UserRole).where(User.active.is_(True)).order_by(User.name, User.id)
     ).scalars().unique().all()
+    ties_of(staff)  # everyone's ties at once; conflict_of reads them
     return [(u, c) for u in staff if (c := conflict_of(u, p)) is not None]
 
 
@@ -290,27 +323,36 @@ def flags(organisation: Organisation | None = None) -> list[Flag]:
     staff = db.session.execute(
         select(User).join(UserRole).where(User.active.is_(True)).order_by(User.name, User.id)
     ).scalars().unique().all()
-    result = []
-    for u in staff:
-        domain = mail_domain(u.email)
-        if not domain_flags(domain):
-            continue
-        assert domain is not None
-        query = (select(Organisation).join(Membership, Membership.organisation_id
-                                           == Organisation.id)
-                 .join(User, User.id == Membership.user_id)
-                 .where(_with_domain(domain), Membership.user_id != u.id,
-                        ~Organisation.id.in_(select(Membership.organisation_id)
-                                             .where(Membership.user_id == u.id))))
+    domains = _flagging_domains(staff)
+    if not domains:
+        return []
+    flagged = [u for u in staff if u.id in domains]
+    ids = sorted(domains)
+    own: dict[int, set[int]] = {}  # the staff members' own organisations (never a flag)
+    for uid, org_id in db.session.execute(
+            select(Membership.user_id, Membership.organisation_id)
+            .where(Membership.user_id.in_(ids))):
+        own.setdefault(uid, set()).add(org_id)
+    decisions = {(d.user_id, d.organisation_id, d.domain): d for d in db.session.execute(
+        select(DomainFlagDecision).where(DomainFlagDecision.user_id.in_(ids))).scalars()}
+    members: dict[str, dict[int, set[int]]] = {}  # domain: organisation: its members of it
+    for domain in sorted(set(domains.values())):
+        query = (select(Membership.organisation_id, Membership.user_id)
+                 .join(User, User.id == Membership.user_id).where(_with_domain(domain)))
         if organisation is not None:
-            query = query.where(Organisation.id == organisation.id)
-        for org in db.session.execute(query).scalars().unique():
-            decision = db.session.execute(
-                select(DomainFlagDecision).where(
-                    DomainFlagDecision.organisation_id == org.id,
-                    DomainFlagDecision.user_id == u.id, DomainFlagDecision.domain == domain)
-            ).scalar_one_or_none()
-            result.append(Flag(u, org, domain, decision))
+            query = query.where(Membership.organisation_id == organisation.id)
+        for org_id, member_id in db.session.execute(query):
+            members.setdefault(domain, {}).setdefault(org_id, set()).add(member_id)
+    org_ids = sorted({o for by_org in members.values() for o in by_org})
+    orgs = {o.id: o for o in db.session.execute(
+        select(Organisation).where(Organisation.id.in_(org_ids))).scalars()} if org_ids else {}
+    result = []
+    for u in flagged:
+        domain = domains[u.id]
+        for org_id, member_ids in members.get(domain, {}).items():
+            if not member_ids - {u.id} or org_id in own.get(u.id, set()):
+                continue
+            result.append(Flag(u, orgs[org_id], domain, decisions.get((u.id, org_id, domain))))
     return sorted(result, key=lambda f: (not f.open, f.organisation.name.lower(),
                                          f.user.name.lower(), f.user.id))
 

@@ -12,7 +12,7 @@ from datetime import date
 
 from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import and_, func, literal, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -21,7 +21,7 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import DomainError, audit, notifications, permissions
-from .conflicts import conflict_of, not_conflicted
+from .conflicts import conflict_of, not_conflicted, ties_of
 from .locking import lock
 from .search import contains, proposal_match_or
 from .states import latest_check, ready_for_decision, required_checks
@@ -99,6 +99,7 @@ def eligible_reviewers(p: Proposal) -> list[User]:
         .order_by(User.name, User.id)
     ).scalars().unique().all()
     assigned = {a.reviewer_id for a in p.assignments}
+    ties_of(users)  # everyone's ties at once; conflict_of reads them
     return [u for u in users if u.id not in assigned and conflict_of(u, p) is None]
 
 
@@ -530,11 +531,17 @@ def inbox_query(viewer, q: str = "", status: str = "", challenge: str = "",
 
 
 def my_assignments(user) -> list[ReviewAssignment]:
+    """The reviewer's assignments, newest first, with what each row's permission checks read
+    (`permissions.view_internal`, `write_review`, `reopen_review`: the proposal's assignments,
+    declarations and reviews) loaded for all rows at once."""
     return list(db.session.execute(
         select(ReviewAssignment).join(ReviewAssignment.proposal)
         .where(ReviewAssignment.reviewer_id == user.id)
         .order_by(ReviewAssignment.created_at.desc(), ReviewAssignment.id.desc())
-    ).scalars())
+        .options(contains_eager(ReviewAssignment.proposal).options(
+            selectinload(Proposal.assignments), selectinload(Proposal.reviews),
+            selectinload(Proposal.conflict_declarations)))
+    ).unique().scalars())
 
 
 # ---------------------------------------------------------------- the pilot's contact person
@@ -545,6 +552,7 @@ def contact_candidates(p: Proposal) -> list[User]:
     users = db.session.execute(
         select(User).join(UserRole).where(User.active.is_(True)).order_by(User.name, User.id)
     ).scalars().unique().all()
+    ties_of(users)  # everyone's ties at once; conflict_of reads them
     return [u for u in users if conflict_of(u, p) is None]
 
 

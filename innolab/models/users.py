@@ -105,7 +105,8 @@ class User(UserMixin, Model):
         return {Role(r.role) for r in self.role_rows}
 
     def has_role(self, *roles: Role) -> bool:
-        mine = {r.value for r in self.roles}
+        # asked many times a page (every permission check): the stored values, no Role set
+        mine = {r.role for r in self.role_rows}
         return any(Role(r).value in mine for r in roles)
 
     @property
