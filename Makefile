@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint setup venv vendor translations db demo messages clean bench oidc-provider
+.PHONY: run test lint setup venv vendor translations db demo messages clean bench bench-weight oidc-provider
 
 run: setup db demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -63,6 +63,10 @@ messages: venv
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# What a first visit weighs (bytes as nginx sends them; Chromium with an empty cache).
+bench-weight: setup
+	$(BIN)/python bench/weight.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor tests/oidc/provider/node_modules
