@@ -75,9 +75,10 @@ messages: venv
 bench: setup
 	$(BIN)/python bench/run.py
 
-# What a first visit weighs (bytes as nginx sends them; Chromium with an empty cache).
+# What a first visit weighs (bytes as nginx sends them; Chromium with an empty cache);
+# ARGS=--lighthouse adds Lighthouse's mobile performance score of each page.
 bench-weight: setup
-	$(BIN)/python bench/weight.py
+	$(BIN)/python bench/weight.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor tests/oidc/provider/node_modules

@@ -10,13 +10,18 @@ on-the-fly level 5 for our own files – and fonts and images as they are. Heade
 counted. The figures go into docs/performance.md by hand; nothing here is asserted.
 
 WEIGHT_WIDTH sets the window's width in CSS px (default 1280); WEIGHT_VERBOSE=1 lists every
-response.
+response. `--lighthouse` (`make bench-weight ARGS=--lighthouse`) also runs Lighthouse
+(the npm devDependency, 12.2.3) on each page against the same server with Debian's Chromium
+headless: its mobile preset (a Moto G Power's screen, simulated slow 4G and 4× slower CPU),
+performance only; it prints the score and the metrics it is made of.
 """
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -118,6 +123,26 @@ def load(browser, url: str) -> list[tuple[str, str, int, int]]:
     return rows
 
 
+LIGHTHOUSE = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "lighthouse"
+METRICS = (("first-contentful-paint", "FCP"), ("largest-contentful-paint", "LCP"),
+           ("total-blocking-time", "TBT"), ("cumulative-layout-shift", "CLS"),
+           ("speed-index", "SI"))
+
+
+def lighthouse(url: str) -> str:
+    """One Lighthouse run (mobile, performance) of `url`: the score and its metrics."""
+    out = subprocess.run(
+        [str(LIGHTHOUSE), url, "--only-categories=performance", "--output=json",
+         "--output-path=stdout", "--quiet", f"--chrome-path={CHROMIUM}",
+         "--chrome-flags=--headless=new --no-sandbox --disable-gpu"],
+        check=True, capture_output=True, text=True, timeout=180,
+    )
+    report = json.loads(out.stdout)
+    score = round(report["categories"]["performance"]["score"] * 100)
+    parts = [f"{short} {report['audits'][key]['displayValue']}" for key, short in METRICS]
+    return f"{score:3d}   " + ", ".join(parts)
+
+
 def main() -> None:
     tmp = tempfile.mkdtemp(prefix="innolab-weight-")
     app, base, server = serve(tmp)
@@ -145,6 +170,10 @@ def main() -> None:
                         print(f"    {k:5} {raw / 1024:8.1f} -> {sent / 1024:7.1f}  "
                               f"{urlsplit(url).path}")
             browser.close()
+        if "--lighthouse" in sys.argv[1:]:
+            print("\nLighthouse 12.2.3, mobile (simulated slow 4G, 4× CPU), Leistung:")
+            for name, path in pages(app):
+                print(f"{name:14} {lighthouse(base + path)}")
     finally:
         server.shutdown()
     print("(KB = 1024 Bytes)")
