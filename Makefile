@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint setup venv vendor translations db demo messages clean bench bench-inprocess oidc-provider
+.PHONY: run test lint setup venv vendor translations db demo messages clean bench bench-inprocess bench-weight oidc-provider
 
 run: setup db demo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -38,12 +38,23 @@ $(VENV)/.stamp-install: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-vendor: static/vendor/.stamp
+vendor: static/vendor/.stamp static/vendor/kern/kern.pruned.css
 
-static/vendor/.stamp: package.json package-lock.json scripts/vendor.sh
+# vendor.sh subsets the fonts with the venv's fontTools (order-only: a new setup.cfg alone
+# does not copy everything again).
+static/vendor/.stamp: package.json package-lock.json scripts/vendor.sh scripts/purge-kern.mjs \
+		scripts/subset_fonts.py | $(VENV)/.stamp-install
 	npm ci --no-audit --no-fund --loglevel=error
-	sh scripts/vendor.sh
+	PYTHON=$(BIN)/python sh scripts/vendor.sh
 	touch $@
+
+# Which of KERN's rules stay depends on the classes in the templates, our JavaScript and the
+# Python package: prune again (under a second) when one of them changed.
+PRUNE_CONTENT := $(shell find templates static/js innolab \( -name '*.html' -o -name '*.js' -o -name '*.py' \) 2>/dev/null)
+
+static/vendor/kern/kern.pruned.css: static/vendor/.stamp $(PRUNE_CONTENT)
+	node scripts/purge-kern.mjs static/vendor/kern/kern.min.css $@
+	gzip -9 -k -f -n $@
 
 translations: venv
 	$(BIN)/pybabel compile --statistics -d innolab/translations
@@ -68,6 +79,11 @@ bench: setup
 
 bench-inprocess: setup
 	$(BIN)/python bench/run.py
+
+# What a first visit weighs (bytes as nginx sends them; Chromium with an empty cache);
+# ARGS=--lighthouse adds Lighthouse's mobile performance score of each page.
+bench-weight: setup
+	$(BIN)/python bench/weight.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor tests/oidc/provider/node_modules

@@ -1,7 +1,7 @@
 """Benchmark: how fast the busiest pages answer with a realistic amount of data.
 
-Run by hand: `make bench` (SQLite) or `BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/<db>
-make bench`. It builds its own database (N proposals spread over every status, published
+Run by hand: `make bench-inprocess` (SQLite) or `BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/<db>
+make bench-inprocess`. It builds its own database (N proposals spread over every status, published
 pilots, challenges), then requests each page REPEAT times through the WSGI app (no network)
 and prints the median and 95th percentile per page and the number of SQL statements per
 request. The figures go into docs/performance.md by hand; nothing here is asserted.
