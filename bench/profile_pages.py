@@ -23,9 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pyinstrument import Profiler
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from bench.run import REPEAT, build
+from bench.run import REPEAT, build, count_statements
 from innolab import create_app
 from innolab.config import _database_url
 from innolab.domain import sessions
@@ -77,13 +77,7 @@ def pages(proposal_id):
 
 
 def measure(app, tokens, proposal_id):
-    statements = {"n": 0}
-    with app.app_context():
-        engine = db.engine
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _count(*args):
-        statements["n"] += 1
+    statements = count_statements(app)
 
     rows = []
     profiles = []

@@ -103,13 +103,7 @@ def measure(app, token, proposal_id):
         ("Vorschlag, Ansicht für Mitarbeitende", f"/staff/review/proposals/{proposal_id}", token,
          {}),
     ]
-    statements = {"n": 0}
-    with app.app_context():
-        engine = db.engine
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _count(*args):
-        statements["n"] += 1
+    statements = count_statements(app)
 
     print(f"{'Seite':42} {'Median ms':>10} {'p95 ms':>8} {'SQL/Anfrage':>12}")
     for name, url, tok, headers in pages:
@@ -129,6 +123,19 @@ def measure(app, token, proposal_id):
         times.sort()
         p95 = times[int(len(times) * 0.95) - 1]
         print(f"{name:42} {statistics.median(times):10.1f} {p95:8.1f} {per_request:12.1f}")
+
+
+def count_statements(app) -> dict:
+    """A counter {"n": …} of the SQL statements `app`'s engine sends from now on."""
+    statements = {"n": 0}
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(*args):
+        statements["n"] += 1
+
+    return statements
 
 
 def main():
