@@ -9,13 +9,11 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..domain import audit, opendata, permissions, showcase
 from ..domain import review as rv
 from ..links import external_url
 from ..extensions import db, login_manager
-from ..models import Challenge
 from ..models._base import utcnow
 from ..review.forms import InboxFilterForm
 from ..web.pagecache import cacheable
@@ -240,10 +238,9 @@ def export_proposals():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     require(permissions.see_all_submissions(current_user))
-    challenges_ = db.session.execute(select(Challenge).order_by(Challenge.title)).scalars().all()
-    filters = InboxFilterForm(request.args, challenges_).cleaned()
+    filters = InboxFilterForm(request.args, rv.inbox_challenges()).cleaned()
     proposals = db.session.execute(
-        rv.inbox_query(current_user, **filters)).scalars().unique().all()
+        rv.inbox_query(current_user, **filters).options(*rv.EXPORT_ROW)).scalars().unique().all()
     body = opendata.proposals_csv(proposals)
     audit.record(current_user, "proposal.export", None, count=len(proposals),
                  **{k: v for k, v in filters.items() if v})

@@ -31,7 +31,7 @@ from ..models import (
     ReviewAssignment, TimelineEntry, User, UserRole,
 )
 from ..models._base import utcnow
-from . import DomainError, audit
+from . import DomainError, audit, changes
 from .locking import lock
 from .search import ESCAPE, escape_like
 
@@ -357,8 +357,13 @@ def flags(organisation: Organisation | None = None) -> list[Flag]:
                                          f.user.name.lower(), f.user.id))
 
 
+_open_flags: changes.Kept[int] = changes.Kept(60, 1)
+
+
 def open_flag_count() -> int:
-    return sum(1 for f in flags() if f.open)
+    """How many flags wait for a decision (the inbox's notice), kept while nothing changes."""
+    return changes.derived(_open_flags, "open",
+                           lambda: sum(1 for f in flags() if f.open))
 
 
 def decide_flag(organisation: Organisation, user: User, decision: str, reason: str,

@@ -12,11 +12,11 @@ from datetime import date
 
 from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import and_, func, literal, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, defaultload, lazyload, selectinload
 
 from ..extensions import db
 from ..models import (
-    CRITERIA, Check, CheckCondition, CheckKind, CheckOutcome, Organisation, Proposal,
+    CRITERIA, Challenge, Check, CheckCondition, CheckKind, CheckOutcome, Organisation, Proposal,
     Recommendation, Review, ReviewAssignment, Role, Status, TimelineEntry, User, UserRole,
 )
 from ..models._base import utcnow
@@ -495,6 +495,21 @@ OPEN_STATUSES = (Status.SUBMITTED.value, Status.IN_REVIEW.value,
 _STATS_SORTS = ("average_desc", "average_asc", "reviews_desc", "reviews_asc")
 
 
+# What a row of the inbox shows loaded with it (the checks); what it does not show (topics,
+# the organisation's members, who made a check) only if asked for. The export adds the
+# reviews (EXPORT_ROW).
+INBOX_ROW = (selectinload(Proposal.checks).lazyload(Check.officer),
+             lazyload(Proposal.topics),
+             defaultload(Proposal.organisation).lazyload(Organisation.memberships),
+             defaultload(Proposal.challenge).lazyload(Challenge.topics))
+EXPORT_ROW = (selectinload(Proposal.assignments), selectinload(Proposal.reviews))
+
+
+def inbox_challenges():
+    """(id, title) of every challenge, by title: the choices of the inbox's filter."""
+    return db.session.execute(select(Challenge.id, Challenge.title).order_by(Challenge.title)).all()
+
+
 def inbox_query(viewer, q: str = "", status: str = "", challenge: str = "",
                 sort: str = "submitted_desc"):
     """Submitted proposals that `viewer` has no conflict of interest with, filtered and
@@ -503,8 +518,7 @@ def inbox_query(viewer, q: str = "", status: str = "", challenge: str = "",
     every status but drafts."""
     stmt = (select(Proposal)
             .where(Proposal.status != Status.DRAFT.value, not_conflicted(viewer))
-            .options(selectinload(Proposal.assignments), selectinload(Proposal.reviews),
-                     selectinload(Proposal.checks)))
+            .options(*INBOX_ROW))
     # the reviews' figures of every proposal only where the sort needs them; the page's
     # own are read for its rows (review_stats_of)
     stats = review_stats()

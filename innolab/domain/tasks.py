@@ -23,7 +23,7 @@ from ..models import (
     Check, CheckCondition, CheckKind, Membership, Proposal, ReportStatus, ResultsReport,
     ReviewAssignment, Role, Status,
 )
-from . import organisations, permissions, workflow
+from . import changes, organisations, permissions, workflow
 from .conflicts import conflict_of
 from .states import latest_check, open_conditions
 
@@ -239,6 +239,37 @@ def pending(user, today: date | None = None, limit: int | None = None) -> Pendin
     if limit is not None and len(tasks) > limit:
         return Pending(tasks[:limit], more=True)
     return Pending(tasks)
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many tasks wait (at most LIMIT) and whether there are more: what the header shows."""
+
+    n: int
+    more: bool = False
+
+    def __len__(self) -> int:
+        return self.n
+
+
+# The header's count, kept per person under the change marker it was worked out after: while
+# nothing has changed (in any process), the next page shows the same count without working
+# out a task. What changes outside the app shows after KEEP_SECONDS at the latest.
+KEEP_SECONDS = 60
+_counts: changes.Kept[Count] = changes.Kept(KEEP_SECONDS, 5000)
+
+
+def counted(user, today: date | None = None) -> Count:
+    """The header's count of `user`'s tasks: `pending(user, limit=LIMIT)`, kept (see above)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Count(0)
+    today = today or date.today()
+
+    def work_out() -> Count:
+        found = pending(user, today, limit=LIMIT)
+        return Count(len(found), found.more)
+
+    return changes.derived(_counts, (user.id, today), work_out)
 
 
 def for_user(user, today: date | None = None) -> list[Task]:

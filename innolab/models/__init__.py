@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see every table."""
 from .audit import AuditEvent
+from .changes import ChangeMarker
 from .conflicts import ConflictDeclaration, DomainFlagDecision, FormerMembership
 from .challenges import Authority, Challenge, ChallengeStatus, Topic, challenge_topics
 from .editing import EditSnapshot
@@ -48,5 +49,5 @@ __all__ = [
     "SignInThrottle", "RetentionNotice", "DataExport", "ExportStatus", "TermsConsent",
     "RecoveryCode", "SecondFactor", "AccessibilityFeedback", "FeedbackStatus", "SignLanguageVideo",
     "ConflictDeclaration", "DomainFlagDecision", "FormerMembership",
-    "UserSession",
+    "UserSession", "ChangeMarker",
 ]

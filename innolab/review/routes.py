@@ -6,7 +6,6 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..domain import conflicts, paging, permissions, uploads, workflow
 from ..domain import review as rv
@@ -15,7 +14,7 @@ from ..domain.states import BY_ACTION, MEMBER
 from ..extensions import db, login_manager
 from ..i18n import format_date
 from ..models import (
-    CRITERIA, Challenge, CheckCondition, CheckKind, Organisation, Proposal, Role, User,
+    CRITERIA, CheckCondition, CheckKind, Organisation, Proposal, Role, User,
 )
 from ..web import confirm, page_number, redirect_to, render, require
 from . import bp
@@ -70,8 +69,7 @@ def _back(p: Proposal):
 def inbox():
     if not permissions.see_all_submissions(current_user):
         return redirect_to(url_for(".mine"))
-    challenges = db.session.execute(select(Challenge).order_by(Challenge.title)).scalars().all()
-    form = InboxFilterForm(request.args, challenges)
+    form = InboxFilterForm(request.args, rv.inbox_challenges())
     filters = form.cleaned()
     page = paging.paginate(rv.inbox_query(current_user, **filters), Proposal.id,
                            page=page_number(), per_page=PER_PAGE)

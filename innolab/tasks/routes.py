@@ -22,15 +22,17 @@ def _tasks_of_this_request() -> tasks.Pending:
 
 @bp.app_context_processor
 def _open_tasks():
-    def open_tasks() -> tasks.Pending:
+    def open_tasks() -> tasks.Pending | tasks.Count:
+        """The header's count: the task page's own list there, elsewhere `tasks.counted`."""
         if not getattr(current_user, "is_authenticated", False):
-            return tasks.Pending([])
+            return tasks.Count(0)
+        if "innolab.tasks" in request.environ:
+            return request.environ["innolab.tasks"]
         try:
-            return _tasks_of_this_request()
+            return tasks.counted(current_user)
         except SQLAlchemyError:  # an error page after a failed transaction still renders
             db.session.rollback()
-            request.environ["innolab.tasks"] = tasks.Pending([])
-            return request.environ["innolab.tasks"]
+            return tasks.Count(0)
 
     return {"open_tasks": open_tasks}
 

@@ -3,9 +3,14 @@ overdue marks; a task is gone once done; sign-in lands there; the header counts 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import textwrap
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from innolab.extensions import db
 from innolab.models import Check, Review, ReviewAssignment
@@ -22,8 +27,8 @@ def _tasks(client) -> str:
     return page_text(response)
 
 
-def _count_in_header(client) -> int | None:
-    html = client.get("/tasks/").get_data(as_text=True)
+def _count_in_header(client, address="/tasks/") -> int | None:
+    html = client.get(address).get_data(as_text=True)
     found = re.search(r"Meine Aufgaben <span class=\"kern-badge[^>]*><span[^>]*>"
                       r"<span aria-hidden=\"true\">(\d+)</span>", html)
     return int(found.group(1)) if found else None
@@ -171,3 +176,58 @@ def test_english_task_page(people, client, login):
     login(people["owner"])
     text = _tasks(client)
     assert "My tasks" in text and "Make the requested changes and resubmit" in text
+
+
+# Another process changes the data: the same app, started anew, on the same database.
+_ELSEWHERE = textwrap.dedent("""
+    import sys, tempfile
+    from innolab import create_app
+    from innolab.extensions import db
+    from innolab.models import Proposal
+    app = create_app({"SECRET_KEY": "test-secret-key-not-for-production", "TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": sys.argv[1], "UPLOAD_FOLDER": tempfile.mkdtemp(),
+                      "RATELIMIT_ENABLED": False, "SMTP_HOST": ""})
+    with app.app_context():
+        db.session.get(Proposal, int(sys.argv[2])).status = "submitted"
+        db.session.commit()
+""")
+
+
+def test_the_header_count_follows_a_change_in_another_process(app, people, client, login):
+    """The header's count is kept while nothing changes; a change committed by another
+    process (another gunicorn worker) shows on the next page all the same."""
+    f.proposal(org=people["org"], status="submitted", title="Erster Vorschlag")
+    waiting = f.proposal(org=people["org"], status="draft", title="Noch ein Entwurf")
+    login(people["coordinator"])
+    assert _count_in_header(client, "/proposals/") == 1
+    assert _count_in_header(client, "/proposals/") == 1  # now from what was kept
+
+    subprocess.run([sys.executable, "-c", _ELSEWHERE, app.config["SQLALCHEMY_DATABASE_URI"],
+                    str(waiting.id)], check=True, cwd=Path(__file__).resolve().parents[2],
+                   timeout=120)
+    assert _count_in_header(client, "/proposals/") == 2
+
+    f.proposal(org=people["org"], status="submitted", title="Aus diesem Prozess")
+    assert _count_in_header(client, "/proposals/") == 3
+
+
+def test_the_kept_count_spares_the_work_while_nothing_changes(people, client, login):
+    for i in range(3):
+        f.proposal(org=people["org"], status="submitted", title=f"Vorschlag {i}")
+    login(people["coordinator"])
+    asked: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        asked.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert _count_in_header(client, "/proposals/") == 3
+        first = [s for s in asked if "FROM proposals" in s]
+        asked.clear()
+        assert _count_in_header(client, "/proposals/") == 3
+        again = [s for s in asked if "FROM proposals" in s]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(again) < len(first)
+    assert not any("proposals.status IN" in s for s in again)  # no candidate looked for
