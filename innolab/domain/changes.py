@@ -4,23 +4,25 @@ once and to every other process through one marker row in the database.
 A commit that adds, changes or deletes a row of any model but the QUIET ones (sessions, the
 audit trail, mail, notifications …: nothing a page derives a figure from) counts as a change,
 and so do UPDATE and DELETE statements run through the session (retention, bulk changes).
-After such a commit
+Such a commit
 
-1. the hooks registered with `on_change` run in this process (the page cache empties itself);
-2. the `change_markers` row gets a new random value, in a short transaction of its own.
+1. gives the `change_markers` row a new random value, in the same transaction, just before it
+   commits: the new value becomes visible together with the change, or not at all;
+2. then runs the hooks registered with `on_change` in this process (the page cache empties
+   itself).
 
 `marker()` reads that value (one statement). A figure worked out from the data and kept with
 the marker read before it (the header's task count, `domain/tasks.py`) is still right for as
-long as the marker reads the same, in any process. The marker is written after the commit is
-visible: a process that reads the new value sees the change; one that read the old value may
-keep a fresher figure under it, never a staler one under the new. A change made outside the
-app (SQL by hand, a restore) writes no marker: what is kept under a marker also expires.
+long as the marker reads the same, in any process: a process that reads the new value sees
+the change. Committing transactions queue for the one row only from that update to their
+commit, the last moment of the transaction (on SQLite every write queues anyway). A change made
+outside the app (SQL by hand, a restore) writes no marker: what is kept under a marker also
+expires.
 
 A new model counts as shown unless it is added to QUIET, so it is safe by default.
 """
 from __future__ import annotations
 
-import logging
 import secrets
 import threading
 import time
@@ -29,8 +31,6 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -40,8 +40,6 @@ from ..models import (
     NotificationPreference, OutboxMail, RecoveryCode, RetentionNotice, SecondFactor,
     SignInThrottle, UserSession,
 )
-
-log = logging.getLogger(__name__)
 
 # What no page derives a figure from: a commit that changes only these is no change.
 QUIET = (AuditEvent, ChangeMarker, DataExport, EditSnapshot, FormReceipt, MailSend, Notification,
@@ -84,14 +82,12 @@ def derived(kept: Kept[V], key: Hashable, work_out: Callable[[], V]) -> V:
     return value
 
 
-def write_marker(bind: Engine) -> None:
-    """A new marker value, in a transaction of its own on `bind`."""
-    value = secrets.token_hex(16)
-    values = {"value": value, "changed_at": utcnow()}
-    with bind.begin() as conn:
-        if not conn.execute(update(ChangeMarker).where(ChangeMarker.id == 1)
-                            .values(**values)).rowcount:
-            conn.execute(insert(ChangeMarker).values(id=1, **values))
+def write_marker(session: Session) -> None:
+    """A new marker value, in the session's transaction."""
+    values = {"value": secrets.token_hex(16), "changed_at": utcnow()}
+    if not session.execute(update(ChangeMarker).where(ChangeMarker.id == 1)
+                           .values(**values)).rowcount:  # type: ignore[attr-defined]
+        session.execute(insert(ChangeMarker).values(id=1, **values))
 
 
 V = TypeVar("V")
@@ -153,6 +149,13 @@ def _note_bulk(state):
         state.session.info[_CHANGED] = True
 
 
+@event.listens_for(Session, "before_commit")
+def _mark(session):
+    session.flush()  # what is still pending notes itself first (before_flush)
+    if session.info.get(_CHANGED):
+        write_marker(session)
+
+
 @event.listens_for(Session, "after_commit")
 def _commit(session):
     session.info.pop(_MARKER, None)
@@ -160,13 +163,6 @@ def _commit(session):
         return
     for hook in list(_HOOKS):
         hook()
-    bind = session.get_bind()
-    if not isinstance(bind, Engine):  # a session joined to an outer transaction
-        return
-    try:
-        write_marker(bind)
-    except SQLAlchemyError:  # the change itself is committed; kept figures expire
-        log.warning("could not write the change marker", exc_info=True)
 
 
 @event.listens_for(Session, "after_soft_rollback")
