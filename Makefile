@@ -55,6 +55,7 @@ PRUNE_CONTENT := $(shell find templates static/js innolab \( -name '*.html' -o -
 static/vendor/kern/kern.pruned.css: static/vendor/.stamp $(PRUNE_CONTENT)
 	node scripts/purge-kern.mjs static/vendor/kern/kern.min.css $@
 	gzip -9 -k -f -n $@
+	$(BIN)/python scripts/brotli_copy.py $@
 
 translations: venv
 	$(BIN)/pybabel compile --statistics -d innolab/translations

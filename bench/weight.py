@@ -4,9 +4,10 @@ Run by hand: `make bench-weight` (or `.venv/bin/python bench/weight.py`). It bui
 SQLite database with the demo data (`innolab.demo.seed`, as `make demo`), serves the app with
 werkzeug on a free port of 127.0.0.1 and loads each page in Debian's Chromium (Playwright) in
 a new browser context, so nothing is cached. For every response it counts the body as nginx
-would send it (deploy/nginx/innolab.conf): text (HTML, CSS, JavaScript, SVG, JSON) compressed
-with gzip -9 – what `scripts/vendor.sh` writes for gzip_static, a little smaller than nginx's
-on-the-fly level 5 for our own files – and fonts and images as they are. Headers are not
+would send it to a browser that accepts Brotli, as they all do (deploy/nginx/innolab.conf):
+text (HTML, CSS, JavaScript, SVG, JSON) compressed with Brotli – the vendored files at quality
+11, as `scripts/vendor.sh` writes them for brotli_static, the pages and our own files at
+nginx's on-the-fly level 5 – and fonts and images as they are. Headers are not
 counted. The figures go into docs/performance.md by hand; nothing here is asserted.
 
 WEIGHT_WIDTH sets the window's width in CSS px (default 1280); WEIGHT_VERBOSE=1 lists every
@@ -17,7 +18,6 @@ performance only; it prints the score and the metrics it is made of.
 """
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import os
@@ -31,13 +31,14 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import brotli
 from flask import url_for
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from innolab import create_app, links
-from innolab.demo import seed
+from innolab.demo import DEMO_PASSWORD, seed
 from innolab.extensions import db
 from innolab.models import Proposal
 
@@ -48,6 +49,7 @@ TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+
               "application/manifest+json", "application/xml")
 WIDTH = int(os.environ.get("WEIGHT_WIDTH", "1280"))
 VERBOSE = os.environ.get("WEIGHT_VERBOSE") == "1"
+DEMO_PARTNER = "partner@innolab.example"
 
 
 def serve(tmp: str):
@@ -80,12 +82,31 @@ def pages(app) -> list[tuple[str, str]]:
             ("Piloten", url_for("showcase.pilots")),
             ("ein Pilot", url_for("showcase.pilot", proposal_id=pilot)),
             ("Anmeldung", url_for("auth.login")),
+            ("Vorschlag", url_for("proposals.new")),  # signed in as the demo partner
         ]
 
 
-def sent_bytes(content_type: str, body: bytes) -> int:
+SIGNED_IN = {"Vorschlag"}
+
+
+def session_cookies(browser, base: str) -> list[dict]:
+    """Sign in as the demo partner through the login form; the cookies of that session."""
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.get_by_label("E-Mail-Adresse").fill(DEMO_PARTNER)
+    page.get_by_label("Passwort", exact=True).fill(DEMO_PASSWORD)
+    page.locator("main").get_by_role("button", name="Anmelden").click()
+    page.get_by_role("button", name="Abmelden").wait_for()
+    cookies = context.cookies()
+    context.close()
+    return cookies
+
+
+def sent_bytes(url: str, content_type: str, body: bytes) -> int:
     if any(content_type.startswith(t) for t in TEXT_TYPES):
-        return len(gzip.compress(body, compresslevel=9, mtime=0))
+        quality = 11 if urlsplit(url).path.startswith("/static/vendor/") else 5
+        return len(brotli.compress(body, quality=quality))
     return len(body)
 
 
@@ -102,9 +123,13 @@ def kind(url: str, content_type: str) -> str:
     return "other"
 
 
-def load(browser, url: str) -> list[tuple[str, str, int, int]]:
-    """(url, kind, raw bytes, sent bytes) of every response of one cold load of `url`."""
+def load(browser, url: str, cookies: list[dict] | None = None
+         ) -> list[tuple[str, str, int, int]]:
+    """(url, kind, raw bytes, sent bytes) of every response of one cold load of `url` (with
+    the session's `cookies`, if any)."""
     context = browser.new_context(viewport={"width": WIDTH, "height": 900}, locale="de-DE")
+    if cookies:
+        context.add_cookies(cookies)
     page = context.new_page()
     seen: list = []
     page.on("response", lambda response: seen.append(response))
@@ -118,7 +143,7 @@ def load(browser, url: str) -> list[tuple[str, str, int, int]]:
         body = response.body()
         content_type = (response.headers.get("content-type") or "").split(";")[0].strip()
         rows.append((response.url, kind(response.url, content_type), len(body),
-                     sent_bytes(content_type, body)))
+                     sent_bytes(response.url, content_type, body)))
     context.close()
     return rows
 
@@ -129,10 +154,15 @@ METRICS = (("first-contentful-paint", "FCP"), ("largest-contentful-paint", "LCP"
            ("speed-index", "SI"))
 
 
-def lighthouse(url: str) -> str:
-    """One Lighthouse run (mobile, performance) of `url`: the score and its metrics."""
+def lighthouse(url: str, cookies: list[dict] | None = None) -> str:
+    """One Lighthouse run (mobile, performance) of `url`, with the session's `cookies` if
+    any: the score and its metrics."""
+    extra = []
+    if cookies:
+        cookie = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+        extra.append("--extra-headers=" + json.dumps({"Cookie": cookie}))
     out = subprocess.run(
-        [str(LIGHTHOUSE), url, "--only-categories=performance", "--output=json",
+        [str(LIGHTHOUSE), url, *extra, "--only-categories=performance", "--output=json",
          "--output-path=stdout", "--quiet", f"--chrome-path={CHROMIUM}",
          "--chrome-flags=--headless=new --no-sandbox --disable-gpu"],
         check=True, capture_output=True, text=True, timeout=180,
@@ -147,15 +177,17 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="innolab-weight-")
     app, base, server = serve(tmp)
     print(f"Erster Besuch, leerer Cache, Chromium {WIDTH} px breit; Bytes wie nginx sie sendet "
-          "(Text gzip -9, Schriften und Bilder wie sie sind), ohne Header")
+          "(Text Brotli: Fremdpakete Stufe 11, sonst 5; Schriften und Bilder wie sie sind), ohne "
+          "Header")
     header = f"{'Seite':14} {'Anfr.':>5} {'HTML':>8} {'CSS':>8} {'JS':>8} {'Sonst':>8} " \
              f"{'Schrift':>8} {'ohne Schr.':>11} {'gesamt':>9}"
     print(header)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            cookies = session_cookies(browser, base)
             for name, path in pages(app):
-                rows = load(browser, base + path)
+                rows = load(browser, base + path, cookies if name in SIGNED_IN else None)
                 by_kind: dict[str, int] = defaultdict(int)
                 for _url, k, _raw, sent in rows:
                     by_kind[k] += sent
@@ -173,7 +205,8 @@ def main() -> None:
         if "--lighthouse" in sys.argv[1:]:
             print("\nLighthouse 12.2.3, mobile (simulated slow 4G, 4× CPU), Leistung:")
             for name, path in pages(app):
-                print(f"{name:14} {lighthouse(base + path)}")
+                print(f"{name:14} "
+                      f"{lighthouse(base + path, cookies if name in SIGNED_IN else None)}")
     finally:
         server.shutdown()
     print("(KB = 1024 Bytes)")

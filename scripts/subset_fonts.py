@@ -78,6 +78,55 @@ def subset_one(source: Path, target: Path) -> None:
     font.save(str(target))
 
 
+# The fonts a browser draws with until Fira Sans has arrived (font-display: swap), and what one
+# letter of them is wide on average, in em, over SAMPLE: read with fontTools from Debian's
+# Liberation Sans (metrically the same as Arial, which Windows and macOS have) and DejaVu Sans
+# (what Linux draws `sans-serif` with). A fallback face scales its font to Fira Sans's width
+# (size-adjust) and lines (ascent/descent overrides), so text keeps its lines when Fira Sans
+# replaces it and the page does not shift (cumulative layout shift).
+SAMPLE = ("Die Verwaltung des Landes Mecklenburg-Vorpommern erprobt neue Lösungen mit Start-ups "
+          "und Partnern. Herausforderungen, Piloten und Ergebnisse 2026 – öffentlich für alle "
+          "Bürgerinnen und Bürger.")
+# (family, weights, local() names, Fira Sans file of those weights, mean width in em)
+FALLBACKS = (
+    ("Fira Sans Fallback", "400", ("Arial", "ArialMT", "Liberation Sans",
+                                   "LiberationSans-Regular", "Arimo"),
+     "FiraSans-Regular.woff2", 0.4665),
+    ("Fira Sans Fallback", "500 700", ("Arial Bold", "Arial-BoldMT", "Liberation Sans Bold",
+                                       "LiberationSans-Bold", "Arimo Bold"),
+     "FiraSans-SemiBold.woff2", 0.5012),
+    ("Fira Sans Fallback DejaVu", "400", ("DejaVu Sans", "DejaVuSans"),
+     "FiraSans-Regular.woff2", 0.5278),
+    ("Fira Sans Fallback DejaVu", "500 700", ("DejaVu Sans Bold", "DejaVuSans-Bold"),
+     "FiraSans-SemiBold.woff2", 0.5970),
+)
+
+
+def mean_width(font: TTFont, text: str = SAMPLE) -> float:
+    """The mean advance of the letters of `text` in em."""
+    cmap, metrics = font.getBestCmap(), font["hmtx"]
+    return sum(metrics[cmap[ord(c)]][0] for c in text) / len(text) / font["head"].unitsPerEm
+
+
+def fallback_face(family: str, weights: str, names: tuple[str, ...], fira: TTFont,
+                  width: float) -> str:
+    """An @font-face rule: a local font scaled to Fira Sans's width and line metrics (the
+    overrides are in em of the scaled font, hence divided by the scale)."""
+    scale = mean_width(fira) / width
+    em = fira["head"].unitsPerEm
+    hhea = fira["hhea"]
+    sources = ", ".join(f"local('{name}')" for name in names)
+    return ("@font-face {\n"
+            f"  font-family: '{family}';\n"
+            f"  font-weight: {weights};\n"
+            f"  src: {sources};\n"
+            f"  size-adjust: {scale * 100:.1f}%;\n"
+            f"  ascent-override: {hhea.ascent / em / scale * 100:.1f}%;\n"
+            f"  descent-override: {-hhea.descent / em / scale * 100:.1f}%;\n"
+            f"  line-gap-override: {hhea.lineGap / em / scale * 100:.1f}%;\n"
+            "}")
+
+
 def fingerprint(path: Path) -> str:
     """As innolab/web/assets.py computes it: the first 12 hex digits of the SHA-256."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
@@ -106,6 +155,11 @@ def main(source: Path = SOURCE, target: Path = TARGET) -> None:
         kb_in, kb_out = (source / name).stat().st_size / 1024, out.stat().st_size / 1024
         print(f"{out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}: "
               f"{kb_out:.0f} KB (from {kb_in:.0f} KB)")
+    rules.append("/* Fallback faces with Fira Sans's metrics (innolab.css names them after "
+                 "'Fira Sans') */")
+    for family, weights, names, name, width in FALLBACKS:
+        rules.append(fallback_face(family, weights, names,
+                                   TTFont(str(source / name), recalcTimestamp=False), width))
     (target / "fira-sans.css").write_text("\n".join(rules) + "\n", encoding="utf-8")
 
 

@@ -15,6 +15,7 @@ node scripts/purge-kern.mjs static/vendor/kern/kern.min.css static/vendor/kern/k
 "$PYTHON" scripts/subset_fonts.py node_modules/@kern-ux/native/dist/fonts/fira-sans static/vendor/fonts
 cp node_modules/axe-core/axe.min.js static/vendor/axe/
 # Pre-compressed copies of the vendored files (rebuilt with them, so never stale) for nginx's
-# gzip_static (deploy/nginx/innolab.conf): no CPU per request. Our own files nginx compresses.
+# brotli_static and gzip_static (deploy/nginx/innolab.conf): no CPU per request, at the best
+# ratio. Our own files nginx compresses.
 find static/vendor -type f \( -name '*.css' -o -name '*.js' -o -name '*.svg' -o -name '*.json' \) \
-  -size +1k -exec gzip -9 -k -f -n {} \;
+  -size +1k -exec gzip -9 -k -f -n {} \; -exec "$PYTHON" scripts/brotli_copy.py {} \;

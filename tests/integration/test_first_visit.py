@@ -1,8 +1,10 @@
 """A light first visit: the pages preload the subset fonts the font CSS names, that CSS swaps
 in the fallback font while they load, and the pages link KERN's pruned CSS, not the bundle
 (scripts/vendor.sh, scripts/subset_fonts.py, scripts/purge-kern.mjs)."""
+import gzip
 import re
 
+import brotli
 import pytest
 from fontTools.ttLib import TTFont
 
@@ -46,7 +48,8 @@ def test_a_page_preloads_the_fonts_its_font_css_names_with_the_same_address(clie
 
 def test_the_font_css_swaps_and_names_existing_latin_subsets(client):
     css = _served_font_css(client)
-    faces = re.findall(r"@font-face\s*{([^}]*)}", css)
+    faces = [f for f in re.findall(r"@font-face\s*{([^}]*)}", css)
+             if "font-family: 'Fira Sans';" in f]
     assert len(faces) >= 4
     weights = set()
     for face in faces:
@@ -65,6 +68,31 @@ def test_the_font_css_swaps_and_names_existing_latin_subsets(client):
     assert weights == {400, 500, 600, 700}
 
 
+def test_the_fallback_faces_scale_local_fonts_to_fira_sans(client):
+    """Arial (or a font of its metrics) and DejaVu Sans stand in for Fira Sans until it has
+    come, scaled to its width and lines; they load nothing (tests/browser/test_font_fallback.py
+    measures that nothing moves)."""
+    css = _served_font_css(client)
+    faces = {(re.search(r"font-family: '([^']+)'", f).group(1),
+              re.search(r"font-weight: ([\d ]+);", f).group(1)): f
+             for f in re.findall(r"@font-face\s*{([^}]*)}", css) if "Fallback" in f}
+    assert set(faces) == {("Fira Sans Fallback", "400"), ("Fira Sans Fallback", "500 700"),
+                          ("Fira Sans Fallback DejaVu", "400"),
+                          ("Fira Sans Fallback DejaVu", "500 700")}
+    for face in faces.values():
+        assert "url(" not in face and "local('" in face
+        size = float(re.search(r"size-adjust: ([\d.]+)%", face).group(1))
+        assert 75 < size < 110
+    # DejaVu Sans is wider than Arial: it is scaled down more
+    assert (float(re.search(r"size-adjust: ([\d.]+)%",
+                            faces[("Fira Sans Fallback DejaVu", "400")]).group(1))
+            < float(re.search(r"size-adjust: ([\d.]+)%",
+                              faces[("Fira Sans Fallback", "400")]).group(1)))
+    site = (STATIC / "css" / "innolab.css").read_text(encoding="utf-8")
+    assert re.search(r'--kern-typography-font-family-fira-sans: "Fira Sans", '
+                     r'"Fira Sans Fallback",\s*"Fira Sans Fallback DejaVu", sans-serif', site)
+
+
 def test_pages_link_the_pruned_kern_css_and_no_noto_sans(client):
     for path in PAGES:
         page = client.get(path).get_data(as_text=True)
@@ -76,6 +104,24 @@ def test_pages_link_the_pruned_kern_css_and_no_noto_sans(client):
     pruned = STATIC / "vendor" / "kern" / "kern.pruned.css"
     assert pruned.stat().st_size < full / 2
     assert pruned.with_name("kern.pruned.css.gz").exists()  # for nginx's gzip_static
+    assert pruned.with_name("kern.pruned.css.br").exists()  # for nginx's brotli_static
     # KERN's own font CSS (no font-display) is neither copied nor imported
     assert not (STATIC / "vendor" / "kern" / "fonts").exists()
     assert "@font-face" not in pruned.read_text(encoding="utf-8")
+
+
+def test_every_precompressed_vendored_file_holds_its_file():
+    """The set-up's .gz and .br copies (scripts/vendor.sh) are what nginx sends instead of the
+    file: each must decode to the file as it is now, and each text file has both."""
+    vendor = STATIC / "vendor"
+    texts = [p for p in vendor.rglob("*") if p.suffix in {".css", ".js", ".svg", ".json"}
+             and p.stat().st_size > 1024]
+    assert texts
+    for path in texts:
+        for suffix, decode in ((".gz", gzip.decompress), (".br", brotli.decompress)):
+            copy = path.with_name(path.name + suffix)
+            assert copy.exists(), copy
+            assert decode(copy.read_bytes()) == path.read_bytes(), copy
+        # Brotli at quality 11 is smaller than gzip -9
+        assert (path.with_name(path.name + ".br").stat().st_size
+                < path.with_name(path.name + ".gz").stat().st_size), path
