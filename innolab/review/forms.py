@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, HiddenField, RadioField, SearchField, SelectField, TextAreaField
+from wtforms import Form, HiddenField, RadioField, SearchField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..domain import review as rv
 from ..domain.states import status_label
 from ..models import CRITERIA, CheckKind, CheckOutcome, Status
-from ..web.forms import add_error, within_calendar
+from ..web.forms import SelectField, add_error, within_calendar
 from ..web.input_checks import bounded_int
 from ..domain.notifications import review_due_date
 from datetime import date
