@@ -132,7 +132,7 @@ def proposal_match(q: str | None):
         return false(), None
     if _dialect(db.session) == "postgresql":
         tsq = _tsquery(terms)
-        return _vector.op("@@")(tsq), func.ts_rank_cd(_vector, tsq)
+        return _vector.op("@@")(tsq), func.ts_rank(_vector, tsq)
     match = literal_column(FTS_TABLE).op("MATCH")(literal(_fts_query(terms)))
     rank = (select(-func.bm25(literal_column(FTS_TABLE), *FTS_WEIGHTS))
             .select_from(_fts).where(match, _fts.c.rowid == Proposal.id).scalar_subquery())
