@@ -21,12 +21,12 @@ class Fingerprints:
         self._seen: dict[str, tuple[float, str]] = {}
 
     def of(self, filename: str) -> str | None:
+        cached = self._seen.get(filename)  # only names once found inside the folder
+        if cached and not self.watch:
+            return cached[1]
         path = (self.folder / filename).resolve()
         if not path.is_relative_to(self.folder):
             return None
-        cached = self._seen.get(filename)
-        if cached and not self.watch:
-            return cached[1]
         try:
             mtime = path.stat().st_mtime
         except OSError:
