@@ -227,9 +227,10 @@ def review_totals():
 
 def knockouts_of(proposals) -> dict[int, list[Criterion]]:
     """For a page of proposals, the knock-out criteria each is below the minimum on (one
-    query for the means; the rule is `below_minimum`)."""
-    ids = [p.id for p in proposals if p.challenge is not None and p.challenge.criteria
-           and any(row.knockout_min is not None for row in p.challenge.criteria)]
+    query for the means on knock-out criteria; the rule is `below_minimum`; the criteria are
+    loaded only for a proposal that has such means)."""
+    proposals = list(proposals)
+    ids = [p.id for p in proposals if p.challenge_id is not None]
     if not ids:
         return {}
     rows = db.session.execute(

@@ -77,7 +77,7 @@ class Challenge(Versioned, Model):
     # (domain/criteria.py).
     criteria: Mapped[list[ChallengeCriterion]] = relationship(
         back_populates="challenge", cascade="all, delete-orphan",
-        order_by="ChallengeCriterion.position", lazy="selectin")
+        order_by="ChallengeCriterion.position")
 
     def is_open(self, today: date | None = None) -> bool:
         """Open for proposals: published and the deadline has not passed."""
