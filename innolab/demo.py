@@ -33,11 +33,11 @@ from .models import (
 DEMO_PASSWORD = "innolab-demo-2026"
 
 # (name, English name, description, weight, scale up to, knock-out minimum)
-CRITERIA_ANFRAGEN = (
-    ("Nutzen für Bürgerinnen und Bürger", "Benefit for citizens",
-     "Wie viel schneller und verständlicher werden Anfragen beantwortet?", 3, 5, None),
-    ("Barrierefreiheit", "Accessibility",
-     "Ist die Lösung nach BITV 2.0 barrierefrei nutzbar, auch in Leichter Sprache?", 2, 10, 6),
+CRITERIA_PHISHING = (
+    ("Wirkung auf das Sicherheitsbewusstsein", "Effect on security awareness",
+     "Erkennen Beschäftigte Phishing danach nachweislich öfter?", 3, 5, None),
+    ("Datenschutz der Auswertung", "Privacy of the evaluation",
+     "Bleiben einzelne Beschäftigte in den Auswertungen unerkennbar?", 2, 10, 6),
     ("Umsetzbarkeit", "Feasibility",
      "Lässt sich der Pilot mit Team und Zeitplan realistisch umsetzen?", 1, 5, None),
 )
@@ -546,8 +546,8 @@ def _story(users, authorities, topics) -> None:
         challenges[key] = (c, status)
     # one challenge published with criteria of its own (the others use the default five)
     for position, (name_de, name_en, description_de, weight, scale, minimum) in enumerate(
-            CRITERIA_ANFRAGEN):
-        challenges["anfragen"][0].criteria.append(ChallengeCriterion(
+            CRITERIA_PHISHING):
+        challenges["phishing"][0].criteria.append(ChallengeCriterion(
             position=position, name_de=name_de, name_en=name_en, description_de=description_de,
             weight=weight, scale_max=scale, knockout_min=minimum))
 

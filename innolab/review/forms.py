@@ -77,8 +77,8 @@ SORTS = {
     "reference_desc": _l("Aktenzeichen absteigend"),
     "title_asc": _l("Titel A–Z"),
     "title_desc": _l("Titel Z–A"),
-    "average_desc": _l("Ø Bewertung, beste zuerst"),
-    "average_asc": _l("Ø Bewertung, schwächste zuerst"),
+    "average_desc": _l("Gesamtwert (gewichtet), höchster zuerst"),
+    "average_asc": _l("Gesamtwert (gewichtet), niedrigster zuerst"),
     "reviews_desc": _l("Gutachten, meiste zuerst"),
     "reviews_asc": _l("Gutachten, wenigste zuerst"),
 }
