@@ -165,9 +165,6 @@ def _criteria_page(c, form: CriterionForm | None = None, status: int = 200):
                   max_criteria=criteria.MAX_CRITERIA)
 
 
-@bp.get("/<int:challenge_id>/criteria")
-def criteria_page(challenge_id: int):
-    return _criteria_page(_challenge(challenge_id))
 
 
 def _refused(exc: criteria.CriteriaRefused, c, form: CriterionForm | None = None):
@@ -192,9 +189,13 @@ def customise_criteria(challenge_id: int):
     return redirect_to(url_for(".criteria_page", challenge_id=c.id))
 
 
-@bp.post("/<int:challenge_id>/criteria")
-def add_criterion(challenge_id: int):
+@bp.route("/<int:challenge_id>/criteria", methods=["GET", "POST"])
+def criteria_page(challenge_id: int):
+    """The challenge's criteria; a POST adds one (one rule for both: an out-of-range number
+    in the path is then a 404 for either method)."""
     c = _challenge(challenge_id)
+    if request.method == "GET":
+        return _criteria_page(c)
     form = CriterionForm()
     if not form.validate():
         return _criteria_page(c, form, 422)
