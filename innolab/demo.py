@@ -25,11 +25,22 @@ from .domain.accounts import hash_password
 from .extensions import db
 from .models import (
     CRITERIA, Document, DocumentVersion, Message, Milestone, PilotGoal,
-    Authority, Challenge, ChallengeStatus, CheckKind, CheckOutcome, MemberRole, Membership,
+    Authority, Challenge, ChallengeCriterion, ChallengeStatus, CheckKind, CheckOutcome,
+    MemberRole, Membership,
     Organisation, OutboxMail, Proposal, Recommendation, Role, Topic, User, UserRole,
 )
 
 DEMO_PASSWORD = "innolab-demo-2026"
+
+# (name, English name, description, weight, scale up to, knock-out minimum)
+CRITERIA_PHISHING = (
+    ("Wirkung auf das Sicherheitsbewusstsein", "Effect on security awareness",
+     "Erkennen Beschäftigte Phishing danach nachweislich öfter?", 3, 5, None),
+    ("Datenschutz der Auswertung", "Privacy of the evaluation",
+     "Bleiben einzelne Beschäftigte in den Auswertungen unerkennbar?", 2, 10, 6),
+    ("Umsetzbarkeit", "Feasibility",
+     "Lässt sich der Pilot mit Team und Zeitplan realistisch umsetzen?", 1, 5, None),
+)
 DOMAIN = "innolab.example"
 
 
@@ -533,6 +544,12 @@ def _story(users, authorities, topics) -> None:
             c.published_at = _at(-70)
             audit.record(coordinator, "challenge.publish", c, title=title)
         challenges[key] = (c, status)
+    # one challenge published with criteria of its own (the others use the default five)
+    for position, (name_de, name_en, description_de, weight, scale, minimum) in enumerate(
+            CRITERIA_PHISHING):
+        challenges["phishing"][0].criteria.append(ChallengeCriterion(
+            position=position, name_de=name_de, name_en=name_en, description_de=description_de,
+            weight=weight, scale_max=scale, knockout_min=minimum))
 
     story = _Story(users)
     proposals = {}

@@ -8,9 +8,9 @@ from innolab.domain import sessions
 from innolab.domain.accounts import hash_password
 from innolab.extensions import db
 from innolab.models import (
-    Authority, Challenge, ChallengeStatus, Check, GoalResult, Membership, MemberRole,
-    Organisation, PilotGoal, Proposal, ResultsReport, Review, ReviewAssignment, Role, Topic, User,
-    UserRole,
+    Authority, Challenge, ChallengeCriterion, ChallengeStatus, Check, GoalResult, Membership,
+    MemberRole, Organisation, PilotGoal, Proposal, ResultsReport, Review, ReviewAssignment, Role,
+    Topic, User, UserRole,
 )
 from innolab.models._base import utcnow
 
@@ -94,6 +94,17 @@ def challenge(status=ChallengeStatus.PUBLISHED.value, deadline=None, authority_=
     db.session.add(c)
     db.session.commit()
     return c
+
+
+def criteria(c: Challenge, *specs) -> list[ChallengeCriterion]:
+    """The challenge's own criteria: each spec (name, weight, scale_max[, knockout_min])."""
+    for name, weight, scale, *knockout in specs:
+        c.criteria.append(ChallengeCriterion(
+            position=len(c.criteria), name_de=name, name_en=f"{name} (en)",
+            description_de=f"Wie gut ist {name}?", weight=weight, scale_max=scale,
+            knockout_min=knockout[0] if knockout else None))
+    db.session.commit()
+    return list(c.criteria)
 
 
 COMPLETE = dict(

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..domain import criteria
 from ..domain.challenges import PAST_DEADLINE, ChallengeData
 from ..web.forms import VersionedForm, date_of, plain_name, text_of, within_calendar
 from ..web.input_checks import bounded_int
@@ -64,3 +65,56 @@ class ChallengeForm(VersionedForm, FlaskForm):
                              description_en=self.description_en.data,
                              authority_id=self.authority.data, deadline=date_of(self.deadline),
                              topic_ids=list(self.topics.data or []))
+
+
+# ---------------------------------------------------------------- the challenge's criteria
+
+
+class NumberChoice(SelectField):
+    """A select of numbers; a value not offered is a form error in the user's language."""
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        if self.data not in {c.value for c in self.choices}:
+            raise ValidationError(_l("Bitte wählen Sie einen der angebotenen Werte."))
+
+
+class CriterionForm(FlaskForm):
+    name_de = StringField(_l("Name"), validators=[
+        DataRequired(_l("Bitte geben Sie einen Namen ein.")),
+        Length(max=120, message=_l("Höchstens %(max)d Zeichen.")), plain_name])
+    name_en = StringField(_l("Name (Englisch, optional)"), validators=[
+        Optional(), Length(max=120, message=_l("Höchstens %(max)d Zeichen.")), plain_name])
+    description_de = TextAreaField(_l("Beschreibung (optional)"), validators=[
+        Optional(), Length(max=2000, message=_l("Höchstens %(max)d Zeichen."))])
+    description_en = TextAreaField(_l("Beschreibung (Englisch, optional)"), validators=[
+        Optional(), Length(max=2000, message=_l("Höchstens %(max)d Zeichen."))])
+    weight = NumberChoice(_l("Gewicht"), coerce=_int_or_none, default=1, validators=[
+        InputRequired(_l("Bitte wählen Sie ein Gewicht."))])
+    scale_max = NumberChoice(_l("Skala: von 1 bis"), coerce=_int_or_none,
+                             default=criteria.DEFAULT_SCALE, validators=[
+                                 InputRequired(_l("Bitte wählen Sie den Höchstwert der Skala."))])
+    knockout_min = NumberChoice(_l("Mindestwert (Ausschlusskriterium, optional)"),
+                                coerce=_int_or_none, validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weight.choices = [SelectChoice(n, str(n))
+                               for n in range(1, criteria.MAX_WEIGHT + 1)]
+        self.scale_max.choices = [SelectChoice(n, str(n)) for n in criteria.SCALES]
+        self.knockout_min.choices = [SelectChoice("", _l("kein Mindestwert"))] + [
+            SelectChoice(n, str(n)) for n in range(2, criteria.SCALES[-1] + 1)]
+
+    def validate_knockout_min(self, field):
+        scale = self.scale_max.data
+        if field.data is not None and scale is not None and field.data > scale:
+            raise ValidationError(_l("Der Mindestwert darf nicht über dem Höchstwert der Skala "
+                                     "(%(max)d) liegen.", max=scale))
+
+    def data_object(self) -> criteria.CriterionData:
+        return criteria.CriterionData(
+            name_de=text_of(self.name_de), name_en=self.name_en.data,
+            description_de=self.description_de.data, description_en=self.description_en.data,
+            weight=self.weight.data or 0, scale_max=self.scale_max.data or 0,
+            knockout_min=self.knockout_min.data)

@@ -1,19 +1,22 @@
 """Challenge management for coordinators: write, publish and close challenges."""
 from __future__ import annotations
 
-from flask import abort, flash, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import get_locale
 from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..domain import challenges as domain
+from ..domain import criteria
 from ..domain import permissions
 from ..domain.editing import EditConflict
 from ..domain.topics import all_topics
 from ..extensions import db
+from ..models import ChallengeCriterion
 from ..web import confirm, redirect_to, render, require
+from ..web.forms import text_of
 from . import bp
-from .forms import ChallengeForm
+from .forms import ChallengeForm, CriterionForm
 
 
 @bp.before_request
@@ -138,3 +141,125 @@ class _initial:
         self.authority = c.authority_id
         self.topics = [t.id for t in c.topics]
         self.deadline = c.deadline
+
+
+# ---------------------------------------------------------------- the challenge's criteria
+
+
+REMOVE_QUESTION = _l("Das Kriterium wird aus der Herausforderung entfernt, mit den Bewertungen, "
+                     "die Entwürfe von Gutachten dazu enthalten.")
+
+
+def _criterion(c, criterion_id: int) -> ChallengeCriterion:
+    row = db.session.get(ChallengeCriterion, criterion_id)
+    if row is None or row.challenge_id != c.id:
+        abort(404)
+    return row
+
+
+def _criteria_page(c, form: CriterionForm | None = None, status: int = 200):
+    return render("challenges/criteria.html", status=status, challenge=c,
+                  criteria=criteria.of_challenge(c), own=bool(c.criteria),
+                  frozen=criteria.frozen(c), form=form or CriterionForm(formdata=None),
+                  remove_question=REMOVE_QUESTION, labels=domain.STATUS_LABELS,
+                  max_criteria=criteria.MAX_CRITERIA)
+
+
+
+
+def _refused(exc: criteria.CriteriaRefused, c, form: CriterionForm | None = None):
+    db.session.rollback()
+    if form is not None:
+        form.name_de.errors = list(form.name_de.errors) + [exc.reason]
+        return _criteria_page(_challenge(c.id), form, 422)
+    flash(exc.reason, "error")
+    return redirect_to(url_for(".criteria_page", challenge_id=c.id))
+
+
+@bp.post("/<int:challenge_id>/criteria/customise")
+def customise_criteria(challenge_id: int):
+    c = _challenge(challenge_id)
+    try:
+        criteria.customise(current_user, c)
+    except criteria.CriteriaRefused as exc:
+        return _refused(exc, c)
+    db.session.commit()
+    flash(_l("Die Herausforderung hat jetzt eigene Kriterien, zunächst die fünf üblichen. Sie "
+             "können sie ändern, ergänzen oder entfernen."), "success")
+    return redirect_to(url_for(".criteria_page", challenge_id=c.id))
+
+
+@bp.route("/<int:challenge_id>/criteria", methods=["GET", "POST"])
+def criteria_page(challenge_id: int):
+    """The challenge's criteria; a POST adds one (one rule for both: an out-of-range number
+    in the path is then a 404 for either method)."""
+    c = _challenge(challenge_id)
+    if request.method == "GET":
+        return _criteria_page(c)
+    form = CriterionForm()
+    if not form.validate():
+        return _criteria_page(c, form, 422)
+    try:
+        criteria.add(current_user, c, form.data_object())
+    except criteria.CriteriaRefused as exc:
+        return _refused(exc, c, form)
+    db.session.commit()
+    flash(_l("Das Kriterium „%(name)s“ wurde hinzugefügt.", name=text_of(form.name_de)),
+          "success")
+    return redirect_to(url_for(".criteria_page", challenge_id=c.id))
+
+
+@bp.route("/<int:challenge_id>/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
+def edit_criterion(challenge_id: int, criterion_id: int):
+    c = _challenge(challenge_id)
+    row = _criterion(c, criterion_id)
+    form = CriterionForm(obj=row)
+    if form.validate_on_submit():
+        try:
+            criteria.update(current_user, row, form.data_object())
+        except criteria.CriteriaRefused as exc:
+            db.session.rollback()
+            form.weight.errors = list(form.weight.errors) + [exc.reason]
+        else:
+            db.session.commit()
+            flash(_l("Das Kriterium wurde gespeichert."), "success")
+            return redirect_to(url_for(".criteria_page", challenge_id=c.id))
+    status = 422 if form.is_submitted() else 200
+    c = _challenge(challenge_id)
+    return render("challenges/criterion.html", status=status, challenge=c,
+                  row=_criterion(c, criterion_id), form=form, frozen=criteria.frozen(c))
+
+
+@bp.post("/<int:challenge_id>/criteria/<int:criterion_id>/move")
+def move_criterion(challenge_id: int, criterion_id: int):
+    c = _challenge(challenge_id)
+    row = _criterion(c, criterion_id)
+    step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if step is None or not criteria.move(current_user, row, step):
+        db.session.rollback()
+        flash(_l("Das Kriterium lässt sich nicht weiter in diese Richtung verschieben."), "error")
+    else:
+        db.session.commit()
+        flash(_l("Die Reihenfolge wurde geändert."), "success")
+    return redirect_to(url_for(".criteria_page", challenge_id=c.id) + f"#criterion-{row.id}")
+
+
+@bp.post("/<int:challenge_id>/criteria/<int:criterion_id>/remove")
+def remove_criterion(challenge_id: int, criterion_id: int):
+    c = _challenge(challenge_id)
+    row = _criterion(c, criterion_id)
+    name = row.name_de
+    if not confirm.confirmed():
+        if criteria.frozen(c):
+            flash(criteria.FROZEN, "error")
+            return redirect_to(url_for(".criteria_page", challenge_id=c.id))
+        return confirm.ask(title=_l("Kriterium entfernen: wirklich?"), question=REMOVE_QUESTION,
+                           confirm_label=_l("Entfernen"), summary=[(_l("Kriterium"), name)],
+                           back_url=url_for(".criteria_page", challenge_id=c.id))
+    try:
+        criteria.remove(current_user, row)
+    except criteria.CriteriaRefused as exc:
+        return _refused(exc, c)
+    db.session.commit()
+    flash(_l("Das Kriterium „%(name)s“ wurde entfernt.", name=name), "success")
+    return redirect_to(url_for(".criteria_page", challenge_id=c.id))

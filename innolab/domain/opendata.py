@@ -23,6 +23,7 @@ from innolab.i18n import Localized, lazy_gettext as _l, localized, page_locale
 
 from ..models import CRITERIA, Challenge, OrganisationKind, Proposal, ReportRecommendation
 from ..models._base import utcnow
+from . import criteria
 from . import review as rv
 from . import states
 from . import showcase
@@ -460,7 +461,9 @@ CSV_COLUMNS = (
     ("submitted", _l("Eingereicht am")),
     ("reviews", _l("Abgeschlossene Gutachten")),
     *((f"avg_{c}", rv.CRITERION_LABELS[c]) for c in CRITERIA),
-    ("avg_overall", _l("Durchschnitt gesamt")),
+    ("criteria", _l("Bewertungen je Kriterium")),
+    ("avg_overall", _l("Gesamtwert (gewichtet, Skala 1 bis 5)")),
+    ("knockout", _l("Unter Mindestwert")),
     ("recommendations", _l("Empfehlungen")),
     ("checks", _l("Prüfungen")),
 )
@@ -482,7 +485,8 @@ def _number(value: float | None) -> str:
 
 def proposal_row(p: Proposal) -> list[str]:
     counting = states.counting_reviews(p)
-    averages = rv.average_scores(counting)
+    of = criteria.of_proposal(p)
+    averages = rv.average_scores(counting, of)
     recommendations = Counter(r.recommendation for r in counting if r.recommendation)
     checks = []
     for state in rv.check_states(p):
@@ -498,8 +502,14 @@ def proposal_row(p: Proposal) -> list[str]:
         "status": states.status_label(p.status),
         "submitted": format_date(p.submitted_at, "dd.MM.yyyy") if p.submitted_at else "",
         "reviews": len(counting),
-        **{f"avg_{c}": _number(averages[c]) for c in CRITERIA},
+        # the default five's columns stay for proposals scored on them
+        **{f"avg_{c}": _number(averages.get(c)) for c in CRITERIA},
+        "criteria": "; ".join(f"{c.label} ({_l('Gewicht')} {c.weight}, 1–{c.scale}): "
+                              f"{_number(averages[c.key]) or '–'}" for c in of),
         "avg_overall": _number(averages["overall"]),
+        "knockout": "; ".join(str(_l("unter Mindestwert bei „%(criterion)s“",
+                                     criterion=c.label))
+                              for c in criteria.below_minimum(of, averages)),
         "recommendations": "; ".join(
             f"{rv.RECOMMENDATION_LABELS.get(k, k)}: {n}"
             for k, n in sorted(recommendations.items())),

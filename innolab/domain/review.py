@@ -17,10 +17,11 @@ from sqlalchemy.orm import contains_eager, defaultload, lazyload, selectinload
 from ..extensions import db
 from ..models import (
     CRITERIA, Challenge, Check, CheckCondition, CheckKind, CheckOutcome, Organisation, Proposal,
-    Recommendation, Review, ReviewAssignment, Role, Status, TimelineEntry, User, UserRole,
+    Recommendation, Review, ReviewAssignment, ReviewScore, Role, Status, TimelineEntry, User,
+    UserRole,
 )
 from ..models._base import utcnow
-from . import DomainError, audit, notifications, permissions
+from . import DomainError, audit, criteria, notifications, permissions
 from .conflicts import conflict_of, not_conflicted, ties_of
 from .locking import lock
 from .search import contains, proposal_match_or
@@ -31,35 +32,10 @@ class ReviewRefused(DomainError):
     pass
 
 
-CRITERION_LABELS = {
-    "innovation": _l("Innovationsgrad"),
-    "benefit": _l("Nutzen für die Verwaltung"),
-    "feasibility": _l("Umsetzbarkeit"),
-    "cost_effectiveness": _l("Wirtschaftlichkeit"),
-    "privacy_security": _l("Reife für Datenschutz und Informationssicherheit"),
-}
-# What each criterion asks (shown with it on the review form).
-CRITERION_DESCRIPTIONS = {
-    "innovation": _l("Wie neu ist der Ansatz für die Verwaltung? Gibt es vergleichbare Lösungen "
-                     "schon, und was geht darüber hinaus?"),
-    "benefit": _l("Welches Problem der Verwaltung löst der Vorschlag, für wen, und wie groß ist "
-                  "der Gewinn an Zeit, Qualität oder Bürgernähe?"),
-    "feasibility": _l("Lässt sich der Pilot mit dem beschriebenen Reifegrad, Team und Zeitplan "
-                      "realistisch umsetzen?"),
-    "cost_effectiveness": _l("Stehen die geschätzten Kosten in einem angemessenen Verhältnis "
-                             "zum erwarteten Nutzen, auch für einen späteren Betrieb?"),
-    "privacy_security": _l("Sind Datenschutz, Hosting und Informationssicherheit schlüssig "
-                           "beschrieben und für einen Piloten ausreichend vorbereitet?"),
-}
-assert set(CRITERION_LABELS) == set(CRITERIA) == set(CRITERION_DESCRIPTIONS)
-
-SCORE_LABELS = {
-    1: _l("1 – ungenügend"),
-    2: _l("2 – schwach"),
-    3: _l("3 – befriedigend"),
-    4: _l("4 – gut"),
-    5: _l("5 – sehr gut"),
-}
+# The criteria's labels and descriptions and the scale's words live with the criteria.
+CRITERION_LABELS = criteria.CRITERION_LABELS
+CRITERION_DESCRIPTIONS = criteria.CRITERION_DESCRIPTIONS
+SCORE_LABELS = criteria.SCORE_LABELS
 
 RECOMMENDATION_LABELS = {
     Recommendation.APPROVE.value: _l("Bewilligung empfehlen"),
@@ -161,43 +137,31 @@ def declare_conflict(p: Proposal, reviewer, reason: str) -> ReviewAssignment:
 # ---------------------------------------------------------------- reviews
 
 
-@dataclass(frozen=True)
-class ScoreTotal:
-    """The running total of the scores chosen so far (the review form shows it)."""
-
-    count: int
-    total: int
-    average: float | None
-
-
-def score_total(scores: dict) -> ScoreTotal:
-    values: list[int] = [scores[c] for c in CRITERIA if scores.get(c) in SCORE_LABELS]
-    return ScoreTotal(len(values), sum(values),
-                      round(sum(values) / len(values), 2) if values else None)
-
-
 def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | None,
                 comment: str | None, comments: dict | None = None,
                 submit: bool = False) -> Review:
     """Save the reviewer's draft, or submit it (then it counts, until reopened).
 
-    `scores` maps criteria to 1..5 or None, `comments` criteria to an optional comment.
-    Submitting needs every score and a recommendation.
+    `scores` maps the proposal's criteria (criteria.of_proposal, by key) to a score on the
+    criterion's scale or None, `comments` them to an optional comment. Submitting needs every
+    score and a recommendation.
     """
-    lock(p)
+    lock(p, p.challenge)  # its criteria do not change meanwhile (criteria.frozen)
     was_ready = ready_for_decision(p)
     review = review_of(p, reviewer)
     if review is not None and review.completed:
         raise ReviewRefused(_l("Ihr Gutachten ist abgeschlossen und kann nicht mehr geändert "
                                "werden."))
-    for name in CRITERIA:
-        value = scores.get(name)
-        if value is not None and value not in SCORE_LABELS:
-            raise ReviewRefused(_l("Bewertungen liegen zwischen 1 und 5."))
+    wanted = criteria.of_proposal(p)
+    for c in wanted:
+        value = scores.get(c.key)
+        if value is not None and not c.valid(value):
+            raise ReviewRefused(_l("Bewertungen von „%(criterion)s“ liegen zwischen 1 und "
+                                   "%(max)d.", criterion=c.label, max=c.scale))
     if recommendation not in (None, *RECOMMENDATION_LABELS):
         raise ReviewRefused(_l("Bitte wählen Sie eine Empfehlung aus."))
     if submit:
-        missing = [str(CRITERION_LABELS[c]) for c in CRITERIA if scores.get(c) is None]
+        missing = [str(c.label) for c in wanted if scores.get(c.key) is None]
         if missing:
             raise ReviewRefused(_l("Bitte bewerten Sie noch: %(fields)s",
                                    fields=", ".join(missing)))
@@ -206,12 +170,22 @@ def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | No
     if review is None:
         review = Review(proposal=p, reviewer_id=reviewer.id)
         db.session.add(review)
-    for name in CRITERIA:
-        setattr(review, name, scores.get(name))
     review.recommendation = recommendation
     review.comment = (comment or "").strip() or None
-    for name in CRITERIA:
-        setattr(review, f"{name}_comment", ((comments or {}).get(name) or "").strip() or None)
+    rows = {row.criterion_id: row for row in review.score_rows}
+    for c in wanted:
+        note = ((comments or {}).get(c.key) or "").strip() or None
+        if c.is_default:
+            setattr(review, c.key, scores.get(c.key))
+            setattr(review, f"{c.key}_comment", note)
+        else:
+            row = rows.pop(c.id, None) if c.id is not None else None
+            if row is None:
+                row = ReviewScore(criterion_id=c.id)
+                review.score_rows.append(row)
+            row.score, row.comment = scores.get(c.key), note
+    for row in rows.values():  # scores on criteria the challenge no longer has
+        review.score_rows.remove(row)
     if submit:
         review.submitted_at = utcnow()
         _timeline(p, reviewer, "review_submitted", reviewer.name)
@@ -250,14 +224,10 @@ def submitted_reviews(p: Proposal) -> list[Review]:
     return sorted((r for r in p.reviews if r.completed), key=lambda r: (r.submitted_at, r.id))
 
 
-def average_scores(reviews: list[Review]) -> dict[str, float | None]:
-    result = {}
-    for name in CRITERIA:
-        values = [getattr(r, name) for r in reviews if getattr(r, name) is not None]
-        result[name] = round(sum(values) / len(values), 2) if values else None
-    overall = [r.average for r in reviews if r.average is not None]
-    result["overall"] = round(sum(overall) / len(overall), 2) if overall else None
-    return result
+def average_scores(reviews: list[Review],
+                   of=criteria.DEFAULT_CRITERIA) -> dict[str, float | None]:
+    """Per criterion of `of` the mean score, and "overall" (criteria.averages)."""
+    return criteria.averages(reviews, of)
 
 
 # ---------------------------------------------------------------- checks
@@ -430,9 +400,12 @@ def unpublish(p: Proposal, actor) -> None:
 def review_stats():
     """Per proposal, in SQL: the active assignments (`assigned`), the reviews that count among
     them (`counted`: completed, no conflict of interest; as states.counting_reviews) and the
-    average of those reviews' average scores (`average`). A subquery: the inbox sorts by it
+    mean of those reviews' weighted totals (`average`; criteria.review_totals, the plain mean
+    of the five columns for the default criteria). A subquery: the inbox sorts by it
     and reads it for its page in one query."""
-    review_average = sum((getattr(Review, c) for c in CRITERIA), literal(0)) / float(len(CRITERIA))
+    plain = sum((getattr(Review, c) for c in CRITERIA), literal(0)) / float(len(CRITERIA))
+    totals = criteria.review_totals()
+    review_average = func.coalesce(totals.c.total, plain)
     return (
         select(ReviewAssignment.proposal_id.label("proposal_id"),
                func.count(ReviewAssignment.id).label("assigned"),
@@ -441,6 +414,7 @@ def review_stats():
         .outerjoin(Review, and_(Review.proposal_id == ReviewAssignment.proposal_id,
                                 Review.reviewer_id == ReviewAssignment.reviewer_id,
                                 Review.submitted_at.is_not(None)))
+        .outerjoin(totals, totals.c.review_id == Review.id)
         .where(ReviewAssignment.conflict_declared_at.is_(None))
         .group_by(ReviewAssignment.proposal_id)
         .subquery("review_stats"))

@@ -2,7 +2,9 @@
 from .audit import AuditEvent
 from .changes import ChangeMarker
 from .conflicts import ConflictDeclaration, DomainFlagDecision, FormerMembership
-from .challenges import Authority, Challenge, ChallengeStatus, Topic, challenge_topics
+from .challenges import (
+    Authority, Challenge, ChallengeCriterion, ChallengeStatus, Topic, challenge_topics,
+)
 from .editing import EditSnapshot
 from .content import (
     PAGE_SLUGS, AccessibilityFeedback, FeedbackStatus, PlatformSetting, SignLanguageVideo, SitePage,
@@ -20,7 +22,7 @@ from .receipts import FormReceipt
 from .retention import RetentionNotice
 from .reviews import (
     CRITERIA, Check, CheckCondition, CheckKind, CheckOutcome, Recommendation, Review,
-    ReviewAssignment,
+    ReviewAssignment, ReviewScore,
 )
 from .notifications import Delivery, Notification, NotificationPreference
 from .pilots import (
@@ -34,7 +36,8 @@ from .users import (
 )
 
 __all__ = [
-    "AuditEvent", "Authority", "Challenge", "ChallengeStatus", "Topic", "challenge_topics",
+    "AuditEvent", "Authority", "Challenge", "ChallengeCriterion", "ReviewScore",
+    "ChallengeStatus", "Topic", "challenge_topics",
     "PAGE_SLUGS", "PlatformSetting", "SitePage", "OutboxMail", "Invitation", "MemberRole",
     "Membership",
     "Organisation", "OrganisationKind", "CONTENT_FIELDS", "PILOT_STATES", "Attachment", "Proposal",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, ForeignKey, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
@@ -73,8 +73,40 @@ class Challenge(Versioned, Model):
 
     authority: Mapped[Authority] = relationship(lazy="joined")
     topics: Mapped[list[Topic]] = relationship(secondary=challenge_topics, lazy="selectin")
+    # The challenge's own review criteria, in their order; none: the default five
+    # (domain/criteria.py).
+    criteria: Mapped[list[ChallengeCriterion]] = relationship(
+        back_populates="challenge", cascade="all, delete-orphan",
+        order_by="ChallengeCriterion.position")
 
     def is_open(self, today: date | None = None) -> bool:
         """Open for proposals: published and the deadline has not passed."""
         today = today or date.today()
         return self.status == ChallengeStatus.PUBLISHED.value and self.deadline >= today
+
+
+class ChallengeCriterion(Model):
+    """A review criterion of one challenge, published with it (domain/criteria.py has the
+    rules: the weighted total, the knock-out minimum, when the criteria are frozen)."""
+
+    __tablename__ = "challenge_criteria"
+    __table_args__ = (
+        CheckConstraint("weight >= 1", name="weight_positive"),
+        CheckConstraint("scale_max >= 2", name="scale_at_least_two"),
+        CheckConstraint("knockout_min IS NULL OR (knockout_min >= 1 AND knockout_min <= scale_max)",
+                        name="knockout_within_scale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id", ondelete="CASCADE"),
+                                              index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name_de: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120))
+    description_de: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    scale_max: Mapped[int] = mapped_column(Integer, default=5)  # scored 1..scale_max
+    knockout_min: Mapped[int | None] = mapped_column(Integer)  # below it: knocked out
+
+    challenge: Mapped[Challenge] = relationship(back_populates="criteria")

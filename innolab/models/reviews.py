@@ -12,10 +12,13 @@ from ..extensions import Model
 from ._base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
+    from .challenges import ChallengeCriterion
     from .proposals import Proposal
     from .users import User
 
-# The fixed criteria, each scored 1-5.
+# The default criteria, each scored 1-5, one column each on Review: every review of a proposal
+# without a challenge, or to a challenge without criteria of its own, is scored on these.
+# A challenge's own criteria are scored in ReviewScore rows (domain/criteria.py).
 CRITERIA = ("innovation", "benefit", "feasibility", "cost_effectiveness", "privacy_security")
 
 
@@ -86,6 +89,9 @@ class Review(Model):
 
     proposal: Mapped[Proposal] = relationship(back_populates="reviews")
     reviewer: Mapped[User] = relationship(lazy="joined")
+    # the scores on the challenge's own criteria (none for the default five)
+    score_rows: Mapped[list[ReviewScore]] = relationship(
+        back_populates="review", cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def completed(self) -> bool:
@@ -93,16 +99,34 @@ class Review(Model):
 
     @property
     def scores(self) -> dict[str, int | None]:
-        return {c: getattr(self, c) for c in CRITERIA}
+        """Every score stored on the review, by criterion key (domain/criteria.py `key`):
+        the default five's columns and the rows of a challenge's own criteria."""
+        return {**{c: getattr(self, c) for c in CRITERIA},
+                **{f"c{row.criterion_id}": row.score for row in self.score_rows}}
 
     @property
     def comments(self) -> dict[str, str | None]:
-        return {c: getattr(self, f"{c}_comment") for c in CRITERIA}
+        return {**{c: getattr(self, f"{c}_comment") for c in CRITERIA},
+                **{f"c{row.criterion_id}": row.comment for row in self.score_rows}}
 
-    @property
-    def average(self) -> float | None:
-        values = [v for v in self.scores.values() if v is not None]
-        return round(sum(values) / len(values), 2) if values else None
+
+class ReviewScore(Model):
+    """A review's score (and optional internal comment) on one of the challenge's own
+    criteria."""
+
+    __tablename__ = "review_scores"
+    __table_args__ = (UniqueConstraint("review_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"),
+                                           index=True)
+    criterion_id: Mapped[int] = mapped_column(
+        ForeignKey("challenge_criteria.id", ondelete="CASCADE"), index=True)
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    review: Mapped[Review] = relationship(back_populates="score_rows")
+    criterion: Mapped[ChallengeCriterion] = relationship()
 
 
 class Check(Model):

@@ -7,9 +7,10 @@ from wtforms import Form, HiddenField, RadioField, SearchField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..domain import criteria
 from ..domain import review as rv
 from ..domain.states import status_label
-from ..models import CRITERIA, CheckKind, CheckOutcome, Status
+from ..models import CheckKind, CheckOutcome, Status
 from ..web.forms import SelectField, add_error, within_calendar
 from ..web.input_checks import bounded_int
 from ..domain.notifications import review_due_date
@@ -76,8 +77,8 @@ SORTS = {
     "reference_desc": _l("Aktenzeichen absteigend"),
     "title_asc": _l("Titel A–Z"),
     "title_desc": _l("Titel Z–A"),
-    "average_desc": _l("Ø Bewertung, beste zuerst"),
-    "average_asc": _l("Ø Bewertung, schwächste zuerst"),
+    "average_desc": _l("Gesamtwert (gewichtet), höchster zuerst"),
+    "average_asc": _l("Gesamtwert (gewichtet), niedrigster zuerst"),
     "reviews_desc": _l("Gutachten, meiste zuerst"),
     "reviews_asc": _l("Gutachten, wenigste zuerst"),
 }
@@ -168,62 +169,73 @@ class ConflictForm(FlaskForm):
 # ---------------------------------------------------------------- the review
 
 
-def _score_field(name: str) -> ChoiceField:
-    return ChoiceField(rv.CRITERION_LABELS[name], coerce=_int_or_none,
-                       choices=_opts(rv.SCORE_LABELS.items()), validators=[Optional()])
+def _score_field(c: criteria.Criterion) -> ChoiceField:
+    return ChoiceField(c.label, coerce=_int_or_none, choices=_opts(c.score_labels.items()),
+                       validators=[Optional()])
 
 
-def _comment_field(name: str) -> TextAreaField:
-    return TextAreaField(_l("Kommentar zu „%(criterion)s“", criterion=rv.CRITERION_LABELS[name]),
+def _comment_field(c: criteria.Criterion) -> TextAreaField:
+    return TextAreaField(_l("Kommentar zu „%(criterion)s“", criterion=c.label),
                          validators=[Optional(), Length(max=10000)])
 
 
 class ReviewForm(FlaskForm):
-    innovation = _score_field("innovation")
-    innovation_comment = _comment_field("innovation")
-    benefit = _score_field("benefit")
-    benefit_comment = _comment_field("benefit")
-    feasibility = _score_field("feasibility")
-    feasibility_comment = _comment_field("feasibility")
-    cost_effectiveness = _score_field("cost_effectiveness")
-    cost_effectiveness_comment = _comment_field("cost_effectiveness")
-    privacy_security = _score_field("privacy_security")
-    privacy_security_comment = _comment_field("privacy_security")
+    """The review of a proposal on its criteria (criteria.of_proposal): a score field named by
+    the criterion's key and a comment field `<key>_comment` each. Made by `review_form`."""
+
     recommendation = ChoiceField(_l("Empfehlung"), coerce=_str_or_none,
                                  choices=_opts(rv.RECOMMENDATION_LABELS.items()),
                                  validators=[Optional()])
     comment = TextAreaField(_l("Interner Kommentar"), validators=[Optional(), Length(max=20000)])
 
+    of: tuple[criteria.Criterion, ...] = ()
+
     @property
-    def criteria(self):
-        return [self[name] for name in CRITERIA]
+    def score_fields(self):
+        return [self[c.key] for c in self.of]
 
     def criteria_with_comments(self):
-        """(criterion name, score field, comment field, description) in the criteria's order."""
-        return [(name, self[name], self[f"{name}_comment"], rv.CRITERION_DESCRIPTIONS[name])
-                for name in CRITERIA]
+        """(criterion, score field, comment field) in the criteria's order."""
+        return [(c, self[c.key], self[f"{c.key}_comment"]) for c in self.of]
 
     def scores(self) -> dict:
-        return {name: self[name].data for name in CRITERIA}
+        return {c.key: self[c.key].data for c in self.of}
 
     def comments(self) -> dict:
-        return {name: self[f"{name}_comment"].data for name in CRITERIA}
+        return {c.key: self[f"{c.key}_comment"].data for c in self.of}
 
-    def total(self) -> rv.ScoreTotal:
-        """The running total of the valid scores chosen (computed here too: right without JS)."""
-        return rv.score_total(self.scores())
+    def total(self) -> criteria.ScoreTotal:
+        """The weighted total of the valid scores chosen (computed here too: right without JS)."""
+        return criteria.total(self.scores(), self.of)
 
     def validate_for_submit(self) -> bool:
         """All scores and a recommendation are needed to submit the review."""
         ok = True
-        for f in self.criteria:
-            if f.data is None:
-                add_error(f, _l("Bitte vergeben Sie eine Bewertung von 1 bis 5."))
+        for c in self.of:
+            if self[c.key].data is None:
+                add_error(self[c.key], _l("Bitte vergeben Sie eine Bewertung von 1 bis %(max)d.",
+                                          max=c.scale))
                 ok = False
         if self.recommendation.data is None:
             add_error(self.recommendation, _l("Bitte wählen Sie eine Empfehlung aus."))
             ok = False
         return ok
+
+
+def review_form(of, review=None, **kw) -> ReviewForm:
+    """The review form for the criteria `of`, filled from `review` (a draft) if given."""
+    fields: dict[str, object] = {"of": tuple(of)}
+    for c in of:
+        fields[c.key] = _score_field(c)
+        fields[f"{c.key}_comment"] = _comment_field(c)
+    form_class = type("ReviewForm", (ReviewForm,), fields)
+    if review is not None:
+        scores, comments = review.scores, review.comments
+        kw.setdefault("data", {
+            "recommendation": review.recommendation, "comment": review.comment,
+            **{c.key: scores.get(c.key) for c in of},
+            **{f"{c.key}_comment": comments.get(c.key) for c in of}})
+    return form_class(**kw)
 
 
 # ---------------------------------------------------------------- checks

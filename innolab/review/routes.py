@@ -7,20 +7,18 @@ from flask_babel import gettext as _
 from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user
 
-from ..domain import conflicts, paging, permissions, uploads, workflow
+from ..domain import conflicts, criteria, paging, permissions, uploads, workflow
 from ..domain import review as rv
 from ..domain import states
 from ..domain.states import BY_ACTION, MEMBER
 from ..extensions import db, login_manager
 from ..i18n import format_date
-from ..models import (
-    CRITERIA, CheckCondition, CheckKind, Organisation, Proposal, Role, User,
-)
+from ..models import CheckCondition, CheckKind, Organisation, Proposal, Role, User
 from ..web import confirm, page_number, redirect_to, render, require
 from . import bp
 from .forms import (
     ActForm, AssignForm, CheckForm, ConflictForm, ContactForm, FlagDecisionForm, InboxFilterForm,
-    ReviewForm,
+    ReviewForm, review_form,
 )
 
 PER_PAGE = 20
@@ -77,7 +75,7 @@ def inbox():
     args = {k: v for k, v in filters.items() if v and not (k == "sort" and v == "submitted_desc")}
     return render("review/inbox.html", block="results", form=form, page=page, args=args,
                   sort=filters["sort"], stats=rv.review_stats_of(p.id for p in page.items),
-                  no_stats=rv.ReviewStats(),
+                  no_stats=rv.ReviewStats(), knockouts=criteria.knockouts_of(page.items),
                   filtered=any(filters[k] for k in ("q", "status", "challenge")),
                   check_states=rv.check_states, outcome_labels=rv.OUTCOME_LABELS,
                   open_flags=(conflicts.open_flag_count()
@@ -108,6 +106,8 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
     see_reviews = permissions.see_reviews(user, p)
     reviews = rv.submitted_reviews(p) if see_reviews else []
     counting = {r.id for r in states.counting_reviews(p)}
+    of = criteria.of_proposal(p)
+    averages = rv.average_scores([r for r in reviews if r.id in counting], of)
     return render(
         "review/proposal.html", status=status,
         p=p,
@@ -115,7 +115,9 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
         act_form=act_form, act_error=act_error,
         may_assign=may_assign, assign_form=assign_form,
         see_reviews=see_reviews, reviews=reviews, counting=counting,
-        averages=rv.average_scores([r for r in reviews if r.id in counting]),
+        averages=averages, criteria=of,
+        totals={r.id: criteria.review_total(r, of) for r in reviews},
+        below=criteria.below_minimum(of, averages) if see_reviews else [],
         my_assignment=permissions.assignment_of(user, p),
         my_review=rv.review_of(p, user),
         checks=rv.check_states(p),
@@ -303,23 +305,21 @@ def contact(proposal_id):
 # ---------------------------------------------------------------- the review
 
 
-def _scores_summary(scores: dict, recommendation: str | None) -> list:
-    """What the reviewer chose: each criterion, the recommendation, the total (the
+def _scores_summary(of, scores: dict, recommendation: str | None) -> list:
+    """What the reviewer chose: each criterion, the recommendation, the weighted total (the
     confirmation page and the completed review)."""
-    total = rv.score_total(scores)
-    rows: list = [(rv.CRITERION_LABELS[name], rv.SCORE_LABELS.get(scores.get(name) or 0, "–"))
-                  for name in CRITERIA]
+    total = criteria.total(scores, of)
+    rows: list = [(c.label, c.score_labels.get(scores.get(c.key) or 0, "–")) for c in of]
     rows.append((_l("Empfehlung"), rv.RECOMMENDATION_LABELS.get(recommendation or "", "–")))
     if total.count:
-        rows.append((_l("Summe"), _("%(total)d von %(max)d Punkten", total=total.total,
-                                    max=len(CRITERIA) * 5)))
-        rows.append((_l("Durchschnitt"), format_decimal(total.average)))
+        rows.append((_l("Gesamtwert (gewichtet, Skala 1 bis 5)"), format_decimal(total.total)))
     return rows
 
 
 def _review_page(p: Proposal, own, form: ReviewForm | None, status: int = 200):
+    of = criteria.of_proposal(p)
     return render("review/review.html", status=status, p=p, form=form, own=own, rv=rv,
-                  summary=(_scores_summary(own.scores, own.recommendation)
+                  summary=(_scores_summary(of, own.scores, own.recommendation)
                            if own is not None and own.completed else []),
                   may_reopen=permissions.reopen_review(current_user, p),
                   complete_question=COMPLETE_QUESTION)
@@ -336,7 +336,7 @@ def review(proposal_id):
                     "wieder."), "error")
             return redirect_to(url_for(".review", proposal_id=p.id))
         return _review_page(p, own, None)
-    form = ReviewForm(obj=own)
+    form = review_form(criteria.of_proposal(p), own)
     if request.method == "POST":
         if confirm.going_back():
             return _review_page(p, own, form)
@@ -347,7 +347,8 @@ def review(proposal_id):
                     title=_("Wirklich abschließen?"),
                     question=COMPLETE_QUESTION,
                     confirm_label=_("Gutachten abschließen"),
-                    summary=_scores_summary(form.scores(), form.recommendation.data))
+                    summary=_scores_summary(form.of, form.scores(),
+                                            form.recommendation.data))
             try:
                 rv.save_review(p, current_user, scores=form.scores(),
                                recommendation=form.recommendation.data,

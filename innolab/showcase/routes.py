@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, make_response, redirect, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..domain import accessibility, audit, legal, permissions, storage
+from ..domain import accessibility, audit, criteria, legal, permissions, storage
 from ..domain import pages as page_texts
 from ..domain import showcase
 from ..domain.topics import all_topics
@@ -79,7 +79,7 @@ def challenge(challenge_id: int):
     if c is None:
         abort(404)
     return render("showcase/challenge.html", challenge=c, is_open=c.is_open(),
-                  pilots=showcase.pilots_for_challenge(c))
+                  pilots=showcase.pilots_for_challenge(c), criteria=criteria.of_challenge(c))
 
 
 @bp.get("/pilots")

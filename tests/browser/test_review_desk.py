@@ -85,7 +85,7 @@ def test_review_desk_with_the_keyboard_only(ui, in_db):
         chosen.append(score)
         average = f"{round(sum(chosen) / len(chosen), 2):g}".replace(".", ",")
         expect(total).to_have_text(
-            f"Summe: {sum(chosen)} von 25 Punkten, Durchschnitt: {average} "
+            f"Gesamtwert (gewichtet, Skala 1 bis 5): {average} "
             f"({len(chosen)} von 5 Kriterien bewertet)")
         page.keyboard.press("Tab")
         assert _focused(page).startswith(f"{name}_comment:")
@@ -106,7 +106,7 @@ def test_review_desk_with_the_keyboard_only(ui, in_db):
     page.keyboard.press("Enter")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("heading")).to_have_text("Wirklich abschließen?")
-    expect(dialog).to_contain_text("Summe: 18 von 25 Punkten, Durchschnitt: 3,6")
+    expect(dialog).to_contain_text("Gesamtwert (gewichtet, Skala 1 bis 5): 3,6")
     expect(dialog.locator("[data-confirm-ok]")).to_be_focused()
     ui.check()
     page.keyboard.press("Escape")

@@ -108,7 +108,8 @@ def test_export_has_every_submitted_proposal_with_scores_and_checks(client, logi
     header, body = table[0], table[1:]
     assert header[:7] == ["Aktenzeichen", "Titel", "Organisation", "Herausforderung", "Status",
                           "Eingereicht am", "Abgeschlossene Gutachten"]
-    assert header[-3:] == ["Durchschnitt gesamt", "Empfehlungen", "Prüfungen"]
+    assert header[-5:] == ["Bewertungen je Kriterium", "Gesamtwert (gewichtet, Skala 1 bis 5)",
+                           "Unter Mindestwert", "Empfehlungen", "Prüfungen"]
     assert "Innovationsgrad" in header
     assert {row[1] for row in body} == {p.title, initiative.title}
     row = dict(zip(header, next(r for r in body if r[1] == p.title), strict=False))
@@ -120,7 +121,7 @@ def test_export_has_every_submitted_proposal_with_scores_and_checks(client, logi
     assert row["Abgeschlossene Gutachten"] == "2"
     assert row["Innovationsgrad"] == "3,00"  # (4 + 2) / 2, German decimal comma
     assert row["Nutzen für die Verwaltung"] == "4,00"
-    assert row["Durchschnitt gesamt"] == "3,40"  # (3.6 + 3.2) / 2
+    assert row["Gesamtwert (gewichtet, Skala 1 bis 5)"] == "3,40"  # (3.6 + 3.2) / 2
     assert "Bewilligung empfehlen: 1" in row["Empfehlungen"]
     assert "Nachbesserung empfehlen: 1" in row["Empfehlungen"]
     assert "Ablehnung" not in row["Empfehlungen"]
@@ -128,7 +129,8 @@ def test_export_has_every_submitted_proposal_with_scores_and_checks(client, logi
     assert "Prüfung der Informationssicherheit: ausstehend" in row["Prüfungen"]
     other = dict(zip(header, next(r for r in body if r[1] == initiative.title), strict=False))
     assert other["Herausforderung"] == "Initiativvorschlag"
-    assert other["Abgeschlossene Gutachten"] == "0" and other["Durchschnitt gesamt"] == ""
+    assert other["Abgeschlossene Gutachten"] == "0"
+    assert other["Gesamtwert (gewichtet, Skala 1 bis 5)"] == ""
     assert "Interner Kommentar" not in client.get(URL).get_data(as_text=True)
 
 
@@ -178,4 +180,4 @@ def test_export_header_in_english(client, login):
     f.proposal(status="submitted")
     login(f.staff("coordinator", locale="en"))
     header = rows(client.get(URL))[0]
-    assert len(header) == 15
+    assert len(header) == 17

@@ -8,8 +8,12 @@ from sqlalchemy import inspect, text
 
 from innolab import create_app
 from innolab.config import _database_url
-from innolab.domain import search
+from innolab.domain import criteria, search
+from innolab.domain import review as rv
 from innolab.extensions import db
+from innolab.models import Proposal, Review, ReviewAssignment
+from innolab.models._base import utcnow
+from tests import factories as f
 
 
 def test_migrations_upgrade_matches_models_and_downgrade_removes_all(empty_database):
@@ -87,5 +91,35 @@ def test_migration_marks_provider_roles_and_identities_linked_while_unconfirmed(
         assert sources == {"reviewer": "provider:zdmv", "dpo": "admin"}
         assert {k: bool(v) for k, v in unconfirmed.items()} == {1: False, 2: True}
         assert tokens[1] == "token-1" and tokens[2] != "token-2"
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_migration_to_criteria_per_challenge_keeps_the_scores_of_existing_reviews(
+        empty_database):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True,
+                      "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        upgrade(revision="c1d2e3f4a5b6")  # before challenge_criteria and review_scores
+        p = f.proposal(status="in_review", challenge_=f.challenge())
+        reviewer = f.staff("reviewer")
+        db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+        db.session.add(Review(proposal_id=p.id, reviewer_id=reviewer.id, innovation=5,
+                              benefit=4, feasibility=3, cost_effectiveness=2,
+                              privacy_security=4, innovation_comment="Neu im Land",
+                              recommendation="approve", submitted_at=utcnow()))
+        db.session.commit()
+        proposal_id = p.id
+        db.session.remove()
+        upgrade()
+        assert {"challenge_criteria", "review_scores"} <= set(inspect(db.engine).get_table_names())
+        review = db.session.query(Review).one()
+        assert review.scores["innovation"] == 5 and review.comments["innovation"] == "Neu im Land"
+        assert review.score_rows == []
+        p = db.session.get(Proposal, proposal_id)
+        assert criteria.of_proposal(p) == criteria.DEFAULT_CRITERIA  # no own criteria
+        assert criteria.review_total(review, criteria.of_proposal(p)) == 3.6
+        assert rv.review_stats_of([proposal_id])[proposal_id].average == 3.6  # in SQL too
+        db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()

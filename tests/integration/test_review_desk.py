@@ -3,6 +3,7 @@
 by the reviews' average and count (in SQL)."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -69,7 +70,7 @@ def test_comments_per_criterion_are_saved_and_the_total_is_computed_on_the_serve
     assert r.benefit_comment is None and r.submitted_at is None
     html = client.get(_url(desk["p"])).get_data(as_text=True)
     assert "Neu im Land." in html
-    assert "Summe: 8 von 25 Punkten, Durchschnitt: 4 (2 von 5 Kriterien bewertet)" in html
+    assert "Gesamtwert (gewichtet, Skala 1 bis 5): 4 (2 von 5 Kriterien bewertet)" in html
 
 
 def test_completing_without_javascript_asks_first_and_changes_nothing(client, login, desk):
@@ -79,7 +80,8 @@ def test_completing_without_javascript_asks_first_and_changes_nothing(client, lo
     html = asked.get_data(as_text=True)
     assert asked.status_code == 200 and "Wirklich abschließen?" in html
     assert "5 – sehr gut" in html and "3 – befriedigend" in html  # the scores summarised
-    assert "20 von 25 Punkten" in html
+    assert "Gesamtwert (gewichtet, Skala 1 bis 5)" in html  # (5 + 4 + 4 + 3 + 4) / 5
+    assert re.search(r"Gesamtwert \(gewichtet, Skala 1 bis 5\)</dt>\s*<dd[^>]*>4</dd>", html)
     assert 'name="confirmed" value="1"' in html and 'name="back" value="1"' in html
     assert 'value="Spart Wege."' in html  # everything typed is carried on
     assert db.session.query(Review).count() == 0  # nothing saved, nothing final
