@@ -347,6 +347,9 @@ def load_config(instance_path: Path) -> dict:
         "CLAMD_RETRY_DELAY": _int("CLAMD_RETRY_DELAY", 1),
         # Review rules
         "MIN_COMPLETED_REVIEWS": _int("MIN_COMPLETED_REVIEWS", 1),
+        # Reviews each initiative proposal (one without a challenge) needs; a challenge sets
+        # its own (Challenge.reviews_needed). The assignment suggestion fills up to it.
+        "INITIATIVE_REVIEWS_NEEDED": _int("INITIATIVE_REVIEWS_NEEDED", 2),
         # Mail domains that never raise a conflict-of-interest flag when a staff member and a
         # member of an organisation share them (beside the public mail providers and reserved
         # names the platform knows, domain/conflicts.py), e.g. the staff's own domain.

@@ -487,6 +487,10 @@ class _Story:
 
     def review(self, p: Proposal, reviewer: str, day: int, scores: tuple[int | None, ...],
                recommendation: str, comment: str, submit: bool = True) -> None:
+        # a reviewer confirms there is no conflict before reading; an assignment without a
+        # review stays waiting for that answer (the demo shows both)
+        a = review.confirm_no_conflict(p, self.u[reviewer])
+        a.no_conflict_confirmed_at = _at(day, 10)
         r = review.save_review(p, self.u[reviewer],
                                scores=dict(zip(CRITERIA, scores, strict=False)),
                                recommendation=recommendation, comment=comment, submit=submit)

@@ -152,7 +152,8 @@ def goal(p: Proposal, title="Bearbeitungszeit je Antrag", baseline="14 Tage", ta
 def ready_for_decision(p: Proposal, reviewer: User, officer: User) -> Proposal:
     """An assigned reviewer's completed review and a passed security check (and a data
     protection check where personal data is processed): what a decision needs."""
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=reviewer.id))
     db.session.add(Review(proposal_id=p.id, reviewer_id=reviewer.id, innovation=4, benefit=4,
                           feasibility=4, cost_effectiveness=4, privacy_security=4,
                           recommendation="approve", comment="Solide Idee.",

@@ -16,6 +16,9 @@ from ..web.forms import VersionedForm, date_of, plain_name, text_of, within_cale
 from ..web.input_checks import bounded_int
 
 
+MAX_REVIEWS_NEEDED = 10  # as the database's check on challenges.reviews_needed
+
+
 def _int_or_none(value):
     return bounded_int(value)
 
@@ -118,3 +121,19 @@ class CriterionForm(FlaskForm):
             description_de=self.description_de.data, description_en=self.description_en.data,
             weight=self.weight.data or 0, scale_max=self.scale_max.data or 0,
             knockout_min=self.knockout_min.data)
+
+
+class ReviewsNeededForm(FlaskForm):
+    """How many reviews each proposal to the challenge needs."""
+
+    reviews_needed = NumberChoice(_l("Gutachten je Vorschlag"), coerce=_int_or_none,
+                                  validators=[InputRequired(_l("Bitte wählen Sie eine Zahl."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reviews_needed.choices = [SelectChoice(n, str(n))
+                                       for n in range(1, MAX_REVIEWS_NEEDED + 1)]
+
+    def validate_reviews_needed(self, field):
+        if field.data is None:  # not a number, or out of any range
+            raise ValidationError(_l("Bitte wählen Sie einen der angebotenen Werte."))

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..domain import challenges as domain
-from ..domain import criteria
+from ..domain import assignment, criteria
 from ..domain import permissions
+from ..domain.review import ReviewRefused
 from ..domain.editing import EditConflict
 from ..domain.topics import all_topics
 from ..extensions import db
@@ -16,7 +17,7 @@ from ..models import ChallengeCriterion
 from ..web import confirm, redirect_to, render, require
 from ..web.forms import text_of
 from . import bp
-from .forms import ChallengeForm, CriterionForm
+from .forms import ChallengeForm, CriterionForm, ReviewsNeededForm
 
 
 @bp.before_request
@@ -157,10 +158,15 @@ def _criterion(c, criterion_id: int) -> ChallengeCriterion:
     return row
 
 
-def _criteria_page(c, form: CriterionForm | None = None, status: int = 200):
+def _criteria_page(c, form: CriterionForm | None = None, status: int = 200,
+                   needed_form: ReviewsNeededForm | None = None):
+    if needed_form is None:
+        needed_form = ReviewsNeededForm(formdata=None)
+        needed_form.reviews_needed.data = c.reviews_needed
     return render("challenges/criteria.html", status=status, challenge=c,
                   criteria=criteria.of_challenge(c), own=bool(c.criteria),
                   frozen=criteria.frozen(c), form=form or CriterionForm(formdata=None),
+                  needed_form=needed_form,
                   remove_question=REMOVE_QUESTION, labels=domain.STATUS_LABELS,
                   max_criteria=criteria.MAX_CRITERIA)
 
@@ -186,6 +192,25 @@ def customise_criteria(challenge_id: int):
     db.session.commit()
     flash(_l("Die Herausforderung hat jetzt eigene Kriterien, zunächst die fünf üblichen. Sie "
              "können sie ändern, ergänzen oder entfernen."), "success")
+    return redirect_to(url_for(".criteria_page", challenge_id=c.id))
+
+
+@bp.post("/<int:challenge_id>/reviews-needed")
+def reviews_needed(challenge_id: int):
+    c = _challenge(challenge_id)
+    form = ReviewsNeededForm()
+    if not form.validate():
+        return _criteria_page(c, status=422, needed_form=form)
+    try:
+        assignment.set_reviews_needed(current_user, c, form.reviews_needed.data)
+    except ReviewRefused as exc:
+        db.session.rollback()
+        form.reviews_needed.errors = [str(exc.reason)]
+        return _criteria_page(_challenge(c.id), status=422, needed_form=form)
+    db.session.commit()
+    flash(ngettext("Jeder Vorschlag zu dieser Herausforderung braucht jetzt %(num)d Gutachten.",
+                   "Jeder Vorschlag zu dieser Herausforderung braucht jetzt %(num)d Gutachten.",
+                   c.reviews_needed), "success")
     return redirect_to(url_for(".criteria_page", challenge_id=c.id))
 
 

@@ -10,6 +10,10 @@ A staff member has a conflict of interest with a proposal when they
   until then it counts as a conflict. Public mail providers, reserved names (example.org,
   *.example, *.test, …) and the domains in `CONFLICT_IGNORED_MAIL_DOMAINS` never flag.
 
+A shared surname with a contact person is only a *hint* (`surname_hints`): the coordinator
+sees it before assigning, the assignment suggestion avoids it, and the reviewer confirms or
+declares before they see any content (`permissions.awaiting_confirmation`).
+
 `ties(user)` is the rule: everything that ties a staff member to proposals and
 organisations. `conflict_of(user, p)` asks it about one proposal (also for rows not yet
 committed), `not_conflicted(user)` turns it into a condition for the lists, searches, counts
@@ -260,6 +264,42 @@ def conflicted_staff(p: Proposal) -> list[tuple[User, Conflict]]:
     ).scalars().unique().all()
     ties_of(staff)  # everyone's ties at once; conflict_of reads them
     return [(u, c) for u in staff if (c := conflict_of(u, p)) is not None]
+
+
+# ---------------------------------------------------------------- surnames (a hint only)
+
+
+def surname(name: str | None) -> str | None:
+    """The last word of a name, compared without case ("Müller" = "MÜLLER");
+    None for a name of one letter or none."""
+    if not name:
+        return None
+    words = [w.strip(".,;()") for w in name.split()]
+    words = [w for w in words if w]
+    if not words or len(words[-1]) < 2:
+        return None
+    return words[-1].casefold()
+
+
+def surname_hints(p: Proposal, users) -> dict[int, str]:
+    """The staff members among `users` who share a surname with a contact person of `p` (its
+    named contact or a member of its organisation), by user id, with the surname as written
+    there. Not a conflict of interest, a hint for the coordinator before assigning (people
+    share names by chance); the assignment suggestion leaves them out."""
+    people = [p.contact_name] + [name for (name,) in db.session.execute(
+        select(User.name).join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == p.organisation_id))]
+    written: dict[str, str] = {}
+    for name in people:
+        key = surname(name)
+        if key is not None and name:
+            written.setdefault(key, name.split()[-1].strip(".,;()"))
+    result = {}
+    for u in users:
+        key = surname(u.name)
+        if key is not None and key in written:
+            result[u.id] = written[key]
+    return result
 
 
 # ---------------------------------------------------------------- declaring

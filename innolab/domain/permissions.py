@@ -22,6 +22,9 @@ class Permission:
     allowed: bool
     reason: object = None
     hide: bool = False
+    # The proposal whose content waits for the reviewer's confirmation that they have no
+    # conflict of interest: the views send them to that question (web.require).
+    awaiting: int | None = None
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -54,10 +57,16 @@ def is_staff(user) -> bool:
 OVERSEEING = (Role.ADMIN, Role.COORDINATOR, Role.DECIDER, Role.DPO, Role.ISO)
 
 
+AWAITING_CONFIRMATION = _l("Bevor Sie den Vorschlag öffnen, bestätigen Sie bitte, dass Sie "
+                           "keinen Interessenkonflikt mit ihm haben, oder erklären Sie einen.")
+
+
 def view_proposal(user, p: Proposal) -> Permission:
     """Members of the proposing organisation; staff once it is submitted, unless they have a
     conflict of interest with it (domain/conflicts.py): then they see nothing of it but the
-    reason, in every channel that asks here."""
+    reason, in every channel that asks here. A reviewer sees it through their assignment once
+    they confirmed they have no conflict (`awaiting_confirmation`): before, every channel
+    sends them to that question."""
     if not _signed_in(user):
         return deny(NOT_SIGNED_IN, hide=True)
     if p.organisation.is_member(user):
@@ -68,9 +77,27 @@ def view_proposal(user, p: Proposal) -> Permission:
             return deny(conflict.refusal)
         if user.has_role(*OVERSEEING):
             return ALLOW
-        if user.has_role(Role.REVIEWER) and any(a.reviewer_id == user.id for a in p.assignments):
+        a = assignment_of(user, p)
+        if a is not None and user.has_role(Role.REVIEWER):
+            if not a.confirmed:
+                return Permission(False, AWAITING_CONFIRMATION, awaiting=p.id)
             return ALLOW
     return deny(NO_RIGHT, hide=True)
+
+
+def awaiting_confirmation(user, p: Proposal):
+    """The reviewer's assignment to `p` while it waits for their confirmation that they have
+    no conflict of interest, else None. Until they confirm, a reviewer sees only the question
+    (`view_proposal`); staff who oversee every proposal see it anyway, but they too confirm
+    before they write the review (`write_review`)."""
+    if not has_role(user, Role.REVIEWER) or p.status == S.DRAFT.value:
+        return None
+    a = assignment_of(user, p)
+    if a is None or not a.active or a.confirmed:
+        return None
+    if p.organisation.is_member(user) or conflict_of(user, p) is not None:
+        return None
+    return a
 
 
 def view_internal(user, p: Proposal) -> Permission:
@@ -109,8 +136,9 @@ def delete_proposal(user, p: Proposal) -> Permission:
 
 def download_attachment(user, attachment) -> Permission:
     p = attachment.proposal
-    if not view_proposal(user, p):
-        return deny(NO_RIGHT, hide=True)
+    allowed = view_proposal(user, p)
+    if not allowed:
+        return allowed if allowed.awaiting is not None else deny(NO_RIGHT, hide=True)
     if attachment.internal and not view_internal(user, p):
         return deny(NO_RIGHT, hide=True)
     message = attachment.message
@@ -149,6 +177,8 @@ def write_review(user, p: Proposal) -> Permission:
                        "Vorschlag nicht."))
     if p.status != S.IN_REVIEW.value:
         return deny(_l("Gutachten sind nur während der Begutachtung möglich."))
+    if not a.confirmed:
+        return Permission(False, AWAITING_CONFIRMATION, awaiting=p.id)
     return ALLOW
 
 

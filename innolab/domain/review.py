@@ -134,6 +134,28 @@ def declare_conflict(p: Proposal, reviewer, reason: str) -> ReviewAssignment:
     return assignment
 
 
+def confirm_no_conflict(p: Proposal, reviewer) -> ReviewAssignment:
+    """The reviewer confirms they have no conflict of interest with `p`: from now on they see
+    its content (permissions.awaiting_confirmation). Asked again under the lock, so a
+    confirmation that meets a declaration, or a second click, changes nothing."""
+    lock(p)
+    assignment = next((a for a in p.assignments if a.reviewer_id == reviewer.id), None)
+    if assignment is None:
+        raise ReviewRefused(_l("Dieser Vorschlag ist Ihnen nicht zur Begutachtung zugewiesen."))
+    if not assignment.active:
+        raise ReviewRefused(_l("Sie haben bereits einen Interessenkonflikt erklärt."))
+    if assignment.confirmed:
+        return assignment
+    conflict = conflict_of(reviewer, p)
+    if conflict is not None:
+        raise ReviewRefused(conflict.refusal)
+    assignment.no_conflict_confirmed_at = utcnow()
+    _timeline(p, reviewer, "no_conflict_confirmed", reviewer.name)
+    db.session.flush()
+    audit.record(reviewer, "review.no_conflict", p, reference=p.reference)
+    return assignment
+
+
 # ---------------------------------------------------------------- reviews
 
 

@@ -303,6 +303,7 @@ TIMELINE_LABELS = {
     "reviewer_assigned": _l("Gutachter/in zugewiesen"),
     "reviewer_unassigned": _l("Gutachter/in entfernt"),
     "conflict_declared": _l("Interessenkonflikt erklärt"),
+    "no_conflict_confirmed": _l("Kein Interessenkonflikt bestätigt"),
     "review_submitted": _l("Gutachten abgeschlossen"),
     "review_reopened": _l("Gutachten wieder geöffnet"),
     "condition_met": _l("Auflage einer Prüfung erfüllt"),

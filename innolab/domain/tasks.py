@@ -109,12 +109,16 @@ def _staff_tasks(p: Proposal, user) -> list[Task]:
     if "start_review" in offered:
         tasks.append(Task("triage", p, staff_page, p.submitted_at,
                           waiting_for=offered["start_review"].refusal))
-    if permissions.write_review(user, p).allowed:
+    may_review = permissions.write_review(user, p)
+    if may_review.allowed or may_review.awaiting is not None:
         assignment = permissions.assignment_of(user, p)
         review = next((r for r in p.reviews if r.reviewer_id == user.id), None)
         if assignment is not None and (review is None or not review.completed):
-            tasks.append(Task("review", p, url_for("review.review", proposal_id=p.id),
-                              assignment.created_at, due=assignment.due_date))
+            # first the question whether there is a conflict of interest, then the review
+            target = (url_for("review.review", proposal_id=p.id) if may_review.allowed
+                      else url_for("review.gate", proposal_id=p.id))
+            tasks.append(Task("review", p, target, assignment.created_at,
+                              due=assignment.due_date))
     for kind in (CheckKind.DATA_PROTECTION.value, CheckKind.INFORMATION_SECURITY.value):
         if permissions.make_check(user, p, kind).allowed and latest_check(p, kind) is None:
             tasks.append(Task(kind, p, url_for("review.check", proposal_id=p.id, kind=kind),

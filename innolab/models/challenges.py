@@ -53,6 +53,10 @@ class ChallengeStatus(str, enum.Enum):
 
 class Challenge(Versioned, Model):
     __tablename__ = "challenges"
+    __table_args__ = (
+        CheckConstraint("reviews_needed >= 1 AND reviews_needed <= 10",
+                        name="reviews_needed_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -70,6 +74,8 @@ class Challenge(Versioned, Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # How many reviews each proposal to the challenge needs (domain/assignment.py).
+    reviews_needed: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
 
     authority: Mapped[Authority] = relationship(lazy="joined")
     topics: Mapped[list[Topic]] = relationship(secondary=challenge_topics, lazy="selectin")

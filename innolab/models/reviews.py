@@ -53,6 +53,9 @@ class ReviewAssignment(Model):
     due_date: Mapped[date | None] = mapped_column(Date)  # review due by
     reminded_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the reviewer confirmed they have no conflict of interest: until then they see
+    # nothing of the proposal's content (permissions.awaiting_confirmation).
+    no_conflict_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     proposal: Mapped[Proposal] = relationship(back_populates="assignments")
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id], lazy="joined")
@@ -60,6 +63,11 @@ class ReviewAssignment(Model):
     @property
     def active(self) -> bool:
         return self.conflict_declared_at is None
+
+    @property
+    def confirmed(self) -> bool:
+        """The reviewer confirmed they have no conflict of interest."""
+        return self.no_conflict_confirmed_at is not None
 
 
 class Review(Model):

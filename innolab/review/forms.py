@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, HiddenField, RadioField, SearchField, TextAreaField
+from wtforms import BooleanField, Form, HiddenField, RadioField, SearchField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -134,6 +134,23 @@ class ActForm(FlaskForm):
 # ---------------------------------------------------------------- reviewers
 
 
+def reviewer_label(u, surname: str | None = None, open_reviews: int | None = None) -> str:
+    """A reviewer as the assignment forms name them: name, address, open work, a hint."""
+    label = f"{u.name} ({u.email})"
+    if open_reviews is not None:
+        label += " · " + str(_l("%(num)d offen", num=open_reviews))
+    if surname:
+        label += " · " + str(_l("Hinweis: gleicher Nachname wie eine Kontaktperson "
+                                "(%(name)s)", name=surname))
+    return label
+
+
+def _not_past(field) -> None:
+    if field.data is not None and field.data < date.today():
+        raise ValidationError(_l("Das Fälligkeitsdatum darf nicht in der Vergangenheit "
+                                 "liegen."))
+
+
 class AssignForm(FlaskForm):
     reviewer_id = SelectField(_l("Gutachterin oder Gutachter"), coerce=_int_or_none,
                               validate_choice=False)
@@ -141,17 +158,16 @@ class AssignForm(FlaskForm):
     due_date = DateField(_l("Gutachten fällig am"), validators=[Optional(), within_calendar],
                          format="%Y-%m-%d")
 
-    def __init__(self, reviewers, *args, **kw):
+    def __init__(self, reviewers, *args, hints=None, loads=None, **kw):
         super().__init__(*args, **kw)
+        hints, loads = hints or {}, loads or {}
         self.reviewer_id.choices = _opts([("", _l("Bitte wählen"))] + [
-            (u.id, f"{u.name} ({u.email})") for u in reviewers])
+            (u.id, reviewer_label(u, hints.get(u.id), loads.get(u.id))) for u in reviewers])
         if self.due_date.data is None and not self.due_date.raw_data:
             self.due_date.data = review_due_date()
 
     def validate_due_date(self, field):
-        if field.data is not None and field.data < date.today():
-            raise ValidationError(_l("Das Fälligkeitsdatum darf nicht in der Vergangenheit "
-                                     "liegen."))
+        _not_past(field)
 
     def validate_reviewer_id(self, field):
         if field.data is None:
@@ -164,6 +180,33 @@ class ConflictForm(FlaskForm):
     reason = TextAreaField(_l("Grund für den Interessenkonflikt"), validators=[
         DataRequired(_l("Bitte nennen Sie den Grund für den Interessenkonflikt.")),
         Length(max=5000)])
+
+
+class NoConflictForm(FlaskForm):
+    """The reviewer's confirmation, before they see the content, that they have no conflict."""
+
+    confirm = BooleanField(
+        _l("Ich bestätige, dass mich mit der vorschlagenden Organisation und den genannten "
+           "Personen nichts verbindet, was meine Unparteilichkeit in Frage stellen könnte "
+           "(keine Mitgliedschaft, Beschäftigung, Beteiligung, kein Auftrag und keine enge "
+           "persönliche Beziehung, auch nicht in den letzten drei Jahren)."),
+        validators=[InputRequired(_l("Bitte bestätigen Sie, dass kein Interessenkonflikt "
+                                     "besteht, oder erklären Sie einen."))])
+
+
+class BulkAssignForm(FlaskForm):
+    """The due date of a bulk assignment; the pairs come as `pair` values "proposal:reviewer"."""
+
+    due_date = DateField(_l("Gutachten fällig am"), validators=[Optional(), within_calendar],
+                         format="%Y-%m-%d")
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        if self.due_date.data is None and not self.due_date.raw_data:
+            self.due_date.data = review_due_date()
+
+    def validate_due_date(self, field):
+        _not_past(field)
 
 
 # ---------------------------------------------------------------- the review

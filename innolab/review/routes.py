@@ -4,21 +4,22 @@ from __future__ import annotations
 from flask import abort, flash, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user
 
-from ..domain import conflicts, criteria, paging, permissions, uploads, workflow
+from ..domain import assignment, conflicts, criteria, paging, permissions, uploads, workflow
 from ..domain import review as rv
 from ..domain import states
 from ..domain.states import BY_ACTION, MEMBER
 from ..extensions import db, login_manager
 from ..i18n import format_date
 from ..models import CheckCondition, CheckKind, Organisation, Proposal, Role, User
-from ..web import confirm, page_number, redirect_to, render, require
+from ..web import confirm, page_number, redirect_to, render, require, safe_next
 from . import bp
 from .forms import (
-    ActForm, AssignForm, CheckForm, ConflictForm, ContactForm, FlagDecisionForm, InboxFilterForm,
-    ReviewForm, review_form,
+    ActForm, AssignForm, BulkAssignForm, CheckForm, ConflictForm, ContactForm, FlagDecisionForm,
+    InboxFilterForm, NoConflictForm, ReviewForm, review_form,
 )
 
 PER_PAGE = 20
@@ -97,7 +98,7 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
     user = current_user
     may_assign = permissions.assign_reviewers(user, p)
     if assign_form is None and may_assign:
-        assign_form = AssignForm(rv.eligible_reviewers(p), formdata=None)
+        assign_form = _assign_form(p, rv.eligible_reviewers(p), formdata=None)
     may_choose_contact = permissions.choose_pilot_contact(user, p)
     if contact_form is None and may_choose_contact:
         contact_form = ContactForm(rv.contact_candidates(p), formdata=None)
@@ -114,6 +115,8 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
         options=workflow.options(p, user),
         act_form=act_form, act_error=act_error,
         may_assign=may_assign, assign_form=assign_form,
+        reviews_needed=assignment.reviews_needed(p),
+        active_assignments=assignment.active_assignments(p),
         see_reviews=see_reviews, reviews=reviews, counting=counting,
         averages=averages, criteria=of,
         totals={r.id: criteria.review_total(r, of) for r in reviews},
@@ -182,11 +185,17 @@ def _move_summary(p: Proposal, form: ActForm) -> list:
 # ---------------------------------------------------------------- reviewers
 
 
+def _assign_form(p: Proposal, eligible, **kw) -> AssignForm:
+    """The form that assigns one reviewer, each named with their open work and a hint."""
+    loads = {load.reviewer.id: load.open for load in assignment.workload()}
+    return AssignForm(eligible, hints=conflicts.surname_hints(p, eligible), loads=loads, **kw)
+
+
 @bp.post("/proposals/<int:proposal_id>/reviewers")
 def assign(proposal_id):
     p = _load(proposal_id)
     require(permissions.assign_reviewers(current_user, p))
-    form = AssignForm(rv.eligible_reviewers(p))
+    form = _assign_form(p, rv.eligible_reviewers(p))
     if not form.validate():
         return _page(p, 422, assign_form=form)
     reviewer = db.session.get(User, form.reviewer_id.data)
@@ -238,6 +247,178 @@ def conflict(proposal_id):
             return redirect_to(url_for(".mine" if assigned else ".inbox"))
     status = 422 if request.method == "POST" else 200
     return render("review/conflict.html", status=status, p=p, form=form)
+
+
+# ---------------------------------------------------------------- before the content: no conflict?
+
+
+def _gate_page(p: Proposal, a, status: int = 200, confirm_form: NoConflictForm | None = None,
+               conflict_form: ConflictForm | None = None, error=None):
+    members = sorted({m.user.name for m in p.organisation.memberships
+                      if m.user is not None and m.user.name != p.contact_name},
+                     key=str.casefold)
+    return render("review/gate.html", status=status, p=p, a=a, members=members,
+                  confirm_form=confirm_form or NoConflictForm(formdata=None),
+                  conflict_form=conflict_form or ConflictForm(formdata=None), error=error,
+                  hint=conflicts.surname_hints(p, [current_user]).get(current_user.id),
+                  may_declare=permissions.declare_conflict(current_user, p),
+                  next=safe_next(request.values.get("next"), ""))
+
+
+def _gated(proposal_id: int):
+    """The proposal and the reviewer's assignment waiting for the confirmation; a reviewer who
+    confirmed already goes on to the proposal (None), anyone else is refused as anywhere."""
+    p = db.get_or_404(Proposal, proposal_id)
+    a = permissions.awaiting_confirmation(current_user, p)
+    if a is None:
+        require(permissions.view_internal(current_user, p))
+    return p, a
+
+
+@bp.route("/proposals/<int:proposal_id>/gate", methods=["GET", "POST"])
+def gate(proposal_id):
+    p, a = _gated(proposal_id)
+    target = safe_next(request.values.get("next"), url_for(".proposal", proposal_id=p.id))
+    if a is None:
+        return redirect_to(target)
+    form = NoConflictForm()
+    if request.method == "GET":
+        return _gate_page(p, a)
+    if not form.validate():
+        return _gate_page(p, a, 422, confirm_form=form)
+    try:
+        rv.confirm_no_conflict(p, current_user)
+    except rv.ReviewRefused as exc:
+        db.session.rollback()
+        return _gate_page(p, a, 422, confirm_form=form, error=exc.reason)
+    db.session.commit()
+    flash(_("Vielen Dank. Ihre Bestätigung ist vermerkt; Sie können den Vorschlag jetzt "
+            "begutachten."), "success")
+    return redirect_to(target)
+
+
+@bp.post("/proposals/<int:proposal_id>/gate/conflict")
+def gate_conflict(proposal_id):
+    """The reviewer declares a conflict instead of confirming. Also when a confirmation came
+    in a moment before (another tab): a declaration is never lost, and it wins."""
+    p = db.get_or_404(Proposal, proposal_id)
+    require(permissions.declare_conflict(current_user, p))
+    a = permissions.awaiting_confirmation(current_user, p)
+    form = ConflictForm()
+    if form.validate():
+        try:
+            rv.declare_conflict(p, current_user, form.reason.data)
+        except rv.ReviewRefused as exc:
+            db.session.rollback()
+            form.reason.errors.append(str(exc.reason))
+        else:
+            db.session.commit()
+            flash(_("Ihr Interessenkonflikt ist vermerkt. Sie sehen diesen Vorschlag nicht; die "
+                    "Koordination weist ihn einer anderen Person zu."), "success")
+            return redirect_to(url_for(".mine"))
+    if a is None:
+        return render("review/conflict.html", status=422, p=p, form=form)
+    return _gate_page(p, a, 422, conflict_form=form)
+
+
+# ---------------------------------------------------------------- many at once, and the load
+
+
+def _selected_proposals() -> list[Proposal]:
+    """The proposals chosen in the inbox (`p` values), in the order given, at most
+    MAX_PROPOSALS, each one the coordinator may see."""
+    ids = []
+    for raw in request.values.getlist("p")[:assignment.MAX_PROPOSALS]:
+        if raw.isdigit() and int(raw) not in ids:
+            ids.append(int(raw))
+    found = {p.id: p for p in db.session.execute(
+        db.select(Proposal).where(Proposal.id.in_(ids))).scalars()} if ids else {}
+    return [found[i] for i in ids
+            if i in found and permissions.view_internal(current_user, found[i])]
+
+
+def _pairs_of(proposals: list[Proposal]) -> list[tuple[Proposal, User]] | None:
+    """The ticked "proposal:reviewer" pairs among the proposals shown; None if too many."""
+    values = request.form.getlist("pair")
+    if len(values) > assignment.MAX_PAIRS:
+        return None
+    by_id = {p.id: p for p in proposals}
+    wanted: list[tuple[int, int]] = []
+    for raw in values:
+        pid, _sep, uid = raw.partition(":")
+        if pid.isdigit() and uid.isdigit() and int(pid) in by_id \
+                and (int(pid), int(uid)) not in wanted:
+            wanted.append((int(pid), int(uid)))
+    users = {u.id: u for u in db.session.execute(
+        db.select(User).where(User.id.in_({u for _p, u in wanted}))).scalars()} if wanted else {}
+    return [(by_id[pid], users[uid]) for pid, uid in wanted if uid in users]
+
+
+def _bulk_page(proposals: list[Proposal], form: BulkAssignForm, status: int = 200, *,
+               ticked: set[tuple[int, int]] | None = None, outcomes=None, error=None,
+               suggested: bool = False):
+    people = assignment.reviewers()
+    conflicts.ties_of(people)
+    loads = {load.reviewer.id: load for load in assignment.workload()}
+    rows = []
+    for p in proposals:
+        assigned = {a.reviewer_id for a in p.assignments}
+        hints = conflicts.surname_hints(p, people)
+        options = []
+        for u in people:
+            if u.id in assigned:
+                continue
+            conflict = conflicts.conflict_of(u, p)
+            options.append({"user": u, "conflict": conflict, "hint": hints.get(u.id),
+                            "load": loads.get(u.id)})
+        rows.append({"p": p, "options": options, "needed": assignment.reviews_needed(p),
+                     "active": assignment.active_assignments(p),
+                     "assignable": bool(permissions.assign_reviewers(current_user, p))})
+    return render("review/assign.html", status=status, rows=rows, form=form,
+                  ticked=ticked or set(), outcomes=outcomes, error=error, suggested=suggested,
+                  max_pairs=assignment.MAX_PAIRS, proposals=proposals)
+
+
+@bp.route("/assign", methods=["GET", "POST"])
+def bulk_assign():
+    require(permissions.coordinate(current_user))
+    proposals = _selected_proposals()
+    if request.method == "GET":
+        suggested = request.args.get("suggest") == "1"
+        ticked = assignment.suggest(proposals) if suggested else set()
+        return _bulk_page(proposals, BulkAssignForm(formdata=None), ticked=ticked,
+                          suggested=suggested)
+    form = BulkAssignForm()
+    pairs = _pairs_of(proposals)
+    ticked = {(p.id, u.id) for p, u in pairs or []}
+    if not form.validate():
+        return _bulk_page(proposals, form, 422, ticked=ticked)
+    if pairs is None:
+        return _bulk_page(proposals, form, 422, error=_(
+            "Höchstens %(max)d Zuweisungen auf einmal; bitte wählen Sie weniger aus.",
+            max=assignment.MAX_PAIRS))
+    try:
+        outcomes = assignment.assign_many(pairs, current_user, due_date=form.due_date.data)
+    except rv.ReviewRefused as exc:
+        db.session.rollback()
+        return _bulk_page(proposals, form, 422, ticked=ticked, error=exc.reason)
+    db.session.commit()
+    done = [o for o in outcomes if o.assigned]
+    skipped = [o for o in outcomes if not o.assigned]
+    if not skipped:
+        flash(ngettext("%(num)d Zuweisung vorgenommen; die Gutachterinnen und Gutachter wurden "
+                       "benachrichtigt.",
+                       "%(num)d Zuweisungen vorgenommen; die Gutachterinnen und Gutachter "
+                       "wurden benachrichtigt.", len(done)), "success")
+        return redirect_to(url_for(".inbox"))
+    return _bulk_page(_selected_proposals(), BulkAssignForm(formdata=None), outcomes=outcomes)
+
+
+@bp.get("/workload")
+def workload():
+    require(permissions.coordinate(current_user))
+    return render("review/workload.html", loads=assignment.workload(),
+                  due_soon_days=assignment.DUE_SOON_DAYS)
 
 
 # ---------------------------------------------------------------- shared e-mail domains

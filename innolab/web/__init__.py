@@ -71,8 +71,14 @@ def redirect_to(url: str, code: int = 303):
 
 
 def require(permission) -> None:
-    """Abort with 404 (hidden) or 403 (with the reason shown) unless allowed."""
+    """Abort with 404 (hidden) or 403 (with the reason shown) unless allowed. A reviewer whose
+    proposal waits for their confirmation that they have no conflict of interest is sent to
+    that question first (and back to the page they asked for, for a GET)."""
     if not permission:
+        if getattr(permission, "awaiting", None) is not None:
+            back = request.full_path.rstrip("?") if request.method == "GET" else None
+            abort(redirect_to(url_for("review.gate", proposal_id=permission.awaiting,
+                                      next=back)))
         if permission.hide:
             abort(404)
         abort(403, description=str(permission.reason) if permission.reason else None)

@@ -218,7 +218,7 @@ def test_loop_from_registration_to_published_pilot(new_ui, staff, decoys, mail_l
 
     assign = form_with(cpage, "Zuweisen")
     assign.get_by_label("Gutachterin oder Gutachter").select_option(
-        label="Rita Gutachterin (gutachten@zdmv.example)")
+        label="Rita Gutachterin (gutachten@zdmv.example) · 0 offen")
     coordinator.submit(assign.get_by_role("button", name="Zuweisen"))
     expect(cpage.locator("main")).to_contain_text("Rita Gutachterin")
     coordinator.submit(cpage.locator("main").get_by_role("button", name="Begutachtung starten"))
@@ -230,6 +230,15 @@ def test_loop_from_registration_to_published_pilot(new_ui, staff, decoys, mail_l
     rpage = reviewer.page
     nav(reviewer, "Begutachtung")
     reviewer.submit(rpage.locator("main").get_by_role("link", name=TITLE).first)
+    # before the content: who proposes it, and the question (keyboard: Space ticks, Enter sends)
+    expect(rpage.locator("h1")).to_have_text("Interessenkonflikt prüfen")
+    expect(rpage.locator("main")).not_to_contain_text("dieselben Fragen am Telefon")
+    confirm = rpage.get_by_label("Ich bestätige, dass mich mit der vorschlagenden Organisation")
+    confirm.focus()
+    rpage.keyboard.press("Space")
+    expect(confirm).to_be_checked()
+    reviewer.submit(rpage.get_by_role("button", name="Bestätigen und Vorschlag öffnen"))
+    expect(rpage.locator("main")).to_contain_text("Ihre Bestätigung ist vermerkt")
     reviewer.submit(rpage.locator("main").get_by_role("link", name="Gutachten schreiben"))
     for criterion, score in (("Innovationsgrad", "4 – gut"),
                              ("Nutzen für die Verwaltung", "5 – sehr gut"),

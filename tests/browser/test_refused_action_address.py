@@ -3,6 +3,7 @@ browser's address bar shows the page it belongs to, so a reload shows the page a
 instead of "Aktion nicht möglich" (405)."""
 from __future__ import annotations
 
+from innolab.models._base import utcnow
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
@@ -18,7 +19,8 @@ def test_after_a_refused_move_the_address_is_the_page_and_a_reload_shows_it(ui, 
 
         f.staff("coordinator", email=COORDINATOR[0], name=COORDINATOR[1])
         p = f.proposal(status="submitted", title="Digitale Vergabeakte")
-        db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=f.staff("reviewer").id))
+        db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                        proposal_id=p.id, reviewer_id=f.staff("reviewer").id))
         db.session.commit()
         return p.id
 

@@ -5,6 +5,7 @@ is completed. axe-core checks the desk and the open dialog.
 """
 from __future__ import annotations
 
+from innolab.models._base import utcnow
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
@@ -25,7 +26,8 @@ def _set_up(in_db) -> int:
         reviewer = f.staff("reviewer", email=REVIEWER[0], name=REVIEWER[1])
         org = f.organisation(owner=f.user(), name="Ostseewerk Software GmbH")
         p = f.proposal(org=org, status="in_review", title="Digitale Akteneinsicht")
-        db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+        db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                        proposal_id=p.id, reviewer_id=reviewer.id))
         db.session.commit()
         return p.id
 

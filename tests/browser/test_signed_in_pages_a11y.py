@@ -3,6 +3,7 @@ organisation, proposals, pilot workspace, results report, notifications) and the
 (review, challenges, administration), each in German."""
 from __future__ import annotations
 
+from innolab.models._base import utcnow
 from datetime import date, timedelta
 
 import pytest
@@ -48,6 +49,11 @@ STAFF_PAGES = [
     ("review.review", {"proposal_id": "in_review"}),
     ("review.conflict", {"proposal_id": "in_review"}),
     ("review.conflict_flags", {}),
+    ("review.gate", {"proposal_id": "gated"}),
+    ("review.bulk_assign", {"p": "bulk", "suggest": 1}),
+    ("review.bulk_assign", {}),
+    ("review.workload", {}),
+    ("challenges.criteria_page", {"challenge_id": "challenge"}),
     ("review.proposal", {"proposal_id": "running"}),
     ("review.check", {"proposal_id": "in_review", "kind": "data_protection"}),
     ("review.check", {"proposal_id": "in_review", "kind": "information_security"}),
@@ -105,8 +111,13 @@ def data(in_db):
         in_review = factories.proposal(org=other, status="in_review", personal_data=True,
                                        personal_data_details="Namen und Anschriften",
                                        title="Chatbot für das Bürgeramt", challenge_=challenge)
-        db.session.add(ReviewAssignment(proposal=in_review, reviewer=staff,
+        db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                        proposal=in_review, reviewer=staff,
                                         assigned_by_id=staff.id))
+        gated = factories.proposal(org=other, status="in_review",
+                                   title="Digitale Akte für das Standesamt")
+        db.session.add(ReviewAssignment(proposal=gated, reviewer=staff,
+                                        assigned_by_id=staff.id))  # not yet confirmed
         approved = factories.proposal(org=org, status="approved",
                                       title="Bewilligter Pilot zur Aktenablage")
         running = factories.proposal(org=org, status="running", pilot_start_date=date.today(),
@@ -115,7 +126,8 @@ def data(in_db):
         db.session.commit()
         return {"org": org.id, "draft": draft.id, "submitted": submitted.id,
                 "in_review": in_review.id, "challenge": challenge.id, "staff": staff.id,
-                "approved": approved.id, "running": running.id}
+                "approved": approved.id, "running": running.id, "gated": gated.id,
+                "bulk": [in_review.id, submitted.id, gated.id]}
 
     return in_db(_create)
 

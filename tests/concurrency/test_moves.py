@@ -7,6 +7,7 @@ and one mail.
 """
 from __future__ import annotations
 
+from innolab.models._base import utcnow
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,7 +44,8 @@ def people(app_ctx):
 
 
 def _assigned(p, people):
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=people["reviewer"].id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=people["reviewer"].id))
     db.session.commit()
 
 

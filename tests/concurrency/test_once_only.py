@@ -33,7 +33,8 @@ def _fine(answers):
 def test_review_submitted_twice_at_once_is_completed_once(app_ctx, server, signed_in, at_once):
     reviewer = f.staff("reviewer", name="Gerd Gutachter")
     p = f.proposal(status="in_review")
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=reviewer.id))
     db.session.commit()
     tab1, tab2 = signed_in(reviewer), signed_in(reviewer)
     url = f"{server}/staff/review/proposals/{p.id}/review"

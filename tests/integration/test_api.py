@@ -390,7 +390,8 @@ def test_nothing_private_reaches_any_api_answer(client):
     results_of(p)
     with db.session.no_autoflush:
         db.session.add_all([
-            ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id),
+            ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                             proposal_id=p.id, reviewer_id=reviewer.id),
             Review(proposal_id=p.id, reviewer_id=reviewer.id, innovation=5, comment=SECRET_REVIEW,
                    submitted_at=utcnow()),
             Message(proposal_id=p.id, author_id=coordinator.id, body=SECRET_NOTE, internal=True),

@@ -25,7 +25,8 @@ def w(new_client, login):
                    title="Sprachassistent im Bürgerbüro")
     staff = {role: f.staff(role) for role in ("dpo", "iso", "coordinator", "decider",
                                               "reviewer")}
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=staff["reviewer"].id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=staff["reviewer"].id))
     db.session.add(Review(proposal_id=p.id, reviewer_id=staff["reviewer"].id, innovation=4,
                           benefit=4, feasibility=4, cost_effectiveness=4, privacy_security=4,
                           recommendation="approve", submitted_at=utcnow()))

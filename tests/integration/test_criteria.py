@@ -94,7 +94,8 @@ def test_frozen_criteria_say_so_and_refuse_weights_and_removal(client, login):
     (row,) = f.criteria(c, ("Wirkung", 1, 5))
     p = f.proposal(status="in_review", challenge_=c)
     reviewer = f.staff("reviewer")
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=reviewer.id))
     review = Review(proposal_id=p.id, reviewer_id=reviewer.id, recommendation="approve",
                     submitted_at=utcnow())
     review.score_rows.append(ReviewScore(criterion_id=row.id, score=4))
@@ -162,7 +163,8 @@ def scored(login):
     impact, privacy = f.criteria(c, ("Wirkung", 3, 5), ("Datenschutz", 1, 10, 6))
     p = f.proposal(status="in_review", challenge_=c, title="Bauakte digital")
     reviewer = f.staff("reviewer")
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=reviewer.id))
     db.session.commit()
     return {"c": c, "impact": impact, "privacy": privacy, "p": p, "reviewer": reviewer}
 

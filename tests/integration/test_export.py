@@ -25,7 +25,8 @@ def rows(response) -> list[list[str]]:
 
 def review(p, reviewer, scores=(4, 5, 3, 4, 2), recommendation="approve", submitted=True,
            conflict=False):
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id,
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=reviewer.id,
                                     conflict_declared_at=utcnow() if conflict else None,
                                     conflict_reason="Befangen" if conflict else None))
     names = ("innovation", "benefit", "feasibility", "cost_effectiveness", "privacy_security")
@@ -63,7 +64,8 @@ def test_reviewer_and_partners_are_refused(client, login):
     owner = f.user()
     p = f.proposal(org=f.organisation(owner=owner), status="submitted")
     reviewer = f.staff("reviewer")
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=reviewer.id))
     db.session.commit()
     outsider = f.user()
     f.organisation(owner=outsider)

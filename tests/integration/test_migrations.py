@@ -11,7 +11,7 @@ from innolab.config import _database_url
 from innolab.domain import criteria, search
 from innolab.domain import review as rv
 from innolab.extensions import db
-from innolab.models import Proposal, Review, ReviewAssignment
+from innolab.models import Challenge, Proposal, Review, ReviewAssignment
 from innolab.models._base import utcnow
 from tests import factories as f
 
@@ -100,10 +100,13 @@ def test_migration_to_criteria_per_challenge_keeps_the_scores_of_existing_review
     app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True,
                       "RATELIMIT_ENABLED": False})
     with app.app_context():
-        upgrade(revision="c1d2e3f4a5b6")  # before challenge_criteria and review_scores
+        # the rows are written with today's models, then the schema goes back to before
+        # challenge_criteria and review_scores, and forward again
+        upgrade()
         p = f.proposal(status="in_review", challenge_=f.challenge())
         reviewer = f.staff("reviewer")
-        db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+        db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                        proposal_id=p.id, reviewer_id=reviewer.id))
         db.session.add(Review(proposal_id=p.id, reviewer_id=reviewer.id, innovation=5,
                               benefit=4, feasibility=3, cost_effectiveness=2,
                               privacy_security=4, innovation_comment="Neu im Land",
@@ -111,6 +114,8 @@ def test_migration_to_criteria_per_challenge_keeps_the_scores_of_existing_review
         db.session.commit()
         proposal_id = p.id
         db.session.remove()
+        downgrade(revision="c1d2e3f4a5b6")
+        assert "review_scores" not in set(inspect(db.engine).get_table_names())
         upgrade()
         assert {"challenge_criteria", "review_scores"} <= set(inspect(db.engine).get_table_names())
         review = db.session.query(Review).one()
@@ -120,6 +125,32 @@ def test_migration_to_criteria_per_challenge_keeps_the_scores_of_existing_review
         assert criteria.of_proposal(p) == criteria.DEFAULT_CRITERIA  # no own criteria
         assert criteria.review_total(review, criteria.of_proposal(p)) == 3.6
         assert rv.review_stats_of([proposal_id])[proposal_id].average == 3.6  # in SQL too
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_migration_to_the_confirmation_before_content_asks_every_earlier_reviewer_once(
+        empty_database):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True,
+                      "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        upgrade()
+        challenge = f.challenge()
+        challenge.reviews_needed = 4
+        p = f.proposal(status="in_review", challenge_=challenge)
+        reviewer = f.staff("reviewer")
+        db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                        proposal_id=p.id, reviewer_id=reviewer.id))
+        db.session.commit()
+        challenge_id = challenge.id
+        db.session.remove()
+        downgrade(revision="d2e3f4a5b6c7")  # before the two columns
+        upgrade()
+        a = db.session.query(ReviewAssignment).one()
+        assert a.no_conflict_confirmed_at is None  # the reviewer confirms before reading on
+        assert not a.confirmed
+        assert db.session.get(Challenge, challenge_id).reviews_needed == 2  # the default
         db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()

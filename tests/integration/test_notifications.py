@@ -2,6 +2,7 @@
 lifecycle events."""
 from __future__ import annotations
 
+from innolab.models._base import utcnow
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -394,7 +395,8 @@ def test_the_decider_hears_once_when_the_last_review_or_check_is_in(client, logi
     owner, org, coordinator = _people()
     reviewer, iso, decider = f.staff("reviewer"), f.staff("iso"), f.staff("decider")
     p = f.proposal(org=org, status="in_review", personal_data=False)
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=reviewer.id))
     db.session.commit()
     scores = {name: "4" for name in ("innovation", "benefit", "feasibility",
                                       "cost_effectiveness", "privacy_security")}
@@ -452,9 +454,11 @@ def test_missed_check_and_decision_dates_are_escalated_once(client, login, new_c
     # the decision: due when the last check is in, then escalated once
     scores = {name: "4" for name in ("innovation", "benefit", "feasibility",
                                       "cost_effectiveness", "privacy_security")}
-    login(reviewer, new_client()).post(f"/staff/review/proposals/{p.id}/review",
-                                       data={**scores, "recommendation": "approve",
-                                             "intent": "submit", "confirmed": "1"})
+    desk = login(reviewer, new_client())
+    desk.post(f"/staff/review/proposals/{p.id}/gate", data={"confirm": "y"})  # no conflict
+    desk.post(f"/staff/review/proposals/{p.id}/review",
+              data={**scores, "recommendation": "approve", "intent": "submit",
+                    "confirmed": "1"})
     login(dpo, new_client()).post(
         f"/staff/review/proposals/{p.id}/checks/data_protection",
         data={"outcome": "passed", "seen_latest": "0", "dpia": "not_needed",

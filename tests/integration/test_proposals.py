@@ -1,6 +1,7 @@
 """The partner's side of proposals: list, write, submit, act, versions, delete."""
 from __future__ import annotations
 
+from innolab.models._base import utcnow
 import re
 
 import io
@@ -485,7 +486,8 @@ def test_assigned_reviewer_sees_versions_and_downloads(app, app_ctx, client, log
     org = f.organisation(owner=f.user())
     p = f.proposal(org, status="in_review")
     reviewer = f.staff(Role.REVIEWER.value)
-    db.session.add(ReviewAssignment(proposal=p, reviewer_id=reviewer.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal=p, reviewer_id=reviewer.id))
     db.session.commit()
     a = _attachment(p)
     with open(app.config["UPLOAD_FOLDER"] + "/" + a.stored_name, "wb") as fh:

@@ -25,7 +25,8 @@ def desk(app_ctx):
     org = f.organisation(owner=f.user(), name="Chatbot Nord GmbH")
     reviewer = f.staff("reviewer", name="Rita Gutachterin")
     p = f.proposal(org=org, status="in_review", title="Chatbot für das Bürgeramt")
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=reviewer.id))
     db.session.add(Check(proposal_id=p.id, kind="information_security",
                          officer_id=f.staff("iso").id, outcome="passed", comment="geprüft"))
     db.session.commit()
@@ -166,7 +167,8 @@ def test_reopening_after_the_decision_is_refused_with_the_reason(client, login, 
 def test_only_the_reviewer_reopens_their_own_review(client, login, desk):
     _completed(desk)
     other = f.staff("reviewer", name="Rolf Anderer")
-    db.session.add(ReviewAssignment(proposal_id=desk["p"].id, reviewer_id=other.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=desk["p"].id, reviewer_id=other.id))
     db.session.commit()
     login(other)
     resp = client.post(_url(desk["p"], "/reopen"), follow_redirects=True)
@@ -188,7 +190,8 @@ def inbox(app_ctx):
                        for t in ("Niedrig bewertet", "Hoch bewertet", "Noch ohne Gutachten"))
 
     def review(p, reviewer, scores, submitted=True):
-        db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+        db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                        proposal_id=p.id, reviewer_id=reviewer.id))
         db.session.add(Review(proposal_id=p.id, reviewer_id=reviewer.id,
                               **dict(zip(("innovation", "benefit", "feasibility",
                                           "cost_effectiveness", "privacy_security"), scores,
@@ -200,8 +203,10 @@ def inbox(app_ctx):
     review(low, reviewers[1], (1, 2, 3, 2, 2))
     review(high, reviewers[0], (5, 4, 4, 5, 4))
     review(high, reviewers[1], (1, 1, 1, 1, 1), submitted=False)  # a draft does not count
-    db.session.add(ReviewAssignment(proposal_id=high.id, reviewer_id=reviewers[2].id))
-    db.session.add(ReviewAssignment(proposal_id=none.id, reviewer_id=reviewers[2].id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=high.id, reviewer_id=reviewers[2].id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=none.id, reviewer_id=reviewers[2].id))
     db.session.commit()
     return {"low": low, "high": high, "none": none, "coordinator": f.staff("coordinator")}
 

@@ -56,11 +56,13 @@ def _assigned(reviewer, other, n, start=0):
             (f.proposal(org=org, status="approved", title=f"Bewilligt {i}"), True),
         ]
         for p, review in rows:
-            a = ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id)
+            a = ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                 proposal_id=p.id, reviewer_id=reviewer.id)
             if review == "conflict":
                 a.conflict_declared_at, a.conflict_reason = utcnow(), "früher dort tätig"
             db.session.add(a)
-            db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=other.id))
+            db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                            proposal_id=p.id, reviewer_id=other.id))
             db.session.commit()
             if review in (True, False):
                 _review(p, reviewer, submitted=review)
@@ -108,7 +110,7 @@ def test_the_staff_page_costs_the_same_statements_for_many_staff_members(client,
     assert "gleiche E-Mail-Domain wie ein Mitglied der Organisation" in html
     options = re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', html)
     eligible = sorted(o.strip() for o in options if o.strip().startswith("Gutachter"))
-    assert eligible == [f"Gutachter {i:02d} (g{i}@innolab.test)" for i in range(12)
+    assert eligible == [f"Gutachter {i:02d} (g{i}@innolab.test) · 0 offen" for i in range(12)
                         if i % 3 != 0]
 
 

@@ -58,7 +58,8 @@ def _staff_rows(p: Proposal, s: dict, *, decided: str | None = None) -> None:
     """What the staff did on `p` so far, as rows: assignment, review, checks, the internal and
     the partner's timeline, an internal file."""
     c, r = s["coordinator"], s["reviewer"]
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=r.id, assigned_by_id=c.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=r.id, assigned_by_id=c.id))
     db.session.add(Review(proposal_id=p.id, reviewer_id=r.id, innovation=4, benefit=4,
                           feasibility=4, cost_effectiveness=4, privacy_security=4,
                           recommendation="approve", comment="Gutachten", submitted_at=utcnow()))

@@ -67,7 +67,8 @@ def test_each_role_sees_its_turn_through_a_whole_review(people, client, new_clie
         assert "Digitale Bauakte" not in _tasks(c[who]), who
 
     due = date.today() - timedelta(days=1)
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=people["reviewer"].id,
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=people["reviewer"].id,
                                     due_date=due))
     p.status = "in_review"
     db.session.commit()
@@ -123,7 +124,8 @@ def test_staff_with_a_conflict_of_interest_get_no_task_of_it(people, client, log
     f.organisation(owner=f.user(), members=[reviewer], name="Nordlicht GmbH Zweig")
     p = f.proposal(org=f.organisation(owner=f.user(), members=[reviewer]), status="in_review",
                    title="Befangener Vorschlag")
-    db.session.add(ReviewAssignment(proposal_id=p.id, reviewer_id=reviewer.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal_id=p.id, reviewer_id=reviewer.id))
     db.session.commit()
     login(reviewer)
     assert "Befangener Vorschlag" not in _tasks(client)
@@ -134,9 +136,11 @@ def test_overdue_tasks_come_first_and_the_header_counts_them(people, client, log
     later = f.proposal(org=people["org"], status="in_review", title="Später fällig")
     overdue = f.proposal(org=people["org"], status="in_review", title="Überfällig seit gestern")
     db.session.add_all([
-        ReviewAssignment(proposal_id=later.id, reviewer_id=reviewer.id,
+        ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                         proposal_id=later.id, reviewer_id=reviewer.id,
                          due_date=date.today() + timedelta(days=9)),
-        ReviewAssignment(proposal_id=overdue.id, reviewer_id=reviewer.id,
+        ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                         proposal_id=overdue.id, reviewer_id=reviewer.id,
                          due_date=date.today() - timedelta(days=1)),
     ])
     db.session.commit()

@@ -1,6 +1,7 @@
 """Attachments: checked by content and size, stored under random names, served to the allowed."""
 from __future__ import annotations
 
+from innolab.models._base import utcnow
 import io
 import os
 import zipfile
@@ -339,7 +340,8 @@ def test_assigned_reviewer_may_store_internal_attachments_via_the_domain(app, ap
     org = f.organisation(owner=f.user())
     p = f.proposal(org, status="in_review")
     reviewer = f.staff(Role.REVIEWER.value)
-    db.session.add(ReviewAssignment(proposal=p, reviewer_id=reviewer.id))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal=p, reviewer_id=reviewer.id))
     db.session.commit()
     a = _stored(app, p, name="notizen.docx", data=_ooxml("docx"), internal=True,
                 uploader=reviewer)

@@ -319,7 +319,8 @@ def _assignment(due: date, submitted=False, status="in_review"):
     reviewer = f.staff("reviewer")
     coordinator = f.staff("coordinator")
     p = f.proposal(status=status)
-    a = ReviewAssignment(proposal=p, reviewer=reviewer, assigned_by_id=coordinator.id,
+    a = ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                         proposal=p, reviewer=reviewer, assigned_by_id=coordinator.id,
                          due_date=due)
     db.session.add(a)
     if submitted:

@@ -57,7 +57,8 @@ def w(app_ctx):
     x.reviewer = x.staff["reviewer"]
     x.p = f.proposal(org=x.org, status="running", title="Digitale Poststelle")
     f.goal(x.p)
-    db.session.add(ReviewAssignment(proposal=x.p, reviewer=x.reviewer,
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal=x.p, reviewer=x.reviewer,
                                     assigned_by_id=x.coordinator.id))
     db.session.commit()
     return x

@@ -72,6 +72,7 @@ def reviewed(app_ctx):
     p = f.proposal(status="in_review", challenge_=c)
     coordinator, reviewer = f.staff("coordinator"), f.staff("reviewer")
     rv.assign(p, reviewer, coordinator)
+    rv.confirm_no_conflict(p, reviewer)
     db.session.commit()
     return c, rows, p, coordinator, reviewer
 

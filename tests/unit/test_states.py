@@ -4,6 +4,7 @@ The objects here are built in memory (never flushed): `workflow.check` only read
 """
 from __future__ import annotations
 
+from innolab.models._base import utcnow
 from datetime import date, datetime, timedelta, UTC
 from types import SimpleNamespace
 
@@ -58,7 +59,8 @@ def make_world(status: str = Status.DRAFT.value, **fields) -> World:
     data = dict(COMPLETE, personal_data=True, personal_data_details="Namen und E-Mail-Adressen")
     data.update(fields)
     p = Proposal(id=1, organisation=org, title="Chatbot für Anträge", status=status, **data)
-    p.assignments.append(ReviewAssignment(id=1, reviewer_id=writer.id, reviewer=writer))
+    p.assignments.append(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                          id=1, reviewer_id=writer.id, reviewer=writer))
     p.reviews.append(Review(id=1, reviewer_id=writer.id, reviewer=writer, submitted_at=NOW))
     p.checks.extend([_passed(CheckKind.DATA_PROTECTION.value, 1),
                      _passed(CheckKind.INFORMATION_SECURITY.value, 2)])
@@ -247,11 +249,13 @@ def test_approve_refused_when_the_decider_wrote_the_only_review(app_ctx):
     w = make_world(Status.IN_REVIEW.value)
     decider = w.users["decider"]
     decider.role_rows.append(UserRole(role=Role.REVIEWER.value))
-    w.p.assignments[:] = [ReviewAssignment(id=2, reviewer_id=decider.id, reviewer=decider)]
+    w.p.assignments[:] = [ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                           id=2, reviewer_id=decider.id, reviewer=decider)]
     w.p.reviews[:] = [Review(id=2, reviewer_id=decider.id, reviewer=decider, submitted_at=NOW)]
     assert "einzige Gutachten" in str(_check(w, "approve", "decider"))
     # with a second person's review the decider may decide
-    w.p.assignments.append(ReviewAssignment(id=3, reviewer_id=w.writer.id, reviewer=w.writer))
+    w.p.assignments.append(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                            id=3, reviewer_id=w.writer.id, reviewer=w.writer))
     w.p.reviews.append(Review(id=3, reviewer_id=w.writer.id, reviewer=w.writer, submitted_at=NOW))
     assert _check(w, "approve", "decider") is None
 
@@ -299,7 +303,8 @@ def test_decision_refused_for_a_decider_in_the_proposing_organisation(app_ctx, a
 def test_decision_refused_for_a_decider_who_declared_a_conflict(app_ctx, action):
     w = make_world(Status.IN_REVIEW.value)
     decider = w.users["decider"]
-    w.p.assignments.append(ReviewAssignment(id=9, reviewer_id=decider.id, reviewer=decider,
+    w.p.assignments.append(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                            id=9, reviewer_id=decider.id, reviewer=decider,
                                             conflict_declared_at=NOW))
     assert "Interessenkonflikt" in str(_check(w, action, "decider"))
 

@@ -62,7 +62,8 @@ def test_conversation_staff_are_the_contact_and_staff_who_wrote(pilot):
     f.staff("coordinator", active=False)
     insider = f.staff("coordinator")
     p.organisation.memberships.append(Membership(user=insider, role="member"))
-    db.session.add(ReviewAssignment(proposal=p, reviewer=reviewer))
+    db.session.add(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
+                                    proposal=p, reviewer=reviewer))
     db.session.commit()
     # nobody of the staff takes part yet: the coordinators hear the partner
     assert {u.id for u in ws.conversation_staff(p)} == {coordinator.id, contact.id}
