@@ -345,3 +345,24 @@ def test_co_signature_task_for_other_deciders(client, login, people):
     login(people["dora"])
     html = client.get("/tasks/").get_data(as_text=True)
     assert "Mitzeichnung ausstehend" not in html
+
+
+def test_co_signature_pages_in_english(client, login, people):
+    p = _ready(people)
+    login(people["dora"])
+    _approve(client, p)
+    second = f.staff("decider", locale="en", name="Eve English")
+    login(second)
+    html = client.get(f"/staff/review/proposals/{p.id}").get_data(as_text=True)
+    assert "Waiting for co-signature" in html and "Refuse co-signature" in html
+    assert "A decision is waiting for co-signature." in html  # approve and reject held back
+    resp = client.post(_url(p, "co-sign"), data={"seen_status": "in_review"})
+    assert "Co-sign: are you sure?" in resp.get_data(as_text=True)
+    resp = client.post(_url(p, "co-sign/refuse"), data={"seen_status": "in_review",
+                                                        "reason": ""})
+    assert resp.status_code == 422
+    assert "Please say why you refuse the co-signature." in resp.get_data(as_text=True)
+    resp = client.post(_url(p, "co-sign"), data={"seen_status": "in_review", "confirmed": "1"})
+    assert resp.status_code == 303
+    html = client.get(f"/staff/review/proposals/{p.id}").get_data(as_text=True)
+    assert "What the decision was based on" in html and "co-signed by Eve English" in html
