@@ -24,7 +24,7 @@ from .web import (
 )
 from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 from innolab.i18n import (
-    CONTENT_LOCALE, flash_messages, format_date, format_datetime, format_locale,
+    CONTENT_LOCALE, flash_messages, format_date, format_datetime, format_euro,
     in_content_lang, lang_attr, lazy_gettext as _l, localized, record_flash_locale,
 )
 from .web.mail_delivery import delivery_thread
@@ -34,7 +34,6 @@ from .domain import permissions
 from .domain.actors import display_actor
 from .domain.states import status_label, timeline_label
 from .web.text import markdown
-from babel.numbers import format_currency
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -213,7 +212,7 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = (
         lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
     )
-    app.jinja_env.filters["euro"] = _euro
+    app.jinja_env.filters["euro"] = format_euro
     # text users entered, marked German on pages in another language (innolab/i18n.py)
     app.jinja_env.filters["de"] = in_content_lang
     app.jinja_env.globals["lang_attr"] = lang_attr
@@ -245,11 +244,3 @@ def _init_templates(app: Flask) -> None:
     @app.before_request
     def _nonce():
         g.setdefault("page_title", None)
-
-
-def _euro(value) -> str:
-    if value is None:
-        return ""
-
-    return format_currency(value, "EUR", format="#,##0\u00a0¤", currency_digits=False,
-                           locale=format_locale())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from babel import Locale, dates
+from babel import Locale, dates, numbers
 from flask import get_flashed_messages, session
 from flask_babel import get_locale, get_timezone, gettext, to_user_timezone
 from flask_babel.speaklater import LazyString
@@ -66,6 +66,14 @@ def format_datetime(value: datetime, fmt: str = "medium") -> str:
 # language such text is marked (WCAG 3.1.2, language of parts), so that screen readers read it
 # with German rules: `lang_attr()` inside a start tag, `|de` around inline text.
 CONTENT_LOCALE = DEFAULT_LOCALE
+
+
+def format_euro(value) -> str:
+    """An amount of whole euros in the page's language (the template filter `euro`)."""
+    if value is None:
+        return ""
+    return numbers.format_currency(value, "EUR", format="#,##0\u00a0¤", currency_digits=False,
+                           locale=format_locale())
 
 
 def page_locale() -> str:

@@ -16,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain import legal, retention
 from ..domain.admin import ROLE_LABELS
-from ..web.forms import VersionedForm, plain_name, single_line, within_calendar
+from ..web.forms import AmountField, VersionedForm, plain_name, single_line, within_calendar
 
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
 
@@ -117,6 +117,14 @@ class UserFilterForm(FlaskForm):
         ("partners", _l("Partnerinnen und Partner")),
         ("inactive", _l("Deaktivierte Konten")),
     ], default="all", validators=[Optional()])
+
+
+class DecisionSettingsForm(FlaskForm):
+    """When a decision needs a second decider's co-signature (Mitzeichnung)."""
+
+    threshold = AmountField(_l("Schwellenwert für die Mitzeichnung (Euro)"), validators=[
+        Optional(), NumberRange(min=0, max=100_000_000, message=_l(
+            "Bitte geben Sie einen Betrag in ganzen Euro an (0 bis 100.000.000)."))])
 
 
 class SignInSettingsForm(FlaskForm):

@@ -22,11 +22,12 @@ from ..web.forms import add_error
 from ..web.input_checks import bounded_int
 from . import bp
 from .forms import (
-    AccountStatusForm, AuditFilterForm, AuthorityForm, DeleteForm, FeedbackStatusForm,
+    AccountStatusForm, AuditFilterForm, AuthorityForm, DecisionSettingsForm, DeleteForm,
+    FeedbackStatusForm,
     InviteStaffForm, PageForm, RolesForm, SignInSettingsForm, SignLanguageVideoForm,
     TermsVersionForm, TopicForm, UserFilterForm, legal_fields_form, retention_form,
 )
-from ..domain import records, retention, sessions, settings, terms
+from ..domain import decisions, records, retention, sessions, settings, terms
 from ..web.forms import text_of
 from ..models._base import utcnow
 
@@ -109,6 +110,24 @@ def sign_in_settings():
         status = 422
     return render("admin/sign_in.html", form=form, staff_provider=staff_provider,
                   enabled=enabled, status=status)
+
+
+# ------------------------------------------------------------------ decisions
+
+
+@bp.route("/decisions", methods=["GET", "POST"])
+def decision_settings():
+    """The cost threshold above which an approval needs a second decider's co-signature."""
+    current = decisions.threshold()
+    form = DecisionSettingsForm(data={"threshold": current})
+    if form.validate_on_submit():
+        changed = decisions.set_threshold(current_user, form.threshold.data or 0)
+        db.session.commit()
+        flash(_("Die Einstellung ist gespeichert.") if changed
+              else _("Es gab keine Änderungen zu speichern."), "success" if changed else "info")
+        return redirect_to(url_for("admin.decision_settings"))
+    return render("admin/decisions.html", form=form, threshold=current,
+                  status=422 if form.is_submitted() else 200)
 
 
 # ------------------------------------------------------------------ deletion schedule

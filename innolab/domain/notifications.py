@@ -97,6 +97,15 @@ KINDS: dict[str, Kind] = {
         _l("Ein Pilotvorschlag ist bereit zur Entscheidung"),
         "Entscheidung und Koordination (review.save_review, review.record_check)",
         staff_only=True),
+    "co_signature_needed": Kind(
+        _l("Mitzeichnung erbeten: %(reference)s"),
+        _l("Eine Entscheidung wartet auf Ihre Mitzeichnung"),
+        "Entscheidung außer der Person, die entschieden hat (decisions.decide)",
+        staff_only=True),
+    "co_signature_refused": Kind(
+        _l("Mitzeichnung verweigert: %(reference)s"),
+        _l("Die Mitzeichnung Ihrer Entscheidung wurde verweigert"),
+        "die Person, die entschieden hat (decisions.refuse)", staff_only=True),
     "reviewer_assigned": Kind(
         _l("Neues Gutachten: %(reference)s"), _l("Ihnen wurde ein Gutachten zugewiesen"),
         "die zugewiesene Gutachterin (review.assign)", staff_only=True,

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from xml.etree import ElementTree as ET
 
 from flask import current_app
-from flask_babel import format_date, format_decimal
+from flask_babel import force_locale, format_date, format_decimal
 
 from innolab.i18n import Localized, lazy_gettext as _l, localized, page_locale
 
@@ -105,6 +105,9 @@ _CHALLENGE = {
     "published_at": _nullable(DATETIME),
     "authority": _ref("Authority"),
     "topics": {"type": "array", "items": _ref("Topic")},
+    "criteria": {"type": "array", "items": _ref("Criterion"),
+                 "description": "What proposals to it are reviewed on, in order: its own "
+                                "criteria, else the default five"},
     "url": URL,
     "api_url": URL,
 }
@@ -189,6 +192,16 @@ SCHEMAS: dict[str, dict] = {
     "OrganisationRef": _obj({"id": INT, "name": STR, "slug": STR, "url": URL, "api_url": URL}),
     "PilotRef": _obj({"id": INT, "title": GERMAN, "title_en": ENGLISH,
                       "status": _PILOT["status"], "url": URL, "api_url": URL}),
+    "Criterion": _obj({
+        "name": GERMAN, "name_en": ENGLISH,
+        "description": _nullable(GERMAN), "description_en": ENGLISH,
+        "weight": {"type": "integer", "minimum": 1,
+                   "description": "How much it counts relative to the others"},
+        "scale": {"type": "integer", "minimum": 2,
+                  "description": "Scored from 1 (insufficient) up to this (very good)"},
+        "minimum": {"type": ["integer", "null"],
+                    "description": "A knock-out criterion's minimum mean score, else null"},
+    }, "A review criterion of a challenge"),
     "Challenge": _obj(_CHALLENGE, "A published challenge of an authority"),
     "ChallengeDetail": _obj({**_CHALLENGE, "pilots": {"type": "array",
                                                       "items": _ref("PilotRef")}}),
@@ -264,9 +277,24 @@ def challenge(c: Challenge, today: date | None = None) -> dict:
         "status": showcase.challenge_state(c, today), "deadline": iso_date(c.deadline),
         "published_at": iso_datetime(c.published_at), "authority": authority(c.authority),
         "topics": [topic(t) for t in sorted(c.topics, key=lambda t: t.slug)],
+        "criteria": [criterion(k) for k in criteria.of_challenge(c)],
         "url": external_url("showcase.challenge", challenge_id=c.id),
         "api_url": external_url("api.challenge", challenge_id=c.id),
     }
+
+
+def criterion(c: criteria.Criterion) -> dict:
+    """A review criterion in both languages (the default five in their translations)."""
+    if c.is_default:
+        texts: dict[str, str | None] = {}
+        for locale, suffix in (("de", ""), ("en", "_en")):
+            with force_locale(locale):
+                texts["name" + suffix] = str(criteria.CRITERION_LABELS[c.key])
+                texts["description" + suffix] = str(criteria.CRITERION_DESCRIPTIONS[c.key])
+    else:
+        texts = {"name": c.name, "name_en": c.name_en, "description": c.description,
+                 "description_en": c.description_en}
+    return {**texts, "weight": c.weight, "scale": c.scale, "minimum": c.knockout}
 
 
 def challenge_detail(c: Challenge) -> dict:

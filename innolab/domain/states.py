@@ -14,10 +14,13 @@ from collections.abc import Callable
 
 from flask import current_app
 from markupsafe import escape
-from innolab.i18n import lazy_gettext as _l
+from innolab.i18n import format_euro, lazy_gettext as _l
 
-from ..models import CheckKind, CheckOutcome, ChallengeStatus, Proposal, Role, Status
+from ..models import (
+    CheckKind, CheckOutcome, ChallengeStatus, Decision, DecisionState, Proposal, Role, Status,
+)
 from .conflicts import conflict_of
+from .settings import get_setting
 from .proposal_fields import FIELD_LABELS, missing_fields
 
 MEMBER = "member"  # a member of the proposing organisation
@@ -34,6 +37,9 @@ class Move:
     today: date = field(default_factory=date.today)
     # True only while results.accept completes the pilot: the one way to complete it.
     accepting_report: bool = False
+    # The pending decision a second decider co-signs (decisions.co_sign): the one way to
+    # approve above the co-signature threshold.
+    co_signing: Decision | None = None
 
 
 class Refusal:
@@ -200,6 +206,65 @@ def ready_for_decision(p: Proposal) -> bool:
                for kind in required_checks(p))
 
 
+# ---------------------------------------------------------------- co-signature (Mitzeichnung)
+
+CO_SIGN_SETTING = "decision.co_sign_threshold"
+CO_SIGN_DEFAULT = 100_000  # euros; an admin changes it (0: never)
+
+
+def co_sign_threshold() -> int:
+    """The cost estimate (whole euros) above which an approval needs a second decider's
+    co-signature; 0: never. The admin setting, else CO_SIGN_DEFAULT."""
+    raw = get_setting(CO_SIGN_SETTING)
+    if raw is None or not raw.strip().isdigit():
+        return CO_SIGN_DEFAULT
+    return int(raw)
+
+
+def co_signature_required(p: Proposal, action: str = "approve") -> bool:
+    """An approval of a proposal whose cost estimate is above the threshold. A rejection
+    commits no money and is final at once."""
+    threshold = co_sign_threshold()
+    return (action == "approve" and threshold > 0 and p.cost_estimate is not None
+            and p.cost_estimate > threshold)
+
+
+def pending_decision(p: Proposal) -> Decision | None:
+    """The decision waiting for co-signature, if any (at most one: decisions.decide)."""
+    return next((d for d in p.decisions if d.state == DecisionState.PENDING.value), None)
+
+
+class CoSignatureNeeded(Refusal):
+    """Not a refusal of the decider's step: the step is recorded and waits for a second
+    decider (decisions.decide). `workflow.options` offers the move with this as its note."""
+
+
+def no_decision_pending(m: Move):
+    """While a decision waits for co-signature, no other decision is taken beside it: a second
+    decider co-signs it or refuses the co-signature first."""
+    if m.co_signing is None and pending_decision(m.proposal) is not None:
+        return _l("Eine Entscheidung wartet auf Mitzeichnung. Zeichnen Sie sie mit oder "
+                  "verweigern Sie die Mitzeichnung, bevor anders entschieden wird.")
+    return None
+
+
+def co_signed_if_required(m: Move):
+    """Above the threshold an approval is final only when a second decider co-signs it: a
+    different person (with the decider role and no conflict of interest, which `check` asks
+    of whoever acts)."""
+    if not co_signature_required(m.proposal):
+        return None
+    if m.co_signing is None:
+        return CoSignatureNeeded(_l(
+            "Die Kostenschätzung liegt über %(threshold)s: Die Bewilligung wird erst "
+            "wirksam, wenn eine zweite Person mit der Rolle Entscheidung mitzeichnet.",
+            threshold=format_euro(co_sign_threshold())))
+    if m.co_signing.decider_id == m.user.id:
+        return _l("Sie haben diese Entscheidung selbst getroffen; mitzeichnen muss eine "
+                  "andere Person.")
+    return None
+
+
 def no_conflict_of_interest(m: Move):
     """No staff move by someone with a conflict of interest (domain/conflicts.py): another
     person must make it. `workflow.check` asks it before every staff move."""
@@ -237,12 +302,13 @@ TRANSITIONS: tuple[Transition, ...] = (
                _l("Möchten Sie den überarbeiteten Vorschlag jetzt erneut einreichen? Danach "
                   "können Sie ihn nicht mehr ändern.")),
     Transition("approve", frozenset({S.IN_REVIEW.value}), S.APPROVED.value, Role.DECIDER.value,
-               (rationale_given, enough_reviews, checks_passed, no_conflict_of_interest),
+               (rationale_given, enough_reviews, checks_passed, no_conflict_of_interest,
+                no_decision_pending, co_signed_if_required),
                _l("Bewilligen"),
                _l("Möchten Sie den Vorschlag wirklich bewilligen? Die Entscheidung lässt sich "
                   "nicht zurücknehmen; die Partnerorganisation wird benachrichtigt.")),
     Transition("reject", frozenset({S.IN_REVIEW.value}), S.REJECTED.value, Role.DECIDER.value,
-               (rationale_given, no_conflict_of_interest), _l("Ablehnen"),
+               (rationale_given, no_conflict_of_interest, no_decision_pending), _l("Ablehnen"),
                _l("Möchten Sie den Vorschlag wirklich ablehnen? Die Entscheidung lässt sich "
                   "nicht zurücknehmen; die Partnerorganisation wird benachrichtigt.")),
     Transition("withdraw",
@@ -304,6 +370,9 @@ TIMELINE_LABELS = {
     "reviewer_unassigned": _l("Gutachter/in entfernt"),
     "conflict_declared": _l("Interessenkonflikt erklärt"),
     "no_conflict_confirmed": _l("Kein Interessenkonflikt bestätigt"),
+    "co_sign_requested": _l("Entscheidung getroffen, Mitzeichnung erbeten"),
+    "co_signed": _l("Entscheidung mitgezeichnet"),
+    "co_sign_refused": _l("Mitzeichnung verweigert"),
     "review_submitted": _l("Gutachten abgeschlossen"),
     "review_reopened": _l("Gutachten wieder geöffnet"),
     "condition_met": _l("Auflage einer Prüfung erfüllt"),

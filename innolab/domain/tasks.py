@@ -25,7 +25,7 @@ from ..models import (
 )
 from . import changes, organisations, permissions, workflow
 from .conflicts import conflict_of
-from .states import latest_check, open_conditions
+from .states import latest_check, open_conditions, pending_decision
 
 # The statuses in which a proposal can still ask something of its partner.
 _PARTNER_STATUSES = (Status.DRAFT.value, Status.CHANGES_REQUESTED.value, Status.RUNNING.value)
@@ -41,6 +41,7 @@ LABELS = {
     "data_protection": _l("Datenschutzprüfung vornehmen"),
     "information_security": _l("Prüfung der Informationssicherheit vornehmen"),
     "decide": _l("Entscheiden: bereit zur Entscheidung"),
+    "co_sign": _l("Mitzeichnung ausstehend"),
     "start_pilot": _l("Ziele vereinbaren und Pilot starten"),
     "conditions": _l("Auflagen Ihrer Prüfung als erfüllt vermerken"),
     "accept_report": _l("Ergebnisbericht prüfen und annehmen"),
@@ -130,6 +131,12 @@ def _staff_tasks(p: Proposal, user) -> list[Task]:
     approve = offered.get("approve")
     if approve is not None and approve.allowed:
         tasks.append(Task("decide", p, staff_page, p.submitted_at, due=p.decision_due_on))
+    pending = pending_decision(p)
+    if (pending is not None and p.status == Status.IN_REVIEW.value
+            and user.has_role(Role.DECIDER) and pending.decider_id != user.id):
+        # another decider's decision waits for this one's co-signature (or its refusal)
+        tasks.append(Task("co_sign", p, staff_page + "#co-sign-heading", pending.created_at,
+                          due=p.decision_due_on))
     if "start_pilot" in offered:
         # to the staff page's next steps, where „Pilot starten“ is (and what it still needs)
         tasks.append(Task("start_pilot", p, staff_page + "#actions-heading", p.decided_at,
@@ -197,6 +204,7 @@ def _candidates(user):
                      selectinload(Proposal.reviews), selectinload(Proposal.checks),
                      selectinload(Proposal.goals), selectinload(Proposal.results_report),
                      selectinload(Proposal.conflict_declarations),
+                     selectinload(Proposal.decisions),
                      selectinload(Proposal.organisation))
         ).scalars()}
         yield from (rows[k] for k in chunk if k in rows)

@@ -8,13 +8,15 @@ from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Proposal, ProposalVersion, ReferenceCounter, Role, TimelineEntry
+from ..models import (
+    DecisionState, Proposal, ProposalVersion, ReferenceCounter, Role, TimelineEntry,
+)
 from ..models._base import utcnow
 from . import DomainError, audit, notifications
 from .locking import lock
 from .states import (
-    BY_ACTION, MEMBER, TRANSITIONS, Move, Refusal, Transition, no_conflict_of_interest,
-    status_label,
+    BY_ACTION, MEMBER, TRANSITIONS, CoSignatureNeeded, Move, Refusal, Transition,
+    no_conflict_of_interest, status_label,
 )
 
 
@@ -34,6 +36,8 @@ class Option:
 
     transition: Transition
     refusal: object = None
+    # Allowed, and what follows it (a co-signature needed: states.CoSignatureNeeded).
+    note: object = None
 
     @property
     def action(self) -> str:
@@ -83,27 +87,38 @@ def options(p: Proposal, user) -> list[Option]:
             # Guards that depend on what the user types are checked on submit, not here.
             guards = t.guards if t.who == MEMBER else (no_conflict_of_interest, *t.guards)
             reason = next((r for g in guards if (r := g(move)) is not None), None)
-            result.append(Option(t, reason))
+            if isinstance(reason, CoSignatureNeeded):
+                result.append(Option(t, None, note=reason))
+            else:
+                result.append(Option(t, reason))
     return result
 
 
-def apply(p: Proposal, action: str, user, *, message: str | None = None,
-          start_date: date | None = None, seen_status: str | None = None,
-          accepting_report: bool = False) -> TimelineEntry:
-    """Make the move, once: the proposal's row is locked first, and the status and every guard
-    are checked on what is committed, so of two moves at the same moment one goes through and
-    the other is refused with the reason. `seen_status` is the status the user saw on the page
-    (the forms send it); if another person has moved the proposal since, the refusal says so.
-    `accepting_report`: only results.accept sets it, completing the pilot with its report.
-    """
-    lock(p)
+def refuse_if_moved(p: Proposal, seen_status: str | None) -> None:
+    """Refuse when another person has moved the proposal since the user saw `seen_status`
+    (after the lock)."""
     if seen_status and seen_status != p.status:
         raise TransitionRefused(_l(
             "Der Vorschlag wurde inzwischen bearbeitet und hat jetzt den Status "
             "„%(status)s“. Bitte prüfen Sie den aktuellen Stand.",
             status=status_label(p.status)))
+
+
+def apply(p: Proposal, action: str, user, *, message: str | None = None,
+          start_date: date | None = None, seen_status: str | None = None,
+          accepting_report: bool = False, co_signing=None) -> TimelineEntry:
+    """Make the move, once: the proposal's row is locked first, and the status and every guard
+    are checked on what is committed, so of two moves at the same moment one goes through and
+    the other is refused with the reason. `seen_status` is the status the user saw on the page
+    (the forms send it); if another person has moved the proposal since, the refusal says so.
+    `accepting_report`: only results.accept sets it, completing the pilot with its report.
+    `co_signing`: only decisions.co_sign sets it, the pending decision a second decider signs.
+    A decision still waiting for co-signature is void once the proposal moves otherwise.
+    """
+    lock(p)
+    refuse_if_moved(p, seen_status)
     reason = check(p, action, user, message=message, start_date=start_date,
-                   accepting_report=accepting_report)
+                   accepting_report=accepting_report, co_signing=co_signing)
     if reason is not None:
         raise TransitionRefused(reason)
     t = BY_ACTION[action]
@@ -111,6 +126,9 @@ def apply(p: Proposal, action: str, user, *, message: str | None = None,
     message = (message or "").strip() or None
     _EFFECTS.get(action, lambda *a: None)(p, user, message, start_date)
     p.status = t.target
+    for d in p.decisions:
+        if d.state == DecisionState.PENDING.value and d is not co_signing:
+            d.state = DecisionState.SUPERSEDED.value
     entry = TimelineEntry(proposal=p, actor_id=user.id, action=action, from_status=source,
                           to_status=t.target, message=message)
     db.session.add(entry)

@@ -14,8 +14,8 @@ from .mail import OutboxMail
 from .mfa import RecoveryCode, SecondFactor
 from .organisations import Invitation, MemberRole, Membership, Organisation, OrganisationKind
 from .proposals import (
-    CONTENT_FIELDS, PILOT_STATES, Attachment, Proposal, ProposalVersion, ReferenceCounter, Status,
-    TimelineEntry, proposal_topics,
+    CONTENT_FIELDS, PILOT_STATES, Attachment, Decision, DecisionState, Proposal, ProposalVersion,
+    ReferenceCounter, Status, TimelineEntry, proposal_topics,
 )
 from .consents import TermsConsent
 from .receipts import FormReceipt
@@ -36,6 +36,7 @@ from .users import (
 )
 
 __all__ = [
+    "Decision", "DecisionState",
     "AuditEvent", "Authority", "Challenge", "ChallengeCriterion", "ReviewScore",
     "ChallengeStatus", "Topic", "challenge_topics",
     "PAGE_SLUGS", "PlatformSetting", "SitePage", "OutboxMail", "Invitation", "MemberRole",

@@ -177,6 +177,9 @@ class Proposal(Versioned, Model):
     results_report: Mapped[ResultsReport | None] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", uselist=False
     )
+    decisions: Mapped[list[Decision]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan", order_by="Decision.id"
+    )
 
     @property
     def is_pilot(self) -> bool:
@@ -194,6 +197,49 @@ class Proposal(Versioned, Model):
         data = {name: getattr(self, name) for name in CONTENT_FIELDS}
         data["topics"] = sorted(t.slug for t in self.topics)
         return data
+
+
+class DecisionState(str, enum.Enum):
+    PENDING = "pending"        # waits for a second decider's co-signature (Mitzeichnung)
+    FINAL = "final"            # the move was made (at once, or on co-signature)
+    REFUSED = "refused"        # the co-signature was refused; the decision did not happen
+    SUPERSEDED = "superseded"  # the proposal moved otherwise while it waited
+
+
+class Decision(Model):
+    """A decider's decision on a proposal (approve or reject) and the rules it was taken on.
+
+    Final at once, or – above the co-signature threshold – pending until a second decider
+    co-signs (domain/decisions.py). `basis` is the snapshot of what applied at that moment:
+    criteria and weights, totals, knock-outs, reviews, recommendations, checks, cost and
+    threshold."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default=DecisionState.FINAL.value)
+    decider_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    rationale: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    co_signature_required: Mapped[bool] = mapped_column(default=False)
+    co_signer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    co_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refused_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    basis: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="decisions")
+    decider: Mapped[User | None] = relationship(foreign_keys=[decider_id])
+    co_signer: Mapped[User | None] = relationship(foreign_keys=[co_signer_id])
+    refused_by: Mapped[User | None] = relationship(foreign_keys=[refused_by_id])
+
+    @property
+    def pending(self) -> bool:
+        return self.state == DecisionState.PENDING.value
 
 
 class ProposalVersion(Model):

@@ -131,6 +131,22 @@ class ActForm(FlaskForm):
             raise ValidationError(_l("Diese Aktion gibt es nicht."))
 
 
+class CoSignForm(FlaskForm):
+    """Co-signing a pending decision (Mitzeichnung): nothing typed, the status seen."""
+
+    seen_status = HiddenField()
+
+
+class RefuseCoSignForm(FlaskForm):
+    """Refusing the co-signature, with the reason the deciding person reads."""
+
+    seen_status = HiddenField()
+    reason = TextAreaField(_l("Grund der Verweigerung"),
+                           validators=[DataRequired(_l("Bitte geben Sie an, warum Sie die "
+                                                       "Mitzeichnung verweigern.")),
+                                       Length(max=10000)])
+
+
 # ---------------------------------------------------------------- reviewers
 
 

@@ -8,7 +8,9 @@ from flask_babel import ngettext
 from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user
 
-from ..domain import assignment, conflicts, criteria, paging, permissions, uploads, workflow
+from ..domain import (
+    assignment, conflicts, criteria, decisions, paging, permissions, uploads, workflow,
+)
 from ..domain import review as rv
 from ..domain import states
 from ..domain.states import BY_ACTION, MEMBER
@@ -18,8 +20,9 @@ from ..models import CheckCondition, CheckKind, Organisation, Proposal, Role, Us
 from ..web import confirm, page_number, redirect_to, render, require, safe_next
 from . import bp
 from .forms import (
-    ActForm, AssignForm, BulkAssignForm, CheckForm, ConflictForm, ContactForm, FlagDecisionForm,
-    InboxFilterForm, NoConflictForm, ReviewForm, review_form,
+    ActForm, AssignForm, BulkAssignForm, CheckForm, CoSignForm, ConflictForm, ContactForm,
+    FlagDecisionForm, InboxFilterForm, NoConflictForm, RefuseCoSignForm, ReviewForm,
+    review_form,
 )
 
 PER_PAGE = 20
@@ -39,6 +42,10 @@ DONE = {
     "complete": _l("Der Pilot wurde abgeschlossen."),
     "cancel": _l("Der Pilot wurde abgebrochen."),
 }
+PENDING_DONE = _l("Ihre Entscheidung ist vermerkt. Sie wird wirksam, sobald eine zweite Person "
+                  "mit der Rolle Entscheidung mitzeichnet; diese Personen wurden benachrichtigt.")
+CO_SIGN_QUESTION = _l("Mit Ihrer Mitzeichnung wird die Entscheidung wirksam. Sie lässt sich nicht "
+                      "zurücknehmen; die Partnerorganisation wird benachrichtigt.")
 
 
 @bp.before_request
@@ -94,7 +101,8 @@ def mine():
 
 def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
           act_error=None, assign_form: AssignForm | None = None,
-          contact_form: ContactForm | None = None):
+          contact_form: ContactForm | None = None,
+          refuse_form: RefuseCoSignForm | None = None, co_sign_error=None):
     user = current_user
     may_assign = permissions.assign_reviewers(user, p)
     if assign_form is None and may_assign:
@@ -109,6 +117,13 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
     counting = {r.id for r in states.counting_reviews(p)}
     of = criteria.of_proposal(p)
     averages = rv.average_scores([r for r in reviews if r.id in counting], of)
+    deciding = permissions.has_role(user, Role.DECIDER, Role.COORDINATOR)
+    pending = states.pending_decision(p)
+    co_signing = pending is not None and user.has_role(Role.DECIDER) \
+        and pending.decider_id != user.id
+    if co_signing and refuse_form is None:
+        refuse_form = RefuseCoSignForm(formdata=None)
+        refuse_form.seen_status.data = p.status
     return render(
         "review/proposal.html", status=status,
         p=p,
@@ -136,7 +151,20 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
         may_choose_contact=may_choose_contact, contact_form=contact_form,
         may_declare=permissions.declare_conflict(user, p),
         publish_question=PUBLISH_QUESTION,
+        overview=decisions.overview(p) if deciding and see_reviews else None,
+        recommendation_labels=rv.RECOMMENDATION_LABELS,
+        pending=pending, co_signing=co_signing, refuse_form=refuse_form,
+        co_sign_error=co_sign_error, co_sign_question=CO_SIGN_QUESTION,
+        cannot_co_sign=decisions.cannot_co_sign(p, user) if co_signing else None,
+        cannot_refuse=decisions.cannot_refuse(p, user) if co_signing else None,
+        basis=_basis(p) if deciding or coordinating else None,
+        pending_label=lambda action: BY_ACTION[action].label,
     )
+
+
+def _basis(p: Proposal):
+    decision = decisions.latest_final(p)
+    return decisions.basis_view(decision) if decision is not None else None
 
 
 @bp.get("/proposals/<int:proposal_id>")
@@ -160,17 +188,81 @@ def act(proposal_id):
             return _page(p, act_form=form)
         reason = workflow.check(p, t.action, current_user, message=form.message.data,
                                 start_date=form.start_date.data)
-        if reason is not None:
+        co_sign_needed = isinstance(reason, states.CoSignatureNeeded)
+        if reason is not None and not co_sign_needed:
             return _page(p, 422, act_form=form, act_error=str(reason))
-        return confirm.ask(title=_("%(step)s: wirklich?", step=t.label), question=t.confirm,
+        return confirm.ask(title=_("%(step)s: wirklich?", step=t.label),
+                           question=reason if co_sign_needed else t.confirm,
                            confirm_label=t.label, summary=_move_summary(p, form))
     try:
-        workflow.apply(p, t.action, current_user, message=form.message.data,
-                       start_date=form.start_date.data, seen_status=form.seen_status.data)
+        if t.action in decisions.DECISION_ACTIONS:
+            decision = decisions.decide(p, t.action, current_user, message=form.message.data,
+                                        seen_status=form.seen_status.data)
+        else:
+            decision = None
+            workflow.apply(p, t.action, current_user, message=form.message.data,
+                           start_date=form.start_date.data, seen_status=form.seen_status.data)
     except workflow.TransitionRefused as exc:
+        db.session.rollback()
         return _page(p, 422, act_form=form, act_error=str(exc.reason))
     db.session.commit()
-    flash(str(DONE.get(t.action, _l("Erledigt."))), "success")
+    flash(str(PENDING_DONE if decision is not None and decision.pending
+              else DONE.get(t.action, _l("Erledigt."))), "success")
+    return _back(p)
+
+
+def _load_for_decider(proposal_id: int) -> Proposal:
+    """The proposal for a step only deciders take (the domain checks the rest under the lock)."""
+    p = _load(proposal_id)
+    if not current_user.has_role(Role.DECIDER):
+        abort(403)
+    return p
+
+
+@bp.post("/proposals/<int:proposal_id>/co-sign")
+def co_sign(proposal_id):
+    """A second decider co-signs the pending decision (Mitzeichnung): only now is it final."""
+    p = _load_for_decider(proposal_id)
+    form = CoSignForm()
+    if not form.validate():
+        return _page(p, 422)
+    if not confirm.confirmed():
+        reason = decisions.cannot_co_sign(p, current_user)
+        if reason is not None:
+            return _page(p, 422, co_sign_error=str(reason))
+        pending = states.pending_decision(p)
+        return confirm.ask(
+            title=_("Mitzeichnen: wirklich?"), question=CO_SIGN_QUESTION,
+            confirm_label=_("Mitzeichnen"), back_url=url_for(".proposal", proposal_id=p.id),
+            summary=[(_l("Vorschlag"), f"{p.display_reference} – {p.title}"),
+                     (_l("Entscheidung"), BY_ACTION[pending.action].label if pending else None),
+                     (_l("Begründung"), pending.rationale if pending else None)])
+    try:
+        decision = decisions.co_sign(p, current_user, seen_status=form.seen_status.data)
+    except (decisions.DecisionRefused, workflow.TransitionRefused) as exc:
+        db.session.rollback()
+        return _page(p, 422, co_sign_error=str(exc.reason))
+    db.session.commit()
+    flash(str(DONE[decision.action]), "success")
+    return _back(p)
+
+
+@bp.post("/proposals/<int:proposal_id>/co-sign/refuse")
+def refuse_co_sign(proposal_id):
+    """A second decider refuses the co-signature with a reason: the decision is cancelled."""
+    p = _load_for_decider(proposal_id)
+    form = RefuseCoSignForm()
+    if not form.validate():
+        return _page(p, 422, refuse_form=form)
+    try:
+        decisions.refuse(p, current_user, form.reason.data, seen_status=form.seen_status.data)
+    except (decisions.DecisionRefused, workflow.TransitionRefused) as exc:
+        db.session.rollback()
+        form.reason.errors = [*form.reason.errors, str(exc.reason)]
+        return _page(p, 422, refuse_form=form)
+    db.session.commit()
+    flash(_("Sie haben die Mitzeichnung verweigert; die Entscheidung ist aufgehoben und der "
+            "Vorschlag bleibt in Begutachtung."), "success")
     return _back(p)
 
 

@@ -116,6 +116,32 @@ def test_challenge_detail_with_its_public_pilots_only(client):
     assert [p["id"] for p in data["pilots"]] == [shown.id]
 
 
+def test_challenge_shows_its_review_criteria_in_both_languages(client):
+    own = f.challenge(title="Mit eigenen Kriterien")
+    f.criteria(own, ("Bürgernähe", 3, 10, 4), ("Reife", 1, 5))
+    data = body(client, f"/api/v1/challenges/{own.id}")
+    assert data["criteria"] == [
+        {"name": "Bürgernähe", "name_en": "Bürgernähe (en)",
+         "description": "Wie gut ist Bürgernähe?", "description_en": None,
+         "weight": 3, "scale": 10, "minimum": 4},
+        {"name": "Reife", "name_en": "Reife (en)", "description": "Wie gut ist Reife?",
+         "description_en": None, "weight": 1, "scale": 5, "minimum": None},
+    ]
+    listed = body(client, "/api/v1/challenges")["items"]
+    assert [x["criteria"] for x in listed if x["id"] == own.id] == [data["criteria"]]
+
+
+def test_challenge_without_own_criteria_shows_the_default_five(client):
+    c = f.challenge()
+    data = body(client, f"/api/v1/challenges/{c.id}")
+    names = [(k["name"], k["name_en"]) for k in data["criteria"]]
+    assert len(names) == 5 and names[0] == ("Innovationsgrad", "Degree of innovation")
+    assert all(k["weight"] == 1 and k["scale"] == 5 and k["minimum"] is None
+               for k in data["criteria"])
+    assert all(k["description"] and k["description_en"] and
+               k["description"] != k["description_en"] for k in data["criteria"])
+
+
 def test_challenge_detail_unknown_or_draft_is_json_404(client):
     draft = f.challenge(status="draft")
     for url in (f"/api/v1/challenges/{draft.id}", "/api/v1/challenges/999999",
@@ -443,6 +469,17 @@ def test_openapi_document_describes_every_api_route(app, client):
         assert doc["components"]["schemas"][name].get("additionalProperties") is False, name
 
 
+def test_openapi_document_describes_the_review_criteria(client):
+    doc = body(client, "/api/v1/openapi.json")
+    schemas = doc["components"]["schemas"]
+    for name in ("Challenge", "ChallengeDetail"):
+        assert schemas[name]["properties"]["criteria"]["items"] == {
+            "$ref": "#/components/schemas/Criterion"}
+    assert set(schemas["Criterion"]["required"]) == {
+        "name", "name_en", "description", "description_en", "weight", "scale", "minimum"}
+    assert "`criteria`" in doc["info"]["description"]
+
+
 def test_openapi_list_parameters_match_what_the_api_accepts(client):
     doc = body(client, "/api/v1/openapi.json")
     names = {p["name"] for p in doc["paths"]["/api/v1/pilots"]["get"]["parameters"]}
@@ -457,6 +494,7 @@ def test_answers_validate_against_their_schemas(client):
     input; this one covers data of every kind, results included)."""
     jsonschema = pytest.importorskip("jsonschema_rs")
     c = f.challenge(topics=[f.topic()])
+    f.criteria(c, ("Nutzen", 2, 7, 3))
     p = public_pilot(challenge_=c)
     t = f.topic()
     p.topics.append(t)

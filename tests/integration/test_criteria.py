@@ -190,6 +190,22 @@ def test_the_review_form_scores_on_the_challenge_criteria(client, login, scored)
         impact.id: (4, None), privacy.id: (3, "Hosting?")}
 
 
+def test_the_english_review_form_marks_a_german_criterion_name(client, login, scored):
+    p, impact = scored["p"], scored["impact"]
+    impact.name_en = None  # only German: the English page falls back to it, marked
+    db.session.commit()
+    scored["reviewer"].locale = "en"
+    db.session.commit()
+    login(scored["reviewer"])
+    html = client.get(f"/staff/review/proposals/{p.id}/review").get_data(as_text=True)
+    assert '<legend class="kern-label" lang="de">Wirkung</legend>' in html
+    assert '<legend class="kern-label">Datenschutz (en)</legend>' in html
+    scored["reviewer"].locale = "de"
+    db.session.commit()
+    html = client.get(f"/staff/review/proposals/{p.id}/review").get_data(as_text=True)
+    assert '<legend class="kern-label">Wirkung</legend>' in html
+
+
 def _submit(scored):
     r = Review(proposal_id=scored["p"].id, reviewer_id=scored["reviewer"].id,
                recommendation="approve", submitted_at=utcnow())
