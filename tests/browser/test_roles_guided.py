@@ -224,7 +224,7 @@ def test_each_role_is_guided_through_a_whole_review(new_ui, in_db):
     expect(cpage.get_by_role("heading", level=1)).to_have_text(TITLE)
     assign = cpage.locator("main form").filter(has=cpage.get_by_role("button", name="Zuweisen"))
     assign.get_by_label("Gutachterin oder Gutachter").select_option(
-        label=f"{STAFF['reviewer'][1]} ({STAFF['reviewer'][0]})")
+        label=f"{STAFF['reviewer'][1]} ({STAFF['reviewer'][0]}) · 0 offen")
     coordinator.submit(assign.get_by_role("button", name="Zuweisen"))
     expect(_flash(coordinator)).to_contain_text(f"{STAFF['reviewer'][1]} wurde als Gutachter/in")
     coordinator.submit(cpage.locator("main").get_by_role("button", name="Begutachtung starten"))
@@ -251,6 +251,11 @@ def test_each_role_is_guided_through_a_whole_review(new_ui, in_db):
     # ---- the reviewer: task, notification, the form behind it; the review is completed
     reviewer = ui["reviewer"]
     _my_turn(reviewer, "reviewer", "Gutachten schreiben", f"Neues Gutachten: {reference}")
+    # first the question whether there is a conflict of interest, then the proposal
+    expect(reviewer.page.get_by_role("heading", level=1)).to_have_text(
+        "Interessenkonflikt prüfen")
+    reviewer.page.get_by_label("Ich bestätige, dass mich").check()
+    reviewer.submit(reviewer.page.get_by_role("button", name="Bestätigen und Vorschlag öffnen"))
     expect(reviewer.page.get_by_role("heading", level=1)).to_have_text(TITLE)
     reviewer.submit(reviewer.page.locator("main").get_by_role("link", name="Gutachten schreiben"))
     _write_review(reviewer, proposal_id)
