@@ -8,9 +8,9 @@ from innolab.domain import sessions
 from innolab.domain.accounts import hash_password
 from innolab.extensions import db
 from innolab.models import (
-    Authority, Challenge, ChallengeCriterion, ChallengeStatus, Check, GoalResult, Membership,
-    MemberRole, Organisation, PilotGoal, Proposal, ResultsReport, Review, ReviewAssignment, Role,
-    Topic, User, UserRole,
+    Authority, Challenge, ChallengeCriterion, ChallengeQuestion, ChallengeStatus, Check, GoalResult,
+    Membership, MemberRole, Organisation, PilotGoal, Proposal, ResultsReport, Review,
+    ReviewAssignment, Role, Topic, User, UserRole,
 )
 from innolab.models._base import utcnow
 
@@ -105,6 +105,20 @@ def criteria(c: Challenge, *specs) -> list[ChallengeCriterion]:
             knockout_min=knockout[0] if knockout else None))
     db.session.commit()
     return list(c.criteria)
+
+
+def question(c: Challenge | None, kind="short_text", label=None, required=False, **kw):
+    """A question of `c` (None: of the default set), after the ones it has."""
+    challenge_id = c.id if c is not None else None
+    position = db.session.query(ChallengeQuestion).filter_by(challenge_id=challenge_id).count()
+    if kind in ("single_choice", "multiple_choice"):
+        kw.setdefault("options", [{"de": "Bund", "en": "Federal"}, {"de": "Land", "en": "State"},
+                                  {"de": "Kommune", "en": None}])
+    q = ChallengeQuestion(challenge_id=challenge_id, position=position, kind=kind,
+                          label_de=label or f"Frage {position + 1}", required=required, **kw)
+    db.session.add(q)
+    db.session.commit()
+    return q
 
 
 COMPLETE = dict(

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 
 from innolab import create_app
 from innolab.config import _database_url
-from innolab.domain import criteria, search
+from innolab.domain import criteria, questions, search
 from innolab.domain import review as rv
 from innolab.extensions import db
 from innolab.models import Proposal, Review, ReviewAssignment
@@ -121,5 +121,29 @@ def test_migration_to_criteria_per_challenge_keeps_the_scores_of_existing_review
         assert criteria.review_total(review, criteria.of_proposal(p)) == 3.6
         assert rv.review_stats_of([proposal_id])[proposal_id].average == 3.6  # in SQL too
         db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_migration_to_questions_per_challenge_adds_the_two_tables_and_removes_them(
+        empty_database):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True,
+                      "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        upgrade(revision="d2e3f4a5b6c7")  # before challenge_questions and proposal_answers
+        p = f.proposal(status="submitted", challenge_=f.challenge())
+        proposal_id = p.id
+        db.session.remove()
+        upgrade(revision="b7c6d5e4f3a2")
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"challenge_questions", "proposal_answers"} <= tables
+        p = db.session.get(Proposal, proposal_id)
+        assert p.answers == [] and questions.questions_of(p) == []
+        assert not any(k.startswith("q") and k[1:].isdigit() for k in p.snapshot())
+        db.session.remove()
+        downgrade(revision="d2e3f4a5b6c7")
+        tables = set(inspect(db.engine).get_table_names())
+        assert not {"challenge_questions", "proposal_answers"} & tables
+        assert "challenge_criteria" in tables
         downgrade(revision="base")
         db.engine.dispose()
