@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..i18n import Localized, format_date, format_locale, lazy_gettext as _l, localized
@@ -53,7 +53,12 @@ MAX_NUMBER = 10**15
 
 
 class QuestionsRefused(DomainError):
-    pass
+    """A question's set-up refused; `field` names what the reason is about (the form shows it
+    there): kind, label_de, label_en, unit, options, options_en."""
+
+    def __init__(self, reason, field: str = "kind"):
+        super().__init__(reason)
+        self.field = field
 
 
 class AnswerInvalid(DomainError):
@@ -281,11 +286,19 @@ def save_answers(p: Proposal, raw: dict[int, object]) -> dict[int, AnswerInvalid
 
 def frozen(q: ChallengeQuestion) -> bool:
     """A proposal that answered `q` was submitted (at least once)."""
-    if q.id is None:
-        return False
-    return bool(db.session.execute(select(exists().where(
-        ProposalAnswer.question_id == q.id, ProposalAnswer.proposal_id == Proposal.id,
-        Proposal.first_submitted_at.is_not(None)))).scalar())
+    return q.id is not None and q.id in frozen_ids([q])
+
+
+def frozen_ids(rows) -> set[int]:
+    """The ids of the questions among `rows` that are frozen (`frozen`), in one query."""
+    ids = [q.id for q in rows if q.id is not None]
+    if not ids:
+        return set()
+    return set(db.session.execute(
+        select(ProposalAnswer.question_id).distinct()
+        .join(Proposal, Proposal.id == ProposalAnswer.proposal_id)
+        .where(ProposalAnswer.question_id.in_(ids), Proposal.first_submitted_at.is_not(None))
+    ).scalars())
 
 
 def options_from_lines(german: str | None, english: str | None = None) -> list[dict]:
@@ -296,7 +309,7 @@ def options_from_lines(german: str | None, english: str | None = None) -> list[d
     en = [line for line in en if line]
     if len(en) > len(de):
         raise QuestionsRefused(_l("Es gibt mehr englische als deutsche Antwortmöglichkeiten. "
-                                  "Bitte schreiben Sie je Zeile eine Übersetzung."))
+                                  "Bitte schreiben Sie je Zeile eine Übersetzung."), "options_en")
     return [{"de": text, "en": en[i] if i < len(en) else None} for i, text in enumerate(de)]
 
 
@@ -335,25 +348,29 @@ def check(data: QuestionData) -> dict:
     if values["kind"] not in KINDS:
         raise QuestionsRefused(_l("Bitte wählen Sie eine der angebotenen Arten."))
     if not values["label_de"]:
-        raise QuestionsRefused(_l("Bitte geben Sie die Frage ein."))
-    if len(values["label_de"]) > MAX_LABEL or len(values["label_en"] or "") > MAX_LABEL:
-        raise QuestionsRefused(_l("Höchstens %(max)d Zeichen.", max=MAX_LABEL))
+        raise QuestionsRefused(_l("Bitte geben Sie die Frage ein."), "label_de")
+    for name in ("label_de", "label_en"):
+        if len(values[name] or "") > MAX_LABEL:
+            raise QuestionsRefused(_l("Höchstens %(max)d Zeichen.", max=MAX_LABEL), name)
     if len(values["unit"] or "") > MAX_UNIT:
-        raise QuestionsRefused(_l("Die Einheit hat höchstens %(max)d Zeichen.", max=MAX_UNIT))
+        raise QuestionsRefused(_l("Die Einheit hat höchstens %(max)d Zeichen.", max=MAX_UNIT),
+                               "unit")
     if values["kind"] in CHOICE_KINDS:
         options = values["options"] or []
         texts = [o["de"] for o in options]
         if len(options) < 2:
             raise QuestionsRefused(_l("Bitte geben Sie mindestens zwei Antwortmöglichkeiten "
-                                      "an, eine je Zeile."))
+                                      "an, eine je Zeile."), "options")
         if len(options) > MAX_OPTIONS:
-            raise QuestionsRefused(_l("Höchstens %(n)d Antwortmöglichkeiten.", n=MAX_OPTIONS))
+            raise QuestionsRefused(_l("Höchstens %(n)d Antwortmöglichkeiten.", n=MAX_OPTIONS),
+                                   "options")
         if len(set(texts)) != len(texts):
-            raise QuestionsRefused(_l("Jede Antwortmöglichkeit darf nur einmal vorkommen."))
+            raise QuestionsRefused(_l("Jede Antwortmöglichkeit darf nur einmal vorkommen."),
+                                   "options")
         if any(len(o["de"]) > MAX_OPTION or len(o.get("en") or "") > MAX_OPTION
                for o in options):
             raise QuestionsRefused(_l("Eine Antwortmöglichkeit hat höchstens %(max)d Zeichen.",
-                                      max=MAX_OPTION))
+                                      max=MAX_OPTION), "options")
     return values
 
 
