@@ -65,6 +65,14 @@ class AnswerInvalid(DomainError):
     pass
 
 
+class AnswersRefused(DomainError):
+    """Answers that do not fit their questions; `errors`: question id -> AnswerInvalid."""
+
+    def __init__(self, errors: dict):
+        super().__init__(_l("Bitte prüfen Sie Ihre Antworten auf die Fragen."))
+        self.errors = errors
+
+
 FROZEN = _l("Diese Frage wurde in einem eingereichten Vorschlag bereits beantwortet. Art, "
             "Antwortmöglichkeiten, Einheit und ob sie verpflichtend ist, bleiben deshalb; "
             "Text, Hilfetext und Reihenfolge können Sie noch ändern.")
@@ -137,6 +145,12 @@ def label(q: ChallengeQuestion) -> Localized:
 
 def help_text(q: ChallengeQuestion) -> Localized:
     return localized(q, "help")
+
+
+def hint(q: ChallengeQuestion) -> str | None:
+    """The help text in the page's language (German unless written in it), or None."""
+    text = help_text(q)
+    return str(text) if text else None
 
 
 def option_label(q: ChallengeQuestion, value: str) -> str:
@@ -247,6 +261,17 @@ def show(q: ChallengeQuestion | None, value) -> str:
     return str(value)
 
 
+def typed(q: ChallengeQuestion, value):
+    """A stored answer as its form field shows it (numbers in the page's language)."""
+    if _empty(value):
+        return None
+    if q.kind == "yes_no":
+        return "yes" if value else "no"
+    if q.kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+        return format_decimal(value, locale=format_locale())
+    return value
+
+
 def missing_answers(p: Proposal) -> list[ChallengeQuestion]:
     """The required questions `p` has not answered yet (submitting needs them)."""
     values = answers_of(p)
@@ -275,7 +300,7 @@ def save_answers(p: Proposal, raw: dict[int, object]) -> dict[int, AnswerInvalid
         row = rows.get(qid)
         if row is None:
             if value is not None:
-                p.answers.append(ProposalAnswer(question_id=qid, value=value))
+                p.answers.append(ProposalAnswer(question=questions[qid], value=value))
         elif row.value != value:
             row.value = value
     return {}

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..domain import DomainError, permissions, uploads, workflow
+from ..domain import questions as qs
 from ..domain import consent as consent_domain
 from ..domain import proposals as domain
 from ..domain.editing import EditConflict
@@ -17,7 +18,7 @@ from ..models import Attachment, Organisation, Proposal
 from ..web import confirm, page_number, redirect_to, render, require, safe_next, send_stored_file
 from ..web.input_checks import bounded_int
 from . import bp
-from .forms import ActionForm, ConfirmForm, ProposalForm, UploadForm
+from .forms import ActionForm, ConfirmForm, ProposalForm, UploadForm, with_questions
 
 PER_PAGE = 25
 
@@ -60,10 +61,25 @@ def index():
 # ---------------------------------------------------------------- write
 
 
+def _questions_for(proposal: Proposal | None, challenges) -> list:
+    """The questions the form asks: those of the challenge sent with the form, else of the
+    proposal's or the one asked for (`?challenge=`); none of these: the default set."""
+    if request.method == "POST" and "challenge_id" in request.form:
+        challenge_id = bounded_int(request.form.get("challenge_id"))
+    elif proposal is not None:
+        challenge_id = proposal.challenge_id
+    else:
+        challenge_id = _int_arg("challenge")
+    allowed = {c.id for c in challenges} | {proposal.challenge_id if proposal else None}
+    return qs.active_of(challenge_id if challenge_id in allowed else None)
+
+
 def _form(proposal: Proposal | None = None, organisations=()) -> ProposalForm:
-    return ProposalForm(
+    challenges = domain.open_challenges()
+    form_class = with_questions(ProposalForm, _questions_for(proposal, challenges))
+    return form_class(
         organisations=organisations,
-        challenges=domain.open_challenges(),
+        challenges=challenges,
         topics=all_topics(),
         locale=_locale(),
         current_challenge=proposal.challenge if proposal is not None else None,
@@ -140,7 +156,12 @@ def new():
         if asked is not None:
             return asked
         try:
-            p = domain.create_draft(org, current_user, form.content(), form.topic_ids.data)
+            p = domain.create_draft(org, current_user, form.content(), form.topic_ids.data,
+                                    answers=form.answers())
+        except qs.AnswersRefused as exc:
+            db.session.rollback()
+            form.answers_refused(exc.errors)
+            return _render_form(form, status=422)
         except DomainError as exc:
             db.session.rollback()
             form.challenge_id.errors = list(form.challenge_id.errors) + [exc.reason]
@@ -168,10 +189,14 @@ def edit(proposal_id: int):
             return asked
         try:
             domain.update_draft(p, current_user, form.content(), form.topic_ids.data,
-                                seen_version=form.seen_version)
+                                seen_version=form.seen_version, answers=form.answers())
         except EditConflict as conflict:
             form.continue_from(conflict)
             return _render_form(form, proposal=p, conflict=conflict, status=409)
+        except qs.AnswersRefused as exc:
+            db.session.rollback()
+            form.answers_refused(exc.errors)
+            return _render_form(form, proposal=p, status=422)
         except DomainError as exc:
             db.session.rollback()
             form.challenge_id.errors = list(form.challenge_id.errors) + [exc.reason]
@@ -201,12 +226,14 @@ def _show(p: Proposal, upload_form: UploadForm | None = None, upload_error=None,
         editable=editable,
         can_upload=permissions.upload_attachment(user, p),
         can_delete=permissions.delete_proposal(user, p),
-        missing=missing_fields(p) if editable else [],
+        missing=([*missing_fields(p), *(qs.key_of(q) for q in qs.missing_answers(p))]
+                 if editable else []),
+        answers=qs.answered(p),
         upload_form=upload_form or UploadForm(formdata=None),
         upload_error=upload_error,
         notice=notice,
         act_form=act_form or ActionForm(formdata=None),
-        field_labels=domain.FIELD_LABELS,
+        field_labels={**domain.FIELD_LABELS, **qs.labels(p)},
         trl_levels=domain.TRL_LEVELS,
         **uploads.form_limits(),
     )

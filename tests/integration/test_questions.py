@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from innolab.extensions import db
-from innolab.models import ChallengeQuestion
+from innolab.models import ChallengeQuestion, Proposal
 from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
@@ -138,3 +138,176 @@ def test_the_admin_maintains_the_default_set(client, login):
     assert client.post(f"/admin/questions/{q.id}/remove",
                        data={"confirmed": "1"}).status_code == 303
     assert _questions(None) == []
+
+
+# ---------------------------------------------------------------- answering in a proposal
+
+
+@pytest.fixture
+def asked(login):
+    """A challenge with one question of each kind offered (the required ones: product, users,
+    level, open source) and a signed-in partner."""
+    c = f.challenge(title="Bauanträge schneller")
+    kinds = {
+        "product": f.question(c, label="Name des Produkts", required=True, label_en="Product"),
+        "references": f.question(c, kind="long_text", label="Referenzen",
+                                 help_de="Frühere Projekte"),
+        "users": f.question(c, kind="number", label="Wie viele Nutzer?", unit="Nutzer",
+                            required=True),
+        "available": f.question(c, kind="date", label="Verfügbar ab"),
+        "level": f.question(c, kind="single_choice", label="Ebene", required=True),
+        "interfaces": f.question(c, kind="multiple_choice", label="Schnittstellen"),
+        "open_source": f.question(c, kind="yes_no", label="Open Source?", required=True),
+    }
+    user = f.user(name="Erika Partnerin")
+    org = f.organisation(owner=user, name="Digital Nord GmbH")
+    login(user)
+    return c, kinds, user, org
+
+
+def _answers(kinds, **values) -> dict:
+    return {f"q{kinds[name].id}": value for name, value in values.items()}
+
+
+ALL_ANSWERS = dict(product="BauBot", references="- Amt Schwerin\n- Amt Rostock",
+                   users="1.250", available="2027-03-01", level="Land",
+                   interfaces=["Bund", "Kommune"], open_source="yes")
+
+
+def test_the_questions_follow_the_fixed_fields_and_a_draft_may_be_incomplete(client, asked):
+    c, kinds, _user, org = asked
+    html = client.get(f"/proposals/new?challenge={c.id}").get_data(as_text=True)
+    assert "Fragen zur Herausforderung" in html
+    assert html.index('name="publication_consent"') < html.index(f'name="q{kinds["product"].id}"')
+    assert f'id="q{kinds["available"].id}"' in html and 'type="date"' in html
+    assert "Frühere Projekte" in html and "Einheit: Nutzer" in html
+    resp = client.post("/proposals/new", data=f.proposal_form(
+        organisation_id=org.id, challenge_id=c.id, **_answers(kinds, product="BauBot")))
+    assert resp.status_code == 303
+    p = db.session.query(Proposal).one()
+    assert {a.question_id: a.value for a in p.answers} == {kinds["product"].id: "BauBot"}
+    html = client.get(f"/proposals/{p.id}/edit").get_data(as_text=True)
+    assert 'value="BauBot"' in html
+
+
+def test_a_wrong_answer_is_refused_at_its_field_and_keeps_what_was_typed(client, asked):
+    c, kinds, _user, org = asked
+    resp = client.post("/proposals/new", data=f.proposal_form(
+        organisation_id=org.id, challenge_id=c.id,
+        **_answers(kinds, product="BauBot", users="viele", level="Kreis")))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert f'id="q{kinds["users"].id}-error"' in html
+    assert "Bitte geben Sie eine Zahl an, zum Beispiel 1.250 oder 12,5." in html
+    assert "Bitte wählen Sie eine der angebotenen Antworten." in html
+    assert 'value="BauBot"' in html and 'value="viele"' in html
+    assert db.session.query(Proposal).count() == 0
+
+
+def test_submitting_needs_the_required_answers_and_names_them(client, asked, outbox):
+    c, kinds, _user, org = asked
+    resp = client.post("/proposals/new", data=f.proposal_form(
+        organisation_id=org.id, challenge_id=c.id, save="submit", confirmed="1",
+        **_answers(kinds, product="BauBot", interfaces=["Land"])))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert ("Bitte füllen Sie noch aus: Wie viele Nutzer?, Ebene, Open Source?"
+            in html.replace("&#34;", '"'))
+    assert f'id="q{kinds["level"].id}-error"' in html  # "Für das Einreichen erforderlich."
+    p = db.session.query(Proposal).one()
+    assert p.status == "draft" and len(p.answers) == 2  # what was typed is kept
+    show = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "Wie viele Nutzer?" in show and "Name des Produkts" in show
+    resp = client.post(f"/proposals/{p.id}/edit", data=f.proposal_form(
+        challenge_id=c.id, save="submit", confirmed="1", **_answers(kinds, **ALL_ANSWERS)))
+    assert resp.status_code == 303
+    db.session.expire_all()
+    p = db.session.get(Proposal, p.id)
+    assert p.status == "submitted"
+    values = {a.question_id: a.value for a in p.answers}
+    assert values[kinds["users"].id] == 1250 and values[kinds["open_source"].id] is True
+    assert values[kinds["interfaces"].id] == ["Bund", "Kommune"]
+    assert values[kinds["available"].id] == "2027-03-01"
+    content = p.versions[0].content
+    assert content[f"q{kinds['level'].id}"] == "Land"
+    assert content[f"q{kinds['users'].id}"] == 1250
+    show = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "1.250 Nutzer" in show and "01.03.2027" in show and "Bund, Kommune" in show
+    assert "<li>Amt Schwerin</li>" in show  # long text as Markdown
+
+
+def test_english_pages_ask_and_show_in_english(client, asked, login):
+    c, kinds, user, org = asked
+    p = f.proposal(org, challenge_=c)
+    user.locale = "en"
+    db.session.commit()
+    login(user)
+    html = client.get(f"/proposals/{p.id}/edit").get_data(as_text=True)
+    assert "Questions about the challenge" in html
+    assert f'for="q{kinds["product"].id}">Product' in html  # the English label
+    assert "Federal" in html  # the English option; "Kommune" has none and stays German
+    resp = client.post(f"/proposals/{p.id}/edit", data=f.proposal_form(
+        challenge_id=c.id, **_answers(kinds, users="12,5")))
+    assert resp.status_code == 422
+    assert "Please enter a number, for example 1,250 or 12.5." in resp.get_data(as_text=True)
+    client.post(f"/proposals/{p.id}/edit", data=f.proposal_form(
+        challenge_id=c.id, **_answers(kinds, users="1,250", open_source="no")))
+    db.session.expire_all()
+    values = {a.question_id: a.value for a in db.session.get(Proposal, p.id).answers}
+    assert values[kinds["users"].id] == 1250 and values[kinds["open_source"].id] is False
+    html = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "1,250 Nutzer" in html
+
+
+def test_an_initiative_proposal_answers_the_default_set(client, asked):
+    _c, _kinds, _user, org = asked
+    default = f.question(None, label="Gibt es schon einen Pilotversuch?", kind="yes_no",
+                         required=True)
+    html = client.get("/proposals/new").get_data(as_text=True)
+    assert "Weitere Fragen" in html and "Gibt es schon einen Pilotversuch?" in html
+    assert "Name des Produkts" not in html
+    resp = client.post("/proposals/new", data=f.proposal_form(
+        organisation_id=org.id, save="submit", confirmed="1"))
+    assert resp.status_code == 422
+    assert "Gibt es schon einen Pilotversuch?" in resp.get_data(as_text=True)
+    p = db.session.query(Proposal).one()
+    resp = client.post(f"/proposals/{p.id}/edit", data=f.proposal_form(
+        save="submit", confirmed="1", **{f"q{default.id}": "no"}))
+    assert resp.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Proposal, p.id).status == "submitted"
+
+
+# ---------------------------------------------------------------- what staff see
+
+
+def _submitted(client, kinds, org, c) -> Proposal:
+    resp = client.post("/proposals/new", data=f.proposal_form(
+        organisation_id=org.id, challenge_id=c.id, save="submit", confirmed="1",
+        **_answers(kinds, **ALL_ANSWERS)))
+    assert resp.status_code == 303
+    return db.session.query(Proposal).one()
+
+
+def test_staff_see_the_answers_and_a_retired_question_stays_readable(client, asked, login):
+    c, kinds, _user, org = asked
+    p = _submitted(client, kinds, org, c)
+    coordinator = f.staff("coordinator")
+    login(coordinator)
+    html = client.get(f"/staff/review/proposals/{p.id}").get_data(as_text=True)
+    assert "Antworten auf die Fragen" in html
+    assert "Wie viele Nutzer?" in html and "1.250 Nutzer" in html
+    assert "Open Source?" in html and "Bund, Kommune" in html
+    # the answered question is frozen: its kind stays, removing it retires it
+    level = kinds["level"]
+    resp = client.post(f"/staff/challenges/{c.id}/questions/{level.id}/edit", data={
+        "kind": "short_text", "label_de": "Ebene", "required": "y"})
+    assert resp.status_code == 422 and "bereits beantwortet" in resp.get_data(as_text=True)
+    assert client.post(f"/staff/challenges/{c.id}/questions/{level.id}/remove",
+                       data={"confirmed": "1"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(ChallengeQuestion, level.id).retired_at is not None
+    html = client.get(f"/staff/challenges/{c.id}/questions").get_data(as_text=True)
+    assert "Nicht mehr gestellte Fragen" in html
+    html = client.get(f"/staff/review/proposals/{p.id}").get_data(as_text=True)
+    assert "Ebene" in html and "nicht mehr gestellt" in html and "Land" in html
