@@ -23,7 +23,7 @@ from innolab.i18n import Localized, lazy_gettext as _l, localized, page_locale
 
 from ..models import CRITERIA, Challenge, OrganisationKind, Proposal, ReportRecommendation
 from ..models._base import utcnow
-from . import criteria
+from . import criteria, questions
 from . import review as rv
 from . import states
 from . import showcase
@@ -466,6 +466,7 @@ CSV_COLUMNS = (
     ("knockout", _l("Unter Mindestwert")),
     ("recommendations", _l("Empfehlungen")),
     ("checks", _l("Prüfungen")),
+    ("answers", _l("Antworten")),
 )
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -514,6 +515,11 @@ def proposal_row(p: Proposal) -> list[str]:
             f"{rv.RECOMMENDATION_LABELS.get(k, k)}: {n}"
             for k, n in sorted(recommendations.items())),
         "checks": "; ".join(checks),
+        # "label: answer; …", the questions of its challenge or the default set, a retired
+        # one too when answered (domain/questions.py)
+        "answers": "; ".join(f"{questions.label(q)}: {questions.show(q, value)}"
+                             for q, value in questions.answered(p)
+                             if value not in (None, "", [])),
     }
     return [csv_safe(values[key]) for key, _label in CSV_COLUMNS]
 

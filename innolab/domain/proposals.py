@@ -245,7 +245,8 @@ def versions_with_changes(p: Proposal) -> list[VersionView]:
 
 
 def diff_lookups(p: Proposal, locale: str) -> dict:
-    """Names for the ids and slugs a version holds (challenges, topics), for display."""
+    """Names for the ids and slugs a version holds (challenges, topics, the questions its
+    answers are to, by their snapshot key), for display."""
     challenge_ids: set[int] = set()
     slugs: set[str] = set()
     for v in p.versions:
@@ -257,4 +258,5 @@ def diff_lookups(p: Proposal, locale: str) -> dict:
         if challenge_ids else {}
     topics = {t.slug: t.name_for(locale) for t in db.session.execute(
         select(Topic).where(Topic.slug.in_(slugs))).scalars()} if slugs else {}
-    return {"challenges": challenges, "topics": topics}
+    asked = questions.by_keys({key for v in p.versions for key in v.content})
+    return {"challenges": challenges, "topics": topics, "questions": asked}

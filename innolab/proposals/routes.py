@@ -318,8 +318,11 @@ def versions(proposal_id: int):
     p = _get(proposal_id)
     require(permissions.view_proposal(current_user, p))
     back = url_for(".show", proposal_id=p.id) if _is_member(p) else _staff_page(p)
+    lookups = domain.diff_lookups(p, _locale())
+    labels = {**domain.FIELD_LABELS,
+              **{key: str(qs.label(q)) for key, q in lookups["questions"].items()}}
     return render("proposals/versions.html", p=p, versions=domain.versions_with_changes(p),
-                  lookups=domain.diff_lookups(p, _locale()), field_labels=domain.FIELD_LABELS,
+                  lookups=lookups, field_labels=labels,
                   trl_levels=domain.TRL_LEVELS, back=back)
 
 

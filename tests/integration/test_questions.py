@@ -3,6 +3,9 @@ the default set for initiative proposals; partners answer them in the proposal f
 their diff, the CSV export and the staff page show the answers."""
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from innolab.extensions import db
@@ -311,3 +314,46 @@ def test_staff_see_the_answers_and_a_retired_question_stays_readable(client, ask
     assert "Nicht mehr gestellte Fragen" in html
     html = client.get(f"/staff/review/proposals/{p.id}").get_data(as_text=True)
     assert "Ebene" in html and "nicht mehr gestellt" in html and "Land" in html
+
+
+def test_versions_keep_the_answers_and_the_diff_shows_changed_ones(client, asked, login):
+    c, kinds, _user, org = asked
+    p = _submitted(client, kinds, org, c)
+    p.status = "changes_requested"
+    db.session.commit()
+    resp = client.post(f"/proposals/{p.id}/edit", data=f.proposal_form(
+        challenge_id=c.id, save="submit", confirmed="1",
+        **_answers(kinds, **{**ALL_ANSWERS, "users": "2.000", "open_source": "no",
+                             "interfaces": ["Land"]})))
+    assert resp.status_code == 303
+    db.session.expire_all()
+    p = db.session.get(Proposal, p.id)
+    first, second = p.versions
+    assert first.content[f"q{kinds['users'].id}"] == 1250
+    assert second.content[f"q{kinds['users'].id}"] == 2000
+    html = client.get(f"/proposals/{p.id}/versions").get_data(as_text=True)
+    assert "Änderungen gegenüber Fassung 1" in html
+    diff = html[html.index("Änderungen gegenüber Fassung 1"):]
+    assert "Wie viele Nutzer?" in diff and "1.250 Nutzer" in diff and "2.000 Nutzer" in diff
+    assert "Open Source?" in diff and "Schnittstellen" in diff
+    assert "Name des Produkts" not in diff  # unchanged
+    login(f.staff("coordinator"))
+    html = client.get(f"/proposals/{p.id}/versions").get_data(as_text=True)
+    assert "2.000 Nutzer" in html
+
+
+def test_the_csv_export_has_the_answers(client, asked, login):
+    c, kinds, _user, org = asked
+    p = _submitted(client, kinds, org, c)
+    f.proposal(org, status="submitted", title="Ohne Antworten")
+    login(f.staff("coordinator"))
+    raw = client.get("/staff/export/proposals.csv?status=all").get_data(as_text=True)
+    table = list(csv.reader(io.StringIO(raw.lstrip("\ufeff")), delimiter=";"))
+    header = table[0]
+    assert header[-1] == "Antworten"
+    rows = {r[1]: dict(zip(header, r, strict=True)) for r in table[1:]}
+    answers = rows[p.title]["Antworten"]
+    assert answers.startswith("Name des Produkts: BauBot; Referenzen: - Amt Schwerin")
+    assert "Wie viele Nutzer?: 1.250 Nutzer; Verfügbar ab: 01.03.2027; Ebene: Land; " \
+        "Schnittstellen: Bund, Kommune; Open Source?: Ja" in answers
+    assert rows["Ohne Antworten"]["Antworten"] == ""
