@@ -8,6 +8,7 @@ the default set; the rules are `domain.questions`.
 from __future__ import annotations
 
 from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -119,7 +120,7 @@ def page(challenge):
         form.refused(exc)
         return _page(challenge, form, 422)
     db.session.commit()
-    flash(_l("Die Frage „%(label)s“ wurde hinzugefügt.", label=text_of(form.label_de)),
+    flash(_("Die Frage „%(label)s“ wurde hinzugefügt.", label=text_of(form.label_de)),
           "success")
     return redirect_to(_url(challenge, "questions_page"))
 
@@ -137,7 +138,7 @@ def edit(challenge, question_id: int):
             form.refused(exc)
         else:
             db.session.commit()
-            flash(_l("Die Frage wurde gespeichert."), "success")
+            flash(_("Die Frage wurde gespeichert."), "success")
             return redirect_to(_url(challenge, "questions_page") + f"#question-{question_id}")
     row = _question(challenge, question_id)
     back_url, back_label = _back(challenge)
@@ -151,10 +152,10 @@ def move(challenge, question_id: int):
     step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if step is None or not qs.move(current_user, row, step):
         db.session.rollback()
-        flash(_l("Die Frage lässt sich nicht weiter in diese Richtung verschieben."), "error")
+        flash(_("Die Frage lässt sich nicht weiter in diese Richtung verschieben."), "error")
     else:
         db.session.commit()
-        flash(_l("Die Reihenfolge wurde geändert."), "success")
+        flash(_("Die Reihenfolge wurde geändert."), "success")
     return redirect_to(_url(challenge, "questions_page") + f"#question-{question_id}")
 
 
@@ -168,8 +169,8 @@ def remove(challenge, question_id: int):
     retired = qs.remove(current_user, row)
     db.session.commit()
     if retired:
-        flash(_l("Die Frage „%(label)s“ wird nicht mehr gestellt. Die Antworten in eingereichten "
-                 "Vorschlägen bleiben lesbar.", label=label), "success")
+        flash(_("Die Frage „%(label)s“ wird nicht mehr gestellt. Die Antworten in eingereichten "
+                "Vorschlägen bleiben lesbar.", label=label), "success")
     else:
-        flash(_l("Die Frage „%(label)s“ wurde entfernt.", label=label), "success")
+        flash(_("Die Frage „%(label)s“ wurde entfernt.", label=label), "success")
     return redirect_to(_url(challenge, "questions_page"))
