@@ -484,7 +484,11 @@ def _number(value: float | None) -> str:
     return "" if value is None else format_decimal(value, format="0.00")
 
 
-def proposal_row(p: Proposal) -> list[str]:
+def proposal_row(p: Proposal, answered=None) -> list[str]:
+    """One proposal's row; `answered`: its questions and answers (`questions.answered`), when
+    worked out for the whole list at once."""
+    if answered is None:
+        answered = questions.answered(p)
     counting = states.counting_reviews(p)
     of = criteria.of_proposal(p)
     averages = rv.average_scores(counting, of)
@@ -518,7 +522,7 @@ def proposal_row(p: Proposal) -> list[str]:
         # "label: answer; …", the questions of its challenge or the default set, a retired
         # one too when answered (domain/questions.py)
         "answers": "; ".join(f"{questions.label(q)}: {questions.show(q, value)}"
-                             for q, value in questions.answered(p)
+                             for q, value in answered
                              if value not in (None, "", [])),
     }
     return [csv_safe(values[key]) for key, _label in CSV_COLUMNS]
@@ -529,6 +533,8 @@ def proposals_csv(proposals) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow([csv_safe(label) for _key, label in CSV_COLUMNS])
+    proposals = list(proposals)
+    answered = questions.answered_of(proposals)
     for p in proposals:
-        writer.writerow(proposal_row(p))
+        writer.writerow(proposal_row(p, answered[p.id]))
     return "\ufeff".encode() + out.getvalue().encode("utf-8")

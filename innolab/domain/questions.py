@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 
 from ..extensions import db
 from ..i18n import Localized, format_date, format_locale, lazy_gettext as _l, localized
@@ -111,9 +111,34 @@ def answers_of(p: Proposal) -> dict[int, object]:
 def answered(p: Proposal) -> list[tuple[ChallengeQuestion, object]]:
     """The questions of `p` with its answers, for display: the questions asked now and the
     retired ones it answered (answers stay readable)."""
-    values = answers_of(p)
-    return [(q, values.get(q.id)) for q in all_of(p.challenge_id)
-            if q.retired_at is None or not _empty(values.get(q.id))]
+    return answered_of([p])[p.id]
+
+
+def answered_of(proposals) -> dict[int, list[tuple[ChallengeQuestion, object]]]:
+    """`answered` for many proposals (a list, the CSV export) in two queries."""
+    proposals = list(proposals)
+    if not proposals:
+        return {}
+    challenge_ids = {p.challenge_id for p in proposals}
+    own = [c for c in challenge_ids if c is not None]
+    sets: dict[int | None, list[ChallengeQuestion]] = {}
+    for q in db.session.execute(
+            select(ChallengeQuestion).where(or_(
+                ChallengeQuestion.challenge_id.in_(own),
+                ChallengeQuestion.challenge_id.is_(None) if None in challenge_ids else false()))
+            .order_by(ChallengeQuestion.position, ChallengeQuestion.id)).scalars().unique():
+        sets.setdefault(q.challenge_id, []).append(q)
+    values: dict[int, dict[int, object]] = {}
+    for proposal_id, question_id, value in db.session.execute(
+            select(ProposalAnswer.proposal_id, ProposalAnswer.question_id, ProposalAnswer.value)
+            .where(ProposalAnswer.proposal_id.in_([p.id for p in proposals]))):
+        values.setdefault(proposal_id, {})[question_id] = value
+    result = {}
+    for p in proposals:
+        given = values.get(p.id, {})
+        result[p.id] = [(q, given.get(q.id)) for q in sets.get(p.challenge_id, [])
+                        if q.retired_at is None or not _empty(given.get(q.id))]
+    return result
 
 
 def _empty(value) -> bool:
