@@ -230,7 +230,7 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.globals["proposal_answers"] = questions.answered
     app.jinja_env.globals["answer_text"] = questions.show
     app.jinja_env.globals["question_label"] = questions.label
-    app.jinja_env.globals["question_help"] = questions.hint
+    app.jinja_env.globals["question_help"] = questions.help_text
     # Markdown without its markup, for cards and plain-text mails (domain/plaintext.py)
     app.jinja_env.filters["plaintext"] = from_markdown
     app.jinja_env.filters["excerpt"] = excerpt

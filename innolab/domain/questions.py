@@ -172,12 +172,6 @@ def help_text(q: ChallengeQuestion) -> Localized:
     return localized(q, "help")
 
 
-def hint(q: ChallengeQuestion) -> str | None:
-    """The help text in the page's language (German unless written in it), or None."""
-    text = help_text(q)
-    return str(text) if text else None
-
-
 def option_label(q: ChallengeQuestion, value: str) -> str:
     """The chosen option in the page's language (its English text when there is one)."""
     for option in q.options or ():

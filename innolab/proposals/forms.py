@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from innolab.i18n import lazy_gettext as _l
+from innolab.i18n import lang_attr
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectField,
@@ -60,8 +62,21 @@ class AnswerCheck:
             raise ValidationError(exc.reason) from exc
 
 
+def _marked(text, locale: str):
+    """A label typed by staff, marked with its language where it is not the page's (a German
+    question on an English page)."""
+    attr = lang_attr(locale)
+    return Markup("<span{}>{}</span>").format(attr, text) if attr else str(text)
+
+
+def _options(q) -> list:
+    return [SelectChoice(value, _marked(text, "de" if text == value else "en"))
+            for value, text in qs.option_choices(q)]
+
+
 def _question_field(q):
-    label = str(qs.label(q))
+    text = qs.label(q)
+    label = _marked(text, text.locale)
     validators = [Optional(), AnswerCheck(q)]
     if q.kind == "long_text":
         return TextAreaField(label, validators=validators)
@@ -70,13 +85,11 @@ def _question_field(q):
     if q.kind == "number":
         return StringField(label, validators=validators, render_kw={"inputmode": "decimal"})
     if q.kind == "single_choice":
-        return RadioField(label, choices=[SelectChoice(v, text) for v, text in
-                                          qs.option_choices(q)],
-                          validators=validators, validate_choice=False)
+        return RadioField(label, choices=_options(q), validators=validators,
+                          validate_choice=False)
     if q.kind == "multiple_choice":
-        return MultiCheckboxField(label, choices=[SelectChoice(v, text) for v, text in
-                                                  qs.option_choices(q)],
-                                  validators=validators, validate_choice=False)
+        return MultiCheckboxField(label, choices=_options(q), validators=validators,
+                                  validate_choice=False)
     if q.kind == "yes_no":
         return RadioField(label, choices=[SelectChoice("yes", _l("Ja")),
                                           SelectChoice("no", _l("Nein"))],

@@ -249,6 +249,10 @@ def test_english_pages_ask_and_show_in_english(client, asked, login):
     assert "Questions about the challenge" in html
     assert f'for="q{kinds["product"].id}">Product' in html  # the English label
     assert "Federal" in html  # the English option; "Kommune" has none and stays German
+    # German texts on the English page are marked as German: question, option, help text
+    assert '<span lang="de">Wie viele Nutzer?</span>' in html
+    assert '<span lang="de">Kommune</span>' in html
+    assert '<span lang="de">Frühere Projekte</span>' in html
     resp = client.post(f"/proposals/{p.id}/edit", data=f.proposal_form(
         challenge_id=c.id, **_answers(kinds, users="12,5")))
     assert resp.status_code == 422
