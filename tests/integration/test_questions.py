@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
 from innolab.extensions import db
-from innolab.models import ChallengeQuestion, Proposal
+from innolab.models import ChallengeQuestion, MemberRole, Membership, Proposal
 from tests import factories as f
 
 pytestmark = pytest.mark.usefixtures("app_ctx")
@@ -361,3 +362,27 @@ def test_the_csv_export_has_the_answers(client, asked, login):
     assert "Wie viele Nutzer?: 1.250 Nutzer; Verfügbar ab: 01.03.2027; Ebene: Land; " \
         "Schnittstellen: Bund, Kommune; Open Source?: Ja" in answers
     assert rows["Ohne Antworten"]["Antworten"] == ""
+
+
+def test_an_answer_changed_by_another_member_meanwhile_is_an_edit_conflict(
+        client, asked, new_client, login):
+    c, kinds, _user, org = asked
+    p = f.proposal(org, challenge_=c)
+    other = f.user(name="Bernd Kollege")
+    db.session.add(Membership(organisation_id=org.id, user_id=other.id,
+                              role=MemberRole.MEMBER.value))
+    db.session.commit()
+    bernd = new_client()
+    login(other, bernd)
+    page = bernd.get(f"/proposals/{p.id}/edit").get_data(as_text=True)
+    seen = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    key = f"q{kinds['product'].id}"
+    assert client.post(f"/proposals/{p.id}/edit", data=f.proposal_form(
+        challenge_id=c.id, **{key: "BauBot"})).status_code == 303
+    refused = bernd.post(f"/proposals/{p.id}/edit", data=f.proposal_form(
+        challenge_id=c.id, version=seen, **{key: "AktenBot"}))
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "Name des Produkts" in html and "BauBot" in html
+    db.session.expire_all()
+    assert [a.value for a in db.session.get(Proposal, p.id).answers] == ["BauBot"]
