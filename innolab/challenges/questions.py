@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..domain import questions as qs
+from ..domain import uploads
 from ..extensions import db
 from ..i18n import lazy_gettext as _l
 from ..models import ChallengeQuestion
@@ -23,6 +24,7 @@ from ..web import confirm, redirect_to, render
 from ..web.forms import single_line, text_of
 
 TOO_LONG = _l("Höchstens %(max)d Zeichen.")
+ALLOWED_TYPES = ", ".join(uploads.ALLOWED)  # what a file question may allow
 
 
 class QuestionForm(FlaskForm):
@@ -44,6 +46,8 @@ class QuestionForm(FlaskForm):
                                validators=[Optional(), Length(max=5000, message=TOO_LONG)])
     options_en = TextAreaField(_l("Antwortmöglichkeiten (Englisch, optional), eine je Zeile"),
                                validators=[Optional(), Length(max=5000, message=TOO_LONG)])
+    file_types = StringField(_l("Erlaubte Dateitypen (nur bei Datei)"), validators=[
+        Optional(), Length(max=200, message=TOO_LONG), single_line])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,6 +56,7 @@ class QuestionForm(FlaskForm):
     def fill_from(self, row: ChallengeQuestion) -> None:
         self.options_de.data = qs.lines_of(row.options, "de")
         self.options_en.data = qs.lines_of(row.options, "en")
+        self.file_types.data = ", ".join(qs.types_of(row))
 
     def data_object(self) -> qs.QuestionData:
         """What was typed; the options read line by line (QuestionsRefused if they do not
@@ -60,7 +65,8 @@ class QuestionForm(FlaskForm):
             kind=self.kind.data or "", label_de=text_of(self.label_de),
             label_en=self.label_en.data, help_de=self.help_de.data, help_en=self.help_en.data,
             required=bool(self.required.data), unit=self.unit.data,
-            options=qs.options_from_lines(self.options_de.data, self.options_en.data))
+            options=qs.options_from_lines(self.options_de.data, self.options_en.data),
+            file_types=qs.file_types_from(self.file_types.data))
 
     def refused(self, exc: qs.QuestionsRefused) -> None:
         """Show the refusal at the field it is about."""
@@ -103,7 +109,8 @@ def _page(challenge, form: QuestionForm | None = None, status: int = 200):
                   frozen=qs.frozen_ids(active), form=form or QuestionForm(formdata=None),
                   url=lambda endpoint, **kw: _url(challenge, endpoint, **kw),
                   kinds=qs.KINDS, max_questions=qs.MAX_QUESTIONS, qs=qs,
-                  back_url=back_url, back_label=back_label, remove_question=REMOVE_QUESTION)
+                  back_url=back_url, back_label=back_label, remove_question=REMOVE_QUESTION,
+                  allowed_types=ALLOWED_TYPES)
 
 
 def page(challenge):
@@ -144,6 +151,7 @@ def edit(challenge, question_id: int):
     back_url, back_label = _back(challenge)
     return render("challenges/question.html", status=422 if form.is_submitted() else 200,
                   challenge=challenge, row=row, form=form, frozen=qs.frozen(row),
+                  allowed_types=ALLOWED_TYPES,
                   url=lambda endpoint, **kw: _url(challenge, endpoint, **kw))
 
 

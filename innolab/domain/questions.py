@@ -26,9 +26,9 @@ from sqlalchemy import false, or_, select
 from ..extensions import db
 from ..i18n import Localized, format_date, format_locale, lazy_gettext as _l, localized
 from ..i18n import page_locale
-from ..models import ChallengeQuestion, Proposal, ProposalAnswer
+from ..models import Attachment, ChallengeQuestion, Proposal, ProposalAnswer
 from ..models._base import utcnow
-from . import DomainError, audit
+from . import DomainError, audit, uploads
 from .locking import lock
 
 KINDS = {
@@ -39,6 +39,7 @@ KINDS = {
     "single_choice": _l("Einfachauswahl"),
     "multiple_choice": _l("Mehrfachauswahl"),
     "yes_no": _l("Ja oder Nein"),
+    "file": _l("Datei (ein benanntes Dokument)"),
 }
 CHOICE_KINDS = ("single_choice", "multiple_choice")
 
@@ -238,6 +239,10 @@ def validate(q: ChallengeQuestion, raw):
         if not 1900 <= day.year <= 2200:
             raise AnswerInvalid(_l("Bitte geben Sie ein Datum zwischen 1900 und 2200 an."))
         return day.isoformat()
+    if kind == "file":  # the attachment's id (`attach` sets it)
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise AnswerInvalid(_l("Bitte laden Sie das Dokument hoch."))
+        return raw
     if kind == "yes_no":
         if raw in (True, "yes"):
             return True
@@ -263,6 +268,9 @@ def show(q: ChallengeQuestion | None, value) -> str:
         return ""
     if q is None:
         return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    if q.kind == "file":
+        attachment = db.session.get(Attachment, value) if isinstance(value, int) else None
+        return attachment.filename if attachment is not None else str(_l("(Datei entfernt)"))
     if q.kind == "yes_no":
         return str(_l("Ja") if value else _l("Nein"))
     if q.kind == "date":
@@ -291,10 +299,48 @@ def typed(q: ChallengeQuestion, value):
     return value
 
 
+def file_types_from(text: str | None) -> list[str]:
+    """Allowed file types typed as "pdf, docx" (dots and case do not matter)."""
+    words = (text or "").replace(",", " ").replace(";", " ").split()
+    types = [w.strip(".").lower() for w in words]
+    return list(dict.fromkeys(t for t in types if t))
+
+
+def types_of(q: ChallengeQuestion) -> list[str]:
+    return q.file_types.split(",") if q.file_types else []
+
+
+def accept_of(q: ChallengeQuestion) -> str:
+    """The file input's `accept` for a file question."""
+    return ",".join("." + t for t in types_of(q))
+
+
+def attach(p: Proposal, q: ChallengeQuestion, file_storage, user) -> Attachment:
+    """Upload the document a file question asks for: checked like every attachment
+    (uploads.store), of one of the question's types; it becomes the answer (a document
+    uploaded before stays an attachment). The view checked upload_attachment."""
+    if q not in questions_of(p) or q.kind != "file":
+        raise uploads.UploadRefused(_l("Diese Frage erwartet kein Dokument."))
+    name = getattr(file_storage, "filename", None) or ""
+    if name and uploads.extension(uploads.clean_filename(name)) not in types_of(q):
+        raise uploads.UploadRefused(_l("Erlaubt sind hier: %(types)s.",
+                                       types=", ".join(t.upper() for t in types_of(q))))
+    attachment = uploads.store(p, file_storage, user)
+    row = next((a for a in p.answers if a.question_id == q.id), None)
+    if row is None:
+        p.answers.append(ProposalAnswer(question=q, value=attachment.id))
+    else:
+        row.value = attachment.id
+    db.session.flush()
+    return attachment
+
+
 def missing_answers(p: Proposal) -> list[ChallengeQuestion]:
     """The required questions `p` has not answered yet (submitting needs them)."""
     values = answers_of(p)
-    return [q for q in questions_of(p) if q.required and _empty(values.get(q.id))]
+    files = {a.id for a in p.attachments}
+    return [q for q in questions_of(p) if q.required and (
+        _empty(values.get(q.id)) or (q.kind == "file" and values.get(q.id) not in files))]
 
 
 def save_answers(p: Proposal, raw: dict[int, object]) -> dict[int, AnswerInvalid]:
@@ -371,6 +417,7 @@ class QuestionData:
     help_en: str | None = None
     unit: str | None = None
     options: list[dict] = field(default_factory=list)
+    file_types: list[str] = field(default_factory=list)
 
     def cleaned(self) -> dict:
         def text(value):
@@ -383,7 +430,8 @@ class QuestionData:
                 "label_en": line(self.label_en), "help_de": text(self.help_de),
                 "help_en": text(self.help_en), "required": bool(self.required),
                 "unit": line(self.unit) if self.kind == "number" else None,
-                "options": list(self.options) if choice else None}
+                "options": list(self.options) if choice else None,
+                "file_types": ",".join(self.file_types) if self.kind == "file" else None}
 
 
 def check(data: QuestionData) -> dict:
@@ -399,6 +447,12 @@ def check(data: QuestionData) -> dict:
     if len(values["unit"] or "") > MAX_UNIT:
         raise QuestionsRefused(_l("Die Einheit hat höchstens %(max)d Zeichen.", max=MAX_UNIT),
                                "unit")
+    if values["kind"] == "file":
+        types = values["file_types"].split(",") if values["file_types"] else []
+        if not types or any(t not in uploads.ALLOWED for t in types):
+            raise QuestionsRefused(_l("Bitte geben Sie die erlaubten Dateitypen an, aus: "
+                                      "%(types)s.", types=", ".join(uploads.ALLOWED)),
+                                   "file_types")
     if values["kind"] in CHOICE_KINDS:
         options = values["options"] or []
         texts = [o["de"] for o in options]
@@ -447,7 +501,7 @@ def add(actor, challenge, data: QuestionData) -> ChallengeQuestion:
     return row
 
 
-FROZEN_FIELDS = ("kind", "options", "unit", "required")
+FROZEN_FIELDS = ("kind", "options", "unit", "required", "file_types")
 
 
 def update(actor, row: ChallengeQuestion, data: QuestionData) -> None:

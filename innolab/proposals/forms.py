@@ -99,8 +99,9 @@ def _question_field(q):
 
 def with_questions(form_class, questions):
     """`form_class` with a field per question (named like the answer in a snapshot, "q<id>"),
-    after the fixed fields."""
-    attrs = {qs.key_of(q): _question_field(q) for q in questions}
+    after the fixed fields; a file question has none (its document is uploaded on the
+    proposal's page)."""
+    attrs = {qs.key_of(q): _question_field(q) for q in questions if q.kind != "file"}
     attrs["questions"] = list(questions)
     return type(form_class.__name__, (form_class,), attrs)
 
@@ -111,7 +112,11 @@ class AnswersMixin:
     questions: list = []
 
     def question_fields(self):
-        return [(q, self[qs.key_of(q)]) for q in self.questions]
+        return [(q, self[qs.key_of(q)]) for q in self.questions if q.kind != "file"]
+
+    def documents(self):
+        """The file questions (their documents are uploaded on the proposal's page)."""
+        return [q for q in self.questions if q.kind == "file"]
 
     def answers(self) -> dict:
         """Question id -> what was typed (the domain checks it again)."""

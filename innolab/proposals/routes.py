@@ -14,7 +14,7 @@ from ..domain.editing import EditConflict
 from ..domain.states import BY_ACTION, MEMBER, missing_fields
 from ..domain.topics import all_topics
 from ..extensions import db, htmx
-from ..models import Attachment, Organisation, Proposal
+from ..models import Attachment, ChallengeQuestion, Organisation, Proposal
 from ..web import confirm, page_number, redirect_to, render, require, safe_next, send_stored_file
 from ..web.input_checks import bounded_int
 from . import bp
@@ -229,6 +229,9 @@ def _show(p: Proposal, upload_form: UploadForm | None = None, upload_error=None,
         missing=([*missing_fields(p), *(qs.key_of(q) for q in qs.missing_answers(p))]
                  if editable else []),
         answers=qs.answered(p),
+        documents=[(q, value) for q, value in qs.answered(p)
+                   if q.kind == "file" and q.retired_at is None],
+        accept_of=qs.accept_of,
         upload_form=upload_form or UploadForm(formdata=None),
         upload_error=upload_error,
         notice=notice,
@@ -361,6 +364,29 @@ def upload(proposal_id: int):
     db.session.commit()
     return _after_attachment_change(
         p, _("Die Datei „%(name)s“ wurde hochgeladen.", name=attachment.filename))
+
+
+@bp.post("/<int:proposal_id>/questions/<int:question_id>/document")
+@login_required
+def upload_document(proposal_id: int, question_id: int):
+    """The document a file question asks for (domain/questions.py `attach`)."""
+    p = _get(proposal_id)
+    require(permissions.upload_attachment(current_user, p))
+    q = db.session.get(ChallengeQuestion, question_id)
+    if q is None:
+        abort(404)
+    if not ConfirmForm().validate():  # only the CSRF token can fail here
+        abort(400)
+    back = url_for(".show", proposal_id=p.id) + "#documents"
+    try:
+        attachment = qs.attach(p, q, request.files.get("file"), current_user)
+    except uploads.UploadRefused as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+        return redirect_to(back)
+    db.session.commit()
+    flash(_("Das Dokument „%(name)s“ wurde hochgeladen.", name=attachment.filename), "success")
+    return redirect_to(back)
 
 
 @bp.get("/attachments/<int:attachment_id>")

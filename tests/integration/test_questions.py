@@ -386,3 +386,58 @@ def test_an_answer_changed_by_another_member_meanwhile_is_an_edit_conflict(
     assert "Name des Produkts" in html and "BauBot" in html
     db.session.expire_all()
     assert [a.value for a in db.session.get(Proposal, p.id).answers] == ["BauBot"]
+
+
+# ---------------------------------------------------------------- a named document
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def test_a_file_question_asks_for_a_named_document_of_the_allowed_types(client, login):
+    c = f.challenge()
+    coordinator = f.staff("coordinator")
+    login(coordinator)
+    url = f"/staff/challenges/{c.id}/questions"
+    resp = client.post(url, data={"kind": "file", "label_de": "Sicherheitskonzept",
+                                  "required": "y", "file_types": "exe"})
+    assert resp.status_code == 422 and 'id="file_types-error"' in resp.get_data(as_text=True)
+    assert client.post(url, data={"kind": "file", "label_de": "Sicherheitskonzept",
+                                  "required": "y", "file_types": ".PDF, odt"}
+                       ).status_code == 303
+    (q,) = _questions(c.id)
+    assert (q.kind, q.file_types) == ("file", "pdf,odt")
+
+    user = f.user()
+    org = f.organisation(owner=user)
+    login(user)
+    form = client.get(f"/proposals/new?challenge={c.id}").get_data(as_text=True)
+    assert "auf der Seite des Vorschlags hoch" in form and "Sicherheitskonzept" in form
+    resp = client.post("/proposals/new", data=f.proposal_form(
+        organisation_id=org.id, challenge_id=c.id, save="submit", confirmed="1"))
+    assert resp.status_code == 422
+    assert "Bitte füllen Sie noch aus: Sicherheitskonzept" in resp.get_data(as_text=True)
+    p = db.session.query(Proposal).one()
+    show = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "Geforderte Dokumente" in show and 'accept=".pdf,.odt"' in show
+    target = f"/proposals/{p.id}/questions/{q.id}/document"
+    resp = client.post(target, data={"file": (io.BytesIO(b"PK\x03\x04"), "konzept.docx")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 303
+    assert "Erlaubt sind hier: PDF, ODT." in client.get(
+        f"/proposals/{p.id}").get_data(as_text=True)
+    assert client.post(target, data={"file": (io.BytesIO(PDF), "konzept.pdf")},
+                       content_type="multipart/form-data").status_code == 303
+    db.session.expire_all()
+    p = db.session.get(Proposal, p.id)
+    (attachment,) = p.attachments
+    assert [a.value for a in p.answers] == [attachment.id]
+    show = client.get(f"/proposals/{p.id}").get_data(as_text=True)
+    assert "Hochgeladen:" in show and "konzept.pdf" in show
+    resp = client.post(f"/proposals/{p.id}/edit", data=f.proposal_form(
+        challenge_id=c.id, save="submit", confirmed="1"))
+    assert resp.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Proposal, p.id).status == "submitted"
+    login(coordinator)
+    staff = client.get(f"/staff/review/proposals/{p.id}").get_data(as_text=True)
+    assert f'/proposals/attachments/{attachment.id}"' in staff and "konzept.pdf" in staff

@@ -163,3 +163,27 @@ def test_questions_freeze_once_answered_in_a_submitted_proposal(app_ctx):
     actions = {e.action for e in db.session.query(AuditEvent)}
     assert {"challenge.question_update", "challenge.question_move",
             "challenge.question_remove"} <= actions
+
+
+def test_a_file_question_names_its_allowed_types(app_ctx):
+    c, coordinator = f.challenge(), f.staff("coordinator")
+    assert qs.file_types_from(" .PDF, docx;odt pdf") == ["pdf", "docx", "odt"]
+    for types in ([], ["exe"]):
+        with pytest.raises(qs.QuestionsRefused) as exc:
+            qs.add(coordinator, c, qs.QuestionData(kind="file", label_de="Konzept",
+                                                   file_types=types))
+        assert exc.value.field == "file_types"
+    row = qs.add(coordinator, c, qs.QuestionData(kind="file", label_de="Konzept",
+                                                 required=True, file_types=["pdf", "odt"]))
+    assert (row.file_types, qs.accept_of(row)) == ("pdf,odt", ".pdf,.odt")
+    other = qs.add(coordinator, c, qs.QuestionData(kind="short_text", label_de="Name",
+                                                   file_types=["pdf"]))
+    assert other.file_types is None  # only a file question keeps types
+    assert qs.validate(row, 12) == 12
+    assert _refused(row, "konzept.pdf") == "Bitte laden Sie das Dokument hoch."
+    # a required document counts as answered only while its attachment exists
+    p = f.proposal(status="draft", challenge_=c)
+    p.answers.append(ProposalAnswer(question=row, value=999))
+    db.session.commit()
+    assert qs.missing_answers(p) == [row]
+    assert qs.show(row, 999) == "(Datei entfernt)"
