@@ -32,6 +32,7 @@ from flask import current_app
 from flask_login import current_user, login_url
 from .domain import permissions
 from .domain.actors import display_actor
+from .domain import questions
 from .domain.states import status_label, timeline_label
 from .web.text import markdown
 
@@ -224,6 +225,11 @@ def _init_templates(app: Flask) -> None:
     message_flashed.connect(record_flash_locale, app)
     # a challenge's or pilot's text in the page's language, or the German one (innolab/i18n.py)
     app.jinja_env.globals["localized"] = localized
+    # a proposal's answers to its questions, each as it reads (domain/questions.py)
+    app.jinja_env.globals["proposal_answers"] = questions.answered
+    app.jinja_env.globals["answer_text"] = questions.show
+    app.jinja_env.globals["question_label"] = questions.label
+    app.jinja_env.globals["question_help"] = questions.help_text
     # Markdown without its markup, for cards and plain-text mails (domain/plaintext.py)
     app.jinja_env.filters["plaintext"] = from_markdown
     app.jinja_env.filters["excerpt"] = excerpt

@@ -25,7 +25,8 @@ from .domain.accounts import hash_password
 from .extensions import db
 from .models import (
     CRITERIA, Document, DocumentVersion, Message, Milestone, PilotGoal,
-    Authority, Challenge, ChallengeCriterion, ChallengeStatus, CheckKind, CheckOutcome,
+    Authority, Challenge, ChallengeCriterion, ChallengeQuestion, ChallengeStatus, CheckKind,
+    CheckOutcome,
     MemberRole, Membership,
     Organisation, OutboxMail, Proposal, Recommendation, Role, Topic, User, UserRole,
 )
@@ -40,6 +41,22 @@ CRITERIA_PHISHING = (
      "Bleiben einzelne Beschäftigte in den Auswertungen unerkennbar?", 2, 10, 6),
     ("Umsetzbarkeit", "Feasibility",
      "Lässt sich der Pilot mit Team und Zeitplan realistisch umsetzen?", 1, 5, None),
+)
+# The phishing challenge's questions (kind, question, English, required, unit, options) and the
+# default set's for initiative proposals (docs/calls.md); optional, since the demo's proposals
+# were written before them.
+QUESTIONS_PHISHING = (
+    ("number", "Wie viele Beschäftigte sollen teilnehmen?", "How many employees take part?", False,
+     "Beschäftigte", None),
+    ("single_choice", "Wo laufen die Übungen?", "Where do the exercises run?", False, None,
+     [{"de": "Im Landesnetz", "en": "In the state network"},
+      {"de": "Beim Anbieter", "en": "At the provider"}]),
+    ("yes_no", "Gibt es schon Referenzen in Behörden?", "Are there references in public bodies?",
+     False, None, None),
+)
+QUESTIONS_DEFAULT = (
+    ("long_text", "Wer wäre die passende Behörde für den Piloten?",
+     "Which public body would suit the pilot?", False, None, None),
 )
 DOMAIN = "innolab.example"
 
@@ -554,6 +571,12 @@ def _story(users, authorities, topics) -> None:
         challenges["phishing"][0].criteria.append(ChallengeCriterion(
             position=position, name_de=name_de, name_en=name_en, description_de=description_de,
             weight=weight, scale_max=scale, knockout_min=minimum))
+    for challenge, rows in ((challenges["phishing"][0], QUESTIONS_PHISHING),
+                            (None, QUESTIONS_DEFAULT)):
+        for position, (kind, label_de, label_en, required, unit, options) in enumerate(rows):
+            db.session.add(ChallengeQuestion(
+                challenge=challenge, position=position, kind=kind, label_de=label_de,
+                label_en=label_en, required=required, unit=unit, options=options))
 
     story = _Story(users)
     proposals = {}

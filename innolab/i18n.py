@@ -119,7 +119,9 @@ def record_flash_locale(sender, message, category, **extra) -> None:
     if flashes:
         last = tuple(flashes[-1])
         if len(last) == 2:
-            flashes[-1] = (*last, page_locale())
+            # the text as written now (a lazy text would be translated again when shown, and
+            # cannot be kept as JSON by a form's receipt, web/once.py)
+            flashes[-1] = (last[0], str(last[1]), page_locale())
             session.modified = True
 
 

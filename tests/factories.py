@@ -8,9 +8,9 @@ from innolab.domain import sessions
 from innolab.domain.accounts import hash_password
 from innolab.extensions import db
 from innolab.models import (
-    Authority, Challenge, ChallengeCriterion, ChallengeStatus, Check, GoalResult, Membership,
-    MemberRole, Organisation, PilotGoal, Proposal, ResultsReport, Review, ReviewAssignment, Role,
-    Topic, User, UserRole,
+    Authority, Challenge, ChallengeCriterion, ChallengeQuestion, ChallengeStatus, Check, GoalResult,
+    Membership, MemberRole, Organisation, PilotGoal, Proposal, ResultsReport, Review,
+    ReviewAssignment, Role, Topic, User, UserRole,
 )
 from innolab.models._base import utcnow
 
@@ -107,6 +107,20 @@ def criteria(c: Challenge, *specs) -> list[ChallengeCriterion]:
     return list(c.criteria)
 
 
+def question(c: Challenge | None, kind="short_text", label=None, required=False, **kw):
+    """A question of `c` (None: of the default set), after the ones it has."""
+    challenge_id = c.id if c is not None else None
+    position = db.session.query(ChallengeQuestion).filter_by(challenge_id=challenge_id).count()
+    if kind in ("single_choice", "multiple_choice"):
+        kw.setdefault("options", [{"de": "Bund", "en": "Federal"}, {"de": "Land", "en": "State"},
+                                  {"de": "Kommune", "en": None}])
+    q = ChallengeQuestion(challenge_id=challenge_id, position=position, kind=kind,
+                          label_de=label or f"Frage {position + 1}", required=required, **kw)
+    db.session.add(q)
+    db.session.commit()
+    return q
+
+
 COMPLETE = dict(
     public_summary="Ein Chatbot beantwortet Fragen zu Anträgen.",
     problem="Bürgerinnen und Bürger warten lange auf Antworten.",
@@ -179,3 +193,22 @@ def results_report(p: Proposal, status="submitted") -> ResultsReport:
     db.session.add(report)
     db.session.commit()
     return report
+
+
+def proposal_form(**overrides) -> dict:
+    """What the proposal form sends for a complete proposal (a draft save unless `save`)."""
+    data = {
+        "title": "KI-Assistent für Bauanträge",
+        "public_summary": "Ein Assistent beantwortet Fragen zu Bauanträgen.",
+        "problem": "Die Bauämter bekommen viele gleiche Fragen.",
+        "solution": "Ein Assistent auf geprüften Texten.",
+        "benefit": "Weniger Anrufe, schnellere Bearbeitung.",
+        "trl": "6", "duration_months": "6", "cost_estimate": "45000",
+        "personal_data": "no", "personal_data_details": "",
+        "hosting_location": "Rechenzentrum Schwerin", "security_notes": "BSI-Grundschutz",
+        "contact_name": "Erika Mustermann", "contact_email": "erika@example.org",
+        "contact_phone": "0385 123456", "publication_consent": "y",
+        "challenge_id": "", "save": "draft",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from innolab.extensions import db
 from innolab.models import (
-    Attachment, Authority, Challenge, ChallengeCriterion, Document, DocumentVersion, Invitation,
-    Milestone, Organisation, PilotGoal, Proposal, Topic, User,
+    Attachment, Authority, Challenge, ChallengeCriterion, ChallengeQuestion, Document,
+    DocumentVersion, Invitation, Milestone, Organisation, PilotGoal, Proposal, Topic, User,
 )
 
 
@@ -23,6 +23,7 @@ def route_values() -> dict[str, list]:
         "proposal_id": ids(Proposal) + [999999],
         "challenge_id": ids(Challenge) + [999999],
         "criterion_id": ids(ChallengeCriterion) + [999999],
+        "question_id": ids(ChallengeQuestion) + [999999],
         "org_id": ids(Organisation) + [999999],
         "user_id": ids(User)[:3] + [999999],
         "attachment_id": ids(Attachment) + [999999],

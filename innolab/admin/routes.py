@@ -21,6 +21,7 @@ from ..web import (
 from ..web.forms import add_error
 from ..web.input_checks import bounded_int
 from . import bp
+from ..challenges import questions as question_pages
 from .forms import (
     AccountStatusForm, AuditFilterForm, AuthorityForm, DecisionSettingsForm, DeleteForm,
     FeedbackStatusForm,
@@ -633,3 +634,28 @@ def sign_language():
     return render("admin/sign_language.html", status=422 if form.errors else 200, form=form,
                   delete_form=delete_form, video=accessibility.current_video(),
                   limits=accessibility.video_limits())
+
+
+# ------------------------------------------------------------------ the default questions
+# The questions initiative proposals answer (the pages are the challenges' own:
+# challenges/questions.py, with no challenge).
+
+
+@bp.route("/questions", methods=["GET", "POST"])
+def questions_page():
+    return question_pages.page(None)
+
+
+@bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
+def edit_question(question_id: int):
+    return question_pages.edit(None, question_id)
+
+
+@bp.post("/questions/<int:question_id>/move")
+def move_question(question_id: int):
+    return question_pages.move(None, question_id)
+
+
+@bp.post("/questions/<int:question_id>/remove")
+def remove_question(question_id: int):
+    return question_pages.remove(None, question_id)

@@ -17,6 +17,7 @@ from ..models import ChallengeCriterion
 from ..web import confirm, redirect_to, render, require
 from ..web.forms import text_of
 from . import bp
+from . import questions as question_pages
 from .forms import ChallengeForm, CriterionForm, ReviewsNeededForm
 
 
@@ -288,3 +289,27 @@ def remove_criterion(challenge_id: int, criterion_id: int):
     db.session.commit()
     flash(_l("Das Kriterium „%(name)s“ wurde entfernt.", name=name), "success")
     return redirect_to(url_for(".criteria_page", challenge_id=c.id))
+
+
+# ---------------------------------------------------------------- the challenge's questions
+# (the pages are shared with the admins' default set: challenges/questions.py)
+
+
+@bp.route("/<int:challenge_id>/questions", methods=["GET", "POST"])
+def questions_page(challenge_id: int):
+    return question_pages.page(_challenge(challenge_id))
+
+
+@bp.route("/<int:challenge_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
+def edit_question(challenge_id: int, question_id: int):
+    return question_pages.edit(_challenge(challenge_id), question_id)
+
+
+@bp.post("/<int:challenge_id>/questions/<int:question_id>/move")
+def move_question(challenge_id: int, question_id: int):
+    return question_pages.move(_challenge(challenge_id), question_id)
+
+
+@bp.post("/<int:challenge_id>/questions/<int:question_id>/remove")
+def remove_question(challenge_id: int, question_id: int):
+    return question_pages.remove(_challenge(challenge_id), question_id)

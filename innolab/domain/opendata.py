@@ -23,7 +23,7 @@ from innolab.i18n import Localized, lazy_gettext as _l, localized, page_locale
 
 from ..models import CRITERIA, Challenge, OrganisationKind, Proposal, ReportRecommendation
 from ..models._base import utcnow
-from . import criteria
+from . import criteria, questions
 from . import review as rv
 from . import states
 from . import showcase
@@ -494,6 +494,7 @@ CSV_COLUMNS = (
     ("knockout", _l("Unter Mindestwert")),
     ("recommendations", _l("Empfehlungen")),
     ("checks", _l("Prüfungen")),
+    ("answers", _l("Antworten")),
 )
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -511,7 +512,11 @@ def _number(value: float | None) -> str:
     return "" if value is None else format_decimal(value, format="0.00")
 
 
-def proposal_row(p: Proposal) -> list[str]:
+def proposal_row(p: Proposal, answered=None) -> list[str]:
+    """One proposal's row; `answered`: its questions and answers (`questions.answered`), when
+    worked out for the whole list at once."""
+    if answered is None:
+        answered = questions.answered(p)
     counting = states.counting_reviews(p)
     of = criteria.of_proposal(p)
     averages = rv.average_scores(counting, of)
@@ -542,6 +547,11 @@ def proposal_row(p: Proposal) -> list[str]:
             f"{rv.RECOMMENDATION_LABELS.get(k, k)}: {n}"
             for k, n in sorted(recommendations.items())),
         "checks": "; ".join(checks),
+        # "label: answer; …", the questions of its challenge or the default set, a retired
+        # one too when answered (domain/questions.py)
+        "answers": "; ".join(f"{questions.label(q)}: {questions.show(q, value)}"
+                             for q, value in answered
+                             if value not in (None, "", [])),
     }
     return [csv_safe(values[key]) for key, _label in CSV_COLUMNS]
 
@@ -551,6 +561,8 @@ def proposals_csv(proposals) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow([csv_safe(label) for _key, label in CSV_COLUMNS])
+    proposals = list(proposals)
+    answered = questions.answered_of(proposals)
     for p in proposals:
-        writer.writerow(proposal_row(p))
+        writer.writerow(proposal_row(p, answered[p.id]))
     return "\ufeff".encode() + out.getvalue().encode("utf-8")

@@ -12,11 +12,11 @@ from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import (
-    CONTENT_FIELDS, Challenge, ChallengeStatus, Membership, Notification, Organisation, Proposal,
-    Status, Topic, User,
+    CONTENT_FIELDS, Challenge, ChallengeQuestion, ChallengeStatus, Membership, Notification,
+    Organisation, Proposal, Status, Topic, User,
 )
 from ..models._base import utcnow
-from . import DomainError, audit, editing, uploads
+from . import DomainError, audit, editing, questions, uploads
 from .proposal_fields import FIELD_LABELS
 from .states import is_editable
 from flask_babel import get_locale
@@ -89,6 +89,8 @@ def _show(p: Proposal, name: str, value) -> str:
         return editing.show_value(None)
     if name == "trl" and value in TRL_LEVELS:
         return str(_l("TRL %(level)d – %(text)s", level=value, text=TRL_LEVELS[value]))
+    if name.startswith("q") and name[1:].isdigit():  # an answer (domain/questions.py)
+        return questions.show(db.session.get(ChallengeQuestion, int(name[1:])), value)
     if name == "challenge_id":
         ch = db.session.get(Challenge, value)
         return ch.title if ch is not None else str(value)
@@ -101,7 +103,8 @@ def _show(p: Proposal, name: str, value) -> str:
 
 
 # What a member edits in the proposal form, for domain.editing.
-EDIT = editing.Editable(fields=_edited_fields, labels=lambda p: FIELD_LABELS, show=_show)
+EDIT = editing.Editable(fields=_edited_fields,
+                        labels=lambda p: {**FIELD_LABELS, **questions.labels(p)}, show=_show)
 
 
 def _clean(value):
@@ -147,20 +150,31 @@ def _set_challenge(p: Proposal, challenge_id) -> None:
     p.challenge = ch
 
 
-def create_draft(org: Organisation, user: User, data: dict, topic_ids=()) -> Proposal:
-    """A new draft of `org`; only the title is needed. The view checked propose_for."""
+def _answer(p: Proposal, answers: dict | None) -> None:
+    """Store the answers to the proposal's questions (after its challenge is set)."""
+    if answers:
+        errors = questions.save_answers(p, answers)
+        if errors:
+            raise questions.AnswersRefused(errors)
+
+
+def create_draft(org: Organisation, user: User, data: dict, topic_ids=(),
+                 answers: dict | None = None) -> Proposal:
+    """A new draft of `org`; only the title is needed. The view checked propose_for.
+    `answers`: question id -> what was typed (domain/questions.py)."""
     if not (data.get("title") or "").strip():
         raise DomainError(_l("Bitte geben Sie einen Titel an."))
     p = Proposal(organisation=org, created_by=user, status=Status.DRAFT.value, title="")
     db.session.add(p)
     _apply(p, data, topic_ids)
+    _answer(p, answers)
     db.session.flush()
     audit.record(user, "proposal.create", p, organisation_id=org.id, title=p.title)
     return p
 
 
 def update_draft(p: Proposal, user: User, data: dict, topic_ids=None,
-                 seen_version: int | None = None) -> Proposal:
+                 seen_version: int | None = None, answers: dict | None = None) -> Proposal:
     """Save what the partner wrote, as a draft or while changes are requested.
 
     `seen_version`: the version the form was opened with; raises editing.EditConflict when
@@ -173,6 +187,7 @@ def update_draft(p: Proposal, user: User, data: dict, topic_ids=None,
     with editing.edit(EDIT, p, user, seen_version):
         before = p.snapshot()
         _apply(p, data, topic_ids)
+        _answer(p, answers)
         p.updated_at = utcnow()
         after = p.snapshot()
         changed = sorted(k for k in after if after[k] != before.get(k))
@@ -230,7 +245,8 @@ def versions_with_changes(p: Proposal) -> list[VersionView]:
 
 
 def diff_lookups(p: Proposal, locale: str) -> dict:
-    """Names for the ids and slugs a version holds (challenges, topics), for display."""
+    """Names for the ids and slugs a version holds (challenges, topics, the questions its
+    answers are to, by their snapshot key), for display."""
     challenge_ids: set[int] = set()
     slugs: set[str] = set()
     for v in p.versions:
@@ -242,4 +258,5 @@ def diff_lookups(p: Proposal, locale: str) -> dict:
         if challenge_ids else {}
     topics = {t.slug: t.name_for(locale) for t in db.session.execute(
         select(Topic).where(Topic.slug.in_(slugs))).scalars()} if slugs else {}
-    return {"challenges": challenges, "topics": topics}
+    asked = questions.by_keys({key for v in p.versions for key in v.content})
+    return {"challenges": challenges, "topics": topics, "questions": asked}

@@ -19,6 +19,7 @@ from innolab.i18n import format_euro, lazy_gettext as _l
 from ..models import (
     CheckKind, CheckOutcome, ChallengeStatus, Decision, DecisionState, Proposal, Role, Status,
 )
+from . import questions
 from .conflicts import conflict_of
 from .settings import get_setting
 from .proposal_fields import FIELD_LABELS, missing_fields
@@ -76,11 +77,14 @@ class Transition:
 # ---------------------------------------------------------------- guards
 
 def required_fields_complete(m: Move):
+    """The fields submitting needs and the answers to the required questions."""
     missing = missing_fields(m.proposal)
-    if missing:
-        return Refusal(_l("Bitte füllen Sie noch aus: %(fields)s",
-                          fields=", ".join(str(FIELD_LABELS[name]) for name in missing)),
-                       missing=tuple(missing))
+    unanswered = questions.missing_answers(m.proposal)
+    if missing or unanswered:
+        names = [str(FIELD_LABELS[name]) for name in missing]
+        names += [str(questions.label(q)) for q in unanswered]
+        return Refusal(_l("Bitte füllen Sie noch aus: %(fields)s", fields=", ".join(names)),
+                       missing=(*missing, *(questions.key_of(q) for q in unanswered)))
     return None
 
 

@@ -3,7 +3,8 @@ from .audit import AuditEvent
 from .changes import ChangeMarker
 from .conflicts import ConflictDeclaration, DomainFlagDecision, FormerMembership
 from .challenges import (
-    Authority, Challenge, ChallengeCriterion, ChallengeStatus, Topic, challenge_topics,
+    Authority, Challenge, ChallengeCriterion, ChallengeQuestion, ChallengeStatus, Topic,
+    challenge_topics,
 )
 from .editing import EditSnapshot
 from .content import (
@@ -14,8 +15,8 @@ from .mail import OutboxMail
 from .mfa import RecoveryCode, SecondFactor
 from .organisations import Invitation, MemberRole, Membership, Organisation, OrganisationKind
 from .proposals import (
-    CONTENT_FIELDS, PILOT_STATES, Attachment, Decision, DecisionState, Proposal, ProposalVersion,
-    ReferenceCounter, Status, TimelineEntry, proposal_topics,
+    CONTENT_FIELDS, PILOT_STATES, Attachment, Decision, DecisionState, Proposal, ProposalAnswer,
+    ProposalVersion, ReferenceCounter, Status, TimelineEntry, proposal_topics,
 )
 from .consents import TermsConsent
 from .receipts import FormReceipt
@@ -38,6 +39,7 @@ from .users import (
 __all__ = [
     "Decision", "DecisionState",
     "AuditEvent", "Authority", "Challenge", "ChallengeCriterion", "ReviewScore",
+    "ChallengeQuestion", "ProposalAnswer",
     "ChallengeStatus", "Topic", "challenge_topics",
     "PAGE_SLUGS", "PlatformSetting", "SitePage", "OutboxMail", "Invitation", "MemberRole",
     "Membership",

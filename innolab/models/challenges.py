@@ -4,7 +4,9 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON, CheckConstraint, Column, Date, ForeignKey, Integer, String, Table, Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
@@ -84,6 +86,11 @@ class Challenge(Versioned, Model):
     criteria: Mapped[list[ChallengeCriterion]] = relationship(
         back_populates="challenge", cascade="all, delete-orphan",
         order_by="ChallengeCriterion.position")
+    # The questions partners answer in proposals to it, in their order, the retired ones too
+    # (domain/questions.py).
+    questions: Mapped[list[ChallengeQuestion]] = relationship(
+        back_populates="challenge", cascade="all, delete-orphan",
+        order_by="ChallengeQuestion.position, ChallengeQuestion.id")
 
     def is_open(self, today: date | None = None) -> bool:
         """Open for proposals: published and the deadline has not passed."""
@@ -116,3 +123,38 @@ class ChallengeCriterion(Model):
     knockout_min: Mapped[int | None] = mapped_column(Integer)  # below it: knocked out
 
     challenge: Mapped[Challenge] = relationship(back_populates="criteria")
+
+
+class ChallengeQuestion(Model):
+    """A question partners answer in a proposal to a challenge; without a challenge one of the
+    default set for initiative proposals (domain/questions.py has the kinds and the rules).
+    A question answered in a submitted proposal is never deleted: removing it retires it."""
+
+    __tablename__ = "challenge_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int | None] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    label_de: Mapped[str] = mapped_column(String(300))
+    label_en: Mapped[str | None] = mapped_column(String(300))
+    help_de: Mapped[str | None] = mapped_column(Text)
+    help_en: Mapped[str | None] = mapped_column(Text)
+    required: Mapped[bool] = mapped_column(default=False)
+    unit: Mapped[str | None] = mapped_column(String(40))  # numbers
+    # choices: a list of {"de": …, "en": …}; an answer holds the German text of its choice
+    options: Mapped[list | None] = mapped_column(JSON)
+    file_types: Mapped[str | None] = mapped_column(String(200))  # file questions, reserved
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    challenge: Mapped[Challenge | None] = relationship(back_populates="questions")
+
+    @property
+    def label(self) -> str:
+        """The German label (innolab.i18n.localized picks `label_en` on English pages)."""
+        return self.label_de
+
+    @property
+    def help(self) -> str | None:
+        return self.help_de

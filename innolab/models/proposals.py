@@ -14,7 +14,7 @@ from ..extensions import Model, db
 from ._base import UTCDateTime, Versioned, utcnow
 
 if TYPE_CHECKING:
-    from .challenges import Challenge, Topic
+    from .challenges import Challenge, ChallengeQuestion, Topic
     from .conflicts import ConflictDeclaration
     from .organisations import Organisation
     from .pilots import Document, Message, Milestone, PilotGoal, ResultsReport
@@ -180,6 +180,10 @@ class Proposal(Versioned, Model):
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="proposal", cascade="all, delete-orphan", order_by="Decision.id"
     )
+    # The answers to the questions of its challenge or the default set (domain/questions.py).
+    answers: Mapped[list[ProposalAnswer]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan", order_by="ProposalAnswer.id"
+    )
 
     @property
     def is_pilot(self) -> bool:
@@ -196,6 +200,10 @@ class Proposal(Versioned, Model):
     def snapshot(self) -> dict:
         data = {name: getattr(self, name) for name in CONTENT_FIELDS}
         data["topics"] = sorted(t.slug for t in self.topics)
+        # the answers to its set of questions under "q<question id>" (domain/questions.py)
+        data.update({f"q{a.question_id}": a.value for a in self.answers
+                     if a.value not in (None, "", [])
+                     and a.question.challenge_id == self.challenge_id})
         return data
 
 
@@ -257,6 +265,25 @@ class ProposalVersion(Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     proposal: Mapped[Proposal] = relationship(back_populates="versions")
+
+
+class ProposalAnswer(Model):
+    """The answer of a proposal to one question (the value as JSON: text, number, ISO date,
+    bool, or the German text(s) of the choice(s))."""
+
+    __tablename__ = "proposal_answers"
+    __table_args__ = (UniqueConstraint("proposal_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("challenge_questions.id", ondelete="CASCADE"), index=True)
+    value: Mapped[object | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="answers")
+    question: Mapped[ChallengeQuestion] = relationship(lazy="joined")
 
 
 class Attachment(Model):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from innolab.i18n import lazy_gettext as _l
+from innolab.i18n import lang_attr
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, EmailField, HiddenField, IntegerField, RadioField, SelectField,
@@ -19,6 +21,7 @@ except ImportError:  # pragma: no cover - older WTForms
     def SelectChoice(value, label):  # noqa: N802
         return (value, label)
 
+from ..domain import questions as qs
 from ..domain.proposals import FIELD_LABELS, TRL_LEVELS
 from ..models import CONTENT_FIELDS
 from ..web.forms import AmountField, VersionedForm, plain_name
@@ -43,7 +46,94 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ProposalForm(VersionedForm, FlaskForm):
+# ---------------------------------------------------------------- the questions of the challenge
+
+
+class AnswerCheck:
+    """The answer's rules of its question's kind (domain.questions.validate), at the field."""
+
+    def __init__(self, question):
+        self.question = question
+
+    def __call__(self, form, field):
+        try:
+            qs.validate(self.question, field.data)
+        except qs.AnswerInvalid as exc:
+            raise ValidationError(exc.reason) from exc
+
+
+def _marked(text, locale: str):
+    """A label typed by staff, marked with its language where it is not the page's (a German
+    question on an English page)."""
+    attr = lang_attr(locale)
+    return Markup("<span{}>{}</span>").format(attr, text) if attr else str(text)
+
+
+def _options(q) -> list:
+    return [SelectChoice(value, _marked(text, "de" if text == value else "en"))
+            for value, text in qs.option_choices(q)]
+
+
+def _question_field(q):
+    text = qs.label(q)
+    label = _marked(text, text.locale)
+    validators = [Optional(), AnswerCheck(q)]
+    if q.kind == "long_text":
+        return TextAreaField(label, validators=validators)
+    if q.kind == "date":
+        return StringField(label, validators=validators, render_kw={"type": "date"})
+    if q.kind == "number":
+        return StringField(label, validators=validators, render_kw={"inputmode": "decimal"})
+    if q.kind == "single_choice":
+        return RadioField(label, choices=_options(q), validators=validators,
+                          validate_choice=False)
+    if q.kind == "multiple_choice":
+        return MultiCheckboxField(label, choices=_options(q), validators=validators,
+                                  validate_choice=False)
+    if q.kind == "yes_no":
+        return RadioField(label, choices=[SelectChoice("yes", _l("Ja")),
+                                          SelectChoice("no", _l("Nein"))],
+                          validators=validators, validate_choice=False)
+    return StringField(label, validators=validators)
+
+
+def with_questions(form_class, questions):
+    """`form_class` with a field per question (named like the answer in a snapshot, "q<id>"),
+    after the fixed fields; a file question has none (its document is uploaded on the
+    proposal's page)."""
+    attrs = {qs.key_of(q): _question_field(q) for q in questions if q.kind != "file"}
+    attrs["questions"] = list(questions)
+    return type(form_class.__name__, (form_class,), attrs)
+
+
+class AnswersMixin:
+    """The answers part of the proposal form (`with_questions` sets `questions`)."""
+
+    questions: list = []
+
+    def question_fields(self):
+        return [(q, self[qs.key_of(q)]) for q in self.questions if q.kind != "file"]
+
+    def documents(self):
+        """The file questions (their documents are uploaded on the proposal's page)."""
+        return [q for q in self.questions if q.kind == "file"]
+
+    def answers(self) -> dict:
+        """Question id -> what was typed (the domain checks it again)."""
+        return {q.id: f.data for q, f in self.question_fields()}
+
+    def fill_answers(self, p) -> None:
+        values = qs.answers_of(p)
+        for q, f in self.question_fields():
+            f.data = qs.typed(q, values.get(q.id))
+
+    def answers_refused(self, errors: dict) -> None:
+        for q, f in self.question_fields():
+            if q.id in errors:
+                f.errors = list(f.errors) + [errors[q.id].reason]
+
+
+class ProposalForm(AnswersMixin, VersionedForm, FlaskForm):
     title = StringField(L["title"], validators=[
         DataRequired(_l("Bitte geben Sie einen Titel an.")), Length(max=200), plain_name])
     organisation_id = SelectField(_l("Organisation"), coerce=_int_or_none, validators=[
@@ -148,6 +238,7 @@ class ProposalForm(VersionedForm, FlaskForm):
                 getattr(self, name).data = getattr(p, name)
         self.personal_data.data = "yes" if p.personal_data else "no"
         self.topic_ids.data = [t.id for t in p.topics]
+        self.fill_answers(p)
 
     def mark_missing(self, names) -> None:
         """Show 'needed to submit' at the fields the workflow guard found empty."""

@@ -7,17 +7,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..domain import DomainError, permissions, uploads, workflow
+from ..domain import questions as qs
 from ..domain import consent as consent_domain
 from ..domain import proposals as domain
 from ..domain.editing import EditConflict
 from ..domain.states import BY_ACTION, MEMBER, missing_fields
 from ..domain.topics import all_topics
 from ..extensions import db, htmx
-from ..models import Attachment, Organisation, Proposal
+from ..models import Attachment, ChallengeQuestion, Organisation, Proposal
 from ..web import confirm, page_number, redirect_to, render, require, safe_next, send_stored_file
 from ..web.input_checks import bounded_int
 from . import bp
-from .forms import ActionForm, ConfirmForm, ProposalForm, UploadForm
+from .forms import ActionForm, ConfirmForm, ProposalForm, UploadForm, with_questions
 
 PER_PAGE = 25
 
@@ -60,10 +61,25 @@ def index():
 # ---------------------------------------------------------------- write
 
 
+def _questions_for(proposal: Proposal | None, challenges) -> list:
+    """The questions the form asks: those of the challenge sent with the form, else of the
+    proposal's or the one asked for (`?challenge=`); none of these: the default set."""
+    if request.method == "POST" and "challenge_id" in request.form:
+        challenge_id = bounded_int(request.form.get("challenge_id"))
+    elif proposal is not None:
+        challenge_id = proposal.challenge_id
+    else:
+        challenge_id = _int_arg("challenge")
+    allowed = {c.id for c in challenges} | {proposal.challenge_id if proposal else None}
+    return qs.active_of(challenge_id if challenge_id in allowed else None)
+
+
 def _form(proposal: Proposal | None = None, organisations=()) -> ProposalForm:
-    return ProposalForm(
+    challenges = domain.open_challenges()
+    form_class = with_questions(ProposalForm, _questions_for(proposal, challenges))
+    return form_class(
         organisations=organisations,
-        challenges=domain.open_challenges(),
+        challenges=challenges,
         topics=all_topics(),
         locale=_locale(),
         current_challenge=proposal.challenge if proposal is not None else None,
@@ -140,7 +156,12 @@ def new():
         if asked is not None:
             return asked
         try:
-            p = domain.create_draft(org, current_user, form.content(), form.topic_ids.data)
+            p = domain.create_draft(org, current_user, form.content(), form.topic_ids.data,
+                                    answers=form.answers())
+        except qs.AnswersRefused as exc:
+            db.session.rollback()
+            form.answers_refused(exc.errors)
+            return _render_form(form, status=422)
         except DomainError as exc:
             db.session.rollback()
             form.challenge_id.errors = list(form.challenge_id.errors) + [exc.reason]
@@ -168,10 +189,14 @@ def edit(proposal_id: int):
             return asked
         try:
             domain.update_draft(p, current_user, form.content(), form.topic_ids.data,
-                                seen_version=form.seen_version)
+                                seen_version=form.seen_version, answers=form.answers())
         except EditConflict as conflict:
             form.continue_from(conflict)
             return _render_form(form, proposal=p, conflict=conflict, status=409)
+        except qs.AnswersRefused as exc:
+            db.session.rollback()
+            form.answers_refused(exc.errors)
+            return _render_form(form, proposal=p, status=422)
         except DomainError as exc:
             db.session.rollback()
             form.challenge_id.errors = list(form.challenge_id.errors) + [exc.reason]
@@ -201,12 +226,17 @@ def _show(p: Proposal, upload_form: UploadForm | None = None, upload_error=None,
         editable=editable,
         can_upload=permissions.upload_attachment(user, p),
         can_delete=permissions.delete_proposal(user, p),
-        missing=missing_fields(p) if editable else [],
+        missing=([*missing_fields(p), *(qs.key_of(q) for q in qs.missing_answers(p))]
+                 if editable else []),
+        answers=qs.answered(p),
+        documents=[(q, value) for q, value in qs.answered(p)
+                   if q.kind == "file" and q.retired_at is None],
+        accept_of=qs.accept_of,
         upload_form=upload_form or UploadForm(formdata=None),
         upload_error=upload_error,
         notice=notice,
         act_form=act_form or ActionForm(formdata=None),
-        field_labels=domain.FIELD_LABELS,
+        field_labels={**domain.FIELD_LABELS, **qs.labels(p)},
         trl_levels=domain.TRL_LEVELS,
         **uploads.form_limits(),
     )
@@ -291,8 +321,11 @@ def versions(proposal_id: int):
     p = _get(proposal_id)
     require(permissions.view_proposal(current_user, p))
     back = url_for(".show", proposal_id=p.id) if _is_member(p) else _staff_page(p)
+    lookups = domain.diff_lookups(p, _locale())
+    labels = {**domain.FIELD_LABELS,
+              **{key: str(qs.label(q)) for key, q in lookups["questions"].items()}}
     return render("proposals/versions.html", p=p, versions=domain.versions_with_changes(p),
-                  lookups=domain.diff_lookups(p, _locale()), field_labels=domain.FIELD_LABELS,
+                  lookups=lookups, field_labels=labels,
                   trl_levels=domain.TRL_LEVELS, back=back)
 
 
@@ -331,6 +364,29 @@ def upload(proposal_id: int):
     db.session.commit()
     return _after_attachment_change(
         p, _("Die Datei „%(name)s“ wurde hochgeladen.", name=attachment.filename))
+
+
+@bp.post("/<int:proposal_id>/questions/<int:question_id>/document")
+@login_required
+def upload_document(proposal_id: int, question_id: int):
+    """The document a file question asks for (domain/questions.py `attach`)."""
+    p = _get(proposal_id)
+    require(permissions.upload_attachment(current_user, p))
+    q = db.session.get(ChallengeQuestion, question_id)
+    if q is None:
+        abort(404)
+    if not ConfirmForm().validate():  # only the CSRF token can fail here
+        abort(400)
+    back = url_for(".show", proposal_id=p.id) + "#documents"
+    try:
+        attachment = qs.attach(p, q, request.files.get("file"), current_user)
+    except uploads.UploadRefused as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+        return redirect_to(back)
+    db.session.commit()
+    flash(_("Das Dokument „%(name)s“ wurde hochgeladen.", name=attachment.filename), "success")
+    return redirect_to(back)
 
 
 @bp.get("/attachments/<int:attachment_id>")

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
 from innolab.extensions import db
-from innolab.models import ChallengeCriterion, Review, ReviewAssignment, ReviewScore
+from innolab.models import (
+    ChallengeCriterion, FormReceipt, Review, ReviewAssignment, ReviewScore,
+)
 from innolab.models._base import utcnow
 from tests import factories as f
 
@@ -245,3 +248,23 @@ def test_a_knock_out_is_marked_in_inbox_staff_page_and_csv(client, login, scored
     header, row = list(csv.reader(io.StringIO(raw), delimiter=";"))[:2]
     assert dict(zip(header, row, strict=True))["Unter Mindestwert"] == (
         "unter Mindestwert bei „Datenschutz“")
+
+
+def test_a_criterion_form_sent_twice_gets_the_first_answer_and_adds_once(client, login):
+    """The flash of the first post is kept with the form's receipt (as plain text), so the
+    second post of the same form is answered like the first, not asked to reload."""
+    c = f.challenge(status="draft")
+    login(f.staff("coordinator"))
+    url = f"/staff/challenges/{c.id}/criteria"
+    token = re.search(r'name="_once" value="([^"]+)"',
+                      client.get(url).get_data(as_text=True)).group(1)
+    data = {"name_de": "Barrierefreiheit", "weight": "1", "scale_max": "5", "_once": token}
+    first = client.post(url, data=data)
+    assert first.status_code == 303
+    receipt = db.session.query(FormReceipt).filter_by(token=token).one()
+    assert receipt.location and "Barrierefreiheit" in str(receipt.flashes)
+    second = client.post(url, data=data)
+    assert second.status_code == 303 and second.headers["Location"] == first.headers["Location"]
+    assert [r.name_de for r in _criteria(c)].count("Barrierefreiheit") == 1
+    assert "Das Kriterium „Barrierefreiheit“ wurde hinzugefügt." in client.get(url).get_data(
+        as_text=True)

@@ -110,8 +110,8 @@ def test_export_has_every_submitted_proposal_with_scores_and_checks(client, logi
     header, body = table[0], table[1:]
     assert header[:7] == ["Aktenzeichen", "Titel", "Organisation", "Herausforderung", "Status",
                           "Eingereicht am", "Abgeschlossene Gutachten"]
-    assert header[-5:] == ["Bewertungen je Kriterium", "Gesamtwert (gewichtet, Skala 1 bis 5)",
-                           "Unter Mindestwert", "Empfehlungen", "Prüfungen"]
+    assert header[-6:] == ["Bewertungen je Kriterium", "Gesamtwert (gewichtet, Skala 1 bis 5)",
+                           "Unter Mindestwert", "Empfehlungen", "Prüfungen", "Antworten"]
     assert "Innovationsgrad" in header
     assert {row[1] for row in body} == {p.title, initiative.title}
     row = dict(zip(header, next(r for r in body if r[1] == p.title), strict=False))
@@ -182,4 +182,4 @@ def test_export_header_in_english(client, login):
     f.proposal(status="submitted")
     login(f.staff("coordinator", locale="en"))
     header = rows(client.get(URL))[0]
-    assert len(header) == 17
+    assert len(header) == 18

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 
 from innolab import create_app
 from innolab.config import _database_url
-from innolab.domain import criteria, search
+from innolab.domain import criteria, questions, search
 from innolab.domain import review as rv
 from innolab.extensions import db
 from innolab.models import Challenge, Proposal, Review, ReviewAssignment
@@ -151,6 +151,31 @@ def test_migration_to_the_confirmation_before_content_asks_every_earlier_reviewe
         assert a.no_conflict_confirmed_at is None  # the reviewer confirms before reading on
         assert not a.confirmed
         assert db.session.get(Challenge, challenge_id).reviews_needed == 2  # the default
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_migration_to_questions_per_challenge_adds_the_two_tables_and_removes_them(
+        empty_database):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _database_url(empty_database), "TESTING": True,
+                      "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        # a proposal written with today's models; then back to before the two tables, and on
+        upgrade()
+        p = f.proposal(status="submitted", challenge_=f.challenge())
+        proposal_id = p.id
+        db.session.remove()
+        downgrade(revision="e3f4a5b6c7d8")  # before challenge_questions and proposal_answers
+        tables = set(inspect(db.engine).get_table_names())
+        assert not {"challenge_questions", "proposal_answers"} & tables
+        assert "challenge_criteria" in tables
+        upgrade()
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"challenge_questions", "proposal_answers"} <= tables
+        p = db.session.get(Proposal, proposal_id)
+        assert p.answers == [] and questions.questions_of(p) == []
+        assert not any(k.startswith("q") and k[1:].isdigit() for k in p.snapshot())
         db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()

@@ -20,21 +20,7 @@ YEAR = date.today().year
 
 
 def _form(**overrides) -> dict:
-    data = {
-        "title": "KI-Assistent für Bauanträge",
-        "public_summary": "Ein Assistent beantwortet Fragen zu Bauanträgen.",
-        "problem": "Die Bauämter bekommen viele gleiche Fragen.",
-        "solution": "Ein Assistent auf geprüften Texten.",
-        "benefit": "Weniger Anrufe, schnellere Bearbeitung.",
-        "trl": "6", "duration_months": "6", "cost_estimate": "45000",
-        "personal_data": "no", "personal_data_details": "",
-        "hosting_location": "Rechenzentrum Schwerin", "security_notes": "BSI-Grundschutz",
-        "contact_name": "Erika Mustermann", "contact_email": "erika@example.org",
-        "contact_phone": "0385 123456", "publication_consent": "y",
-        "challenge_id": "", "save": "draft",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+    return f.proposal_form(**overrides)
 
 
 def _count(model) -> int:
