@@ -18,7 +18,7 @@ from innolab.i18n import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
 from ..extensions import db
-from ..models import Challenge, Proposal, Review, ReviewAssignment, Role, Status, User, UserRole
+from ..models import Challenge, Proposal, Review, ReviewAssignment, Status, User
 from . import audit, permissions
 from . import review as rv
 from .conflicts import conflict_of, surname_hints, ties_of
@@ -58,12 +58,7 @@ def active_assignments(p: Proposal) -> int:
     return sum(1 for a in p.assignments if a.active)
 
 
-def reviewers() -> list[User]:
-    """Every active user with the reviewer role, by name."""
-    return list(db.session.execute(
-        select(User).join(UserRole)
-        .where(UserRole.role == Role.REVIEWER.value, User.active.is_(True))
-        .order_by(User.name, User.id)).scalars().unique())
+reviewers = rv.reviewers  # the pages call it here, beside the workload
 
 
 # ---------------------------------------------------------------- what a pair would meet

@@ -66,14 +66,18 @@ def _timeline(p: Proposal, actor, action: str, message: str | None = None,
 # ---------------------------------------------------------------- reviewers
 
 
+def reviewers() -> list[User]:
+    """Every active user with the reviewer role, by name."""
+    return list(db.session.execute(
+        select(User).join(UserRole)
+        .where(UserRole.role == Role.REVIEWER.value, User.active.is_(True))
+        .order_by(User.name, User.id)).scalars().unique())
+
+
 def eligible_reviewers(p: Proposal) -> list[User]:
     """Active users with the reviewer role, without a conflict of interest with the proposal
     (domain/conflicts.py) and not yet assigned to it."""
-    users = db.session.execute(
-        select(User).join(UserRole)
-        .where(UserRole.role == Role.REVIEWER.value, User.active.is_(True))
-        .order_by(User.name, User.id)
-    ).scalars().unique().all()
+    users = reviewers()
     assigned = {a.reviewer_id for a in p.assignments}
     ties_of(users)  # everyone's ties at once; conflict_of reads them
     return [u for u in users if u.id not in assigned and conflict_of(u, p) is None]
