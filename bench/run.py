@@ -80,7 +80,9 @@ def build(app):
             p.topics = rnd.sample(topics, 2)
             if status in ("approved", "running"):
                 p.published_at = utcnow()
-            p.assignments = [ReviewAssignment(reviewer=r) for r in rnd.sample(reviewers, 2)]
+            # confirmed free of conflicts, as a reviewer does before the proposal opens
+            p.assignments = [ReviewAssignment(reviewer=r, no_conflict_confirmed_at=utcnow())
+                             for r in rnd.sample(reviewers, 2)]
             db.session.add(p)
         db.session.commit()
         token, _row = sessions.open_session(coordinator, "password")  # signed in, as a cookie
