@@ -21,10 +21,10 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from ..extensions import db
-from ..models import Attachment, Challenge, Proposal, TimelineEntry
+from ..models import Attachment, Challenge, Proposal, ReviewAssignment, TimelineEntry
 from ..models._base import utcnow
 from . import DomainError, audit, permissions, questions
 from .locking import lock
@@ -112,24 +112,27 @@ def redact(p: Proposal, text: str | None) -> str | None:
 
 
 def rounds_frozen(c: Challenge) -> bool:
-    """The review of a proposal to `c` has begun (either way): from then on whether the first
-    round is anonymised stays as it was, so that no review runs under the other rule."""
+    """A reviewer was assigned to a proposal to `c`, or its review has begun (either way):
+    from then on whether the first round is anonymised stays as it was, so that nobody has
+    seen a proposal under the other rule."""
     started = exists().where(TimelineEntry.proposal_id == Proposal.id,
                              TimelineEntry.action.in_(("start_review", "start_anonymous_review")))
+    assigned = exists().where(ReviewAssignment.proposal_id == Proposal.id)
     return bool(db.session.execute(
-        select(exists().where(Proposal.challenge_id == c.id, started))).scalar())
+        select(exists().where(Proposal.challenge_id == c.id, or_(started, assigned)))).scalar())
 
 
 def set_rounds(actor, c: Challenge, anonymised: bool) -> None:
-    """A coordinator decides whether the first round of review of `c` is anonymised, until the
-    review of one of its proposals has begun (`rounds_frozen`)."""
+    """A coordinator decides whether the first round of review of `c` is anonymised, until a
+    reviewer is assigned to one of its proposals (`rounds_frozen`)."""
     lock(c)
     if bool(c.anonymised_first_round) == anonymised:
         return
     if rounds_frozen(c):
         raise AnonymiseRefused(_l(
-            "Die Begutachtung eines Vorschlags zu dieser Herausforderung hat bereits begonnen; "
-            "ob die erste Runde anonymisiert ist, lässt sich nicht mehr ändern."))
+            "Einem Vorschlag zu dieser Herausforderung ist bereits eine Gutachterin oder ein "
+            "Gutachter zugewiesen; ob die erste Runde anonymisiert ist, lässt sich nicht mehr "
+            "ändern."))
     c.anonymised_first_round = anonymised
     db.session.flush()
     audit.record(actor, "challenge.anonymised_first_round", c, after=anonymised)

@@ -67,7 +67,7 @@ class Kind:
         return self.template if proposal is not None else "notification"
 
 
-MEMBERS, COORDINATORS = "members", "coordinators"
+MEMBERS, COORDINATORS, REVIEWERS = "members", "coordinators", "reviewers"
 
 # Every kind of notification. The lifecycle moves that notify (TRANSITION_KINDS) send theirs
 # through `transition` to the audiences named in `audiences`.
@@ -110,6 +110,11 @@ KINDS: dict[str, Kind] = {
         _l("Neues Gutachten: %(reference)s"), _l("Ihnen wurde ein Gutachten zugewiesen"),
         "die zugewiesene Gutachterin (review.assign)", staff_only=True,
         template="reviewer_assigned"),
+    "second_round": Kind(
+        _l("Zweite Runde: %(reference)s"),
+        _l("Ein Vorschlag, den Sie begutachten, ist in der zweiten, offenen Runde"),
+        "die zugewiesenen Gutachterinnen und Gutachter (transition: shortlist)",
+        staff_only=True),
     "review_due_soon": Kind(
         _l("Gutachten zu %(reference)s bald fällig"), _l("Ein Gutachten ist bald fällig"),
         "die Gutachterin (create_reminders)", staff_only=True),
@@ -193,6 +198,8 @@ TRANSITION_KINDS = {
     "submit": ("submission_received", (MEMBERS, COORDINATORS)),
     "start_review": ("review_started", (MEMBERS,)),
     "start_anonymous_review": ("review_started", (MEMBERS,)),
+    # the reviewers confirm again that they have no conflict, now knowing who applied
+    "shortlist": ("second_round", (REVIEWERS,)),
     "resubmit": ("proposal_resubmitted", (MEMBERS, COORDINATORS)),
     "request_changes": ("changes_requested", (MEMBERS,)),
     "approve": ("decision", (MEMBERS,)),
@@ -522,6 +529,9 @@ def transition(p: Proposal, action: str, actor, message: str | None) -> None:
         notify(coordinators_outside(p), kind, proposal=p,
                link=url_for("review.proposal", proposal_id=p.id),
                action=action, message=message, as_staff=True)
+    if REVIEWERS in audiences:
+        notify([a.reviewer for a in p.assignments if a.active], kind, proposal=p,
+               link=url_for("review.gate", proposal_id=p.id))
 
 
 def _check_officers(kind: str) -> list[User]:

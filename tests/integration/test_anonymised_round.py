@@ -22,7 +22,7 @@ from werkzeug.datastructures import FileStorage
 from innolab.domain import review as rv
 from innolab.domain import uploads, workflow
 from innolab.extensions import db
-from innolab.models import Attachment, AuditEvent, Proposal, Status
+from innolab.models import Attachment, AuditEvent, Notification, Proposal, Status
 from tests import documents
 from tests import factories as f
 
@@ -186,6 +186,9 @@ def test_after_shortlisting_the_reviewer_confirms_again_and_sees_who_applied(wor
     assert p.status == Status.IN_REVIEW.value and p.shortlisted_at is not None
     # every active assignment meets the question again, now with the identity shown
     assert all(a.no_conflict_confirmed_at is None for a in p.assignments)
+    told = db.session.execute(select(Notification.user_id).where(
+        Notification.kind == "second_round")).scalars().all()
+    assert sorted(told) == sorted([w["reviewer"].id, w["other"].id])
     w["login"](w["reviewer"])
     page = client.get(f"/staff/review/proposals/{p.id}", follow_redirects=True)
     text = page.get_data(as_text=True)
@@ -263,6 +266,13 @@ def test_the_setting_is_the_coordinators_and_frozen_once_a_review_began(world, c
     assert db.session.get(type(c), fresh.id).anonymised_first_round is True
     shown = client.get(f"/challenges/{fresh.id}").get_data(as_text=True)
     assert "Die erste Begutachtungsrunde ist anonymisiert" in shown
+    # once a reviewer is assigned to one of its proposals, nobody may switch it
+    waiting = f.proposal(w["p"].organisation, status=Status.SUBMITTED.value, challenge_=fresh)
+    rv.assign(waiting, w["other"], w["coordinator"])
+    db.session.commit()
+    answer = client.post(f"/staff/challenges/{fresh.id}/rounds", data={})
+    assert answer.status_code == 422
+    assert "bereits eine Gutachterin" in answer.get_data(as_text=True)
 
 
 def test_assigned_before_the_round_starts_a_reviewer_sees_no_identity_either(world, client):
