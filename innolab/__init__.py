@@ -32,7 +32,7 @@ from flask import current_app
 from flask_login import current_user, login_url
 from .domain import permissions
 from .domain.actors import display_actor
-from .domain import questions
+from .domain import anonymise, questions
 from .domain.states import status_label, timeline_label
 from .web.text import markdown
 
@@ -226,7 +226,9 @@ def _init_templates(app: Flask) -> None:
     # a challenge's or pilot's text in the page's language, or the German one (innolab/i18n.py)
     app.jinja_env.globals["localized"] = localized
     # a proposal's answers to its questions, each as it reads (domain/questions.py)
-    app.jinja_env.globals["proposal_answers"] = questions.answered
+    app.jinja_env.globals["proposal_answers"] = anonymise.answered  # a view's are redacted
+    # a proposal as the signed-in user may see it (its anonymised view in the first round)
+    app.jinja_env.globals["as_seen"] = lambda p: anonymise.as_seen_by(current_user, p)
     app.jinja_env.globals["answer_text"] = questions.show
     app.jinja_env.globals["question_label"] = questions.label
     app.jinja_env.globals["question_help"] = questions.help_text

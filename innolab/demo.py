@@ -20,11 +20,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import delete, func, select
 from werkzeug.datastructures import FileStorage
 
-from .domain import audit, results, review, uploads, workflow
+from .domain import audit, criteria, results, review, uploads, workflow
 from .domain.accounts import hash_password
 from .extensions import db
 from .models import (
-    CRITERIA, Document, DocumentVersion, Message, Milestone, PilotGoal,
+    Document, DocumentVersion, Message, Milestone, PilotGoal,
     Authority, Challenge, ChallengeCriterion, ChallengeQuestion, ChallengeStatus, CheckKind,
     CheckOutcome,
     MemberRole, Membership,
@@ -283,6 +283,20 @@ PROPOSALS = (
         hosting_location="Landesrechenzentrum Schwerin",
         security_notes="Betrieb nach BSI IT-Grundschutz; keine Speicherung von Chatverläufen.",
         publication_consent=True)),
+    ("phishing-melder", "idv", "phishing", ("it-sicherheit", "ki"), "anonymous_review", dict(
+        title="Melde-Knopf für verdächtige E-Mails",
+        public_summary="Ein Knopf im Mailprogramm meldet verdächtige E-Mails an das CERT und "
+                       "sagt den Beschäftigten sofort, ob eine Mail gefährlich ist.",
+        problem="Verdächtige E-Mails werden selten gemeldet, weil der Weg zum CERT umständlich "
+                "ist.",
+        solution="Das Institut für digitale Verwaltung Greifswald hat in einem Vorprojekt einen "
+                 "Melde-Knopf erprobt, der die Mail mit ihren Kopfzeilen an das CERT gibt und "
+                 "eine erste Einschätzung zurückmeldet.",
+        benefit="Mehr Meldungen, schnellere Warnungen an alle Behörden.",
+        trl=5, duration_months=6, cost_estimate=42000, personal_data=True,
+        personal_data_details="Die gemeldeten E-Mails; sie werden nach der Auswertung gelöscht.",
+        hosting_location="Landesrechenzentrum Schwerin",
+        publication_consent=True)),
     ("dashcam", "nordlicht", "strassen", ("mobilitaet", "ki"), "in_review", dict(
         title="Schadenserkennung mit Kameras an Dienstfahrzeugen",
         public_summary="Kameras an Fahrzeugen der Straßenmeistereien erkennen Straßenschäden "
@@ -508,8 +522,9 @@ class _Story:
         # review stays waiting for that answer (the demo shows both)
         a = review.confirm_no_conflict(p, self.u[reviewer])
         a.no_conflict_confirmed_at = _at(day, 10)
+        keys = [c.key for c in criteria.of_proposal(p)]  # the challenge's or the default five
         r = review.save_review(p, self.u[reviewer],
-                               scores=dict(zip(CRITERIA, scores, strict=False)),
+                               scores=dict(zip(keys, scores, strict=False)),
                                recommendation=recommendation, comment=comment, submit=submit)
         if submit:
             r.submitted_at = _at(day, 14)
@@ -565,6 +580,8 @@ def _story(users, authorities, topics) -> None:
             c.published_at = _at(-70)
             audit.record(coordinator, "challenge.publish", c, title=title)
         challenges[key] = (c, status)
+    # one challenge's first round of review is anonymised
+    challenges["phishing"][0].anonymised_first_round = True
     # one challenge published with criteria of its own (the others use the default five)
     for position, (name_de, name_en, description_de, weight, scale, minimum) in enumerate(
             CRITERIA_PHISHING):
@@ -625,6 +642,15 @@ def _story(users, authorities, topics) -> None:
     story.check(p, CheckKind.DATA_PROTECTION.value, -15,
                 "Verpixelung im Fahrzeug vor der Übertragung ist ausreichend; Löschkonzept "
                 "liegt vor.")
+
+    # in the anonymised first round of a challenge that has one: one review done
+    p, owner = P("phishing-melder")
+    story.move(p, "submit", owner, -12)
+    story.assign(p, "gutachten", -11)
+    story.assign(p, "gutachten2", -11)
+    story.move(p, "start_anonymous_review", "koordination", -10)
+    story.review(p, "gutachten", -5, (4, 8, 4), Recommendation.APPROVE.value,
+                 "Gut durchdacht; die Rückmeldung an die Beschäftigten überzeugt.")
 
     # changes requested
     p, owner = P("badestellen")

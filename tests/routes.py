@@ -41,6 +41,7 @@ def route_values() -> dict[str, list]:
         "token": ["ungueltig", "x" * 300],
         "provider": ["unbekannt"],
         "what": ["pilot", "results"],
+        "number": [1, 2, 999999],  # „Anlage N“ of the anonymised first round
     }
 
 

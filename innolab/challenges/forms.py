@@ -5,7 +5,9 @@ from datetime import date
 
 from innolab.i18n import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -121,6 +123,12 @@ class CriterionForm(FlaskForm):
             description_de=self.description_de.data, description_en=self.description_en.data,
             weight=self.weight.data or 0, scale_max=self.scale_max.data or 0,
             knockout_min=self.knockout_min.data)
+
+
+class RoundsForm(FlaskForm):
+    """Whether the challenge's first round of review is anonymised."""
+
+    anonymised_first_round = BooleanField(_l("Erste Begutachtungsrunde anonymisieren"))
 
 
 class ReviewsNeededForm(FlaskForm):

@@ -7,7 +7,7 @@ from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..domain import challenges as domain
-from ..domain import assignment, criteria
+from ..domain import anonymise, assignment, criteria
 from ..domain import permissions
 from ..domain.review import ReviewRefused
 from ..domain.editing import EditConflict
@@ -18,7 +18,7 @@ from ..web import confirm, redirect_to, render, require
 from ..web.forms import text_of
 from . import bp
 from . import questions as question_pages
-from .forms import ChallengeForm, CriterionForm, ReviewsNeededForm
+from .forms import ChallengeForm, CriterionForm, ReviewsNeededForm, RoundsForm
 
 
 @bp.before_request
@@ -160,14 +160,19 @@ def _criterion(c, criterion_id: int) -> ChallengeCriterion:
 
 
 def _criteria_page(c, form: CriterionForm | None = None, status: int = 200,
-                   needed_form: ReviewsNeededForm | None = None):
+                   needed_form: ReviewsNeededForm | None = None,
+                   rounds_form: RoundsForm | None = None, rounds_error=None):
     if needed_form is None:
         needed_form = ReviewsNeededForm(formdata=None)
         needed_form.reviews_needed.data = c.reviews_needed
+    if rounds_form is None:
+        rounds_form = RoundsForm(formdata=None)
+        rounds_form.anonymised_first_round.data = c.anonymised_first_round
     return render("challenges/criteria.html", status=status, challenge=c,
                   criteria=criteria.of_challenge(c), own=bool(c.criteria),
                   frozen=criteria.frozen(c), form=form or CriterionForm(formdata=None),
-                  needed_form=needed_form,
+                  needed_form=needed_form, rounds_form=rounds_form, rounds_error=rounds_error,
+                  rounds_frozen=anonymise.rounds_frozen(c),
                   remove_question=REMOVE_QUESTION, labels=domain.STATUS_LABELS,
                   max_criteria=criteria.MAX_CRITERIA)
 
@@ -213,6 +218,26 @@ def reviews_needed(challenge_id: int):
                    "Jeder Vorschlag zu dieser Herausforderung braucht jetzt %(num)d Gutachten.",
                    c.reviews_needed), "success")
     return redirect_to(url_for(".criteria_page", challenge_id=c.id))
+
+
+@bp.post("/<int:challenge_id>/rounds")
+def rounds(challenge_id: int):
+    """Whether the challenge's first round of review is anonymised (anonymise.set_rounds)."""
+    c = _challenge(challenge_id)
+    form = RoundsForm()
+    if not form.validate():
+        return _criteria_page(c, status=422, rounds_form=form)
+    try:
+        anonymise.set_rounds(current_user, c, bool(form.anonymised_first_round.data))
+    except anonymise.AnonymiseRefused as exc:
+        db.session.rollback()
+        return _criteria_page(_challenge(c.id), status=422, rounds_form=form,
+                              rounds_error=exc.reason)
+    db.session.commit()
+    flash(_l("Die erste Begutachtungsrunde dieser Herausforderung ist jetzt anonymisiert.")
+          if c.anonymised_first_round else
+          _l("Die Begutachtung dieser Herausforderung ist jetzt von Anfang an offen."), "success")
+    return redirect_to(url_for(".criteria_page", challenge_id=c.id) + "#rounds-heading")
 
 
 @bp.route("/<int:challenge_id>/criteria", methods=["GET", "POST"])

@@ -31,7 +31,7 @@ MAX_PROPOSALS = 50
 # "Due soon": open reviews due within this many days.
 DUE_SOON_DAYS = 7
 # The statuses in which reviewers can be assigned (permissions.assign_reviewers).
-ASSIGNABLE = (Status.SUBMITTED.value, Status.IN_REVIEW.value)
+ASSIGNABLE = (Status.SUBMITTED.value, Status.ANONYMOUS_REVIEW.value, Status.IN_REVIEW.value)
 
 
 def reviews_needed(p: Proposal) -> int:

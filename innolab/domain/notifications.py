@@ -43,9 +43,9 @@ from ..models import (
     UserRole,
 )
 from ..models._base import utcnow
-from . import audit, mailer, privacy, receipts, retention, sessions, settings
+from . import anonymise, audit, mailer, privacy, receipts, retention, sessions, settings
 from .conflicts import conflict_of, conflicted_proposal_ids
-from .states import latest_check, required_checks
+from .states import current_round_sql, latest_check, required_checks
 
 log = logging.getLogger("innolab.notifications")
 
@@ -67,7 +67,7 @@ class Kind:
         return self.template if proposal is not None else "notification"
 
 
-MEMBERS, COORDINATORS = "members", "coordinators"
+MEMBERS, COORDINATORS, REVIEWERS = "members", "coordinators", "reviewers"
 
 # Every kind of notification. The lifecycle moves that notify (TRANSITION_KINDS) send theirs
 # through `transition` to the audiences named in `audiences`.
@@ -110,6 +110,11 @@ KINDS: dict[str, Kind] = {
         _l("Neues Gutachten: %(reference)s"), _l("Ihnen wurde ein Gutachten zugewiesen"),
         "die zugewiesene Gutachterin (review.assign)", staff_only=True,
         template="reviewer_assigned"),
+    "second_round": Kind(
+        _l("Zweite Runde: %(reference)s"),
+        _l("Ein Vorschlag, den Sie begutachten, ist in der zweiten, offenen Runde"),
+        "die zugewiesenen Gutachterinnen und Gutachter (transition: shortlist)",
+        staff_only=True),
     "review_due_soon": Kind(
         _l("Gutachten zu %(reference)s bald fällig"), _l("Ein Gutachten ist bald fällig"),
         "die Gutachterin (create_reminders)", staff_only=True),
@@ -192,6 +197,9 @@ STAFF_KINDS = frozenset(key for key, kind in KINDS.items() if kind.staff_only)
 TRANSITION_KINDS = {
     "submit": ("submission_received", (MEMBERS, COORDINATORS)),
     "start_review": ("review_started", (MEMBERS,)),
+    "start_anonymous_review": ("review_started", (MEMBERS,)),
+    # the reviewers confirm again that they have no conflict, now knowing who applied
+    "shortlist": ("second_round", (REVIEWERS,)),
     "resubmit": ("proposal_resubmitted", (MEMBERS, COORDINATORS)),
     "request_changes": ("changes_requested", (MEMBERS,)),
     "approve": ("decision", (MEMBERS,)),
@@ -338,17 +346,21 @@ def notify(recipients, kind: str, *, proposal=None, params: dict | None = None,
             continue
         seen.add(user.id)
         delivery = delivery_for(user, kind)
-        n = Notification(user_id=user.id, kind=kind, params=params, link=link,
+        # a reviewer of the anonymised first round hears of the proposal as they see it
+        shown = proposal if proposal is None else anonymise.as_seen_by(user, proposal)
+        own = params if shown is proposal else {
+            **params, "title": anonymise.redact(proposal, params.get("title"))}
+        n = Notification(user_id=user.id, kind=kind, params=own, link=link,
                          proposal_id=getattr(proposal, "id", None), created_at=now,
                          digest_due=delivery == Delivery.DIGEST.value)
         db.session.add(n)
         created.append(n)
         if delivery == Delivery.IMMEDIATE.value:
             n.mailed_at = now
-            mailer.queue(user, KINDS[kind].template_for(proposal), _subject(kind, params),
+            mailer.queue(user, KINDS[kind].template_for(proposal), _subject(kind, own),
                          kind=kind,
-                         subject_text=_subject(kind, params),
-                         link=absolute(link), params=params, proposal=proposal,
+                         subject_text=_subject(kind, own),
+                         link=absolute(link), params=own, proposal=shown,
                          notification_kind=kind, **mail_context)
     return created
 
@@ -503,11 +515,11 @@ def members(p: Proposal) -> list[User]:
 def transition(p: Proposal, action: str, actor, message: str | None) -> None:
     """Tell the audiences of a lifecycle move (TRANSITION_KINDS) about it; workflow.apply calls
     this. Coordinators who are members of the organisation hear it as members."""
+    if action in ("start_review", "shortlist"):  # the checks begin with the open round
+        checks_needed(p)
     if action not in TRANSITION_KINDS:
         return
     kind, audiences = TRANSITION_KINDS[action]
-    if action == "start_review":
-        checks_needed(p)
     partner = members(p)
     if MEMBERS in audiences and partner:
         endpoint = "pilots.workspace" if action == "start_pilot" else "proposals.show"
@@ -517,6 +529,9 @@ def transition(p: Proposal, action: str, actor, message: str | None) -> None:
         notify(coordinators_outside(p), kind, proposal=p,
                link=url_for("review.proposal", proposal_id=p.id),
                action=action, message=message, as_staff=True)
+    if REVIEWERS in audiences:
+        notify([a.reviewer for a in p.assignments if a.active], kind, proposal=p,
+               link=url_for("review.gate", proposal_id=p.id))
 
 
 def _check_officers(kind: str) -> list[User]:
@@ -610,12 +625,13 @@ def create_reminders(now: datetime | None = None) -> int:
     submitted = select(Review.id).where(
         Review.proposal_id == ReviewAssignment.proposal_id,
         Review.reviewer_id == ReviewAssignment.reviewer_id,
-        Review.submitted_at.is_not(None)).exists()
+        Review.submitted_at.is_not(None), Review.round == current_round_sql()).exists()
     open_assignments = (
         select(ReviewAssignment).join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
         .where(ReviewAssignment.due_date.is_not(None),
                ReviewAssignment.conflict_declared_at.is_(None),
-               Proposal.status.in_((Status.SUBMITTED.value, Status.IN_REVIEW.value)),
+               Proposal.status.in_((Status.SUBMITTED.value, Status.ANONYMOUS_REVIEW.value,
+                                    Status.IN_REVIEW.value)),
                ~submitted)
         .order_by(ReviewAssignment.id)
     )

@@ -12,7 +12,7 @@ from innolab.i18n import lazy_gettext as _l
 
 from ..models import CheckKind, Proposal, Role, Status
 from .conflicts import conflict_of
-from .states import is_editable
+from .states import current_round, has_anonymised_round, is_editable
 
 S = Status
 
@@ -66,7 +66,8 @@ def view_proposal(user, p: Proposal) -> Permission:
     conflict of interest with it (domain/conflicts.py): then they see nothing of it but the
     reason, in every channel that asks here. A reviewer sees it through their assignment once
     they confirmed they have no conflict (`awaiting_confirmation`): before, every channel
-    sends them to that question."""
+    sends them to that question. In the anonymised first round a reviewer sees it only
+    through `view_for_review`: every other channel refuses."""
     if not _signed_in(user):
         return deny(NOT_SIGNED_IN, hide=True)
     if p.organisation.is_member(user):
@@ -81,8 +82,46 @@ def view_proposal(user, p: Proposal) -> Permission:
         if a is not None and user.has_role(Role.REVIEWER):
             if not a.confirmed:
                 return Permission(False, AWAITING_CONFIRMATION, awaiting=p.id)
+            if not sees_identity(user, p):
+                # the anonymised round: only its own view (`view_for_review`)
+                return deny(ANONYMISED, hide=True)
             return ALLOW
     return deny(NO_RIGHT, hide=True)
+
+
+ANONYMISED = _l("Der Vorschlag ist in der anonymisierten ersten Begutachtungsrunde; Sie "
+                "sehen ihn nur auf seiner Begutachtungsseite, ohne Angaben zur Organisation.")
+
+
+def sees_identity(user, p: Proposal) -> bool:
+    """Whether `user` may see who proposed `p`: everyone who may see it at all, except a
+    reviewer who does not oversee every proposal, as long as `p` answers a challenge with an
+    anonymised first round and has not been shortlisted for the open second round (assigned
+    before the round starts, in it, and after a decision in it). Such a reviewer sees it only
+    as `anonymise.view` shows it (`view_for_review`)."""
+    if not has_anonymised_round(p) or p.shortlisted_at is not None or not _signed_in(user):
+        return True
+    return p.organisation.is_member(user) or user.has_role(*OVERSEEING)
+
+
+def view_for_review(user, p: Proposal) -> Permission:
+    """The staff page and the review desk: the staff view (`view_internal`), or for a reviewer
+    of the anonymised first round the anonymised view (assigned, no conflict declared, the
+    confirmation given)."""
+    if sees_identity(user, p):
+        return view_internal(user, p)
+    conflict = conflict_of(user, p)
+    if conflict is not None:
+        return deny(conflict.refusal)
+    a = assignment_of(user, p)
+    if a is None or not user.has_role(Role.REVIEWER):
+        return deny(NO_RIGHT, hide=True)
+    if not a.active:
+        return deny(_l("Sie haben einen Interessenkonflikt erklärt und begutachten diesen "
+                       "Vorschlag nicht."))
+    if not a.confirmed:
+        return Permission(False, AWAITING_CONFIRMATION, awaiting=p.id)
+    return ALLOW
 
 
 def awaiting_confirmation(user, p: Proposal):
@@ -154,7 +193,7 @@ def coordinate(user) -> Permission:
 def assign_reviewers(user, p: Proposal) -> Permission:
     if not has_role(user, Role.COORDINATOR):
         return deny(NO_RIGHT)
-    if p.status not in (S.SUBMITTED.value, S.IN_REVIEW.value):
+    if p.status not in (S.SUBMITTED.value, S.ANONYMOUS_REVIEW.value, S.IN_REVIEW.value):
         return deny(_l("Gutachter können nur eingereichten Vorschlägen oder Vorschlägen in "
                        "Begutachtung zugewiesen werden."))
     return ALLOW
@@ -166,6 +205,10 @@ def assignment_of(user, p: Proposal):
     return next((a for a in p.assignments if a.reviewer_id == user.id), None)
 
 
+# The statuses in which reviewers write their reviews: either round.
+REVIEWING = frozenset({S.ANONYMOUS_REVIEW.value, S.IN_REVIEW.value})
+
+
 def write_review(user, p: Proposal) -> Permission:
     if not has_role(user, Role.REVIEWER):
         return deny(NO_RIGHT)
@@ -175,7 +218,7 @@ def write_review(user, p: Proposal) -> Permission:
     if not a.active:
         return deny(_l("Sie haben einen Interessenkonflikt erklärt und begutachten diesen "
                        "Vorschlag nicht."))
-    if p.status != S.IN_REVIEW.value:
+    if p.status not in REVIEWING:
         return deny(_l("Gutachten sind nur während der Begutachtung möglich."))
     if not a.confirmed:
         return Permission(False, AWAITING_CONFIRMATION, awaiting=p.id)
@@ -191,9 +234,16 @@ def reopen_review(user, p: Proposal) -> Permission:
             return deny(_l("Über den Vorschlag ist entschieden; Ihr Gutachten kann nicht mehr "
                            "geöffnet werden."))
         return allowed
-    if not any(r.reviewer_id == user.id and r.submitted_at is not None for r in p.reviews):
+    if not _completed_own_review(user, p):
         return deny(_l("Sie haben kein abgeschlossenes Gutachten zu diesem Vorschlag."))
     return ALLOW
+
+
+def _completed_own_review(user, p: Proposal) -> bool:
+    """The user completed their review of the proposal's current round."""
+    current = current_round(p)
+    return any(r.reviewer_id == user.id and r.round == current and r.submitted_at is not None
+               for r in p.reviews)
 
 
 # Statuses after the decision on a proposal (approved or rejected, and what follows).
@@ -208,7 +258,7 @@ def declare_conflict(user, p: Proposal) -> Permission:
     if a is not None and has_role(user, Role.REVIEWER):
         if not a.active:
             return deny(_l("Sie haben bereits einen Interessenkonflikt erklärt."))
-        if p.status not in (S.SUBMITTED.value, S.IN_REVIEW.value):
+        if p.status not in (S.SUBMITTED.value, *REVIEWING):
             return deny(_l("Die Begutachtung ist beendet."))
         return ALLOW
     if not view_internal(user, p):
@@ -358,7 +408,7 @@ def see_reviews(user, p: Proposal) -> Permission:
             return ALLOW
         return deny(_l("Sie haben einen Interessenkonflikt erklärt und sehen die Gutachten "
                        "nicht."))
-    if not any(r.reviewer_id == user.id and r.submitted_at is not None for r in p.reviews):
+    if not _completed_own_review(user, p):
         return deny(_l("Sie sehen die Gutachten der anderen, sobald Sie Ihr eigenes "
                        "Gutachten abgeschlossen haben."))
     return ALLOW

@@ -25,7 +25,9 @@ from . import DomainError, audit, criteria, notifications, permissions
 from .conflicts import conflict_of, not_conflicted, ties_of
 from .locking import lock
 from .search import contains, proposal_match_or
-from .states import latest_check, ready_for_decision, required_checks
+from .states import (
+    current_round, current_round_sql, latest_check, ready_for_decision, required_checks,
+)
 
 
 class ReviewRefused(DomainError):
@@ -101,8 +103,10 @@ def assign(p: Proposal, reviewer: User, actor, due_date: date | None = None) -> 
 
 
 def review_of(p: Proposal, user) -> Review | None:
+    """The user's review of the proposal's current round (`states.current_round`)."""
     uid = getattr(user, "id", None)
-    return next((r for r in p.reviews if r.reviewer_id == uid), None)
+    current = current_round(p)
+    return next((r for r in p.reviews if r.reviewer_id == uid and r.round == current), None)
 
 
 def unassign(p: Proposal, reviewer: User, actor) -> None:
@@ -194,7 +198,7 @@ def save_review(p: Proposal, reviewer, *, scores: dict, recommendation: str | No
         if recommendation is None:
             raise ReviewRefused(_l("Bitte wählen Sie eine Empfehlung aus."))
     if review is None:
-        review = Review(proposal=p, reviewer_id=reviewer.id)
+        review = Review(proposal=p, reviewer_id=reviewer.id, round=current_round(p))
         db.session.add(review)
     review.recommendation = recommendation
     review.comment = (comment or "").strip() or None
@@ -437,9 +441,11 @@ def review_stats():
                func.count(ReviewAssignment.id).label("assigned"),
                func.count(Review.id).label("counted"),
                func.avg(review_average).label("average"))
+        .join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
         .outerjoin(Review, and_(Review.proposal_id == ReviewAssignment.proposal_id,
                                 Review.reviewer_id == ReviewAssignment.reviewer_id,
-                                Review.submitted_at.is_not(None)))
+                                Review.submitted_at.is_not(None),
+                                Review.round == current_round_sql()))
         .outerjoin(totals, totals.c.review_id == Review.id)
         .where(ReviewAssignment.conflict_declared_at.is_(None))
         .group_by(ReviewAssignment.proposal_id)
@@ -489,7 +495,8 @@ INBOX_SORT_KEYS = tuple(_inbox_sorts(review_stats()))
 
 
 # The proposals still waiting for a step of the review: the inbox lists these by default.
-OPEN_STATUSES = (Status.SUBMITTED.value, Status.IN_REVIEW.value,
+OPEN_STATUSES = (Status.SUBMITTED.value, Status.ANONYMOUS_REVIEW.value,
+                 Status.IN_REVIEW.value,
                  Status.CHANGES_REQUESTED.value)
 # The sorts that need the reviews' figures of every listed proposal (the others do not).
 _STATS_SORTS = ("average_desc", "average_asc", "reviews_desc", "reviews_asc")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from flask import current_app
 from markupsafe import escape
+from sqlalchemy import case
 from innolab.i18n import format_euro, lazy_gettext as _l
 
 from ..models import (
@@ -98,6 +99,45 @@ def challenge_still_open(m: Move):
     return None
 
 
+class OtherMove(Refusal):
+    """Not a reason to show: another move of the same name is the one that applies here
+    (a challenge with an anonymised first round starts its review as `start_anonymous_review`).
+    `workflow.options` leaves such a move out rather than offer it disabled beside its twin."""
+
+
+def open_first_round(m: Move):
+    """The review of a proposal to a challenge with an anonymised first round starts with that
+    round (`start_anonymous_review`), never open."""
+    if has_anonymised_round(m.proposal):
+        return OtherMove(_l("Die Herausforderung hat eine anonymisierte erste "
+                            "Begutachtungsrunde; die Begutachtung beginnt mit ihr."))
+    return None
+
+
+def anonymised_round_configured(m: Move):
+    if not has_anonymised_round(m.proposal):
+        return OtherMove(_l("Die Herausforderung hat keine anonymisierte erste "
+                            "Begutachtungsrunde."))
+    return None
+
+
+def has_anonymised_round(p: Proposal) -> bool:
+    """The proposal answers a challenge whose first round of review is anonymised."""
+    return p.challenge is not None and bool(p.challenge.anonymised_first_round)
+
+
+def current_round(p: Proposal) -> int:
+    """The round a review written now belongs to: 2 once the proposal was shortlisted from the
+    anonymised first round, else 1 (also for a challenge without that round)."""
+    return 2 if p.shortlisted_at is not None else 1
+
+
+def current_round_sql():
+    """`current_round` in SQL, of the proposal joined as `Proposal` (the inbox's figures and
+    the reviewers' reminders count the current round's reviews as `counting_reviews` does)."""
+    return case((Proposal.shortlisted_at.is_not(None), 2), else_=1)
+
+
 def reviewer_assigned(m: Move):
     if not any(a.active for a in m.proposal.assignments):
         return _l("Weisen Sie zuerst mindestens eine Gutachterin oder einen Gutachter zu.")
@@ -138,10 +178,12 @@ def goals_agreed(m: Move):
 
 def counting_reviews(p: Proposal) -> list:
     """The reviews that count: submitted by a reviewer without a conflict of interest, in the
-    order they were submitted. The decision guard, the staff page, the inbox and the export
-    count these."""
+    order they were submitted, of the current round (`current_round`). The decision guard,
+    the staff page, the inbox and the export count these."""
     active = {a.reviewer_id for a in p.assignments if a.active}
-    return sorted((r for r in p.reviews if r.completed and r.reviewer_id in active),
+    current = current_round(p)
+    return sorted((r for r in p.reviews if r.completed and r.reviewer_id in active
+                   and r.round == current),
                   key=lambda r: (r.submitted_at, r.id))
 
 
@@ -154,6 +196,13 @@ def enough_reviews(m: Move):
     if all(r.reviewer_id == m.user.id for r in done):
         return _l("Sie haben das einzige Gutachten geschrieben; eine andere Person muss "
                   "begutachten, bevor Sie entscheiden.")
+    return None
+
+
+def enough_reviews_in_first_round(m: Move):
+    """Not shortlisted is decided on the first round's reviews, as shortlisting is."""
+    if m.proposal.status == S.ANONYMOUS_REVIEW.value:
+        return enough_reviews(m)
     return None
 
 
@@ -297,8 +346,18 @@ TRANSITIONS: tuple[Transition, ...] = (
                _l("Möchten Sie den Vorschlag jetzt einreichen? Danach können Sie ihn nur noch "
                   "ändern, wenn das InnoLab-Team eine Nachbesserung anfordert.")),
     Transition("start_review", frozenset({S.SUBMITTED.value}), S.IN_REVIEW.value,
-               Role.COORDINATOR.value, (reviewer_assigned,), _l("Begutachtung starten")),
-    Transition("request_changes", frozenset({S.SUBMITTED.value, S.IN_REVIEW.value}),
+               Role.COORDINATOR.value, (open_first_round, reviewer_assigned),
+               _l("Begutachtung starten")),
+    Transition("start_anonymous_review", frozenset({S.SUBMITTED.value}),
+               S.ANONYMOUS_REVIEW.value, Role.COORDINATOR.value,
+               (anonymised_round_configured, reviewer_assigned), _l("Begutachtung starten")),
+    Transition("shortlist", frozenset({S.ANONYMOUS_REVIEW.value}), S.IN_REVIEW.value,
+               Role.COORDINATOR.value, (enough_reviews,), _l("In die zweite Runde aufnehmen"),
+               _l("Möchten Sie den Vorschlag in die zweite, offene Runde aufnehmen? Die "
+                  "Gutachterinnen und Gutachter sehen dann, wer ihn eingereicht hat, und "
+                  "bestätigen erneut, dass sie keinen Interessenkonflikt haben.")),
+    Transition("request_changes",
+               frozenset({S.SUBMITTED.value, S.ANONYMOUS_REVIEW.value, S.IN_REVIEW.value}),
                S.CHANGES_REQUESTED.value, Role.COORDINATOR.value, (message_given,),
                _l("Nachbesserung anfordern")),
     Transition("resubmit", frozenset({S.CHANGES_REQUESTED.value}), S.SUBMITTED.value, MEMBER,
@@ -311,12 +370,15 @@ TRANSITIONS: tuple[Transition, ...] = (
                _l("Bewilligen"),
                _l("Möchten Sie den Vorschlag wirklich bewilligen? Die Entscheidung lässt sich "
                   "nicht zurücknehmen; die Partnerorganisation wird benachrichtigt.")),
-    Transition("reject", frozenset({S.IN_REVIEW.value}), S.REJECTED.value, Role.DECIDER.value,
-               (rationale_given, no_conflict_of_interest, no_decision_pending), _l("Ablehnen"),
+    Transition("reject", frozenset({S.ANONYMOUS_REVIEW.value, S.IN_REVIEW.value}),
+               S.REJECTED.value, Role.DECIDER.value,
+               (rationale_given, enough_reviews_in_first_round, no_conflict_of_interest,
+                no_decision_pending), _l("Ablehnen"),
                _l("Möchten Sie den Vorschlag wirklich ablehnen? Die Entscheidung lässt sich "
                   "nicht zurücknehmen; die Partnerorganisation wird benachrichtigt.")),
     Transition("withdraw",
-               frozenset({S.SUBMITTED.value, S.IN_REVIEW.value, S.CHANGES_REQUESTED.value}),
+               frozenset({S.SUBMITTED.value, S.ANONYMOUS_REVIEW.value, S.IN_REVIEW.value,
+                          S.CHANGES_REQUESTED.value}),
                S.WITHDRAWN.value, MEMBER, (), _l("Zurückziehen"),
                _l("Möchten Sie den Vorschlag wirklich zurückziehen? Das lässt sich nicht "
                   "rückgängig machen.")),
@@ -347,6 +409,7 @@ def is_editable(p: Proposal) -> bool:
 STATUS_LABELS = {
     S.DRAFT.value: _l("Entwurf"),
     S.SUBMITTED.value: _l("Eingereicht"),
+    S.ANONYMOUS_REVIEW.value: _l("Anonymisierte Begutachtung (1. Runde)"),
     S.IN_REVIEW.value: _l("In Begutachtung"),
     S.CHANGES_REQUESTED.value: _l("Nachbesserung angefordert"),
     S.APPROVED.value: _l("Bewilligt"),
@@ -362,6 +425,10 @@ STATUS_LABELS = {
 TIMELINE_LABELS = {
     "submit": _l("Eingereicht"),
     "start_review": _l("Begutachtung begonnen"),
+    "start_anonymous_review": _l("Anonymisierte Begutachtung (1. Runde) begonnen"),
+    "shortlist": _l("In die zweite Runde aufgenommen"),
+    "attachment_released": _l("Anlage für die anonymisierte Runde freigegeben"),
+    "attachment_withheld": _l("Anlage für die anonymisierte Runde zurückgehalten"),
     "request_changes": _l("Nachbesserung angefordert"),
     "resubmit": _l("Überarbeitet und erneut eingereicht"),
     "approve": _l("Bewilligt"),

@@ -23,9 +23,9 @@ from ..models import (
     Check, CheckCondition, CheckKind, Membership, Proposal, ReportStatus, ResultsReport,
     ReviewAssignment, Role, Status,
 )
-from . import changes, organisations, permissions, workflow
+from . import anonymise, changes, organisations, permissions, workflow
 from .conflicts import conflict_of
-from .states import latest_check, open_conditions, pending_decision
+from .states import current_round, latest_check, open_conditions, pending_decision
 
 # The statuses in which a proposal can still ask something of its partner.
 _PARTNER_STATUSES = (Status.DRAFT.value, Status.CHANGES_REQUESTED.value, Status.RUNNING.value)
@@ -38,6 +38,7 @@ LABELS = {
     "revise_report": _l("Zurückgegebenen Ergebnisbericht überarbeiten"),
     "triage": _l("Vorschlag sichten und Begutachtung starten"),
     "review": _l("Gutachten schreiben"),
+    "shortlist": _l("Erste Runde abgeschlossen: über die zweite Runde entscheiden"),
     "data_protection": _l("Datenschutzprüfung vornehmen"),
     "information_security": _l("Prüfung der Informationssicherheit vornehmen"),
     "decide": _l("Entscheiden: bereit zur Entscheidung"),
@@ -63,8 +64,13 @@ class Task:
     def label(self):
         return LABELS[self.kind]
 
+    # the title as the person sees it (anonymise.as_seen_by: redacted in an anonymised round)
+    shown_title: str | None = None
+
     @property
     def title(self) -> str:
+        if self.shown_title is not None:
+            return self.shown_title
         return self.proposal.title if self.proposal is not None else (self.subject or "")
 
     @property
@@ -107,19 +113,24 @@ def _staff_tasks(p: Proposal, user) -> list[Task]:
     offered = _offered(p, user)
     staff_page = url_for("review.proposal", proposal_id=p.id)
     tasks = []
-    if "start_review" in offered:
-        tasks.append(Task("triage", p, staff_page, p.submitted_at,
-                          waiting_for=offered["start_review"].refusal))
+    start = offered.get("start_review") or offered.get("start_anonymous_review")
+    if start is not None:
+        tasks.append(Task("triage", p, staff_page, p.submitted_at, waiting_for=start.refusal))
+    shortlist = offered.get("shortlist")
+    if shortlist is not None and shortlist.allowed:
+        tasks.append(Task("shortlist", p, staff_page + "#actions-heading", p.submitted_at))
     may_review = permissions.write_review(user, p)
     if may_review.allowed or may_review.awaiting is not None:
         assignment = permissions.assignment_of(user, p)
-        review = next((r for r in p.reviews if r.reviewer_id == user.id), None)
+        review = next((r for r in p.reviews
+                       if r.reviewer_id == user.id and r.round == current_round(p)), None)
         if assignment is not None and (review is None or not review.completed):
             # first the question whether there is a conflict of interest, then the review
             target = (url_for("review.review", proposal_id=p.id) if may_review.allowed
                       else url_for("review.gate", proposal_id=p.id))
             tasks.append(Task("review", p, target, assignment.created_at,
-                              due=assignment.due_date))
+                              due=assignment.due_date,
+                              shown_title=anonymise.as_seen_by(user, p).title))
     for kind in (CheckKind.DATA_PROTECTION.value, CheckKind.INFORMATION_SECURITY.value):
         if permissions.make_check(user, p, kind).allowed and latest_check(p, kind) is None:
             tasks.append(Task(kind, p, url_for("review.check", proposal_id=p.id, kind=kind),
@@ -156,11 +167,13 @@ def _staff_where(user):
     S = Status
     parts = []
     if user.has_role(Role.COORDINATOR):
-        parts.append(Proposal.status.in_((S.SUBMITTED.value, S.APPROVED.value)))
+        parts.append(Proposal.status.in_((S.SUBMITTED.value, S.ANONYMOUS_REVIEW.value,
+                                          S.APPROVED.value)))
         parts.append((Proposal.status == S.RUNNING.value) & Proposal.results_report.has(
             ResultsReport.status == ReportStatus.SUBMITTED.value))
     if user.has_role(Role.REVIEWER):
-        parts.append((Proposal.status == S.IN_REVIEW.value) & Proposal.assignments.any(
+        parts.append(Proposal.status.in_((S.ANONYMOUS_REVIEW.value, S.IN_REVIEW.value))
+                     & Proposal.assignments.any(
             ReviewAssignment.reviewer_id == user.id))
     if user.has_role(Role.DECIDER):
         parts.append(Proposal.status == S.IN_REVIEW.value)

@@ -322,6 +322,13 @@ def path_of(attachment) -> Path:
     return folder() / storage.valid_name(attachment.stored_name)
 
 
+def read(stored) -> bytes:
+    """The bytes of a stored file (an Attachment: anything with `stored_name`), from the
+    current storage. FileNotFoundError when it is not there."""
+    with storage.current().open(stored.stored_name) as stream:
+        return stream.read()
+
+
 # ---------------------------------------------------------------- writing, tied to the commit
 
 # A file on its way in (filesystem): ".tmp-" + the stored name it gets after the commit.

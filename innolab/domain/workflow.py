@@ -15,7 +15,7 @@ from ..models._base import utcnow
 from . import DomainError, audit, notifications
 from .locking import lock
 from .states import (
-    BY_ACTION, MEMBER, TRANSITIONS, CoSignatureNeeded, Move, Refusal, Transition,
+    BY_ACTION, MEMBER, TRANSITIONS, CoSignatureNeeded, Move, OtherMove, Refusal, Transition,
     no_conflict_of_interest, status_label,
 )
 
@@ -85,6 +85,8 @@ def options(p: Proposal, user) -> list[Option]:
         if p.status in t.sources and _may_act(t, p, user):
             move = Move(proposal=p, user=user, message="x", start_date=date.today())
             # Guards that depend on what the user types are checked on submit, not here.
+            if any(isinstance(g(move), OtherMove) for g in t.guards):
+                continue  # its twin of the same name is the move offered
             guards = t.guards if t.who == MEMBER else (no_conflict_of_interest, *t.guards)
             reason = next((r for g in guards if (r := g(move)) is not None), None)
             if isinstance(reason, CoSignatureNeeded):
@@ -183,6 +185,17 @@ def _start_review(p, user, message, start_date):
     p.reminded_checks_overdue_at = None
 
 
+def _shortlist(p, user, message, start_date):
+    """Into the open second round: the reviews from now on are round 2, and every reviewer
+    confirms again that they have no conflict of interest, now knowing who applied (their
+    first confirmation was made without)."""
+    p.shortlisted_at = utcnow()
+    for a in p.assignments:
+        if a.active:
+            a.no_conflict_confirmed_at = None
+    _start_review(p, user, message, start_date)
+
+
 def _decide(p, user, message, start_date):
     p.decided_at = utcnow()
     p.decision_rationale = message
@@ -199,6 +212,7 @@ def _end(p, user, message, start_date):
 _EFFECTS = {
     "submit": _submit,
     "start_review": _start_review,
+    "shortlist": _shortlist,
     "resubmit": _resubmit,
     "approve": _decide,
     "reject": _decide,

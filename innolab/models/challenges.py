@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON, CheckConstraint, Column, Date, ForeignKey, Integer, String, Table, Text,
+    JSON, CheckConstraint, Column, Date, ForeignKey, Integer, String, Table, Text, false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,6 +78,9 @@ class Challenge(Versioned, Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # How many reviews each proposal to the challenge needs (domain/assignment.py).
     reviews_needed: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # An anonymised first round of review: reviewers see nothing that identifies the
+    # applicant until a coordinator shortlists the proposal for the open second round.
+    anonymised_first_round: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     authority: Mapped[Authority] = relationship(lazy="joined")
     topics: Mapped[list[Topic]] = relationship(secondary=challenge_topics, lazy="selectin")

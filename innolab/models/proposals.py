@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 class Status(str, enum.Enum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    # the first, anonymised round of a challenge that has one (Challenge.anonymised_first_round)
+    ANONYMOUS_REVIEW = "anonymous_review"
     IN_REVIEW = "in_review"
     CHANGES_REQUESTED = "changes_requested"
     APPROVED = "approved"
@@ -120,6 +122,9 @@ class Proposal(Versioned, Model):
     pilot_start_date: Mapped[date | None] = mapped_column(Date)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a coordinator took it from the anonymised first round into the open second one
+    # (the `shortlist` move): its reviews from then on are round 2 (domain/states.py).
+    shortlisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The staff member a coordinator named as the pilot's contact person: the one member of
     # the staff partners see by name.
     staff_contact_id: Mapped[int | None] = mapped_column(
@@ -305,6 +310,9 @@ class Attachment(Model):
     # separated (PDF: javascript, embedded_files, launch, unchecked); None: nothing.
     content_flags: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When a coordinator released the file for the anonymised first round (its metadata
+    # stripped, domain/anonymise.py); None: the round's reviewers neither see nor get it.
+    first_round_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     proposal: Mapped[Proposal] = relationship(back_populates="attachments")
     message: Mapped[Message | None] = relationship(back_populates="attachments")

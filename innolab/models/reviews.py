@@ -72,7 +72,8 @@ class ReviewAssignment(Model):
 
 class Review(Model):
     __tablename__ = "reviews"
-    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id", "round",
+                                       name="uq_reviews_proposal_reviewer_round"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
@@ -94,12 +95,19 @@ class Review(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 1, or 2 for a review written after the proposal was shortlisted from an anonymised
+    # first round (states.current_round); only the current round's reviews count.
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     proposal: Mapped[Proposal] = relationship(back_populates="reviews")
     reviewer: Mapped[User] = relationship(lazy="joined")
     # the scores on the challenge's own criteria (none for the default five)
     score_rows: Mapped[list[ReviewScore]] = relationship(
         back_populates="review", cascade="all, delete-orphan", lazy="selectin")
+
+    def __init__(self, **kw):
+        kw.setdefault("round", 1)  # at once, not only on insert: the rules read it before
+        super().__init__(**kw)
 
     @property
     def completed(self) -> bool:

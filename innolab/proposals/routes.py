@@ -14,7 +14,7 @@ from ..domain.editing import EditConflict
 from ..domain.states import BY_ACTION, MEMBER, missing_fields
 from ..domain.topics import all_topics
 from ..extensions import db, htmx
-from ..models import Attachment, ChallengeQuestion, Organisation, Proposal
+from ..models import Attachment, Challenge, ChallengeQuestion, Organisation, Proposal
 from ..web import confirm, page_number, redirect_to, render, require, safe_next, send_stored_file
 from ..web.input_checks import bounded_int
 from . import bp
@@ -96,8 +96,11 @@ def _submit_move(proposal: Proposal | None):
 
 
 def _render_form(form, proposal=None, refusal=None, status=200, conflict=None):
+    chosen = db.session.get(Challenge, form.challenge_id.data) \
+        if isinstance(form.challenge_id.data, int) else None
     return render("proposals/form.html", form=form, proposal=proposal, refusal=refusal,
                   conflict=conflict, status=status,
+                  anonymised_round=chosen is not None and chosen.anonymised_first_round,
                   submit_question=_submit_move(proposal).confirm)
 
 

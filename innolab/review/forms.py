@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..domain import criteria
 from ..domain import review as rv
-from ..domain.states import status_label
+from ..domain.states import MEMBER, TRANSITIONS, status_label
 from ..models import CheckKind, CheckOutcome, Status
 from ..web.forms import SelectField, add_error, within_calendar
 from ..web.input_checks import bounded_int
@@ -31,8 +31,8 @@ def _values(field) -> set:
     return {next(iter(c)) for c in field.choices}
 
 
-ACTIONS = ("start_review", "request_changes", "approve", "reject", "start_pilot", "complete",
-           "cancel")
+# the staff's moves of the lifecycle table
+ACTIONS = tuple(t.action for t in TRANSITIONS if t.who != MEMBER)
 
 
 class ChoiceField(RadioField):

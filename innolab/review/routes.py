@@ -9,7 +9,8 @@ from innolab.i18n import lazy_gettext as _l
 from flask_login import current_user
 
 from ..domain import (
-    assignment, conflicts, criteria, decisions, paging, permissions, uploads, workflow,
+    anonymise, assignment, conflicts, criteria, decisions, paging, permissions, uploads,
+    workflow,
 )
 from ..domain import review as rv
 from ..domain import states
@@ -17,7 +18,9 @@ from ..domain.states import BY_ACTION, MEMBER
 from ..extensions import db, login_manager
 from ..i18n import format_date
 from ..models import CheckCondition, CheckKind, Organisation, Proposal, Role, User
-from ..web import confirm, page_number, redirect_to, render, require, safe_next
+from ..web import (
+    confirm, page_number, redirect_to, render, require, safe_next, send_bytes,
+)
 from . import bp
 from .forms import (
     ActForm, AssignForm, BulkAssignForm, CheckForm, CoSignForm, ConflictForm, ContactForm,
@@ -34,6 +37,9 @@ PUBLISH_QUESTION = _l("Der Pilot wird öffentlich sichtbar, auch in den offenen 
 
 DONE = {
     "start_review": _l("Die Begutachtung wurde gestartet."),
+    "start_anonymous_review": _l("Die anonymisierte erste Begutachtungsrunde wurde gestartet."),
+    "shortlist": _l("Der Vorschlag ist in der zweiten, offenen Runde. Die Gutachterinnen und "
+                    "Gutachter bestätigen erneut, dass sie keinen Interessenkonflikt haben."),
     "request_changes": _l("Die Nachbesserung wurde angefordert; die Partnerorganisation wurde "
                           "benachrichtigt."),
     "approve": _l("Der Vorschlag wurde bewilligt; die Partnerorganisation wurde benachrichtigt."),
@@ -61,6 +67,14 @@ def _staff_only():
 def _load(proposal_id: int) -> Proposal:
     p = db.get_or_404(Proposal, proposal_id)
     require(permissions.view_internal(current_user, p))
+    return p
+
+
+def _load_for_review(proposal_id: int) -> Proposal:
+    """The proposal for its staff page and the review desk: the staff view, or a reviewer's
+    anonymised view in the anonymised first round (`permissions.view_for_review`)."""
+    p = db.get_or_404(Proposal, proposal_id)
+    require(permissions.view_for_review(current_user, p))
     return p
 
 
@@ -159,6 +173,8 @@ def _page(p: Proposal, status: int = 200, *, act_form: ActForm | None = None,
         cannot_refuse=decisions.cannot_refuse(p, user) if co_signing else None,
         basis=_basis(p) if deciding or coordinating else None,
         pending_label=lambda action: BY_ACTION[action].label,
+        first_round=(anonymise.numbered(p) if coordinating and states.has_anonymised_round(p)
+                     and p.shortlisted_at is None else None),
     )
 
 
@@ -169,7 +185,69 @@ def _basis(p: Proposal):
 
 @bp.get("/proposals/<int:proposal_id>")
 def proposal(proposal_id):
-    return _page(_load(proposal_id))
+    p = _load_for_review(proposal_id)
+    if not permissions.sees_identity(current_user, p):
+        return _anonymous_page(p)
+    return _page(p)
+
+
+@bp.post("/proposals/<int:proposal_id>/attachments/<int:attachment_id>/first-round")
+def first_round_release(proposal_id, attachment_id):
+    """A coordinator releases an attachment for the anonymised first round, or withholds it
+    again (`intent`)."""
+    require(permissions.coordinate(current_user))
+    p = _load(proposal_id)
+    found = next((a for _n, a in anonymise.numbered(p) if a.id == attachment_id), None)
+    if found is None:
+        abort(404)
+    name = found.filename
+    try:
+        if request.form.get("intent") == "withhold":
+            anonymise.withhold(p, found, current_user)
+            done = _l("„%(name)s“ ist für die anonymisierte Runde zurückgehalten.", name=name)
+        else:
+            try:
+                data = uploads.read(found)
+            except FileNotFoundError:
+                abort(404)
+            anonymise.release(p, found, current_user, data)
+            done = _l("„%(name)s“ ist für die anonymisierte Runde freigegeben, ohne Metadaten "
+                      "und unter dem Namen „%(label)s“.", name=name,
+                      label=anonymise.label(anonymise.number_of(p, found) or 0))
+    except anonymise.AnonymiseRefused as exc:
+        db.session.rollback()
+        flash(str(exc.reason), "error")
+        return redirect_to(url_for(".proposal", proposal_id=p.id) + "#attachments-heading")
+    db.session.commit()
+    flash(str(done), "success")
+    return redirect_to(url_for(".proposal", proposal_id=p.id) + "#attachments-heading")
+
+
+def _anonymous_page(p: Proposal):
+    """The staff page as a reviewer of the anonymised first round sees it (anonymise.view)."""
+    own = rv.review_of(p, current_user)
+    return render("review/anonymous.html", p=_shown(p), own=own,
+                  may_review=permissions.write_review(current_user, p),
+                  may_reopen=permissions.reopen_review(current_user, p),
+                  may_declare=permissions.declare_conflict(current_user, p))
+
+
+@bp.get("/proposals/<int:proposal_id>/attachments/<int:number>")
+def first_round_attachment(proposal_id, number):
+    """An attachment as „Anlage N“ for the anonymised first round: released by a coordinator,
+    its metadata stripped, under a neutral name. Staff who see the identity too (they get what
+    the round's reviewers get)."""
+    p = _load_for_review(proposal_id)
+    found = dict(anonymise.released(p)).get(number)
+    if found is None:
+        abort(404)
+    try:
+        data, complete = anonymise.strip(uploads.read(found), found.filename)
+    except FileNotFoundError:
+        abort(404)
+    if not complete:
+        abort(404)  # released only when complete; the file changed since: not handed out
+    return send_bytes(data, anonymise.download_name(number, found), found.content_type)
 
 
 @bp.post("/proposals/<int:proposal_id>/act")
@@ -319,7 +397,7 @@ def unassign(proposal_id, user_id):
 
 @bp.route("/proposals/<int:proposal_id>/conflict", methods=["GET", "POST"])
 def conflict(proposal_id):
-    p = _load(proposal_id)
+    p = _load_for_review(proposal_id)
     require(permissions.declare_conflict(current_user, p))
     form = ConflictForm()
     if form.validate_on_submit():
@@ -338,7 +416,12 @@ def conflict(proposal_id):
                     "Koordinationsteam sieht Ihre Erklärung."), "success")
             return redirect_to(url_for(".mine" if assigned else ".inbox"))
     status = 422 if request.method == "POST" else 200
-    return render("review/conflict.html", status=status, p=p, form=form)
+    return render("review/conflict.html", status=status, p=_shown(p), form=form)
+
+
+def _shown(p: Proposal):
+    """The proposal as the signed-in user may see it: itself, or its anonymised view."""
+    return anonymise.as_seen_by(current_user, p)
 
 
 # ---------------------------------------------------------------- before the content: no conflict?
@@ -346,13 +429,16 @@ def conflict(proposal_id):
 
 def _gate_page(p: Proposal, a, status: int = 200, confirm_form: NoConflictForm | None = None,
                conflict_form: ConflictForm | None = None, error=None):
+    anonymised = not permissions.sees_identity(current_user, p)
     members = sorted({m.user.name for m in p.organisation.memberships
                       if m.user is not None and m.user.name != p.contact_name},
-                     key=str.casefold)
-    return render("review/gate.html", status=status, p=p, a=a, members=members,
+                     key=str.casefold) if not anonymised else []
+    return render("review/gate.html", status=status, p=_shown(p), a=a, members=members,
+                  anonymised=anonymised,
                   confirm_form=confirm_form or NoConflictForm(formdata=None),
                   conflict_form=conflict_form or ConflictForm(formdata=None), error=error,
-                  hint=conflicts.surname_hints(p, [current_user]).get(current_user.id),
+                  hint=(conflicts.surname_hints(p, [current_user]).get(current_user.id)
+                        if not anonymised else None),
                   may_declare=permissions.declare_conflict(current_user, p),
                   next=safe_next(request.values.get("next"), ""))
 
@@ -363,7 +449,7 @@ def _gated(proposal_id: int):
     p = db.get_or_404(Proposal, proposal_id)
     a = permissions.awaiting_confirmation(current_user, p)
     if a is None:
-        require(permissions.view_internal(current_user, p))
+        require(permissions.view_for_review(current_user, p))
     return p, a
 
 
@@ -409,7 +495,7 @@ def gate_conflict(proposal_id):
                     "Koordination weist ihn einer anderen Person zu."), "success")
             return redirect_to(url_for(".mine"))
     if a is None:
-        return render("review/conflict.html", status=422, p=p, form=form)
+        return render("review/conflict.html", status=422, p=_shown(p), form=form)
     return _gate_page(p, a, 422, conflict_form=form)
 
 
@@ -591,7 +677,7 @@ def _scores_summary(of, scores: dict, recommendation: str | None) -> list:
 
 def _review_page(p: Proposal, own, form: ReviewForm | None, status: int = 200):
     of = criteria.of_proposal(p)
-    return render("review/review.html", status=status, p=p, form=form, own=own, rv=rv,
+    return render("review/review.html", status=status, p=_shown(p), form=form, own=own, rv=rv,
                   summary=(_scores_summary(of, own.scores, own.recommendation)
                            if own is not None and own.completed else []),
                   may_reopen=permissions.reopen_review(current_user, p),
@@ -600,7 +686,7 @@ def _review_page(p: Proposal, own, form: ReviewForm | None, status: int = 200):
 
 @bp.route("/proposals/<int:proposal_id>/review", methods=["GET", "POST"])
 def review(proposal_id):
-    p = _load(proposal_id)
+    p = _load_for_review(proposal_id)
     require(permissions.write_review(current_user, p))
     own = rv.review_of(p, current_user)
     if own is not None and own.completed:
@@ -642,7 +728,7 @@ def review(proposal_id):
 
 @bp.post("/proposals/<int:proposal_id>/review/reopen")
 def reopen(proposal_id):
-    p = _load(proposal_id)
+    p = _load_for_review(proposal_id)
     allowed = permissions.reopen_review(current_user, p)
     if not allowed:
         if permissions.assignment_of(current_user, p) is None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import time
 import unicodedata
 from urllib.parse import quote, urljoin, urlsplit
@@ -210,11 +211,25 @@ def send_stored_file(stored, fallback_name: str):
                                          download_name=download_name)
     except FileNotFoundError:
         abort(404)
+    if url is not None:
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return _download_headers(response)
+
+
+def send_bytes(data: bytes, download_name: str, content_type: str):
+    """A file made for this answer (an attachment's copy without metadata) as a download,
+    with the headers of `send_stored_file`."""
+    response = send_file(io.BytesIO(data), mimetype=content_type, as_attachment=True,
+                         download_name=download_name, max_age=None)
+    return _download_headers(response)
+
+
+def _download_headers(response):
+    """The browser may neither guess another type nor run anything in a download, and
+    nothing keeps a copy."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    if url is not None:
-        response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -55,6 +55,7 @@ STAFF_PAGES = [
     ("review.workload", {}),
     ("challenges.criteria_page", {"challenge_id": "challenge"}),
     ("review.proposal", {"proposal_id": "running"}),
+    ("review.proposal", {"proposal_id": "anonymous"}),  # the attachments' release
     ("review.check", {"proposal_id": "in_review", "kind": "data_protection"}),
     ("review.check", {"proposal_id": "in_review", "kind": "information_security"}),
     ("challenges.index", {}),
@@ -83,7 +84,18 @@ STAFF_PAGES = [
     ("tasks.index", {}),
 ]
 
+# A reviewer of an anonymised first round: the anonymised pages (domain/anonymise.py).
+REVIEWER_PAGES = [
+    ("review.mine", {}),
+    ("review.gate", {"proposal_id": "anonymous_gated"}),
+    ("review.proposal", {"proposal_id": "anonymous"}),
+    ("review.review", {"proposal_id": "anonymous"}),
+    ("review.conflict", {"proposal_id": "anonymous"}),
+    ("tasks.index", {}),
+]
+
 STAFF_EMAIL = "alle.rollen@zdmv.example"
+REVIEWER_EMAIL = "rita.runde@zdmv.example"
 PARTNER_EMAIL = "paula.partner@start-up.example"
 
 
@@ -94,7 +106,7 @@ def data(in_db):
 
     def _create():
         from innolab.extensions import db
-        from innolab.models import ReviewAssignment
+        from innolab.models import Attachment, ReviewAssignment
         from tests import factories
 
         staff = factories.staff("admin", "coordinator", "reviewer", "decider", "dpo", "iso",
@@ -123,8 +135,21 @@ def data(in_db):
         running = factories.proposal(org=org, status="running", pilot_start_date=date.today(),
                                      title="Laufender Pilot zur Terminvergabe")
         factories.goal(running)
+        rita = factories.staff("reviewer", email=REVIEWER_EMAIL, name="Rita Runde")
+        rounds = factories.challenge(title="Anonymisierte Runde", anonymised_first_round=True)
+        anonymous = factories.proposal(org=other, status="anonymous_review", challenge_=rounds,
+                                       title="Terminbuchung der Anderen Ideen UG")
+        anonymous_gated = factories.proposal(org=other, status="anonymous_review",
+                                             challenge_=rounds, title="Zweiter Vorschlag")
+        for p, confirmed in ((anonymous, utcnow()), (anonymous_gated, None)):
+            db.session.add(ReviewAssignment(no_conflict_confirmed_at=confirmed, proposal=p,
+                                            reviewer=rita, assigned_by_id=staff.id))
+        db.session.add(Attachment(proposal=anonymous, filename="konzept.pdf", stored_name="0" * 32,
+                                  content_type="application/pdf", size=1000,
+                                  first_round_released_at=utcnow()))
         db.session.commit()
-        return {"org": org.id, "draft": draft.id, "submitted": submitted.id,
+        return {"org": org.id, "anonymous": anonymous.id, "anonymous_gated": anonymous_gated.id,
+                "draft": draft.id, "submitted": submitted.id,
                 "in_review": in_review.id, "challenge": challenge.id, "staff": staff.id,
                 "approved": approved.id, "running": running.id, "gated": gated.id,
                 "bulk": [in_review.id, submitted.id, gated.id]}
@@ -152,7 +177,8 @@ def signed_in(browser, live_app, data):
     from tests.browser.conftest import UI
 
     contexts, uis = [], {}
-    for who, email in (("partner", PARTNER_EMAIL), ("staff", STAFF_EMAIL)):
+    for who, email in (("partner", PARTNER_EMAIL), ("staff", STAFF_EMAIL),
+                       ("reviewer", REVIEWER_EMAIL)):
         context = browser.new_context(locale="de-DE", base_url=live_app.url,
                                       viewport={"width": 1280, "height": 900})
         contexts.append(context)
@@ -186,4 +212,12 @@ def test_partner_page_passes_axe(signed_in, data, endpoint, values):
                               for e, v in STAFF_PAGES])
 def test_staff_page_passes_axe(signed_in, data, endpoint, values):
     ui = signed_in["staff"]
+    _check(ui, _path(ui, data, endpoint, values))
+
+
+@pytest.mark.parametrize("endpoint,values", REVIEWER_PAGES,
+                         ids=[f"{e}-{'-'.join(map(str, v.values()))}".rstrip("-")
+                              for e, v in REVIEWER_PAGES])
+def test_anonymised_reviewer_page_passes_axe(signed_in, data, endpoint, values):
+    ui = signed_in["reviewer"]
     _check(ui, _path(ui, data, endpoint, values))

@@ -48,8 +48,9 @@ class World(SimpleNamespace):
     pass
 
 
-def make_world(status: str = Status.DRAFT.value, **fields) -> World:
-    """A proposal whose every guard is satisfied, and one user per role."""
+def make_world(status: str = Status.DRAFT.value, anonymised: bool = False, **fields) -> World:
+    """A proposal whose every guard is satisfied, and one user per role; `anonymised`: it
+    answers a challenge with an anonymised first round."""
     users = {"member": _user(1), "other_partner": _user(2)}
     for i, role in enumerate(STAFF_ROLES):
         users[role] = _user(10 + i, role)
@@ -59,6 +60,10 @@ def make_world(status: str = Status.DRAFT.value, **fields) -> World:
     data = dict(COMPLETE, personal_data=True, personal_data_details="Namen und E-Mail-Adressen")
     data.update(fields)
     p = Proposal(id=1, organisation=org, title="Chatbot für Anträge", status=status, **data)
+    if anonymised:
+        p.challenge = Challenge(id=1, title="Anträge digital", anonymised_first_round=True,
+                                status=ChallengeStatus.PUBLISHED.value,
+                                deadline=date.today() + timedelta(days=30))
     p.assignments.append(ReviewAssignment(no_conflict_confirmed_at=utcnow(),
                                           id=1, reviewer_id=writer.id, reviewer=writer))
     p.reviews.append(Review(id=1, reviewer_id=writer.id, reviewer=writer, submitted_at=NOW))
@@ -80,23 +85,27 @@ def _check(w: World, action: str, role_or_user, message="Eine Begründung.", sta
     return workflow.check(w.p, action, user, message=message, start_date=start_date, **kw)
 
 
-def _allowed(status: str, action: str, role: str) -> bool:
+def _allowed(status: str, action: str, role: str, anonymised: bool = False) -> bool:
     t = BY_ACTION[action]
     who = "member" if t.who == MEMBER else t.who
+    # the review starts with the anonymised round where the challenge has one, else open
+    if action == ("start_review" if anonymised else "start_anonymous_review"):
+        return False
     return status in t.sources and role == who
 
 
 # ---------------------------------------------------------------- the whole table
 
 
+@pytest.mark.parametrize("anonymised", [False, True], ids=["open", "anonymised_round"])
 @pytest.mark.parametrize("status", STATUSES)
-def test_check_allows_exactly_the_table_for_every_action_and_role(app_ctx, status):
-    w = make_world(status)
+def test_check_allows_exactly_the_table_for_every_action_and_role(app_ctx, status, anonymised):
+    w = make_world(status, anonymised=anonymised)
     wrong = []
     for action in ACTIONS:
         for role in ROLES:
             reason = _check(w, action, role)
-            expected = _allowed(status, action, role)
+            expected = _allowed(status, action, role, anonymised)
             if expected and reason is not None:
                 wrong.append(f"{status}/{action}/{role}: refused ({reason})")
             if not expected and reason is None:
@@ -359,3 +368,91 @@ def test_options_offer_nothing_to_another_organisation(app_ctx):
     for status in STATUSES:
         w = make_world(status)
         assert workflow.options(w.p, w.users["other_partner"]) == []
+
+
+# ---------------------------------------------------------------- the anonymised first round
+
+ROUND_MOVES = ("start_review", "start_anonymous_review", "shortlist", "reject", "approve",
+               "request_changes", "withdraw")
+
+
+def _round_matrix(w: World) -> dict[str, list[str]]:
+    """For each move of the rounds, the roles that may make it now."""
+    return {action: [role for role in ROLES if _check(w, action, role) is None]
+            for action in ROUND_MOVES}
+
+
+def test_a_challenge_with_the_round_starts_its_review_anonymised_for_every_role(app_ctx):
+    w = make_world(Status.SUBMITTED.value, anonymised=True)
+    assert _round_matrix(w) == {
+        "start_review": [], "start_anonymous_review": ["coordinator"], "shortlist": [],
+        "reject": [], "approve": [], "request_changes": ["coordinator"], "withdraw": ["member"]}
+    assert "anonymisierte erste" in str(_check(w, "start_review", "coordinator"))
+
+
+def test_a_challenge_without_the_round_starts_its_review_open_for_every_role(app_ctx):
+    w = make_world(Status.SUBMITTED.value)
+    assert _round_matrix(w)["start_review"] == ["coordinator"]
+    assert _round_matrix(w)["start_anonymous_review"] == []
+    assert "keine anonymisierte" in str(_check(w, "start_anonymous_review", "coordinator"))
+
+
+def test_in_the_first_round_for_every_role(app_ctx):
+    w = make_world(Status.ANONYMOUS_REVIEW.value, anonymised=True)
+    assert _round_matrix(w) == {
+        "start_review": [], "start_anonymous_review": [], "shortlist": ["coordinator"],
+        "reject": ["decider"], "approve": [], "request_changes": ["coordinator"],
+        "withdraw": ["member"]}
+    assert "Im Status" in str(_check(w, "approve", "decider"))
+
+
+def test_after_shortlisting_the_open_round_for_every_role(app_ctx):
+    w = make_world(Status.IN_REVIEW.value, anonymised=True)
+    w.p.shortlisted_at = NOW
+    w.p.reviews[0].round = 2  # the writer reviewed the second round too
+    assert _round_matrix(w) == {
+        "start_review": [], "start_anonymous_review": [], "shortlist": [],
+        "reject": ["decider"], "approve": ["decider"], "request_changes": ["coordinator"],
+        "withdraw": ["member"]}
+
+
+def test_the_start_needs_an_assigned_reviewer(app_ctx):
+    w = make_world(Status.SUBMITTED.value, anonymised=True)
+    w.p.assignments.clear()
+    assert "Gutachter" in str(_check(w, "start_anonymous_review", "coordinator"))
+
+
+def test_the_coordinator_is_offered_one_start_of_the_review(app_ctx):
+    for anonymised, action in ((True, "start_anonymous_review"), (False, "start_review")):
+        w = make_world(Status.SUBMITTED.value, anonymised=anonymised)
+        starts = [o for o in workflow.options(w.p, w.users["coordinator"])
+                  if str(o.transition.label) == "Begutachtung starten"]
+        assert [(o.action, o.allowed) for o in starts] == [(action, True)]
+
+
+def test_shortlisting_and_not_shortlisting_need_enough_first_round_reviews(app_ctx):
+    w = make_world(Status.ANONYMOUS_REVIEW.value, anonymised=True)
+    w.p.reviews[0].submitted_at = None  # the only review is a draft
+    assert "0 von mindestens 1" in str(_check(w, "shortlist", "coordinator"))
+    assert "0 von mindestens 1" in str(_check(w, "reject", "decider"))
+    assert "begründen" in str(_check(w, "reject", "decider", message=" "))
+
+
+def test_shortlisting_refused_to_the_coordinator_who_wrote_the_only_review(app_ctx):
+    w = make_world(Status.ANONYMOUS_REVIEW.value, anonymised=True)
+    both = _user(50, Role.REVIEWER.value, Role.COORDINATOR.value)  # the writer
+    w.p.assignments[0].reviewer = both
+    assert "einzige Gutachten" in str(_check(w, "shortlist", both))
+
+
+def test_shortlisting_refused_with_a_conflict_of_interest(app_ctx):
+    w = make_world(Status.ANONYMOUS_REVIEW.value, anonymised=True)
+    coordinator = w.users["coordinator"]
+    w.org.memberships.append(Membership(user_id=coordinator.id, user=coordinator, role="member"))
+    assert _check(w, "shortlist", "coordinator") is not None
+
+
+def test_the_first_rounds_reviews_do_not_count_in_the_second(app_ctx):
+    w = make_world(Status.IN_REVIEW.value, anonymised=True)
+    w.p.shortlisted_at = NOW  # the writer's review is of round 1
+    assert "0 von mindestens 1" in str(_check(w, "approve", "decider"))
