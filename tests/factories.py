@@ -64,9 +64,10 @@ def organisation(owner: User | None = None, members=(), name=None, kind="startup
     return org
 
 
-def authority(name=None) -> Authority:
+def authority(name=None, short_name=None) -> Authority:
     n = next(_seq)
-    a = Authority(name=name or f"Landesamt Nummer {n}", short_name=f"LA{n}")
+    a = Authority(name=name or f"Landesamt Nummer {n}",
+                  short_name=f"LA{n}" if short_name is None else (short_name or None))
     db.session.add(a)
     db.session.commit()
     return a

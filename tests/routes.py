@@ -36,6 +36,8 @@ def route_values() -> dict[str, list]:
         "topic_id": ids(Topic)[:2] + [999999],
         "slug": [o.slug for o in db.session.execute(select(Organisation)).scalars()]
         + ["impressum", "datenschutz", "barrierefreiheit", "kontakt", "gibt-es-nicht"],
+        "authority_slug": [a.slug for a in db.session.execute(select(Authority)).scalars()]
+        + ["gibt-es-nicht"],
         "locale": ["de", "en", "xx"],
         "kind": ["data_protection", "information_security", "unbekannt"],
         "token": ["ungueltig", "x" * 300],

@@ -67,6 +67,7 @@ class AuthorityForm(FlaskForm):
         Optional(), Length(max=300),
         URL(message=_l("Bitte geben Sie eine vollständige Adresse mit https:// an.")),
     ])
+    description = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=5000)])
 
     def validate_website(self, field):
         if field.data and not field.data.lower().startswith(("https://", "http://")):

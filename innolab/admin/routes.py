@@ -386,7 +386,8 @@ def authorities():
         form, form.name,
         lambda: domain.save_authority(current_user, None, name=form.name.data,
                                       short_name=form.short_name.data,
-                                      website=form.website.data),
+                                      website=form.website.data,
+                                      description=form.description.data),
         lambda saved: _("Die Behörde „%(name)s“ wurde angelegt.", name=saved.name),
         "admin.authorities")
     if done is not None:
@@ -403,7 +404,8 @@ def edit_authority(authority_id):
         form, form.name,
         lambda: domain.save_authority(current_user, authority, name=form.name.data,
                                       short_name=form.short_name.data,
-                                      website=form.website.data),
+                                      website=form.website.data,
+                                      description=form.description.data),
         lambda saved: _("Die Behörde „%(name)s“ wurde gespeichert.", name=saved.name),
         "admin.authorities")
     if done is not None:

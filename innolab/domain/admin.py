@@ -13,7 +13,7 @@ from flask import current_app
 from innolab.i18n import LOCALES
 from innolab.i18n import lazy_gettext as _l
 from innolab.links import external_url
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, event, exists, func, or_, select
 
 from ..extensions import db
 from ..models import (
@@ -26,6 +26,7 @@ from ..models._base import utcnow
 from .locking import lock, lock_query
 from .search import contains, starts_with
 from .identities import remove_unconfirmed_identities
+from .organisations import unique_slug
 
 # In the order the admin sees them.
 ROLE_LABELS = {
@@ -397,8 +398,18 @@ def authority_name_taken(name: str, exclude_id: int | None = None) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
+@event.listens_for(Authority, "before_insert")
+def _address_of_new_authority(mapper, connection, authority: Authority) -> None:
+    """Every authority gets the address of its showcase page when it is created (by the
+    admin, the demo data or a test alike): its short name or name as a slug, unique."""
+    if not authority.slug:
+        authority.slug = unique_slug(authority.short_name or authority.name,
+                                     Authority.__table__.c.slug, connection)
+
+
 def save_authority(actor: User, authority: Authority | None, *, name: str,
-                   short_name: str | None, website: str | None) -> Authority:
+                   short_name: str | None, website: str | None,
+                   description: str | None = None) -> Authority:
     name = name.strip()
     if authority_name_taken(name, authority.id if authority else None):
         raise DomainError(_l("Eine Behörde mit diesem Namen gibt es bereits."))
@@ -407,16 +418,17 @@ def save_authority(actor: User, authority: Authority | None, *, name: str,
         authority = Authority(name=name)
         db.session.add(authority)
     before = {"name": authority.name, "short_name": authority.short_name,
-              "website": authority.website}
+              "website": authority.website, "description": authority.description}
     authority.name = name
     authority.short_name = (short_name or "").strip() or None
     authority.website = (website or "").strip() or None
+    authority.description = (description or "").strip() or None
     db.session.flush()
     if created:
         audit.record(actor, "authority.create", authority, name=name)
     else:
         after = {"name": authority.name, "short_name": authority.short_name,
-                 "website": authority.website}
+                 "website": authority.website, "description": authority.description}
         changed = [k for k in after if after[k] != before[k]]
         audit.record(actor, "authority.update", authority, name=name, changed=changed)
     return authority

@@ -77,13 +77,12 @@ def slugify(name: str) -> str:
     return slug or "organisation"
 
 
-def unique_slug(name: str) -> str:
-    """The slug of `name`, with "-2", "-3", ... appended when it is taken."""
+def unique_slug(name: str, column=Organisation.slug, connection=None) -> str:
+    """The slug of `name`, with "-2", "-3", ... appended when it is taken in `column` (the
+    organisations' by default), asked through `connection` (default: the session)."""
     base = slugify(name)
-    taken = set(db.session.execute(
-        select(Organisation.slug).where(
-            (Organisation.slug == base) | Organisation.slug.like(f"{base}-%"))
-    ).scalars())
+    query = select(column).where((column == base) | column.like(f"{base}-%"))
+    taken = set((connection or db.session).execute(query).scalars())
     if base not in taken:
         return base
     n = 2

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeGuard
 
-from sqlalchemy import Select, and_, exists, false, or_, select, true
+from sqlalchemy import Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import joinedload, lazyload
 
 from ..extensions import db
@@ -435,3 +435,101 @@ def search_organisations(q: str | None = None, kind: str | None = None, page: in
     pagination = db.paginate(organisations_query(q, kind), page=page, per_page=per_page,
                              error_out=False)
     return PublicPage(pagination, [PublicOrganisation.of(o) for o in pagination.items])
+
+
+def pilots_by_organisation(org_ids: list[int]) -> dict[int, list[PublicPilot]]:
+    """The public pilots of each of the organisations `org_ids` (the directory's page of
+    them), in one query."""
+    found: dict[int, list[PublicPilot]] = {i: [] for i in org_ids}
+    if org_ids:
+        stmt = pilots_query().where(Proposal.organisation_id.in_(org_ids))
+        for p in db.session.execute(stmt).scalars().unique():
+            found[p.organisation_id].append(PublicPilot.of(p))
+    return found
+
+
+# ---------------------------------------------------------------- authorities
+
+# How many pilots and results an authority's page lists; the rest are a link away (the lists
+# of pilots and results filtered by the authority).
+AUTHORITY_PAGE_LIMIT = 12
+
+
+@dataclass(frozen=True)
+class AuthoritySummary:
+    """An authority in the index of authorities, with what it has on the showcase."""
+
+    authority: Authority
+    challenges: int  # its public challenges
+    pilots: int  # the public pilots that answer them
+
+
+@dataclass(frozen=True)
+class AuthorityPage:
+    """What the showcase shows of an authority: only what is public anyway."""
+
+    authority: Authority
+    website: str | None
+    open_challenges: list[Challenge]
+    closed_challenges: list[Challenge]
+    pilots: list[PublicPilot]
+    pilots_total: int
+    results: list[PublicResults]
+    results_total: int
+    partners: list[PublicOrganisation]
+
+
+def _public_pilots_of_authority(authority_id) -> Select:
+    """The ids of the public pilots answering a public challenge of the authority (the
+    authority of a pilot is that of its challenge, as in the pilots' filter)."""
+    return (select(Proposal.id).join(Challenge, Proposal.challenge_id == Challenge.id)
+            .where(Challenge.authority_id == authority_id, public_challenge_clause(),
+                   public_pilot_clause()))
+
+
+def public_authorities() -> list[AuthoritySummary]:
+    """Every authority that has a showcase address, by name, with its figures (two counts per
+    row in the same statement)."""
+    challenges = (select(func.count(Challenge.id))
+                  .where(Challenge.authority_id == Authority.id, public_challenge_clause())
+                  .correlate(Authority).scalar_subquery())
+    pilots = (select(func.count()).select_from(
+        _public_pilots_of_authority(Authority.id).correlate(Authority).subquery())
+        .scalar_subquery())
+    rows = db.session.execute(select(Authority, challenges, pilots)
+                              .where(Authority.slug.is_not(None)).order_by(Authority.name))
+    return [AuthoritySummary(a, n_challenges, n_pilots) for a, n_challenges, n_pilots in rows]
+
+
+def public_authority(slug: str, today: date | None = None) -> AuthorityPage | None:
+    """The showcase page of the authority with the address `slug`, or None."""
+    a = db.session.execute(select(Authority).where(Authority.slug == slug)).scalar_one_or_none()
+    if a is None:
+        return None
+    today = today or date.today()
+    challenges = list(db.session.execute(
+        challenges_query(ChallengeFilter(authority=a.id), today)).scalars().unique())
+    pilots_stmt = pilots_query(PilotFilter(authority=a.id))
+    pilots = [PublicPilot.of(p) for p in db.session.execute(
+        pilots_stmt.limit(AUTHORITY_PAGE_LIMIT)).scalars().unique()]
+    results_stmt = results_query(ResultsFilter(authority=a.id))
+    results = [PublicResults.of(r) for r in db.session.execute(
+        results_stmt.limit(AUTHORITY_PAGE_LIMIT)).scalars().unique()]
+    partners = db.session.execute(
+        select(Organisation).where(Organisation.id.in_(
+            select(Proposal.organisation_id).where(
+                Proposal.id.in_(_public_pilots_of_authority(a.id)))))
+        .options(lazyload(Organisation.memberships)).order_by(Organisation.name)
+    ).scalars().unique()
+    return AuthorityPage(
+        authority=a, website=_http_url(a.website),
+        open_challenges=[c for c in challenges if c.is_open(today)],
+        closed_challenges=[c for c in challenges if not c.is_open(today)],
+        pilots=pilots, pilots_total=_count(pilots_stmt), results=results,
+        results_total=_count(results_stmt),
+        partners=[PublicOrganisation.of(o) for o in partners])
+
+
+def _count(stmt: Select) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()

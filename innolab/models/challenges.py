@@ -22,6 +22,10 @@ class Authority(Model):
     name: Mapped[str] = mapped_column(String(250), unique=True)
     short_name: Mapped[str | None] = mapped_column(String(40))
     website: Mapped[str | None] = mapped_column(String(300))
+    # its page on the showcase, /behoerden/<slug> (made from the short name or the name when
+    # the authority is created, then kept: the address stays when the name changes)
+    slug: Mapped[str | None] = mapped_column(String(220), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)  # Markdown, shown on its page
 
     def __str__(self) -> str:
         return self.name

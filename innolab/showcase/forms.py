@@ -8,6 +8,7 @@ from wtforms import EmailField, Form, SearchField, SelectField, StringField, Tex
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; the stubs are 3.2
 from wtforms.validators import Email, InputRequired, Length, Optional
 
+from ..domain.organisations import KIND_LABELS
 from ..domain.showcase import CLOSED, OPEN, PUBLIC_PILOT_STATES
 from ..domain.states import status_label
 from ..web.forms import single_line
@@ -29,16 +30,18 @@ class _FilterForm(Form):
         self.authority.choices = [SelectChoice(ALL, _l("Alle Behörden"))] + [
             SelectChoice(str(a.id), a.name) for a in authorities]
 
+    FIELDS: tuple[str, ...] = ("q", "status", "topic", "authority")
+
     def cleaned(self) -> dict:
         """The valid filter values; invalid or empty ones become None."""
         self.validate()
         values = {}
-        for name in ("q", "status", "topic", "authority"):
+        for name in self.FIELDS:
             field = self[name]
             value = field.data if not field.errors else None
             values[name] = (value or "").strip() or None if isinstance(value, str) else value
-        if values["authority"] is not None:
-            values["authority"] = int(values["authority"])
+        if (authority := values.get("authority")) is not None:
+            values["authority"] = int(authority)
         return values
 
     def args(self) -> dict:
@@ -72,6 +75,16 @@ class ResultsFilterForm(_FilterForm):
         values = self.cleaned()
         values["recommendation"] = values.pop("status")
         return values
+
+
+class OrganisationFilterForm(_FilterForm):
+    """The directory of partner organisations: a search and their kind."""
+
+    FIELDS = ("q", "kind")
+    status = topic = authority = None  # type: ignore[assignment]  # not asked here
+    kind = SelectField(_l("Art der Organisation"), validators=[Optional()], choices=[
+        SelectChoice(ALL, _l("Alle Arten"))] + [
+        SelectChoice(k, label) for k, label in KIND_LABELS.items()])
 
 
 class FeedbackForm(FlaskForm):

@@ -18,7 +18,9 @@ from ..web.pagecache import cacheable
 from ..web import page_number, redirect_to, render, safe_next, send_from_storage
 from ..web.forms import text_of
 from . import bp
-from .forms import ChallengeFilterForm, FeedbackForm, PilotFilterForm, ResultsFilterForm
+from .forms import (
+    ChallengeFilterForm, FeedbackForm, OrganisationFilterForm, PilotFilterForm, ResultsFilterForm,
+)
 from flask_babel import get_locale
 from ..domain.results import recommendation_label
 
@@ -117,6 +119,34 @@ def results():
     page = showcase.search_results(f, page=page_number())
     return render("showcase/results.html", block="results", form=form,
                   page=page, args=form.args(), filtered=bool(form.args()),
+                  recommendation_label=_recommendation_label)
+
+
+@bp.get("/organisations")
+@cacheable
+def organisations():
+    """The directory of the partner organisations with public pilots."""
+    form = OrganisationFilterForm(request.args)
+    f = form.cleaned()
+    page = showcase.search_organisations(f["q"], f["kind"], page=page_number())
+    pilots = showcase.pilots_by_organisation([o.id for o in page.items])
+    return render("showcase/organisations.html", block="results", form=form, page=page,
+                  pilots=pilots, args=form.args(), filtered=bool(form.args()))
+
+
+@bp.get("/behoerden")
+@cacheable
+def authorities():
+    return render("showcase/authorities.html", authorities=showcase.public_authorities())
+
+
+@bp.get("/behoerden/<authority_slug>")
+@cacheable
+def authority(authority_slug: str):
+    found = showcase.public_authority(authority_slug)
+    if found is None:
+        abort(404)
+    return render("showcase/authority.html", page=found,
                   recommendation_label=_recommendation_label)
 
 

@@ -60,10 +60,11 @@ def security_txt():
 
 def _public_addresses() -> list[tuple[str, dict]]:
     """(endpoint, arguments) of every public page: lists, footer pages, each published
-    challenge, pilot and organisation."""
+    challenge, pilot, authority and organisation."""
     pages: list[tuple[str, dict]] = [
         ("showcase.home", {}), ("showcase.challenges", {}), ("showcase.pilots", {}),
-        ("showcase.results", {}), ("api.docs", {}),
+        ("showcase.results", {}), ("showcase.authorities", {}), ("showcase.organisations", {}),
+        ("api.docs", {}),
         *(("showcase.page", {"slug": slug}) for slug in PAGE_SLUGS)]
     challenges = db.session.execute(
         select(Challenge.id).where(showcase.public_challenge_clause()).order_by(Challenge.id))
@@ -71,6 +72,8 @@ def _public_addresses() -> list[tuple[str, dict]]:
     pilots = db.session.execute(
         select(Proposal.id).where(showcase.public_pilot_clause()).order_by(Proposal.id))
     pages += [("showcase.pilot", {"proposal_id": pid}) for (pid,) in pilots]
+    pages += [("showcase.authority", {"authority_slug": row.authority.slug})
+              for row in showcase.public_authorities()]
     pages += [("showcase.organisation", {"slug": org.slug})
               for org in db.session.execute(showcase.organisations_query()).scalars()]
     return [(e, a) for e, a in pages if e in current_app.view_functions]

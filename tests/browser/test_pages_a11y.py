@@ -17,6 +17,9 @@ PUBLIC_PAGES = {
     "results": lambda d: "/results",
     "open_data": lambda d: "/open-data",
     "organisation": lambda d: f"/organisations/{d['organisation']}",
+    "organisations": lambda d: "/organisations",
+    "authorities": lambda d: "/behoerden",
+    "authority": lambda d: f"/behoerden/{d['authority']}",
     "impressum": lambda d: "/pages/impressum",
     "datenschutz": lambda d: "/pages/datenschutz",
     "barrierefreiheit": lambda d: "/pages/barrierefreiheit",
@@ -52,7 +55,8 @@ def public_data(in_db):
         from innolab.extensions import db
 
         db.session.commit()
-        return {"challenge": challenge.id, "pilot": pilot.id, "organisation": org.slug}
+        return {"challenge": challenge.id, "pilot": pilot.id, "organisation": org.slug,
+                "authority": authority.slug}
 
     return in_db(_create)
 
