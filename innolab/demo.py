@@ -463,10 +463,25 @@ def _user(account: DemoAccount, password_hash: str) -> User:
     return user
 
 
+# What the showcase page of an authority says about it (by short name; the others have none).
+AUTHORITY_DESCRIPTIONS = {
+    "LAiV": "Das Landesamt für innere Verwaltung ist ein zentraler Dienstleister der "
+            "Landesverwaltung. Im InnoLab sucht es Lösungen, die Verwaltungsabläufe "
+            "vereinfachen und Anliegen schneller bearbeiten.",
+    "LUNG": "Das Landesamt für Umwelt, Naturschutz und Geologie ist die Fachbehörde des Landes "
+            "für Umwelt- und Naturschutz, Wasser und Geologie. Es bringt Fragen der "
+            "Umweltdaten und ihrer Auswertung in das InnoLab ein.",
+    "LAGuS": "Das Landesamt für Gesundheit und Soziales ist die Fachbehörde des Landes für "
+             "Gesundheit, Arbeitsschutz und Soziales. Im InnoLab geht es ihm um einfachere "
+             "Antragswege für Bürgerinnen und Bürger.",
+}
+
+
 def _authority(name: str, short: str, website: str | None) -> Authority:
     a = db.session.execute(select(Authority).where(Authority.name == name)).scalar_one_or_none()
     if a is None:
-        a = Authority(name=name, short_name=short, website=website)
+        a = Authority(name=name, short_name=short, website=website,
+                      description=AUTHORITY_DESCRIPTIONS.get(short))
         db.session.add(a)
     return a
 

@@ -2,10 +2,12 @@
 each shows is public anyway, and nothing else."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 
+from innolab.demo import seed
 from innolab.domain import admin as admin_domain
 from innolab.extensions import db
 from innolab.models import ChallengeStatus
@@ -142,3 +144,17 @@ def test_the_pages_speak_english_too(client, lage):
     assert "About the authority" in body and "Partner organisations" in body
     assert "Open for proposals" in body
     assert "Authorities in the InnoLab" in text(client.get("/behoerden?lang=en"))
+
+
+def test_the_demo_authorities_have_pages_with_their_challenges(client):
+    assert seed() is True
+    index = text(client.get("/behoerden"))
+    slugs = re.findall(r'href="/behoerden/([a-z0-9-]+)"', index)
+    assert "laiv" in slugs and len(slugs) >= 3
+    for slug in slugs:
+        assert client.get(f"/behoerden/{slug}").status_code == 200, slug
+    laiv = text(client.get("/behoerden/laiv"))
+    assert "zentraler Dienstleister der Landesverwaltung" in laiv
+    with_challenges = [s for s in slugs
+                       if "noch keine Herausforderung" not in text(client.get(f"/behoerden/{s}"))]
+    assert with_challenges, "no demo authority shows a challenge"
