@@ -25,6 +25,9 @@ class Permission:
     # The proposal whose content waits for the reviewer's confirmation that they have no
     # conflict of interest: the views send them to that question (web.require).
     awaiting: int | None = None
+    # Refused only because the record moved on (someone else took the step a moment ago):
+    # the view answers on the page where the step belongs, with the reason, not with 403.
+    moved_on: bool = False
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -602,11 +605,13 @@ def review_report(user, p: Proposal) -> Permission:
         return deny(conflict.refusal)
     report = p.results_report
     if report is not None and report.status == "accepted":
-        return deny(_l("Der Ergebnisbericht wurde bereits angenommen."))
+        return Permission(False, _l("Der Ergebnisbericht wurde bereits angenommen."),
+                          moved_on=True)
     if report is None or report.status != "submitted":
-        return deny(_l("Es liegt kein eingereichter Ergebnisbericht zur Prüfung vor."))
+        return Permission(False, _l("Es liegt kein eingereichter Ergebnisbericht zur Prüfung "
+                                    "vor."), moved_on=True)
     if p.status != S.RUNNING.value:
-        return deny(_l("Der Pilot läuft nicht mehr."))
+        return Permission(False, _l("Der Pilot läuft nicht mehr."), moved_on=True)
     return ALLOW
 
 

@@ -143,6 +143,11 @@ PUBLISH_QUESTION = _l("Die Ergebnisse werden öffentlich sichtbar, auch in den o
 def _confirmed_action(p: Proposal, permission, action, done_message, ask=None):
     """`ask`: (title, question, label) of an irreversible step, asked first without the
     dialog's confirmation (web/confirm.py)."""
+    if not permission and permission.moved_on:
+        # e.g. a second coordinator accepting the report a moment after the first: as when
+        # the step is refused under the lock below
+        flash(str(permission.reason), "error")
+        return redirect_to(_here(p))
     require(permission)
     form = ConfirmForm()
     if not form.validate_on_submit():

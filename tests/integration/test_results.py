@@ -510,3 +510,18 @@ def test_no_writing_after_the_pilot_was_cancelled(client, login, world):
     r = client.post(_url("submit", p), data=_complete_form(world["goals"]))
     assert r.status_code == 403
     assert "solange der Pilot läuft" in r.get_data(as_text=True)
+
+
+def test_a_second_coordinator_accepting_after_the_first_is_told_so_on_the_report(
+        client, login, world):
+    """The report was accepted a moment ago by someone else: the second coordinator lands on
+    the report with the reason, not on an error page, and nothing happens twice."""
+    _accepted(client, login, world)
+    login(f.staff("coordinator", name="Konrad Koordination"))
+    r = client.post(_url("accept", world["p"]), data=YES)
+    assert r.status_code == 303 and r.headers["Location"].endswith(_url("edit", world["p"]))
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Der Ergebnisbericht wurde bereits angenommen." in page
+    assert "kern-alert--danger" in page
+    assert _report(world["p"]).status == "accepted"
+    assert db.session.get(Proposal, world["p"].id).status == "completed"
