@@ -440,14 +440,32 @@ class UI:
 
     def check(self, context: str | None = None):
         """Run axe-core (WCAG 2.1 A/AA) on the current page and fail on any violation."""
-        self.page.wait_for_load_state("load")
-        self.assert_no_problems()
+        from playwright.sync_api import Error as PlaywrightError
+
+        for attempt in range(3):
+            self.page.wait_for_load_state("load")
+            self.assert_no_problems()
+            try:
+                result = self._axe_run(context)
+                break
+            except PlaywrightError as exc:
+                # A navigation still under way replaced the document (a click right after an
+                # htmx history push): check the page it lands on instead.
+                if "Execution context was destroyed" not in str(exc) or attempt == 2:
+                    raise
+        if self.loads:
+            self.loads[-1][1] = True
+        if result:
+            pytest.fail(f"[{self.name}] " + format_violations(self.page.url, result),
+                        pytrace=False)
+
+    def _axe_run(self, context: str | None) -> list:
         if not self.page.evaluate("() => typeof window.axe === 'object'"):
             # evaluate() goes through the DevTools protocol, not a <script>: the page's
             # Content-Security-Policy (no inline scripts) does not apply to it.
             self.page.evaluate(_axe_source())
         options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-        result = self.page.evaluate(
+        return self.page.evaluate(
             "([ctx, options]) =>"
             " window.axe.run(ctx ? document.querySelector(ctx) : document, options)"
             ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
@@ -455,11 +473,6 @@ class UI:
             " failureSummary: n.failureSummary}))})))",
             [context, options],
         )
-        if self.loads:
-            self.loads[-1][1] = True
-        if result:
-            pytest.fail(f"[{self.name}] " + format_violations(self.page.url, result),
-                        pytrace=False)
 
     def unchecked(self) -> list[str]:
         return [url for url, checked in self.loads if not checked]
